@@ -1,0 +1,36 @@
+# make setup: idempotent; creates .venv, installs the locked dependencies, migrates.
+# make demo:  the demo school on http://localhost:8000 (SQLite under var/).
+# make test:  lint, types and the whole test suite (SQLite; DATABASE_URL=postgres://… for PG).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: setup demo test lint bench clean
+
+setup: $(STAMP)
+	$(BIN)/klaspoort migrate --noinput -v0
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps -e .
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+demo: setup
+	$(BIN)/klaspoort demo-data
+	$(BIN)/klaspoort runserver localhost:8000
+
+lint: setup
+	$(BIN)/ruff check klaspoort tests bench
+	$(BIN)/mypy klaspoort
+
+test: lint
+	$(BIN)/pytest -n 2 --dist loadfile
+
+bench: setup
+	$(BIN)/pytest bench --benchmark-only -p no:xdist
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,24 @@
+"""klaspoort export-roster BRIN6 --json"""
+
+import json
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from klaspoort.roster.selectors import export_roster
+from klaspoort.schools.models import School
+
+
+class Command(BaseCommand):
+    help = "Print a school's roster as one JSON object."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("brin6")
+        parser.add_argument("--json", action="store_true", help="JSON (the only format)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        brin6: str = options["brin6"].upper()
+        school = School.objects.filter(brin=brin6[:4], dependancecode=brin6[4:6] or "00").first()
+        if school is None or len(brin6) not in (4, 6):
+            raise CommandError(f"Geen school met BRIN6 {brin6}.")
+        self.stdout.write(json.dumps(export_roster(school), ensure_ascii=False))

@@ -1,0 +1,55 @@
+"""klaspoort import-edexml FILE [--now] [--json]"""
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from klaspoort.roster import services
+from klaspoort.roster.models import RosterImport
+
+STATUS_WORDS = {
+    RosterImport.Status.PROCESSED: "processed",
+    RosterImport.Status.WAITING: "waiting",
+    RosterImport.Status.RECEIVED: "waiting",
+    RosterImport.Status.FAILED: "failed",
+}
+EMPTY = {"added": 0, "changed": 0, "deactivated": 0}
+
+
+class Command(BaseCommand):
+    help = "Store an EDEXML roster file as an import for its school; --now processes it at once."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("file", type=Path)
+        parser.add_argument("--now", action="store_true", help="process at once")
+        parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        path: Path = options["file"]
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise CommandError(f"Kan {path} niet lezen: {exc.strerror}") from None
+        record = services.receive_roster_file(data, source=RosterImport.Source.COMMAND,
+                                              filename=path.name)
+        if options["now"] and record.status == RosterImport.Status.WAITING:
+            record = services.process_import(record.pk)
+        result = {
+            "status": STATUS_WORDS[RosterImport.Status(record.status)],
+            "school": record.school.brin6 if record.school else None,
+            **{part: record.counts.get(part, EMPTY) for part in ("groups", "pupils", "teachers")},
+            "errors": record.errors,
+        }
+        if options["json"]:
+            self.stdout.write(json.dumps(result, ensure_ascii=False))
+        else:
+            self.stdout.write(f"{result['status']}: {result['school'] or '-'}")
+            for part in ("groups", "pupils", "teachers"):
+                self.stdout.write(f"  {part}: {result[part]}")
+            for error in record.errors:
+                where = f"regel {error['line']}: " if error.get("line") else ""
+                self.stderr.write(f"  {where}{error['message']}")
+        if record.status == RosterImport.Status.FAILED:
+            raise SystemExit(1)

@@ -1,0 +1,229 @@
+"""The school's roster as its administration (LAS) delivers it, and the log of its changes.
+
+Nothing here is edited by hand (R2.1): every row is written by an import (services.apply_roster).
+People and groups are identified per school by their LAS key, so licences and results stay
+attached when a pupil moves group; rows are deactivated, never deleted.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from klaspoort.schools.models import School
+
+KEY_MAX = 256
+
+
+class Group(models.Model):
+    class Kind(models.TextChoices):
+        GROUP = "group", _("groep")
+        CLUSTER = "cluster", _("samengestelde groep")
+
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="groups")
+    key = models.CharField(max_length=KEY_MAX)
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.GROUP)
+    name = models.CharField(_("naam"), max_length=64)
+    # EDEXML value set: 0-8, 11-16 or a letter (C = combination group); empty for clusters.
+    jaargroep = models.CharField(_("jaargroep"), max_length=2, blank=True)
+    description = models.CharField(_("omschrijving"), max_length=200, blank=True)
+    active = models.BooleanField(_("actief"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("groep")
+        verbose_name_plural = _("groepen")
+        constraints = [
+            models.UniqueConstraint(fields=["school", "key"], name="group_school_key_unique")
+        ]
+        ordering = ["kind", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Person(models.Model):
+    """What pupils and teachers share: identity by LAS key (and ECK iD), names, active flag."""
+
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=KEY_MAX)
+    # The chain pseudonym; stays the same across schools and LAS changes. Never logged.
+    eckid = models.CharField(max_length=160, null=True, blank=True)
+    first_name = models.CharField(_("roepnaam"), max_length=100)
+    prefix = models.CharField(_("voorvoegsel"), max_length=10, blank=True)
+    last_name = models.CharField(_("achternaam"), max_length=200, blank=True)
+    active = models.BooleanField(_("actief"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(part for part in (self.first_name, self.prefix, self.last_name) if part)
+
+    @property
+    def sort_name(self) -> str:
+        """'Vries, Jan de': how Dutch school lists sort and show names."""
+        if not self.last_name:
+            return self.first_name
+        given = " ".join(part for part in (self.first_name, self.prefix) if part)
+        return f"{self.last_name}, {given}"
+
+
+class Pupil(Person):
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="pupils")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="pupil"
+    )
+    jaargroep = models.CharField(_("jaargroep"), max_length=2, blank=True)
+    group = models.ForeignKey(
+        Group, on_delete=models.SET_NULL, null=True, blank=True, related_name="pupils"
+    )
+    clusters = models.ManyToManyField(
+        Group, through="PupilCluster", related_name="cluster_pupils", blank=True
+    )
+
+    class Meta:
+        verbose_name = _("leerling")
+        verbose_name_plural = _("leerlingen")
+        constraints = [
+            models.UniqueConstraint(fields=["school", "key"], name="pupil_school_key_unique"),
+            models.UniqueConstraint(
+                fields=["school", "eckid"],
+                condition=models.Q(eckid__isnull=False),
+                name="pupil_school_eckid_unique",
+            ),
+        ]
+        indexes = [models.Index(fields=["school", "active", "last_name"])]
+
+
+class PupilCluster(models.Model):
+    pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE)
+    group = models.ForeignKey(Group, on_delete=models.CASCADE)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["pupil", "group"], name="pupil_cluster_unique")
+        ]
+
+
+class Teacher(Person):
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="teachers")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="teacher"
+    )
+    # The address the LAS delivered (or the coordinator entered, R1.5); empty when unknown.
+    email = models.EmailField(_("e-mailadres"), blank=True)
+    # EDEXML role codes at school level, e.g. ["LRK", "ICT"]; ICT marks an ICT coordinator.
+    roles = models.JSONField(default=list, blank=True)
+    groups = models.ManyToManyField(
+        Group, through="TeacherGroup", related_name="teachers", blank=True
+    )
+
+    class Meta:
+        verbose_name = _("leerkracht")
+        verbose_name_plural = _("leerkrachten")
+        constraints = [
+            models.UniqueConstraint(fields=["school", "key"], name="teacher_school_key_unique"),
+            models.UniqueConstraint(
+                fields=["school", "eckid"],
+                condition=models.Q(eckid__isnull=False),
+                name="teacher_school_eckid_unique",
+            ),
+        ]
+
+    @property
+    def is_ict_coordinator(self) -> bool:
+        return "ICT" in self.roles
+
+
+class TeacherGroup(models.Model):
+    teacher = models.ForeignKey(Teacher, on_delete=models.CASCADE)
+    group = models.ForeignKey(Group, on_delete=models.CASCADE)
+    roles = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["teacher", "group"], name="teacher_group_unique")
+        ]
+
+
+class RosterEvent(models.Model):
+    """One add, change or deactivation of a group, pupil or teacher.
+
+    `id` is the feed's sequence number. services.apply_roster writes events last in its
+    transaction under a lock, so sequence numbers become visible in increasing order and a
+    reader that remembers the last number it saw misses nothing and sees nothing twice.
+    """
+
+    class Entity(models.TextChoices):
+        GROUP = "group", _("groep")
+        PUPIL = "pupil", _("leerling")
+        TEACHER = "teacher", _("leerkracht")
+
+    class Action(models.TextChoices):
+        ADDED = "added", _("toegevoegd")
+        CHANGED = "changed", _("gewijzigd")
+        DEACTIVATED = "deactivated", _("gedeactiveerd")
+        REACTIVATED = "reactivated", _("weer actief")
+
+    id = models.BigAutoField(primary_key=True)
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="roster_events")
+    entity = models.CharField(max_length=8, choices=Entity.choices)
+    entity_id = models.BigIntegerField()
+    action = models.CharField(max_length=12, choices=Action.choices)
+    # Names of the fields that changed, never their values: the feed reads current state.
+    fields = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["school", "id"])]
+
+
+class RosterImport(models.Model):
+    class Source(models.TextChoices):
+        UPLOAD = "upload", _("handmatige import")
+        COUPLING = "coupling", _("automatische koppeling")
+        COMMAND = "command", _("opdrachtregel")
+        SPREADSHEET = "spreadsheet", _("spreadsheet (XML-maker)")
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("ontvangen")
+        WAITING = "waiting", _("wacht op nachtelijke verwerking")
+        PROCESSED = "processed", _("verwerkt")
+        FAILED = "failed", _("mislukt")
+
+    # NULL only for a file that was rejected before its school could be known (command line).
+    school = models.ForeignKey(
+        School, on_delete=models.CASCADE, null=True, blank=True, related_name="imports"
+    )
+    source = models.CharField(max_length=12, choices=Source.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RECEIVED)
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    filename = models.CharField(max_length=255, blank=True)
+    file_sha256 = models.CharField(max_length=64)
+    file_size = models.BigIntegerField()
+    edexml_version = models.CharField(max_length=8, blank=True)
+    # The validated roster, without the fields Klaspoort never keeps (BSN, postcode, …);
+    # kept only while the import waits, cleared once it is processed.
+    payload = models.JSONField(null=True, blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+    errors = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        indexes = [models.Index(fields=["status", "received_at"])]
+
+    def __str__(self) -> str:
+        return f"import {self.pk} ({self.get_status_display()})"

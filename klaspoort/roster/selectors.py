@@ -1,0 +1,105 @@
+"""Roster reads. Every function takes the school: callers have resolved it through tenancy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from klaspoort.roster.models import Group, Pupil, RosterImport, Teacher, TeacherGroup
+from klaspoort.schools.models import School
+from klaspoort.tenancy import for_school
+
+PUPIL_SORTS = {
+    "naam": ("last_name", "first_name"),
+    "-naam": ("-last_name", "-first_name"),
+    "jaargroep": ("jaargroep", "last_name", "first_name"),
+    "-jaargroep": ("-jaargroep", "last_name", "first_name"),
+    "groep": ("group__name", "last_name", "first_name"),
+    "-groep": ("-group__name", "last_name", "first_name"),
+}
+
+
+def imports_of(school: School) -> QuerySet[RosterImport]:
+    return for_school(RosterImport, school).select_related("uploaded_by")
+
+
+def groups_of(school: School, *, active_only: bool = True) -> QuerySet[Group]:
+    groups = for_school(Group, school)
+    if active_only:
+        groups = groups.filter(active=True)
+    return groups.annotate(
+        pupil_count=Count("pupils", filter=Q(pupils__active=True), distinct=True)
+        + Count("cluster_pupils", filter=Q(cluster_pupils__active=True), distinct=True)
+    ).order_by("kind", "name")
+
+
+def group_members(school: School, group_id: int) -> tuple[Group, list[Teacher], list[Pupil]]:
+    """A group with its active teachers and pupils (a cluster's pupils come from elsewhere)."""
+    group = for_school(Group, school).get(pk=group_id)
+    teachers = list(for_school(Teacher, school).filter(
+        active=True, groups=group).order_by("last_name", "first_name"))
+    pupil_filter = Q(cluster_pupils=group) if group.kind == Group.Kind.CLUSTER else Q(group=group)
+    pupils = list(for_school(Pupil, school).filter(pupil_filter, active=True)
+                  .select_related("group").order_by("last_name", "first_name"))
+    return group, teachers, pupils
+
+
+def pupils_of(school: School, *, search: str = "", sort: str = "naam") -> QuerySet[Pupil]:
+    pupils = for_school(Pupil, school).filter(active=True).select_related("group")
+    for word in search.split()[:5]:
+        pupils = pupils.filter(
+            Q(first_name__icontains=word) | Q(last_name__icontains=word)
+            | Q(prefix__icontains=word) | Q(group__name__icontains=word)
+        )
+    return pupils.order_by(*PUPIL_SORTS.get(sort, PUPIL_SORTS["naam"]))
+
+
+def teachers_of(school: School, *, coordinators_only: bool = False) -> QuerySet[Teacher]:
+    teachers = for_school(Teacher, school).filter(active=True)
+    if coordinators_only:
+        teachers = [t.pk for t in teachers if t.is_ict_coordinator]  # type: ignore[assignment]
+        teachers = for_school(Teacher, school).filter(pk__in=teachers)
+    return teachers.prefetch_related(
+        Prefetch("teachergroup_set",
+                 queryset=TeacherGroup.objects.filter(group__active=True)
+                 .select_related("group").order_by("group__name"))
+    ).order_by("last_name", "first_name")
+
+
+def export_roster(school: School) -> dict[str, Any]:
+    """The school's roster as the `export-roster` command prints it (a stable format)."""
+    groups = list(for_school(Group, school).order_by("key"))
+    key_of = {g.pk: g.key for g in groups}
+    pupils = for_school(Pupil, school).order_by("key").prefetch_related("pupilcluster_set")
+    teachers = for_school(Teacher, school).order_by("key").prefetch_related("teachergroup_set")
+
+    def none_if_empty(value: str | None) -> str | None:
+        return value or None
+
+    return {
+        "school": {"brin": school.brin, "dependancecode": school.dependancecode,
+                   "name": none_if_empty(school.name)},
+        "groups": [
+            {"key": g.key, "name": g.name, "jaargroep": none_if_empty(g.jaargroep),
+             "kind": g.kind, "active": g.active}
+            for g in groups
+        ],
+        "pupils": [
+            {"key": p.key, "first_name": none_if_empty(p.first_name),
+             "prefix": none_if_empty(p.prefix), "last_name": none_if_empty(p.last_name),
+             "jaargroep": none_if_empty(p.jaargroep),
+             "group": key_of.get(p.group_id) if p.group_id else None,
+             "clusters": sorted(key_of[c.group_id] for c in p.pupilcluster_set.all()),
+             "active": p.active}
+            for p in pupils
+        ],
+        "teachers": [
+            {"key": t.key, "first_name": none_if_empty(t.first_name),
+             "prefix": none_if_empty(t.prefix), "last_name": none_if_empty(t.last_name),
+             "email": none_if_empty(t.email),
+             "groups": sorted(key_of[tg.group_id] for tg in t.teachergroup_set.all()),
+             "active": t.active}
+            for t in teachers
+        ],
+    }

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from klaspoort.schools import views
+
+app_name = "schools"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("<str:brin6>/gegevens/", views.school_data, name="data"),
+]
