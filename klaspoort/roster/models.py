@@ -86,7 +86,7 @@ class Pupil(Person):
     group = models.ForeignKey(
         Group, on_delete=models.SET_NULL, null=True, blank=True, related_name="pupils"
     )
-    clusters = models.ManyToManyField(
+    clusters: models.ManyToManyField[Group, PupilCluster] = models.ManyToManyField(
         Group, through="PupilCluster", related_name="cluster_pupils", blank=True
     )
 
@@ -123,7 +123,7 @@ class Teacher(Person):
     email = models.EmailField(_("e-mailadres"), blank=True)
     # EDEXML role codes at school level, e.g. ["LRK", "ICT"]; ICT marks an ICT coordinator.
     roles = models.JSONField(default=list, blank=True)
-    groups = models.ManyToManyField(
+    groups: models.ManyToManyField[Group, TeacherGroup] = models.ManyToManyField(
         Group, through="TeacherGroup", related_name="teachers", blank=True
     )
 

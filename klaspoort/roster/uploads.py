@@ -25,7 +25,8 @@ class BoundedMemoryUploadHandler(FileUploadHandler):
         if self.buffer.tell() + len(raw_data) > settings.ROSTER_MAX_UPLOAD_BYTES:
             self.too_large = True
             self.buffer = BytesIO()
-            self.request.upload_too_large = True  # type: ignore[attr-defined]
+            if self.request is not None:
+                self.request.upload_too_large = True  # type: ignore[attr-defined]
             raise StopUpload(connection_reset=False)
         self.buffer.write(raw_data)
 
