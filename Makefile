@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo test lint bench messages clean
 
 setup: $(STAMP)
 	$(BIN)/klaspoort migrate --noinput -v0
@@ -31,6 +31,12 @@ test: lint
 
 bench: setup
 	$(BIN)/pytest bench --benchmark-only -p no:xdist
+
+# Interface texts: English msgids in the code, Dutch in klaspoort/locale/nl (needs GNU gettext).
+# The compiled .mo is committed so a machine without gettext still shows Dutch.
+messages: setup
+	cd klaspoort && ../$(BIN)/klaspoort makemessages -l nl --ignore=locale -v0
+	$(BIN)/klaspoort compilemessages --ignore=.venv -v0
 
 clean:
 	rm -rf $(VENV) var

@@ -34,17 +34,17 @@ class UserManager(BaseUserManager["User"]):
 
 class User(AbstractBaseUser, PermissionsMixin):
     class Kind(models.TextChoices):
-        STAFF = "staff", _("medewerker")
-        PUPIL = "pupil", _("leerling")
+        STAFF = "staff", _("staff member")
+        PUPIL = "pupil", _("pupil")
 
     # NULL for pupils; several NULLs do not collide in a unique index on SQLite or PostgreSQL.
-    email = models.EmailField(_("e-mailadres"), unique=True, null=True, blank=True)
+    email = models.EmailField(_("e-mail address"), unique=True, null=True, blank=True)
     kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.STAFF)
-    display_name = models.CharField(_("naam"), max_length=200, blank=True)
+    display_name = models.CharField(_("name"), max_length=200, blank=True)
     is_staff = models.BooleanField(
-        _("operator"), default=False, help_text=_("Mag de beheeromgeving van het platform in.")
+        _("operator"), default=False, help_text=_("May enter the platform's operator admin.")
     )
-    is_active = models.BooleanField(_("actief"), default=True)
+    is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(default=timezone.now)
 
     objects: ClassVar[UserManager] = UserManager()
@@ -54,8 +54,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     REQUIRED_FIELDS: ClassVar[list[str]] = []
 
     class Meta:
-        verbose_name = _("gebruiker")
-        verbose_name_plural = _("gebruikers")
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
         constraints = [
             # E-mail is unique in the whole platform, whatever its capitals: two teachers sharing
             # one address was a real launch problem of the incumbent.

@@ -10,9 +10,9 @@ class LettersAndDigitsValidator:
     def validate(self, password: str, user: object = None) -> None:
         if not (any(c.isalpha() for c in password) and any(c.isdigit() for c in password)):
             raise ValidationError(
-                _("Het wachtwoord moet zowel letters als cijfers bevatten."),
+                _("The password must contain both letters and digits."),
                 code="password_letters_and_digits",
             )
 
     def get_help_text(self) -> str:
-        return _("Je wachtwoord moet zowel letters als cijfers bevatten.")
+        return _("Your password must contain both letters and digits.")

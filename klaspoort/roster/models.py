@@ -18,23 +18,23 @@ KEY_MAX = 256
 
 class Group(models.Model):
     class Kind(models.TextChoices):
-        GROUP = "group", _("groep")
-        CLUSTER = "cluster", _("samengestelde groep")
+        GROUP = "group", _("group")
+        CLUSTER = "cluster", _("cluster")
 
     school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="groups")
     key = models.CharField(max_length=KEY_MAX)
     kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.GROUP)
-    name = models.CharField(_("naam"), max_length=64)
+    name = models.CharField(_("name"), max_length=64)
     # EDEXML value set: 0-8, 11-16 or a letter (C = combination group); empty for clusters.
-    jaargroep = models.CharField(_("jaargroep"), max_length=2, blank=True)
-    description = models.CharField(_("omschrijving"), max_length=200, blank=True)
-    active = models.BooleanField(_("actief"), default=True)
+    jaargroep = models.CharField(_("year group"), max_length=2, blank=True)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = _("groep")
-        verbose_name_plural = _("groepen")
+        verbose_name = _("group")
+        verbose_name_plural = _("groups")
         constraints = [
             models.UniqueConstraint(fields=["school", "key"], name="group_school_key_unique")
         ]
@@ -51,10 +51,10 @@ class Person(models.Model):
     key = models.CharField(max_length=KEY_MAX)
     # The chain pseudonym; stays the same across schools and LAS changes. Never logged.
     eckid = models.CharField(max_length=160, null=True, blank=True)
-    first_name = models.CharField(_("roepnaam"), max_length=100)
-    prefix = models.CharField(_("voorvoegsel"), max_length=10, blank=True)
-    last_name = models.CharField(_("achternaam"), max_length=200, blank=True)
-    active = models.BooleanField(_("actief"), default=True)
+    first_name = models.CharField(_("first name"), max_length=100)
+    prefix = models.CharField(_("prefix"), max_length=10, blank=True)
+    last_name = models.CharField(_("last name"), max_length=200, blank=True)
+    active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -82,7 +82,7 @@ class Pupil(Person):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="pupil"
     )
-    jaargroep = models.CharField(_("jaargroep"), max_length=2, blank=True)
+    jaargroep = models.CharField(_("year group"), max_length=2, blank=True)
     group = models.ForeignKey(
         Group, on_delete=models.SET_NULL, null=True, blank=True, related_name="pupils"
     )
@@ -91,8 +91,8 @@ class Pupil(Person):
     )
 
     class Meta:
-        verbose_name = _("leerling")
-        verbose_name_plural = _("leerlingen")
+        verbose_name = _("pupil")
+        verbose_name_plural = _("pupils")
         constraints = [
             models.UniqueConstraint(fields=["school", "key"], name="pupil_school_key_unique"),
             models.UniqueConstraint(
@@ -120,7 +120,7 @@ class Teacher(Person):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="teacher"
     )
     # The address the LAS delivered (or the coordinator entered, R1.5); empty when unknown.
-    email = models.EmailField(_("e-mailadres"), blank=True)
+    email = models.EmailField(_("e-mail address"), blank=True)
     # EDEXML role codes at school level, e.g. ["LRK", "ICT"]; ICT marks an ICT coordinator.
     roles = models.JSONField(default=list, blank=True)
     groups: models.ManyToManyField[Group, TeacherGroup] = models.ManyToManyField(
@@ -128,8 +128,8 @@ class Teacher(Person):
     )
 
     class Meta:
-        verbose_name = _("leerkracht")
-        verbose_name_plural = _("leerkrachten")
+        verbose_name = _("teacher")
+        verbose_name_plural = _("teachers")
         constraints = [
             models.UniqueConstraint(fields=["school", "key"], name="teacher_school_key_unique"),
             models.UniqueConstraint(
@@ -164,15 +164,15 @@ class RosterEvent(models.Model):
     """
 
     class Entity(models.TextChoices):
-        GROUP = "group", _("groep")
-        PUPIL = "pupil", _("leerling")
-        TEACHER = "teacher", _("leerkracht")
+        GROUP = "group", _("group")
+        PUPIL = "pupil", _("pupil")
+        TEACHER = "teacher", _("teacher")
 
     class Action(models.TextChoices):
-        ADDED = "added", _("toegevoegd")
-        CHANGED = "changed", _("gewijzigd")
-        DEACTIVATED = "deactivated", _("gedeactiveerd")
-        REACTIVATED = "reactivated", _("weer actief")
+        ADDED = "added", _("added")
+        CHANGED = "changed", _("changed")
+        DEACTIVATED = "deactivated", _("deactivated")
+        REACTIVATED = "reactivated", _("reactivated")
 
     id = models.BigAutoField(primary_key=True)
     school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="roster_events")
@@ -189,16 +189,16 @@ class RosterEvent(models.Model):
 
 class RosterImport(models.Model):
     class Source(models.TextChoices):
-        UPLOAD = "upload", _("handmatige import")
-        COUPLING = "coupling", _("automatische koppeling")
-        COMMAND = "command", _("opdrachtregel")
-        SPREADSHEET = "spreadsheet", _("spreadsheet (XML-maker)")
+        UPLOAD = "upload", _("manual import")
+        COUPLING = "coupling", _("automatic coupling")
+        COMMAND = "command", _("command line")
+        SPREADSHEET = "spreadsheet", _("spreadsheet (XML maker)")
 
     class Status(models.TextChoices):
-        RECEIVED = "received", _("ontvangen")
-        WAITING = "waiting", _("wacht op nachtelijke verwerking")
-        PROCESSED = "processed", _("verwerkt")
-        FAILED = "failed", _("mislukt")
+        RECEIVED = "received", _("received")
+        WAITING = "waiting", _("waiting for the nightly run")
+        PROCESSED = "processed", _("processed")
+        FAILED = "failed", _("failed")
 
     # NULL only for a file that was rejected before its school could be known (command line).
     school = models.ForeignKey(

@@ -17,17 +17,17 @@ def new_public_school_id() -> str:
 
 class School(models.Model):
     brin = models.CharField(_("BRIN"), max_length=4)
-    dependancecode = models.CharField(_("dependancecode"), max_length=2, default="00")
-    name = models.CharField(_("naam"), max_length=200, blank=True)
+    dependancecode = models.CharField(_("location code"), max_length=2, default="00")
+    name = models.CharField(_("name"), max_length=200, blank=True)
     public_id = models.CharField(
         _("School ID"), max_length=16, unique=True, default=new_public_school_id, editable=False
     )
-    school_year = models.CharField(_("schooljaar"), max_length=9, blank=True)
+    school_year = models.CharField(_("school year"), max_length=9, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         verbose_name = _("school")
-        verbose_name_plural = _("scholen")
+        verbose_name_plural = _("schools")
         constraints = [
             models.UniqueConstraint(fields=["brin", "dependancecode"], name="school_brin6_unique")
         ]
@@ -49,7 +49,7 @@ class SchoolMembership(models.Model):
     """A staff user's role at a school. A coordinator may serve several schools (R1.4)."""
 
     class Role(models.TextChoices):
-        COORDINATOR = "coordinator", _("ICT-coördinator")
+        COORDINATOR = "coordinator", _("ICT coordinator")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="school_memberships"

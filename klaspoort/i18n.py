@@ -1,0 +1,28 @@
+"""Dutch first: the interface is Dutch unless the user chose English.
+
+Django's LocaleMiddleware follows the browser's Accept-Language, but a school Chromebook set to
+English must still show a Dutch coordinator *Beheer* and a four-year-old the Dutch pupil page.
+So only an explicit choice (the language cookie set by Django's set_language view) switches.
+"""
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.utils import translation
+
+
+class DutchFirstLocaleMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+        self.languages = {code for code, _name in settings.LANGUAGES}
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        language = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+        if language not in self.languages:
+            language = settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", language)
+        return response
