@@ -3,11 +3,22 @@
 The file is parsed with a hardened lxml parser: a DOCTYPE is refused before parsing (so no
 entity, external DTD or "billion laughs" ever reaches libxml2), the parser itself resolves no
 entities and touches no network, and the size is bounded. Every rule of the standard is checked
-and every error is reported at once, with its line and a Dutch message a coordinator understands.
+and every error is reported at once (up to MAX_ERRORS), with its line and a Dutch message a
+coordinator understands.
 
-Fields Klaspoort has no use for (BSN and the other national numbers, postcode, countries,
-ethnicity, weights, birth date, sex) are never read into the result: what leaves this module is
-only what the roster needs.
+One reader serves the three versions: 1.03 and 2.0 are subsets of 2.1 with the same element
+order (1.03 lets a pupil carry either a group or a year group; 2.x allows both), so a file is
+read by the 2.1 rules and `<xsdversie>` only says which version it claims to be.
+
+Decisions where the standard is stricter than real files need:
+- an optional text element that is present but empty (`<voorvoegsel/>`) counts as absent;
+- `<schooljaar>` accepts any two consecutive years (the published schema stops at 2024-2025);
+- a `<groepen>` description longer than the 200 characters Klaspoort keeps is cut, not refused.
+
+Privacy: fields Klaspoort has no use for (BSN and the other national numbers, postcode,
+countries, ethnicity, weights, birth date, sex, user names, photos) are never read into the
+result, and their values are never checked, so they never appear in an error message either.
+Error messages show no ECK iD, and mask any value that looks like one or like a BSN.
 """
 
 from __future__ import annotations
@@ -18,11 +29,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TypedDict
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from lxml import etree
 
 SUPPORTED_VERSIONS = ("1.03", "2.0", "2.1")
+# How a version may be written in <xsdversie>; the canonical form is what an import records.
+_VERSION_ALIASES = {
+    "1.03": "1.03", "1.0.3": "1.03", "1.3": "1.03",
+    "2.0": "2.0", "2": "2.0", "2.00": "2.0", "2.0.0": "2.0",
+    "2.1": "2.1", "2.10": "2.1", "2.1.0": "2.1",
+}
 MAX_ERRORS = 200
 MAX_BYTES = 20 * 1024 * 1024
 
@@ -30,16 +48,28 @@ JAARGROEPEN = frozenset(
     [str(n) for n in range(9)] + [str(n) for n in range(11, 17)] + list("BDSVCNH")
 )
 ROLE_CODES = frozenset(
-    ["ADJ", "ADM", "CON", "DIR", "ICT", "IB", "KLA", "LRK", "LOS", "LOC", "OWA", "OUD", "RT", "SMW", "STA", "TAL", "VAK"]
+    ["ADJ", "ADM", "CON", "DIR", "ICT", "IB", "KLA", "LRK", "LOS", "LOC", "OWA", "OUD", "RT",
+     "SMW", "STA", "TAL", "VAK"]
 )
 BRIN_RE = re.compile(r"^[0-9]{2}[A-Z]{2}$")
 DEPENDANCE_RE = re.compile(r"^[0-9]{2}$")
 SCHOOLYEAR_RE = re.compile(r"^([0-9]{4})-([0-9]{4})$")
 ECKID_RE = re.compile(r"^https://ketenid\.nl/201703/[0-9A-Fa-f]{128}$")
-DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+DATE_RE = re.compile(r"^([0-9]{4}-[0-9]{2}-[0-9]{2})(Z|[+-][0-9]{2}:[0-9]{2})?$")
 DATETIME_RE = re.compile(
-    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})?$"
+    r"^([0-9]{4}-[0-9]{2}-[0-9]{2})T([0-9]{2}:[0-9]{2}:[0-9]{2})(\.[0-9]+)?"
+    r"(Z|[+-][0-9]{2}:[0-9]{2})?$"
 )
+# A value an error message must not repeat: an ECK iD, or a number shaped like a BSN or
+# onderwijsnummer (8 or 9 digits).
+_SECRET_RE = re.compile(r"ketenid|^[0-9]{8,9}$", re.IGNORECASE)
+# Description length Klaspoort keeps (Group.description); the standard allows 256.
+DESCRIPTION_KEPT = 200
+
+
+def max_bytes() -> int:
+    """The largest roster file accepted: the upload limit of the settings, else MAX_BYTES."""
+    return int(getattr(settings, "ROSTER_MAX_UPLOAD_BYTES", MAX_BYTES))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -111,6 +141,39 @@ class RosterFileError(Exception):
         self.errors = list(errors)
 
 
+def shown(value: str | None, limit: int = 40) -> str:
+    """A value from the file as an error message may quote it: short, and never an ECK iD or
+    anything shaped like a BSN (those are replaced by a placeholder)."""
+    if value is None:
+        return ""
+    value = value.strip()
+    if _SECRET_RE.search(value):
+        return "(waarde niet getoond)"
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def _upper_first(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def cap_errors(errors: list[RosterError]) -> list[RosterError]:
+    """Errors in file order, at most MAX_ERRORS and a last line saying how many were left out."""
+    errors = sorted(errors, key=lambda e: e.line or 0)
+    if len(errors) > MAX_ERRORS:
+        extra = len(errors) - MAX_ERRORS
+        errors = [*errors[:MAX_ERRORS],
+                  RosterError(None, f"… en nog {extra} andere fouten. Herstel eerst de fouten "
+                                    "hierboven en probeer het dan opnieuw.")]
+    return errors
+
+
+def too_large_error() -> RosterError:
+    limit_mb = max_bytes() // (1024 * 1024)
+    return RosterError(None, f"Het bestand is te groot: het maximum is {limit_mb} MB. Een "
+                             "EDEXML-bestand van één school is veel kleiner; controleer of u "
+                             "het juiste bestand hebt gekozen.")
+
+
 # ---------------------------------------------------------------------------------------------
 # Structure: the children each element may have, in order.
 # A slot is (allowed names, minimum, maximum); names in one slot are alternatives.
@@ -150,7 +213,13 @@ STRUCTURE: dict[str, tuple[Slot, ...]] = {
         ("commentaar", 0, 1),
         ("toevoegingen", 0, 1),
     ),
-    "groepen": _slots(("groep|samengestelde_groep", 0, UNBOUNDED)),
+    "vestigingen": _slots(("vestiging", 1, UNBOUNDED)),
+    "vestiging": _slots(
+        ("naam", 1, 1),
+        ("omschrijving", 0, 1),
+        ("mutatiedatum", 0, 1),
+    ),
+    "groepen": _slots(("groep|samengestelde_groep", 1, UNBOUNDED)),
     "groep": _slots(
         ("naam", 1, 1),
         ("jaargroep", 1, 1),
@@ -191,7 +260,7 @@ STRUCTURE: dict[str, tuple[Slot, ...]] = {
         ("mutatiedatum", 0, 1),
     ),
     "samengestelde_groepen": _slots(("samengestelde_groep", 1, UNBOUNDED)),
-    "leerkrachten": _slots(("leerkracht", 0, UNBOUNDED)),
+    "leerkrachten": _slots(("leerkracht", 1, UNBOUNDED)),
     "leerkracht": _slots(
         *NAME_SLOTS,
         ("gebruikersnaam", 0, 1),
@@ -201,16 +270,13 @@ STRUCTURE: dict[str, tuple[Slot, ...]] = {
         ("toevoegingen", 0, 1),
         ("mutatiedatum", 0, 1),
     ),
-    "leerkracht/groepen": _slots(("groep|samengestelde_groep", 0, UNBOUNDED)),
+    "leerkracht/groepen": _slots(("groep|samengestelde_groep", 1, UNBOUNDED)),
     "leerkracht/groepen/*": _slots(("rol|rolomschrijving", 0, UNBOUNDED)),
 }
-
-ELEMENT_NAMES_NL = {
-    "EDEX": "EDEX (het hoofdelement)",
-    "groep": "groep",
-    "samengestelde_groep": "samengestelde groep",
-    "leerling": "leerling",
-    "leerkracht": "leerkracht",
+# name -> slot index, per structure: looked up for every element of a large file.
+_SLOT_INDEX = {
+    key: {name: i for i, (names, _lo, _hi) in enumerate(slots) for name in names}
+    for key, slots in STRUCTURE.items()
 }
 
 
@@ -243,52 +309,90 @@ def _prolog(data: bytes) -> bytes:
     return head[: match.start()] if match else head
 
 
+def _doctype_error() -> RosterFileError:
+    return RosterFileError([RosterError(
+        1, "Het bestand bevat een DOCTYPE- of ENTITY-declaratie. Die horen niet in een "
+           "EDEXML-bestand en worden om veiligheidsredenen geweigerd. Maak de export in het "
+           "LAS opnieuw aan.")])
+
+
 def parse_edexml(data: bytes) -> RosterData:
     """Parse and validate an EDEXML file; raise RosterFileError with every error found."""
-    if len(data) > MAX_BYTES:
-        raise RosterFileError(
-            [RosterError(None, f"Het bestand is te groot ({len(data) // (1024 * 1024)} MB); "
-                               f"het maximum is {MAX_BYTES // (1024 * 1024)} MB.")]
-        )
+    if len(data) > max_bytes():
+        raise RosterFileError([too_large_error()])
     if not data.strip():
         raise RosterFileError([RosterError(None, "Het bestand is leeg.")])
     if _PROLOG_DANGER.search(_prolog(data)):
-        raise RosterFileError(
-            [RosterError(1, "Het bestand bevat een DOCTYPE- of ENTITY-declaratie. Die horen niet "
-                            "in een EDEXML-bestand en worden om veiligheidsredenen geweigerd.")]
-        )
+        raise _doctype_error()
     try:
         root = etree.fromstring(data, parser=_hardened_parser())
     except etree.XMLSyntaxError as exc:
-        raise RosterFileError([_syntax_error(exc)]) from None
+        raise RosterFileError([_syntax_error(exc, data)]) from None
     if root.getroottree().docinfo.doctype:
-        raise RosterFileError(
-            [RosterError(1, "Het bestand bevat een DOCTYPE-declaratie; die wordt geweigerd.")]
-        )
+        raise _doctype_error()
     return _Reader().read(root)
 
 
-def _syntax_error(exc: etree.XMLSyntaxError) -> RosterError:
+_TECHNICAL_TAIL = re.compile(r",? ?\(<string>, line [0-9]+\)$")
+_TECHNICAL_BYTES = re.compile(r"Bytes?:.*$", re.IGNORECASE)
+_TECHNICAL_SECRET = re.compile(r"\S*ketenid\S*|(?<![0-9])[0-9]{8,9}(?![0-9])", re.IGNORECASE)
+
+
+def _syntax_error(exc: etree.XMLSyntaxError, data: bytes) -> RosterError:
     text = str(exc)
     line = exc.lineno if exc.lineno and exc.lineno > 0 else None
     lowered = text.lower()
-    if "premature end" in lowered or "end of data" in lowered or "not closed" in lowered:
+    truncated = ("premature end", "end of data", "not closed", "endtag: '</' not found")
+    # A file cut off inside a tag fails on its last line, which does not end a tag.
+    cut_in_tag = line is not None and line >= data.count(b"\n") + 1 \
+        and not data.rstrip().endswith(b">")
+    if "start tag expected" in lowered or "document is empty" in lowered:
+        message = ("Dit is geen XML-bestand. Kies het EDEXML-bestand dat het LAS heeft "
+                   "gemaakt (meestal een bestand dat op .xml eindigt).")
+    elif cut_in_tag or any(marker in lowered for marker in truncated):
         message = ("Het bestand is onvolledig: het houdt op voordat alle elementen zijn "
-                   "afgesloten. Maak de export in het LAS opnieuw aan.")
-    elif "not proper utf-8" in lowered or "encoding" in lowered:
+                   "afgesloten. Misschien is het downloaden of kopiëren afgebroken; maak de "
+                   "export in het LAS opnieuw aan.")
+    elif "utf-8" in lowered or "encoding" in lowered:
         message = ("De tekens in het bestand passen niet bij de tekenset in de XML-declaratie "
                    "(UTF-8 of ISO-8859-1). Sla het bestand opnieuw op vanuit het LAS.")
-    elif "start tag expected" in lowered or "document is empty" in lowered:
-        message = "Dit is geen XML-bestand. Kies het EDEXML-bestand dat het LAS heeft gemaakt."
     else:
-        message = "Het bestand is geen geldig XML-bestand."
-    return RosterError(line, f"{message} (technische melding: {text})")
+        message = ("Het bestand is geen geldig XML-bestand; er zit een fout in de opbouw. Maak "
+                   "de export in het LAS opnieuw aan.")
+    # libxml2's own words help the helpdesk. They name tags rather than values, but the byte
+    # dump of an encoding error is cut off, and anything shaped like an ECK iD or BSN masked.
+    technical = _TECHNICAL_BYTES.sub("", _TECHNICAL_TAIL.sub("", text)).strip(" ,")
+    technical = _TECHNICAL_SECRET.sub("…", technical)
+    return RosterError(line, f"{message} (technische melding: {technical})")
 
 
 def _text(el: etree._Element | None) -> str:
     if el is None or el.text is None:
         return ""
     return el.text.strip()
+
+
+def _date_ok(value: str) -> bool:
+    match = DATE_RE.match(value)
+    if not match:
+        return False
+    try:
+        dt.date.fromisoformat(match[1])
+    except ValueError:
+        return False
+    return True
+
+
+def _datetime_ok(value: str) -> bool:
+    match = DATETIME_RE.match(value)
+    if not match:
+        return False
+    try:
+        dt.date.fromisoformat(match[1])
+        dt.time.fromisoformat(match[2])
+    except ValueError:
+        return False
+    return True
 
 
 @dataclass
@@ -303,34 +407,41 @@ class _Reader:
     def check_children(self, el: etree._Element, slots_key: str, what: str) -> dict[str, list]:
         """Check order, occurrence and names of el's children; return them by name."""
         slots = STRUCTURE[slots_key]
+        index_of = _SLOT_INDEX[slots_key]
         found: dict[str, list] = {}
         counts = [0] * len(slots)
         position = 0
         for child in el:
-            if not isinstance(child.tag, str):
+            tag = child.tag
+            if not isinstance(tag, str):
                 continue
-            name = etree.QName(child).localname if "}" in child.tag else child.tag
-            index = next((i for i, s in enumerate(slots) if name in s[0]), None)
+            index = index_of.get(tag)
             if index is None:
-                self.error(child, f"Onbekend element <{name}> in {what}.")
+                name = etree.QName(child).localname if tag.startswith("{") else tag
+                self.error(child, f"Onbekend element <{name}> in {what}; dat hoort daar volgens "
+                                  "de EDEXML-standaard niet.")
                 continue
             if index < position:
-                self.error(child, f"Element <{name}> staat op de verkeerde plaats in {what}.")
-            position = max(position, index)
+                self.error(child, f"Element <{tag}> staat op de verkeerde plaats in {what} "
+                                  "(de volgorde van de elementen ligt vast in de standaard).")
+            elif index > position:
+                position = index
             counts[index] += 1
             if counts[index] > slots[index][2]:
-                self.error(child, f"Element <{name}> komt te vaak voor in {what}.")
-            found.setdefault(name, []).append(child)
+                self.error(child, f"Element <{tag}> komt te vaak voor in {what}; het mag er "
+                                  "maar één keer staan.")
+            found.setdefault(tag, []).append(child)
         for (names, minimum, _maximum), count in zip(slots, counts, strict=True):
             if count < minimum:
-                shown = " of ".join(f"<{n}>" for n in sorted(names))
-                self.error(el, f"Verplicht element {shown} ontbreekt in {what}.")
+                shown_names = " of ".join(f"<{n}>" for n in sorted(names))
+                self.error(el, f"Verplicht element {shown_names} ontbreekt in {what}.")
         return found
 
     def key(self, el: etree._Element, what: str) -> str | None:
         value = el.get("key")
         if value is None or not value.strip():
-            self.error(el, f"{what} heeft geen key-attribuut.")
+            self.error(el, f"{_upper_first(what)} heeft geen key (het verplichte attribuut "
+                           "key=\"…\" ontbreekt of is leeg).")
             return None
         if len(value) > 256:
             self.error(el, f"De key van {what} is langer dan 256 tekens.")
@@ -348,25 +459,31 @@ class _Reader:
         return value
 
     def date(self, found: dict[str, list], name: str, what: str) -> None:
-        """Check a date's format; the value itself is not kept."""
-        if name not in found:
-            return
-        value = _text(found[name][0])
-        try:
-            if not DATE_RE.match(value):
-                raise ValueError
-            dt.date.fromisoformat(value)
-        except ValueError:
+        """Check a date's format (xs:date); the value itself is not kept."""
+        if name in found and not _date_ok(_text(found[name][0])):
             self.error(found[name][0], f"<{name}> van {what} is geen geldige datum "
-                                       f"(verwacht JJJJ-MM-DD): '{value[:40]}'.")
+                                       f"(verwacht JJJJ-MM-DD): '{shown(_text(found[name][0]))}'.")
+
+    def datetime(self, found: dict[str, list], name: str, what: str) -> None:
+        """Check a date-and-time's format (xs:dateTime); the value itself is not kept."""
+        if name in found and not _datetime_ok(_text(found[name][0])):
+            self.error(found[name][0],
+                       f"<{name}> van {what} is geen geldige datum en tijd (verwacht "
+                       f"JJJJ-MM-DDTuu:mm:ss): '{shown(_text(found[name][0]))}'.")
 
     # -- the file -------------------------------------------------------------------------------
     def read(self, root: etree._Element) -> RosterData:
         if root.tag != "EDEX":
+            name = etree.QName(root).localname
+            if name == "EDEX":
+                reason = ("het hoofdelement <EDEX> heeft een namespace, en die hoort er volgens "
+                          "de standaard niet bij")
+            else:
+                reason = f"het hoofdelement heet <{shown(name)}> in plaats van <EDEX>"
             raise RosterFileError([RosterError(
                 root.sourceline,
-                f"Dit is geen EDEXML-bestand: het hoofdelement heet <{root.tag}> in plaats van "
-                "<EDEX>.",
+                f"Dit is geen EDEXML-bestand: {reason}. Kies het EDEXML-bestand dat het LAS "
+                "heeft gemaakt.",
             )])
         top = self.check_children(root, "EDEX", "het bestand")
         school, version = self.read_school(top["school"][0]) if "school" in top else (None, "")
@@ -375,13 +492,10 @@ class _Reader:
         group_kinds = {g["key"]: g["kind"] for g in groups}
         pupils = self.read_pupils(top.get("leerlingen", []), group_kinds, vestigingen)
         teachers = self.read_teachers(top.get("leerkrachten", []), group_kinds)
+        if school is None and not self.errors:
+            self.errors.append(RosterError(None, "Het bestand noemt geen school (BRIN-code)."))
         if self.errors or school is None:
-            self.errors.sort(key=lambda e: (e.line or 0))
-            if len(self.errors) > MAX_ERRORS:
-                extra = len(self.errors) - MAX_ERRORS
-                self.errors = [*self.errors[:MAX_ERRORS],
-                               RosterError(None, f"… en nog {extra} fouten.")]
-            raise RosterFileError(self.errors)
+            raise RosterFileError(cap_errors(self.errors))
         # Pupils without their own jaargroep take their group's, so every pupil has one where
         # the file says it (licences are linked by year group).
         group_year = {g["key"]: g["jaargroep"] for g in groups}
@@ -393,57 +507,64 @@ class _Reader:
 
     def read_school(self, el: etree._Element) -> tuple[SchoolData | None, str]:
         found = self.check_children(el, "school", "<school>")
-        version = self.one(found, "xsdversie") or "2.1"
-        if version not in SUPPORTED_VERSIONS and not any(
-            version.startswith(v + ".") for v in SUPPORTED_VERSIONS
-        ):
+        written = self.one(found, "xsdversie")
+        version = _VERSION_ALIASES.get(written or "2.1", "")
+        if not version:
+            # Later revisions of a supported version (e.g. 2.1.1) keep its structure.
+            version = next((v for v in SUPPORTED_VERSIONS if written.startswith(v + ".")), "")
+        if not version:
             self.error(found["xsdversie"][0],
-                       f"EDEXML-versie '{version[:20]}' wordt niet ondersteund; Klaspoort leest "
-                       f"versie {', '.join(SUPPORTED_VERSIONS)}.")
+                       f"EDEXML-versie '{shown(written, 20)}' wordt niet ondersteund; Klaspoort "
+                       f"leest de versies {', '.join(SUPPORTED_VERSIONS)}. Kies in het LAS een "
+                       "export in EDEXML 2.1.")
         year = self.one(found, "schooljaar")
         match = SCHOOLYEAR_RE.match(year)
         if "schooljaar" in found and not (match and int(match[2]) == int(match[1]) + 1):
             self.error(found["schooljaar"][0],
-                       f"Schooljaar '{year[:20]}' is ongeldig; verwacht twee opeenvolgende jaren, "
-                       "bijvoorbeeld 2025-2026.")
+                       f"Schooljaar '{shown(year, 20)}' is ongeldig; verwacht twee opeenvolgende "
+                       "jaren, bijvoorbeeld 2025-2026.")
+            match = None
         self.date(found, "peildatum", "de school")
-        if "aanmaakdatum" in found and not DATETIME_RE.match(self.one(found, "aanmaakdatum")):
-            self.error(found["aanmaakdatum"][0], "<aanmaakdatum> is geen geldige datum en tijd.")
+        self.datetime(found, "aanmaakdatum", "de school")
+        self.bounded(found, "auteur", 128, "de school")
         if "instellingsnummer" in found:
             self.error(found["instellingsnummer"][0],
                        "Dit bestand gebruikt een Vlaams instellingsnummer; Klaspoort werkt met "
                        "Nederlandse BRIN-codes.")
-            return None, version
+        ok = match is not None and bool(version)
         brin = self.one(found, "brincode")
         if "brincode" in found and not BRIN_RE.match(brin):
             self.error(found["brincode"][0],
-                       f"BRIN-code '{brin[:20]}' is ongeldig; een BRIN-code is twee cijfers en "
-                       "twee hoofdletters, bijvoorbeeld 12AB.")
-            return None, version
+                       f"BRIN-code '{shown(brin, 20)}' is ongeldig; een BRIN-code is twee cijfers "
+                       "en twee hoofdletters, bijvoorbeeld 12AB.")
+            ok = False
         dep = self.one(found, "dependancecode") or "00"
         if not DEPENDANCE_RE.match(dep):
             self.error(found["dependancecode"][0],
-                       f"Dependancecode '{dep[:20]}' is ongeldig; verwacht twee cijfers.")
-            return None, version
-        if "brincode" not in found:
+                       f"Dependancecode '{shown(dep, 20)}' is ongeldig; verwacht twee cijfers, "
+                       "bijvoorbeeld 00 of 01.")
+            ok = False
+        if "brincode" not in found or not ok:
             return None, version
         return {"brin": brin, "dependancecode": dep, "school_year": year}, version
 
     def read_vestigingen(self, containers: list) -> set[str]:
-        keys: set[str] = set()
+        keys: dict[str, int | None] = {}
         for container in containers:
-            for child in container:
-                if not isinstance(child.tag, str):
+            found = self.check_children(container, "vestigingen", "<vestigingen>")
+            for child in found.get("vestiging", []):
+                key = self.key(child, "een vestiging")
+                children = self.check_children(child, "vestiging", "<vestiging>")
+                self.bounded(children, "naam", 64, "een vestiging")
+                self.datetime(children, "mutatiedatum", "een vestiging")
+                if key is None:
                     continue
-                if child.tag != "vestiging":
-                    self.error(child, f"Onbekend element <{child.tag}> in <vestigingen>.")
+                if key in keys:
+                    self.error(child, f"Vestiging-key '{shown(key)}' komt meer dan één keer voor "
+                                      f"(eerder op regel {keys[key]}).")
                     continue
-                key = self.key(child, "Vestiging")
-                if key is not None:
-                    if key in keys:
-                        self.error(child, f"Vestiging-key '{key}' komt twee keer voor.")
-                    keys.add(key)
-        return keys
+                keys[key] = child.sourceline
+        return set(keys)
 
     def read_groups(self, container: etree._Element) -> list[GroupData]:
         found = self.check_children(container, "groepen", "<groepen>")
@@ -456,54 +577,61 @@ class _Reader:
         for el in elements:
             is_cluster = el.tag == "samengestelde_groep"
             what = "een samengestelde groep" if is_cluster else "een groep"
-            key = self.key(el, "Samengestelde groep" if is_cluster else "Groep")
+            key = self.key(el, what)
             children = self.check_children(el, el.tag, f"<{el.tag}>")
-            if key is None:
-                continue
-            if key in seen:
-                self.error(el, f"Groep-key '{key}' komt meer dan één keer voor (eerder op regel "
-                               f"{seen[key]}); keys van groepen en samengestelde groepen moeten "
-                               "uniek zijn.")
-                continue
-            seen[key] = el.sourceline
             name = self.bounded(children, "naam", 64, what)
+            if "naam" in children and not name:
+                self.error(children["naam"][0], f"<naam> van {what} is leeg.")
             jaargroep = ""
             if not is_cluster:
                 jaargroep = self.one(children, "jaargroep")
                 if "jaargroep" in children and jaargroep not in JAARGROEPEN:
                     self.error(children["jaargroep"][0],
-                               f"Jaargroep '{jaargroep[:10]}' van groep '{name}' is ongeldig; "
-                               "toegestaan zijn 0 t/m 8, 11 t/m 16 en B, C, D, H, N, S, V.")
-            self.date(children, "mutatiedatum", what)
+                               f"Jaargroep '{shown(jaargroep, 10)}' van groep '{shown(name)}' is "
+                               "ongeldig; toegestaan zijn 0 t/m 8, 11 t/m 16 en B, C, D, H, N, "
+                               "S, V.")
+            description = self.bounded(children, "omschrijving", 256, what)
+            self.datetime(children, "mutatiedatum", what)
+            if key is None:
+                continue
+            if key in seen:
+                self.error(el, f"Groep-key '{shown(key)}' komt meer dan één keer voor (eerder op "
+                               f"regel {seen[key]}); de keys van groepen en samengestelde groepen "
+                               "moeten samen uniek zijn.")
+                continue
+            seen[key] = el.sourceline
             groups.append({
                 "key": key,
                 "kind": "cluster" if is_cluster else "group",
                 "name": name,
                 "jaargroep": jaargroep,
-                "description": self.bounded(children, "omschrijving", 200, what),
+                "description": description[:DESCRIPTION_KEPT],
             })
         return groups
 
     def read_names(self, children: dict[str, list], el: etree._Element, what: str
                    ) -> tuple[str, str, str]:
         """The name choice: (achternaam, …) or only roepnaam; first name = roepnaam or the
-        first of voornamen."""
+        first of voornamen (else the initials)."""
         last = self.bounded(children, "achternaam", 200, what)
         prefix = self.bounded(children, "voorvoegsel", 10, what)
-        given = self.one(children, "voornamen")
-        call = self.bounded(children, "roepnaam", 100, what)
+        given = self.bounded(children, "voornamen", 200, what)
+        initials = self.bounded(children, "voorletters-1", 6, what)
+        call = self.bounded(children, "roepnaam", 64, what)
         if "achternaam" not in children:
             if not call:
-                self.error(el, f"{what} heeft geen naam: <achternaam> of <roepnaam> is verplicht.")
+                self.error(el, f"{_upper_first(what)} heeft geen naam: <achternaam> of "
+                               "<roepnaam> is verplicht.")
             for name in ("voorvoegsel", "voornamen", "voorletters-1"):
                 if name in children:
                     self.error(children[name][0],
-                               f"<{name}> mag alleen samen met <achternaam> voorkomen.")
+                               f"<{name}> van {what} mag alleen samen met <achternaam> "
+                               "voorkomen.")
         elif not last:
             self.error(children["achternaam"][0], f"<achternaam> van {what} is leeg.")
-        first = call or (given.split()[0] if given.split() else "")
-        if not first and last:
-            first = self.one(children, "voorletters-1")
+        first = call or (given.split()[0] if given.split() else "") or initials
+        # One given name of the 200 characters voornamen may hold is still a name; Klaspoort
+        # keeps 100 (Person.first_name), as a roepnaam is at most 64.
         return first[:100], prefix, last
 
     def read_eckid(self, el: etree._Element, what: str, seen: dict[str, int | None]
@@ -511,8 +639,8 @@ class _Reader:
         eckid = el.get("eckid")
         if eckid is None or eckid == "":
             return None
+        # The value itself is a pseudonym and is never echoed back.
         if not ECKID_RE.match(eckid):
-            # The value itself is a pseudonym and is never echoed back.
             self.error(el, f"Het ECK iD van {what} heeft niet de juiste vorm "
                            "(https://ketenid.nl/201703/ gevolgd door 128 hexadecimale tekens).")
             return None
@@ -531,24 +659,26 @@ class _Reader:
         for container in containers:
             found = self.check_children(container, "leerlingen", "<leerlingen>")
             for el in found.get("leerling", []):
-                key = self.key(el, "Leerling")
-                what = f"leerling '{key}'" if key else "een leerling"
+                key = self.key(el, "een leerling")
+                what = f"leerling '{shown(key)}'" if key else "een leerling"
                 children = self.check_children(el, "leerling", f"<leerling> ({what})")
                 first, prefix, last = self.read_names(children, el, what)
                 eckid = self.read_eckid(el, what, seen_eckids)
                 jaargroep = self.one(children, "jaargroep")
                 if "jaargroep" in children and jaargroep not in JAARGROEPEN:
                     self.error(children["jaargroep"][0],
-                               f"Jaargroep '{jaargroep[:10]}' van {what} is ongeldig.")
-                for date_field in ("geboortedatum", "instroomdatum", "uitstroomdatum",
-                                   "mutatiedatum"):
+                               f"Jaargroep '{shown(jaargroep, 10)}' van {what} is ongeldig; "
+                               "toegestaan zijn 0 t/m 8, 11 t/m 16 en B, C, D, H, N, S, V.")
+                for date_field in ("geboortedatum", "start_ondw_jgr3", "instroomdatum",
+                                   "uitstroomdatum"):
                     self.date(children, date_field, what)
+                self.datetime(children, "mutatiedatum", what)
                 if "geslacht" in children and self.one(children, "geslacht") not in {
                         "0", "1", "2", "9"}:
                     self.error(children["geslacht"][0],
                                f"<geslacht> van {what} moet 0, 1, 2 of 9 zijn.")
-                if "emailadres" in children:
-                    self.email(children, what)
+                self.bounded(children, "gebruikersnaam", 64, what)
+                self.bounded(children, "emailadres", 256, what)
                 group = self.reference(children, "groep", "group", group_kinds, what)
                 clusters: list[str] = []
                 if "samengestelde_groepen" in children:
@@ -563,13 +693,13 @@ class _Reader:
                     ref_key = children["vestiging"][0].get("key")
                     if ref_key not in vestigingen:
                         self.error(children["vestiging"][0],
-                                   f"{what.capitalize()} verwijst naar vestiging '{ref_key}', "
-                                   "maar die staat niet in <vestigingen>.")
+                                   f"{_upper_first(what)} verwijst naar vestiging "
+                                   f"'{shown(ref_key)}', maar die staat niet in <vestigingen>.")
                 if key is None:
                     continue
                 if key in seen_keys:
-                    self.error(el, f"Leerling-key '{key}' komt meer dan één keer voor (eerder op "
-                                   f"regel {seen_keys[key]}).")
+                    self.error(el, f"Leerling-key '{shown(key)}' komt meer dan één keer voor "
+                                   f"(eerder op regel {seen_keys[key]}).")
                     continue
                 seen_keys[key] = el.sourceline
                 pupils.append({
@@ -580,14 +710,16 @@ class _Reader:
         return pupils
 
     def email(self, children: dict[str, list], what: str) -> str:
-        value = self.one(children, "emailadres")
+        value = self.bounded(children, "emailadres", 256, what)
         if not value:
             return ""
         try:
+            if len(value) > 254:  # the longest address mail servers accept (RFC 5321)
+                raise ValidationError("te lang")
             validate_email(value)
         except ValidationError:
             self.error(children["emailadres"][0],
-                       f"E-mailadres '{value[:80]}' van {what} is ongeldig.")
+                       f"E-mailadres '{shown(value, 80)}' van {what} is ongeldig.")
             return ""
         return value.lower()
 
@@ -598,11 +730,17 @@ class _Reader:
         if not ref_key:
             self.error(ref, f"De verwijzing naar een {label} van {what} heeft geen key.")
             return None
-        if group_kinds.get(ref_key) != kind:
-            self.error(ref, f"{what.capitalize()} verwijst naar {label} '{ref_key}', maar die "
-                            f"{label} staat niet in <groepen>.")
-            return None
-        return ref_key
+        actual = group_kinds.get(ref_key)
+        if actual == kind:
+            return ref_key
+        if actual is None:
+            self.error(ref, f"{_upper_first(what)} verwijst naar {label} '{shown(ref_key)}', "
+                            f"maar die {label} staat niet in <groepen>.")
+        else:
+            other = "een samengestelde groep" if actual == "cluster" else "een gewone groep"
+            self.error(ref, f"{_upper_first(what)} verwijst naar {label} '{shown(ref_key)}', "
+                            f"maar in <groepen> is dat {other}.")
+        return None
 
     def reference(self, children: dict[str, list], name: str, kind: str,
                   group_kinds: dict[str, str], what: str) -> str | None:
@@ -613,11 +751,16 @@ class _Reader:
     def roles(self, elements: Iterable[etree._Element], what: str) -> list[str]:
         roles: list[str] = []
         for el in elements:
+            if el.tag == "rolomschrijving":
+                # Free text for humans; checked, not kept.
+                if len(_text(el)) > 64:
+                    self.error(el, f"<rolomschrijving> van {what} is langer dan 64 tekens.")
+                continue
             if el.tag != "rol":
-                continue  # rolomschrijving is free text for humans; not kept
+                continue
             code = _text(el)
             if code not in ROLE_CODES:
-                self.error(el, f"Onbekende rol '{code[:20]}' bij {what}; toegestaan zijn "
+                self.error(el, f"Onbekende rol '{shown(code, 20)}' bij {what}; toegestaan zijn "
                                f"{', '.join(sorted(ROLE_CODES))}.")
             elif code not in roles:
                 roles.append(code)
@@ -630,18 +773,20 @@ class _Reader:
         for container in containers:
             found = self.check_children(container, "leerkrachten", "<leerkrachten>")
             for el in found.get("leerkracht", []):
-                key = self.key(el, "Leerkracht")
-                what = f"leerkracht '{key}'" if key else "een leerkracht"
+                key = self.key(el, "een leerkracht")
+                what = f"leerkracht '{shown(key)}'" if key else "een leerkracht"
                 children = self.check_children(el, "leerkracht", f"<leerkracht> ({what})")
                 first, prefix, last = self.read_names(children, el, what)
                 eckid = self.read_eckid(el, what, seen_eckids)
+                self.bounded(children, "gebruikersnaam", 64, what)
                 email = self.email(children, what) if "emailadres" in children else ""
-                self.date(children, "mutatiedatum", what)
-                roles = self.roles(children.get("rol", []), what)
+                self.datetime(children, "mutatiedatum", what)
+                roles = self.roles(
+                    [c for c in el if c.tag in ("rol", "rolomschrijving")], what)
                 groups: list[TeacherGroupData] = []
                 if "groepen" in children:
                     refs = self.check_children(children["groepen"][0], "leerkracht/groepen",
-                                               "<groepen> van een leerkracht")
+                                               f"<groepen> van {what}")
                     for ref in sorted(refs.get("groep", []) + refs.get("samengestelde_groep", []),
                                       key=lambda e: e.sourceline or 0):
                         kind = "cluster" if ref.tag == "samengestelde_groep" else "group"
@@ -653,8 +798,8 @@ class _Reader:
                 if key is None:
                     continue
                 if key in seen_keys:
-                    self.error(el, f"Leerkracht-key '{key}' komt meer dan één keer voor (eerder "
-                                   f"op regel {seen_keys[key]}).")
+                    self.error(el, f"Leerkracht-key '{shown(key)}' komt meer dan één keer voor "
+                                   f"(eerder op regel {seen_keys[key]}).")
                     continue
                 seen_keys[key] = el.sourceline
                 teachers.append({

@@ -17,20 +17,162 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-FIRST_NAMES = ["Emma", "Julia", "Mila", "Tess", "Sophie", "Zoë", "Sara", "Nora", "Yara", "Eva", "Liv", "Lotte", "Noor", "Saar", "Noëlle", "Chloë", "Fenna", "Lieke", "Anna", "Maud", "Fleur", "Roos", "Isa", "Ilse", "Hiba", "Aya", "Fatima", "Amira", "Elif", "Meryem", "Lina", "Jasmijn", "Floor", "Noah", "Sem", "Liam", "Lucas", "Daan", "Finn", "Levi", "Luuk", "Mees", "Sam", "Bram", "Thijs", "Jesse", "Milan", "Ismaël", "Daniël", "Mohammed", "Adam", "Yusuf", "Ayoub", "Emir", "Mehmet", "Ömer", "Gijs", "Jurre", "Teun", "Stijn", "Ruben", "Joep", "Siem", "Hugo", "Jayden", "Dex", "Olivier", "Boaz", "Tim", "Koen", "Joël", "Raphaël", "Sven", "Niels", "Kaj", "Ties"]
-LAST_NAMES = [
-    ("de", "Jong"), ("", "Jansen"), ("de", "Vries"), ("van den", "Berg"), ("van", "Dijk"),
-    ("", "Bakker"), ("", "Janssen"), ("", "Visser"), ("", "Smit"), ("", "Meijer"),
-    ("de", "Boer"), ("", "Mulder"), ("de", "Groot"), ("", "Bos"), ("", "Vos"), ("", "Peters"),
-    ("", "Hendriks"), ("van", "Leeuwen"), ("", "Dekker"), ("", "Brouwer"), ("de", "Wit"),
-    ("", "Dijkstra"), ("", "Smits"), ("de", "Graaf"), ("van der", "Meer"), ("van der", "Linden"),
-    ("", "Kok"), ("", "Jacobs"), ("de", "Haan"), ("", "Vermeulen"), ("van 't", "Hof"),
-    ("", "Çelik"), ("", "Yılmaz"), ("", "El Amrani"), ("", "Öztürk"), ("", "Nguyen"),
-    ("", "Kaya"), ("", "Bouzid"), ("ter", "Horst"), ("van", "Wijk"), ("", "Schouten"),
-    ("", "Koster"), ("", "Prins"), ("", "Postma"), ("van", "Beek"), ("", "Willems"),
-    ("in 't", "Veld"), ("", "Kramer"), ("van den", "Heuvel"), ("", "Hoekstra"),
+FIRST_NAMES = [
+    "Emma",
+    "Julia",
+    "Mila",
+    "Tess",
+    "Sophie",
+    "Zoë",
+    "Sara",
+    "Nora",
+    "Yara",
+    "Eva",
+    "Liv",
+    "Lotte",
+    "Noor",
+    "Saar",
+    "Noëlle",
+    "Chloë",
+    "Fenna",
+    "Lieke",
+    "Anna",
+    "Maud",
+    "Fleur",
+    "Roos",
+    "Isa",
+    "Ilse",
+    "Hiba",
+    "Aya",
+    "Fatima",
+    "Amira",
+    "Elif",
+    "Meryem",
+    "Lina",
+    "Jasmijn",
+    "Floor",
+    "Noah",
+    "Sem",
+    "Liam",
+    "Lucas",
+    "Daan",
+    "Finn",
+    "Levi",
+    "Luuk",
+    "Mees",
+    "Sam",
+    "Bram",
+    "Thijs",
+    "Jesse",
+    "Milan",
+    "Ismaël",
+    "Daniël",
+    "Mohammed",
+    "Adam",
+    "Yusuf",
+    "Ayoub",
+    "Emir",
+    "Mehmet",
+    "Ömer",
+    "Gijs",
+    "Jurre",
+    "Teun",
+    "Stijn",
+    "Ruben",
+    "Joep",
+    "Siem",
+    "Hugo",
+    "Jayden",
+    "Dex",
+    "Olivier",
+    "Boaz",
+    "Tim",
+    "Koen",
+    "Joël",
+    "Raphaël",
+    "Sven",
+    "Niels",
+    "Kaj",
+    "Ties",
 ]
-TEACHER_FIRST = ["Marieke", "Anouk", "Esther", "Ingrid", "Judith", "Karin", "Linda", "Monique", "Petra", "Sandra", "Wendy", "Yvonne", "Henk", "Jeroen", "Mark", "Pieter", "Rob", "Sander", "Tom", "Wouter", "Hanneke", "Ellen", "Femke", "Miriam"]
+LAST_NAMES = [
+    ("de", "Jong"),
+    ("", "Jansen"),
+    ("de", "Vries"),
+    ("van den", "Berg"),
+    ("van", "Dijk"),
+    ("", "Bakker"),
+    ("", "Janssen"),
+    ("", "Visser"),
+    ("", "Smit"),
+    ("", "Meijer"),
+    ("de", "Boer"),
+    ("", "Mulder"),
+    ("de", "Groot"),
+    ("", "Bos"),
+    ("", "Vos"),
+    ("", "Peters"),
+    ("", "Hendriks"),
+    ("van", "Leeuwen"),
+    ("", "Dekker"),
+    ("", "Brouwer"),
+    ("de", "Wit"),
+    ("", "Dijkstra"),
+    ("", "Smits"),
+    ("de", "Graaf"),
+    ("van der", "Meer"),
+    ("van der", "Linden"),
+    ("", "Kok"),
+    ("", "Jacobs"),
+    ("de", "Haan"),
+    ("", "Vermeulen"),
+    ("van 't", "Hof"),
+    ("", "Çelik"),
+    ("", "Yılmaz"),  # noqa: RUF001 - a real Turkish name, dotless i included
+    ("", "El Amrani"),
+    ("", "Öztürk"),
+    ("", "Nguyen"),
+    ("", "Kaya"),
+    ("", "Bouzid"),
+    ("ter", "Horst"),
+    ("van", "Wijk"),
+    ("", "Schouten"),
+    ("", "Koster"),
+    ("", "Prins"),
+    ("", "Postma"),
+    ("van", "Beek"),
+    ("", "Willems"),
+    ("in 't", "Veld"),
+    ("", "Kramer"),
+    ("van den", "Heuvel"),
+    ("", "Hoekstra"),
+]
+TEACHER_FIRST = [
+    "Marieke",
+    "Anouk",
+    "Esther",
+    "Ingrid",
+    "Judith",
+    "Karin",
+    "Linda",
+    "Monique",
+    "Petra",
+    "Sandra",
+    "Wendy",
+    "Yvonne",
+    "Henk",
+    "Jeroen",
+    "Mark",
+    "Pieter",
+    "Rob",
+    "Sander",
+    "Tom",
+    "Wouter",
+    "Hanneke",
+    "Ellen",
+    "Femke",
+    "Miriam",
+]
 
 
 @dataclass
@@ -63,26 +205,26 @@ def _plan_groups(pupils: int) -> list[_Group]:
         classes = max(1, math.ceil(per_year / 28))
         for c in range(classes):
             suffix = chr(ord("A") + c) if classes > 1 else ""
-            groups.append(_Group(f"g{year}{suffix or 'A'}", f"Groep {year}{suffix}", str(year),
-                                 (year,)))
+            groups.append(
+                _Group(f"g{year}{suffix or 'A'}", f"Groep {year}{suffix}", str(year), (year,))
+            )
     return groups
 
 
 def _eckid(rng: random.Random) -> str:
-    return "https://ketenid.nl/201703/" + "".join(rng.choice("0123456789abcdef")
-                                                 for _ in range(128))
+    return "https://ketenid.nl/201703/" + "".join(
+        rng.choice("0123456789abcdef") for _ in range(128)
+    )
 
 
-def _sub(parent: etree._Element, tag: str, text: str | None = None, **attrs: str
-         ) -> etree._Element:
+def _sub(parent: etree._Element, tag: str, text: str | None = None, **attrs: str) -> etree._Element:
     el = etree.SubElement(parent, tag, **attrs)
     if text is not None:
         el.text = text
     return el
 
 
-def _name(parent: etree._Element, rng: random.Random, first: str,
-          family: tuple[str, str]) -> None:
+def _name(parent: etree._Element, rng: random.Random, first: str, family: tuple[str, str]) -> None:
     prefix, last = family
     _sub(parent, "achternaam", last)
     if prefix:
@@ -93,8 +235,14 @@ def _name(parent: etree._Element, rng: random.Random, first: str,
     _sub(parent, "roepnaam", first)
 
 
-def generate_school(brin: str, dependancecode: str, pupils: int, seed: int = 0,
-                    school_year: str = "2025-2026", encoding: str = "UTF-8") -> bytes:
+def generate_school(
+    brin: str,
+    dependancecode: str,
+    pupils: int,
+    seed: int = 0,
+    school_year: str = "2025-2026",
+    encoding: str = "UTF-8",
+) -> bytes:
     """One school's EDEXML 2.1 file with `pupils` pupils."""
     rng = random.Random(f"{seed}-{brin}{dependancecode}")
     root = etree.Element("EDEX")
@@ -160,8 +308,11 @@ def generate_school(brin: str, dependancecode: str, pupils: int, seed: int = 0,
         family = rng.choice(LAST_NAMES)
         _name(el, rng, first, family)
         if rng.random() < 0.9:
-            _sub(el, "emailadres", f"{first.lower()}.{key.lower()}.{brin.lower()}"
-                                   f"{dependancecode}@school.example")
+            _sub(
+                el,
+                "emailadres",
+                f"{first.lower()}.{key.lower()}.{brin.lower()}{dependancecode}@school.example",
+            )
         for role in roles:
             _sub(el, "rol", role)
         if links:

@@ -50,7 +50,8 @@ class Person(models.Model):
     school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=KEY_MAX)
     # The chain pseudonym; stays the same across schools and LAS changes. Never logged.
-    eckid = models.CharField(max_length=160, null=True, blank=True)
+    # NULL, not "", when absent: the unique constraint must let many people have none.
+    eckid = models.CharField(max_length=160, null=True, blank=True)  # noqa: DJ001
     first_name = models.CharField(_("first name"), max_length=100)
     prefix = models.CharField(_("prefix"), max_length=10, blank=True)
     last_name = models.CharField(_("last name"), max_length=200, blank=True)
@@ -113,6 +114,9 @@ class PupilCluster(models.Model):
             models.UniqueConstraint(fields=["pupil", "group"], name="pupil_cluster_unique")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.pupil_id} in {self.group_id}"
+
 
 class Teacher(Person):
     school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="teachers")
@@ -154,6 +158,9 @@ class TeacherGroup(models.Model):
             models.UniqueConstraint(fields=["teacher", "group"], name="teacher_group_unique")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.teacher_id} in {self.group_id}"
+
 
 class RosterEvent(models.Model):
     """One add, change or deactivation of a group, pupil or teacher.
@@ -185,6 +192,9 @@ class RosterEvent(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["school", "id"])]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.entity} {self.entity_id} {self.action}"
 
 
 class RosterImport(models.Model):

@@ -62,3 +62,6 @@ class SchoolMembership(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "school", "role"], name="membership_unique")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.get_role_display()}, {self.school}"

@@ -1,5 +1,6 @@
 """klaspoort import-edexml FILE [--now] [--json]"""
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -7,6 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from klaspoort.roster import services
+from klaspoort.roster.edexml import max_bytes
 from klaspoort.roster.models import RosterImport
 
 STATUS_WORDS = {
@@ -28,12 +30,22 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["file"]
+        limit = max_bytes()
         try:
-            data = path.read_bytes()
+            with path.open("rb") as fh:
+                # Never more than one byte over the limit in memory: that is enough for the
+                # size check to refuse the file; the rest is only hashed, in chunks.
+                data = fh.read(limit + 1)
+                size, sha256 = None, None
+                if len(data) > limit:
+                    fh.seek(0)
+                    sha256 = hashlib.file_digest(fh, "sha256").hexdigest()
+                    size = path.stat().st_size
         except OSError as exc:
             raise CommandError(f"Kan {path} niet lezen: {exc.strerror}") from None
         record = services.receive_roster_file(data, source=RosterImport.Source.COMMAND,
-                                              filename=path.name)
+                                              filename=path.name, file_size=size,
+                                              file_sha256=sha256)
         if options["now"] and record.status == RosterImport.Status.WAITING:
             record = services.process_import(record.pk)
         result = {

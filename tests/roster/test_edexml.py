@@ -1,0 +1,574 @@
+"""Reading EDEXML files: what a coordinator's file turns into, and what is refused and why.
+
+The builders at the top (`edexml`, `line_of`, …) are shared with the other roster tests: they
+write small, hand-made files in which every element starts its own line, so a test can say on
+which line an error must be reported.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from klaspoort.roster.edexml import RosterFileError, max_bytes, parse_edexml, shown
+from klaspoort.roster.generator import generate_school
+
+ECKID_1 = "https://ketenid.nl/201703/" + "a1" * 64
+ECKID_2 = "https://ketenid.nl/201703/" + "b2" * 64
+ECKID_T = "https://ketenid.nl/201703/" + "c3" * 64
+
+
+def school_xml(*, brin="99ZZ", dependancecode="00", year="2025-2026", version="2.1",
+               extra="") -> str:
+    dep = f"\n    <dependancecode>{dependancecode}</dependancecode>" if dependancecode else ""
+    ver = f"\n    <xsdversie>{version}</xsdversie>" if version else ""
+    return (f"  <school>\n    <schooljaar>{year}</schooljaar>\n    <brincode>{brin}</brincode>"
+            f"{dep}\n    <aanmaakdatum>2025-09-01T07:30:00</aanmaakdatum>{ver}{extra}\n"
+            "  </school>\n")
+
+
+GROUPS = """\
+  <groepen>
+    <groep key="g12">
+      <naam>Groep 1-2</naam>
+      <jaargroep>C</jaargroep>
+    </groep>
+    <groep key="g5">
+      <naam>Groep 5</naam>
+      <jaargroep>5</jaargroep>
+      <mutatiedatum>2025-08-20T10:15:00</mutatiedatum>
+    </groep>
+    <samengestelde_groep key="plus">
+      <naam>Plusklas</naam>
+      <omschrijving>Verrijking groep 5 t/m 8</omschrijving>
+    </samengestelde_groep>
+  </groepen>
+"""
+
+
+def pupil_xml(key, *, last="Jansen", prefix=None, given=None, call="Sem", jaargroep=None,
+              group=None, clusters=(), eckid=None, extra="", tail="") -> str:
+    """One <leerling>, each child on its own line; `extra` goes after the group references
+    (where vestiging, e-mail, country, BSN, postcode … belong), `tail` after that."""
+    attrs = f' key="{key}"' + (f' eckid="{eckid}"' if eckid else "")
+    lines = [f"    <leerling{attrs}>"]
+    if last is not None:
+        lines.append(f"      <achternaam>{last}</achternaam>")
+    if prefix:
+        lines.append(f"      <voorvoegsel>{prefix}</voorvoegsel>")
+    if given:
+        lines.append(f"      <voornamen>{given}</voornamen>")
+    if call:
+        lines.append(f"      <roepnaam>{call}</roepnaam>")
+    lines.append("      <geboortedatum>2016-03-14</geboortedatum>")
+    if jaargroep:
+        lines.append(f"      <jaargroep>{jaargroep}</jaargroep>")
+    if group:
+        lines.append(f'      <groep key="{group}"/>')
+    if clusters:
+        lines.append("      <samengestelde_groepen>")
+        lines += [f'        <samengestelde_groep key="{c}"/>' for c in clusters]
+        lines.append("      </samengestelde_groepen>")
+    if extra:
+        lines.append(extra)
+    if tail:
+        lines.append(tail)
+    lines.append("    </leerling>")
+    return "\n".join(lines) + "\n"
+
+
+def teacher_xml(key, *, last="Vries", prefix="de", call="Marieke", email=None, roles=(),
+                groups=(), eckid=None) -> str:
+    """One <leerkracht>; groups are (tag, key, roles) triples."""
+    attrs = f' key="{key}"' + (f' eckid="{eckid}"' if eckid else "")
+    lines = [f"    <leerkracht{attrs}>"]
+    if last:
+        lines.append(f"      <achternaam>{last}</achternaam>")
+    if prefix:
+        lines.append(f"      <voorvoegsel>{prefix}</voorvoegsel>")
+    lines.append(f"      <roepnaam>{call}</roepnaam>")
+    if email:
+        lines.append(f"      <emailadres>{email}</emailadres>")
+    lines += [f"      <rol>{r}</rol>" for r in roles]
+    if groups:
+        lines.append("      <groepen>")
+        for tag, gkey, groles in groups:
+            if groles:
+                lines.append(f'        <{tag} key="{gkey}">')
+                lines += [f"          <rol>{r}</rol>" for r in groles]
+                lines.append(f"        </{tag}>")
+            else:
+                lines.append(f'        <{tag} key="{gkey}"/>')
+        lines.append("      </groepen>")
+    lines.append("    </leerkracht>")
+    return "\n".join(lines) + "\n"
+
+
+PUPILS = (
+    pupil_xml("L1", last="Hof", prefix="van 't", given="Zoë Maria", call="Zoë", jaargroep="1",
+              group="g12", eckid=ECKID_1)
+    + pupil_xml("L2", last="Çelik", call="Ismaël", jaargroep="2", group="g12", eckid=ECKID_2)
+    + pupil_xml("L3", last=None, call="Daan", jaargroep="5", group="g5", clusters=["plus"])
+    + pupil_xml("L4", last="Jansen", given="Sem Willem", call=None, group="g5")
+)
+TEACHERS = (
+    teacher_xml("T1", email="M.deVries@School.example", roles=["LRK"],
+                groups=[("groep", "g12", ["LRK"]), ("samengestelde_groep", "plus", ["VAK"])],
+                eckid=ECKID_T)
+    + teacher_xml("T2", last="Bakker", prefix=None, call="Henk", roles=["ICT", "LRK"],
+                  groups=[("groep", "g5", [])])
+)
+
+
+def edexml(*, school: str | None = None, groups: str | None = GROUPS, pupils: str = PUPILS,
+           teachers: str | None = TEACHERS, encoding: str = "UTF-8", root: str = "EDEX",
+           prolog: str = "", version: str = "2.1") -> bytes:
+    """A complete file; pass None for groups/teachers to leave the element out."""
+    school = school if school is not None else school_xml(version=version)
+    text = (
+        f'<?xml version="1.0" encoding="{encoding}"?>\n{prolog}'
+        f'<{root} xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+        'xsi:noNamespaceSchemaLocation="EDEXML.structuur.xsd">\n'
+        f"{school}{groups or ''}  <leerlingen>\n{pupils}  </leerlingen>\n"
+        + (f"  <leerkrachten>\n{teachers}  </leerkrachten>\n" if teachers else "")
+        + f"</{root}>\n"
+    )
+    return text.encode(encoding)
+
+
+def line_of(data: bytes | str, needle: str, nth: int = 1) -> int:
+    """The 1-based line on which `needle` occurs for the nth time."""
+    text = data if isinstance(data, str) else data.decode("utf-8", errors="replace")
+    position = -1
+    for _ in range(nth):
+        position = text.index(needle, position + 1)
+    return text.count("\n", 0, position) + 1
+
+
+def errors_of(data: bytes) -> list:
+    with pytest.raises(RosterFileError) as caught:
+        parse_edexml(data)
+    assert caught.value.errors, "a refused file must say why"
+    return caught.value.errors
+
+
+def by_key(items: list[dict]) -> dict[str, dict]:
+    return {item["key"]: item for item in items}
+
+
+# ---------------------------------------------------------------------------------------------
+# Valid files
+# ---------------------------------------------------------------------------------------------
+def test_a_2_1_file_gives_the_school_its_groups_pupils_and_teachers():
+    roster = parse_edexml(edexml())
+
+    assert roster["version"] == "2.1"
+    assert roster["school"] == {"brin": "99ZZ", "dependancecode": "00",
+                                "school_year": "2025-2026"}
+    groups = by_key(roster["groups"])
+    assert groups["g12"] == {"key": "g12", "kind": "group", "name": "Groep 1-2",
+                             "jaargroep": "C", "description": ""}
+    assert groups["plus"]["kind"] == "cluster"
+    assert groups["plus"]["jaargroep"] == ""
+    assert groups["plus"]["description"] == "Verrijking groep 5 t/m 8"
+
+    pupils = by_key(roster["pupils"])
+    assert [p["key"] for p in roster["pupils"]] == ["L1", "L2", "L3", "L4"]
+    assert pupils["L1"] == {"key": "L1", "eckid": ECKID_1, "first_name": "Zoë",
+                            "prefix": "van 't", "last_name": "Hof", "jaargroep": "1",
+                            "group": "g12", "clusters": []}
+
+
+def test_pupils_of_a_combination_group_keep_their_own_year_group():
+    pupils = by_key(parse_edexml(edexml())["pupils"])
+    assert (pupils["L1"]["group"], pupils["L1"]["jaargroep"]) == ("g12", "1")
+    assert (pupils["L2"]["group"], pupils["L2"]["jaargroep"]) == ("g12", "2")
+
+
+def test_a_pupil_without_a_year_group_takes_the_year_group_of_the_group():
+    pupils = by_key(parse_edexml(edexml())["pupils"])
+    assert pupils["L4"]["jaargroep"] == "5"
+
+
+def test_names_follow_the_name_choice_of_the_standard():
+    pupils = by_key(parse_edexml(edexml())["pupils"])
+    # roepnaam only: no last name at all
+    assert (pupils["L3"]["first_name"], pupils["L3"]["last_name"]) == ("Daan", "")
+    # no roepnaam: the first of the voornamen
+    assert (pupils["L4"]["first_name"], pupils["L4"]["last_name"]) == ("Sem", "Jansen")
+    # prefix kept apart, with its apostrophe
+    assert pupils["L1"]["prefix"] == "van 't"
+
+
+def test_cluster_membership_and_teacher_roles_per_group():
+    roster = parse_edexml(edexml())
+    assert by_key(roster["pupils"])["L3"]["clusters"] == ["plus"]
+    teachers = by_key(roster["teachers"])
+    assert teachers["T1"]["groups"] == [{"key": "g12", "roles": ["LRK"]},
+                                        {"key": "plus", "roles": ["VAK"]}]
+    assert teachers["T1"]["email"] == "m.devries@school.example"
+    assert teachers["T1"]["eckid"] == ECKID_T
+    assert teachers["T2"]["roles"] == ["ICT", "LRK"]
+    assert teachers["T2"]["groups"] == [{"key": "g5", "roles": []}]
+    assert teachers["T2"]["email"] == ""
+
+
+def test_iso_8859_1_file_with_dutch_diacritics_is_read_correctly():
+    data = edexml(encoding="ISO-8859-1")
+    assert "Ismaël".encode("latin-1") in data  # really Latin-1 bytes, not UTF-8
+    pupils = by_key(parse_edexml(data)["pupils"])
+    assert (pupils["L2"]["first_name"], pupils["L2"]["last_name"]) == ("Ismaël", "Çelik")
+    assert pupils["L1"]["first_name"] == "Zoë"
+
+
+def test_utf8_file_with_byte_order_mark_is_read():
+    roster = parse_edexml(b"\xef\xbb\xbf" + edexml())
+    assert by_key(roster["pupils"])["L2"]["first_name"] == "Ismaël"
+
+
+def test_a_2_0_file_without_eckids_is_read():
+    pupils = (pupil_xml("1071", last="Aar", prefix="van der", call="Savannah", group="g5")
+              + pupil_xml("990", last="Aarts", given="Samantha", call="Sam", jaargroep="5",
+                          group="g5", clusters=["plus"]))
+    roster = parse_edexml(edexml(version="2.0", pupils=pupils))
+    assert roster["version"] == "2.0"
+    assert [p["eckid"] for p in roster["pupils"]] == [None, None]
+    assert by_key(roster["pupils"])["1071"]["prefix"] == "van der"
+
+
+def test_a_1_03_file_is_read():
+    # 1.03: no voornamen, no clusters; a pupil carries a group or only a year group; teachers
+    # have plain group references.
+    groups = """\
+  <groepen>
+    <groep key="49">
+      <naam>1A</naam>
+      <jaargroep>1</jaargroep>
+      <mutatiedatum>2005-08-29T22:19:18</mutatiedatum>
+    </groep>
+  </groepen>
+"""
+    pupils = (pupil_xml("3580", last="Aa", prefix="v. d.", call="Anouska", jaargroep="4",
+                        extra="      <etniciteit>9</etniciteit>\n      <land>?</land>")
+              + pupil_xml("1071", last="Aar", call="Savannah", group="49"))
+    teachers = "    <leerkracht key=\"7\">\n      <achternaam>Smit</achternaam>\n" \
+               "      <roepnaam>Karin</roepnaam>\n      <groepen>\n" \
+               "        <groep key=\"49\"/>\n      </groepen>\n    </leerkracht>\n"
+    roster = parse_edexml(edexml(version="1.03", groups=groups, pupils=pupils,
+                                 teachers=teachers))
+    assert roster["version"] == "1.03"
+    pupils_read = by_key(roster["pupils"])
+    assert (pupils_read["3580"]["group"], pupils_read["3580"]["jaargroep"]) == (None, "4")
+    assert (pupils_read["1071"]["group"], pupils_read["1071"]["jaargroep"]) == ("49", "1")
+    assert roster["teachers"][0]["groups"] == [{"key": "49", "roles": []}]
+
+
+def test_a_file_without_xsdversie_is_read_as_2_1():
+    data = edexml(school=school_xml(version=None))
+    assert parse_edexml(data)["version"] == "2.1"
+
+
+def test_dependancecode_absent_means_00():
+    roster = parse_edexml(edexml(school=school_xml(dependancecode=None)))
+    assert roster["school"]["dependancecode"] == "00"
+
+
+def test_a_generated_school_file_is_valid_and_carries_no_privacy_fields():
+    data = generate_school("12AB", "01", 120, seed=3)
+    assert b"<bsn>" in data and b"<postcodenl>" in data  # the generator writes them …
+    roster = parse_edexml(data)
+    assert len(roster["pupils"]) == 120
+    text = repr(roster)
+    for word in ("bsn", "postcode", "land", "geboortedatum", "6030"):
+        assert word not in text  # … and the reader keeps none of them
+
+
+# ---------------------------------------------------------------------------------------------
+# Refused files: a Dutch message with the line
+# ---------------------------------------------------------------------------------------------
+def test_not_xml():
+    [error] = errors_of(b"Naam;Groep\nSem;5\n")
+    assert error.line == 1
+    assert "geen XML-bestand" in error.message
+
+
+def test_a_truncated_file_says_it_is_incomplete():
+    data = edexml()
+    cut = data[: data.index(b"<leerling key=\"L3\"") + 30]
+    [error] = errors_of(cut)
+    assert "onvolledig" in error.message
+    assert error.line == cut.count(b"\n") + 1
+
+
+def test_wrong_root_element():
+    [error] = errors_of(edexml(root="LAS"))
+    assert error.line == 2
+    assert "geen EDEXML-bestand" in error.message and "<LAS>" in error.message
+
+
+def test_unknown_version():
+    data = edexml(version="3.0")
+    [error] = errors_of(data)
+    assert error.line == line_of(data, "<xsdversie>")
+    assert "versie '3.0' wordt niet ondersteund" in error.message
+
+
+def test_doctype_with_external_entity_is_refused_before_parsing():
+    prolog = '<!DOCTYPE EDEX [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>\n'
+    data = edexml(prolog=prolog).replace(b"<roepnaam>Daan</roepnaam>",
+                                         b"<roepnaam>&xxe;</roepnaam>")
+    assert b"&xxe;" in data
+    [error] = errors_of(data)
+    assert "DOCTYPE" in error.message and "veiligheidsredenen" in error.message
+    assert "root:" not in error.message
+
+
+def test_billion_laughs_is_refused():
+    entities = '<!ENTITY lol "lol">\n' + "".join(
+        f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">\n'
+        for i in range(1, 10))
+    data = edexml(prolog=f"<!DOCTYPE EDEX [\n{entities}]>\n").replace(
+        b"<roepnaam>Daan</roepnaam>", b"<roepnaam>&lol9;</roepnaam>")
+    [error] = errors_of(data)
+    assert "DOCTYPE" in error.message
+
+
+def test_a_doctype_hidden_behind_a_long_comment_is_still_refused():
+    # The quick scan reads the first 64 KB; the parser's own DOCTYPE check is the second lock.
+    prolog = "<!--" + "x" * 70_000 + "-->\n" + \
+        '<!DOCTYPE EDEX [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>\n'
+    data = edexml(prolog=prolog).replace(b"<roepnaam>Daan</roepnaam>",
+                                         b"<roepnaam>&xxe;</roepnaam>")
+    assert b"&xxe;" in data
+    [error] = errors_of(data)
+    assert error.message.startswith("Het bestand bevat een DOCTYPE- of ENTITY-declaratie.")
+
+
+def test_a_file_over_the_size_limit_is_refused_without_parsing():
+    [error] = errors_of(b" " * (max_bytes() + 1))
+    assert "te groot" in error.message and "MB" in error.message
+
+
+def test_an_empty_file():
+    [error] = errors_of(b"  \n")
+    assert "leeg" in error.message
+
+
+def test_duplicate_pupil_and_teacher_keys():
+    pupils = PUPILS + pupil_xml("L2", call="Noor", group="g5")
+    teachers = TEACHERS + teacher_xml("T2", call="Rob")
+    data = edexml(pupils=pupils, teachers=teachers)
+    errors = errors_of(data)
+    first_pupil = line_of(data, '<leerling key="L2"')
+    first_teacher = line_of(data, '<leerkracht key="T2"')
+    assert [(e.line, e.message) for e in errors] == [
+        (line_of(data, '<leerling key="L2"', 2),
+         f"Leerling-key 'L2' komt meer dan één keer voor (eerder op regel {first_pupil})."),
+        (line_of(data, '<leerkracht key="T2"', 2),
+         f"Leerkracht-key 'T2' komt meer dan één keer voor (eerder op regel {first_teacher})."),
+    ]
+
+
+def test_a_group_and_a_cluster_may_not_share_a_key():
+    groups = GROUPS.replace('<samengestelde_groep key="plus">', '<samengestelde_groep key="g5">')
+    pupils = PUPILS.replace('<samengestelde_groep key="plus"/>', '<samengestelde_groep key="g5"/>')
+    teachers = TEACHERS.replace('key="plus"', 'key="g5"')
+    data = edexml(groups=groups, pupils=pupils, teachers=teachers)
+    errors = errors_of(data)
+    assert errors[0].line == line_of(data, '<samengestelde_groep key="g5">')
+    assert "Groep-key 'g5' komt meer dan één keer voor" in errors[0].message
+    assert "samen uniek" in errors[0].message
+
+
+def test_duplicate_eckids_among_pupils_and_among_teachers_without_showing_them():
+    pupils = PUPILS + pupil_xml("L9", call="Noor", group="g5", eckid=ECKID_1)
+    teachers = TEACHERS + teacher_xml("T9", call="Rob", eckid=ECKID_T)
+    data = edexml(pupils=pupils, teachers=teachers)
+    errors = errors_of(data)
+    assert [e.line for e in errors] == [line_of(data, '<leerling key="L9"'),
+                                        line_of(data, '<leerkracht key="T9"')]
+    first = line_of(data, '<leerling key="L1"')
+    assert errors[0].message == (f"Het ECK iD van leerling 'L9' komt ook voor op regel {first}; "
+                                 "een ECK iD moet uniek zijn.")
+    for error in errors:
+        assert "ketenid" not in error.message
+
+
+def test_the_same_eckid_for_a_pupil_and_a_teacher_is_allowed():
+    teachers = TEACHERS + teacher_xml("T9", call="Rob", eckid=ECKID_1)
+    assert len(parse_edexml(edexml(teachers=teachers))["teachers"]) == 3
+
+
+def test_a_malformed_eckid_is_reported_without_its_value():
+    pupils = PUPILS + pupil_xml("L9", call="Noor", group="g5",
+                                eckid="https://ketenid.nl/201703/123")
+    [error] = errors_of(edexml(pupils=pupils))
+    assert "ECK iD van leerling 'L9' heeft niet de juiste vorm" in error.message
+    assert "/123" not in error.message
+
+
+def test_references_to_missing_groups_and_clusters():
+    pupils = PUPILS + pupil_xml("L9", call="Noor", group="g7", clusters=["plus", "knutsel"])
+    teachers = TEACHERS + teacher_xml("T9", call="Rob", groups=[("groep", "g8", [])])
+    data = edexml(pupils=pupils, teachers=teachers)
+    errors = errors_of(data)
+    assert [(e.line, e.message) for e in errors] == [
+        (line_of(data, '<groep key="g7"/>'),
+         "Leerling 'L9' verwijst naar groep 'g7', maar die groep staat niet in <groepen>."),
+        (line_of(data, '<samengestelde_groep key="knutsel"/>'),
+         "Leerling 'L9' verwijst naar samengestelde groep 'knutsel', maar die samengestelde "
+         "groep staat niet in <groepen>."),
+        (line_of(data, '<groep key="g8"/>'),
+         "Leerkracht 'T9' verwijst naar groep 'g8', maar die groep staat niet in <groepen>."),
+    ]
+
+
+def test_a_pupil_may_not_name_a_cluster_as_its_group():
+    pupils = PUPILS + pupil_xml("L9", call="Noor", group="plus")
+    data = edexml(pupils=pupils)
+    [error] = errors_of(data)
+    assert error.line == line_of(data, '<groep key="plus"/>')
+    assert "in <groepen> is dat een samengestelde groep" in error.message
+
+
+def test_missing_required_elements():
+    groups = GROUPS.replace("      <jaargroep>5</jaargroep>\n", "")
+    pupils = PUPILS + '    <leerling key="L9">\n      <jaargroep>5</jaargroep>\n    </leerling>\n'
+    data = edexml(groups=groups, pupils=pupils,
+                  school=school_xml().replace("    <schooljaar>2025-2026</schooljaar>\n", ""))
+    messages = {(e.line, e.message) for e in errors_of(data)}
+    assert (line_of(data, "<school>"),
+            "Verplicht element <schooljaar> ontbreekt in <school>.") in messages
+    assert (line_of(data, '<groep key="g5">'),
+            "Verplicht element <jaargroep> ontbreekt in <groep>.") in messages
+    assert (line_of(data, '<leerling key="L9">'),
+            "Leerling 'L9' heeft geen naam: <achternaam> of <roepnaam> is verplicht.") in messages
+
+
+def test_a_file_without_pupils_is_refused():
+    data = edexml(pupils="")
+    [error] = errors_of(data)
+    assert error.message == "Verplicht element <leerling> ontbreekt in <leerlingen>."
+    assert error.line == line_of(data, "<leerlingen>")
+
+
+def test_elements_in_the_wrong_order_or_unknown():
+    pupils = PUPILS + pupil_xml("L9", call="Noor", group="g5",
+                                tail="      <jaargroep>6</jaargroep>\n      <hobby>voetbal</hobby>")
+    data = edexml(pupils=pupils)
+    errors = errors_of(data)
+    assert [e.line for e in errors] == [line_of(data, "<jaargroep>6</jaargroep>"),
+                                        line_of(data, "<hobby>")]
+    assert "staat op de verkeerde plaats" in errors[0].message
+    assert "Onbekend element <hobby>" in errors[1].message
+
+
+@pytest.mark.parametrize(("school", "needle", "expected"), [
+    (school_xml(brin="99zz"), "<brincode>", "BRIN-code '99zz' is ongeldig"),
+    (school_xml(brin="9ZZZ"), "<brincode>", "BRIN-code '9ZZZ' is ongeldig"),
+    (school_xml(dependancecode="A1"), "<dependancecode>", "Dependancecode 'A1' is ongeldig"),
+    (school_xml(year="2025-2027"), "<schooljaar>", "Schooljaar '2025-2027' is ongeldig"),
+    (school_xml(year="2025"), "<schooljaar>", "Schooljaar '2025' is ongeldig"),
+    (school_xml(extra="\n    <commentaar>x</commentaar>").replace(
+        "2025-09-01T07:30:00", "01-09-2025 07:30"), "<aanmaakdatum>",
+     "<aanmaakdatum> van de school is geen geldige datum en tijd"),
+])
+def test_malformed_school_values(school, needle, expected):
+    data = edexml(school=school)
+    [error] = errors_of(data)
+    assert error.line == line_of(data, needle)
+    assert expected in error.message
+
+
+@pytest.mark.parametrize(("bad", "expected"), [
+    ("2016-02-30", "'2016-02-30'"),
+    ("14-03-2016", "'14-03-2016'"),
+])
+def test_malformed_dates(bad, expected):
+    data = edexml().replace(b"<geboortedatum>2016-03-14</geboortedatum>",
+                            f"<geboortedatum>{bad}</geboortedatum>".encode(), 1)
+    [error] = errors_of(data)
+    assert error.line == line_of(data, "<geboortedatum>")
+    assert error.message == (f"<geboortedatum> van leerling 'L1' is geen geldige datum "
+                             f"(verwacht JJJJ-MM-DD): {expected}.")
+
+
+def test_mutatiedatum_is_a_date_and_time():
+    # The standard types mutatiedatum as xs:dateTime; a real LAS writes 2025-08-20T10:15:00.
+    assert parse_edexml(edexml())
+    data = edexml().replace(b"2025-08-20T10:15:00", b"2025-13-20T10:15:00")
+    [error] = errors_of(data)
+    assert error.line == line_of(data, "<mutatiedatum>")
+    assert "geen geldige datum en tijd" in error.message
+
+
+def test_unknown_year_group_and_role():
+    groups = GROUPS.replace("<jaargroep>5</jaargroep>", "<jaargroep>9</jaargroep>")
+    teachers = TEACHERS.replace("<rol>ICT</rol>", "<rol>BAAS</rol>")
+    data = edexml(groups=groups, teachers=teachers)
+    errors = errors_of(data)
+    assert [e.line for e in errors] == [line_of(data, "<jaargroep>9</jaargroep>"),
+                                        line_of(data, "<rol>BAAS</rol>")]
+    assert "Jaargroep '9' van groep 'Groep 5' is ongeldig" in errors[0].message
+    assert "Onbekende rol 'BAAS' bij leerkracht 'T2'" in errors[1].message
+
+
+def test_every_error_is_reported_at_once_and_capped():
+    pupils = "".join(pupil_xml(f"X{i}", call="Noor", group="nergens") for i in range(250))
+    errors = errors_of(edexml(pupils=pupils))
+    assert len(errors) == 201
+    assert errors[-1].line is None
+    assert errors[-1].message.startswith("… en nog 50 andere fouten.")
+    assert [e.line for e in errors[:200]] == sorted(e.line for e in errors[:200])
+
+
+def test_errors_never_quote_an_eckid_or_a_bsn_shaped_value():
+    pupils = (PUPILS
+              + pupil_xml("123456782", call="Noor", group="g99")
+              + pupil_xml("L10", call="Sara", group=ECKID_2))
+    messages = " ".join(e.message for e in errors_of(edexml(pupils=pupils)))
+    assert "123456782" not in messages
+    assert "ketenid" not in messages
+    assert "(waarde niet getoond)" in messages
+
+
+def test_shown_masks_secrets_and_shortens():
+    assert shown("https://ketenid.nl/201703/abc") == "(waarde niet getoond)"
+    assert shown(" 123456782 ") == "(waarde niet getoond)"
+    assert shown("L000123") == "L000123"
+    assert shown("x" * 100, 10) == "x" * 9 + "…"
+
+
+def test_a_namespace_on_the_root_is_refused_clearly():
+    data = edexml().replace(b"<EDEX ", b'<EDEX xmlns="urn:edex" ', 1)
+    [error] = errors_of(data)
+    assert "namespace" in error.message
+
+
+def test_latin_1_bytes_in_a_file_that_says_utf_8():
+    data = edexml(encoding="ISO-8859-1").replace(b'encoding="ISO-8859-1"', b'encoding="UTF-8"')
+    [error] = errors_of(data)
+    assert error.line == line_of(data.decode("latin-1"), "Zoë")  # the first ë
+    assert "tekenset" in error.message
+
+
+def test_values_fit_what_klaspoort_keeps():
+    long_given = "A" * 150
+    pupils = PUPILS + pupil_xml("L9", given=long_given, call=None, group="g5")
+    address = "a" * 64 + "@" + ("b" * 60 + ".") * 3 + "eeee.nl"  # 255 characters
+    teachers = TEACHERS + teacher_xml("T9", email=address)
+    groups = GROUPS.replace("Verrijking groep 5 t/m 8", "x" * 256)
+    data = edexml(pupils=pupils, groups=groups)
+    roster = parse_edexml(data)
+    assert len(by_key(roster["pupils"])["L9"]["first_name"]) == 100
+    assert len(by_key(roster["groups"])["plus"]["description"]) == 200
+    assert len(address) == 255
+    [error] = errors_of(edexml(teachers=teachers))
+    assert "E-mailadres" in error.message and "ongeldig" in error.message
+
+
+def test_the_technical_part_of_a_syntax_error_repeats_no_secret():
+    data = edexml().replace(b"<roepnaam>Daan</roepnaam>",
+                            b"<roepnaam>Daan</c123456782>", 1)
+    [error] = errors_of(data)
+    assert "technische melding" in error.message
+    assert "123456782" not in error.message
