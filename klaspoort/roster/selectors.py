@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Case, Count, Prefetch, Q, QuerySet, When
 
+from klaspoort.accounts.models import User
 from klaspoort.roster.models import Group, Pupil, RosterImport, Teacher, TeacherGroup
-from klaspoort.schools.models import School
+from klaspoort.schools.models import School, SchoolMembership
 from klaspoort.tenancy import for_school
 
 PUPIL_SORTS = {
@@ -24,14 +25,42 @@ def imports_of(school: School) -> QuerySet[RosterImport]:
     return for_school(RosterImport, school).select_related("uploaded_by")
 
 
+def import_of(school: School, import_id: int) -> RosterImport:
+    """One import of this school; DoesNotExist for another school's import."""
+    return imports_of(school).get(pk=import_id)
+
+
+def school_summary(school: School) -> dict[str, Any]:
+    """What *Gegevens* shows: active groups, clusters, pupils, teachers; the latest imports."""
+    kinds = dict(for_school(Group, school).filter(active=True).values_list("kind")
+                 .annotate(n=Count("id")).order_by())
+    return {
+        "groups": kinds.get(Group.Kind.GROUP, 0),
+        "clusters": kinds.get(Group.Kind.CLUSTER, 0),
+        "pupils": for_school(Pupil, school).filter(active=True).count(),
+        "teachers": for_school(Teacher, school).filter(active=True).count(),
+        "last_import": imports_of(school).first(),
+        "last_processed": imports_of(school).filter(status=RosterImport.Status.PROCESSED)
+        .order_by("-processed_at", "-id").first(),
+    }
+
+
+def coordinators_of(school: School) -> QuerySet[User]:
+    """The Klaspoort users who administer this school (its ICT coordinators in Klaspoort)."""
+    user_ids = for_school(SchoolMembership, school).filter(
+        role=SchoolMembership.Role.COORDINATOR).values("user_id")
+    return User.objects.filter(pk__in=user_ids, is_active=True).order_by("email")
+
+
 def groups_of(school: School, *, active_only: bool = True) -> QuerySet[Group]:
+    """Groups first, then clusters (samengestelde groepen), each by name."""
     groups = for_school(Group, school)
     if active_only:
         groups = groups.filter(active=True)
     return groups.annotate(
         pupil_count=Count("pupils", filter=Q(pupils__active=True), distinct=True)
         + Count("cluster_pupils", filter=Q(cluster_pupils__active=True), distinct=True)
-    ).order_by("kind", "name")
+    ).order_by(Case(When(kind=Group.Kind.GROUP, then=0), default=1), "name")
 
 
 def group_members(school: School, group_id: int) -> tuple[Group, list[Teacher], list[Pupil]]:

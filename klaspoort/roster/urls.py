@@ -5,4 +5,14 @@ from klaspoort.roster import views
 app_name = "roster"
 urlpatterns = [
     path("gebruikersgegevens/", views.imports, name="imports"),
+    path("gebruikersgegevens/spreadsheet/", views.spreadsheet_upload, name="spreadsheet_upload"),
+    path("gebruikersgegevens/sjabloon.csv", views.spreadsheet_template,
+         name="spreadsheet_template"),
+    path("gebruikersgegevens/<int:import_id>/", views.import_detail, name="import"),
+    path("gebruikersgegevens/<int:import_id>/verwerken/", views.process_now, name="process"),
+    path("groepen/", views.groups, name="groups"),
+    path("groepen/<int:group_id>/", views.group_detail, name="group"),
+    path("ict-coordinatoren/", views.coordinators, name="coordinators"),
+    path("leerkrachten/", views.teachers, name="teachers"),
+    path("leerlingen/", views.pupils, name="pupils"),
 ]

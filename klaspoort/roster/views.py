@@ -1,11 +1,231 @@
-from django.http import HttpResponse
-from django.shortcuts import render
+"""The roster pages of *Beheer*. Read-only except the upload (R2.1); reads go through selectors.
 
-from klaspoort.roster import selectors
+Pages that htmx updates in place (upload result, group panel, pupil search) answer a request
+from htmx with only the changed part and every other request with the whole page, so each one
+also works without JavaScript at a real URL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, cast
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from klaspoort.accounts.models import User
+from klaspoort.roster import selectors, services
+from klaspoort.roster.edexml import RosterData, parse_edexml
+from klaspoort.roster.forms import PupilSearchForm, RosterUploadForm, max_upload_size
+from klaspoort.roster.models import Group, RosterImport
+from klaspoort.schools.views import beheer_render
 from klaspoort.tenancy import SchoolRequest, school_admin_view
+
+HISTORY_LENGTH = 50
+PUPILS_PER_PAGE = 100
+EDEXML_ACCEPT = ".xml,application/xml,text/xml"
+SPREADSHEET_ACCEPT = ".csv,text/csv"
+
+
+def _partial_wanted(request: SchoolRequest) -> bool:
+    """An htmx request for part of a page (not htmx restoring a whole page from history)."""
+    htmx = getattr(request, "htmx", None)
+    if htmx is None:
+        return False
+    return bool(htmx) and not htmx.history_restore_request
+
+
+def _varies_on_htmx(response: HttpResponse) -> HttpResponse:
+    # The same URL answers with a part or the whole page; caches must keep them apart.
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+# ---------------------------------------------------------------------------------------------
+# Gebruikersgegevens invoeren
+# ---------------------------------------------------------------------------------------------
+def _imports_context(request: SchoolRequest, **extra: Any) -> dict[str, Any]:
+    context: dict[str, Any] = {
+        "imports": selectors.imports_of(request.school)[:HISTORY_LENGTH],
+        "upload_form": RosterUploadForm(accept=EDEXML_ACCEPT),
+        "sheet_form": RosterUploadForm(accept=SPREADSHEET_ACCEPT),
+        "spreadsheet_available": _spreadsheet_module() is not None,
+        "can_process": request.user.is_staff,
+        "result_for": "",
+        "max_upload_size": max_upload_size(),
+    }
+    context.update(extra)
+    return context
 
 
 @school_admin_view
+@require_http_methods(["GET", "POST"])
 def imports(request: SchoolRequest) -> HttpResponse:
-    return render(request, "roster/imports.html",
-                  {"school": request.school, "imports": selectors.imports_of(request.school)})
+    if request.method == "POST":
+        return _receive(request, form_name="upload_form", result_for="edexml",
+                        source=RosterImport.Source.UPLOAD, accept=EDEXML_ACCEPT,
+                        parse=parse_edexml)
+    return beheer_render(request, "roster/imports.html", _imports_context(request))
+
+
+@school_admin_view
+@require_POST
+def spreadsheet_upload(request: SchoolRequest) -> HttpResponse:
+    module = _spreadsheet_module()
+    if module is None:
+        raise Http404
+    school = request.school
+
+    def parse(data: bytes) -> RosterData:
+        return module.parse_spreadsheet(data, brin=school.brin,
+                                        dependancecode=school.dependancecode,
+                                        school_year=school.school_year)
+
+    return _receive(request, form_name="sheet_form", result_for="sheet",
+                    source=RosterImport.Source.SPREADSHEET, accept=SPREADSHEET_ACCEPT,
+                    parse=parse)
+
+
+def _receive(request: SchoolRequest, *, form_name: str, result_for: str, source: str,
+             accept: str, parse: Callable[[bytes], RosterData]) -> HttpResponse:
+    """Validate the uploaded file now; a valid one waits for the nightly run (R2.2, R2.4)."""
+    form = RosterUploadForm.from_request(request, accept=accept)
+    record = None
+    if form.is_valid():
+        upload = form.cleaned_data["bestand"]
+        record = services.receive_roster_file(
+            upload.read(), source=source, filename=upload.name or "",
+            # school_admin_view let only a signed-in coordinator through.
+            uploaded_by=cast(User, request.user), school=request.school, parse=parse,
+        )
+    if _partial_wanted(request):
+        context = {"school": request.school, "form": form, "record": record,
+                   "imports": selectors.imports_of(request.school)[:HISTORY_LENGTH],
+                   "can_process": request.user.is_staff}
+        return _varies_on_htmx(render(request, "roster/_upload_response.html", context))
+    if record is not None:
+        # Post/redirect/get: reloading the result page must not upload the file again.
+        return redirect("roster:import", brin6=request.school.brin6, import_id=record.pk)
+    context = _imports_context(request, result_for=result_for, **{form_name: form})
+    return beheer_render(request, "roster/imports.html", context, status=400)
+
+
+@school_admin_view
+@require_GET
+def import_detail(request: SchoolRequest, import_id: int) -> HttpResponse:
+    record = _import_or_404(request, import_id)
+    return beheer_render(request, "roster/import_detail.html",
+                         {"record": record, "can_process": request.user.is_staff})
+
+
+@school_admin_view
+@require_POST
+def process_now(request: SchoolRequest, import_id: int) -> HttpResponse:
+    """An operator may process a waiting import at once; a coordinator waits for the night."""
+    if not request.user.is_staff:
+        raise PermissionDenied
+    record = _import_or_404(request, import_id)
+    record = services.process_import(record.pk)
+    if record.status == RosterImport.Status.PROCESSED:
+        messages.success(request, "Het bestand is verwerkt.")
+    elif record.status == RosterImport.Status.FAILED:
+        messages.error(request, "Het verwerken is mislukt; er is niets gewijzigd.")
+    else:
+        messages.info(request, "Dit bestand wacht niet (meer) op verwerking.")
+    return redirect("roster:import", brin6=request.school.brin6, import_id=record.pk)
+
+
+def _import_or_404(request: SchoolRequest, import_id: int) -> RosterImport:
+    try:
+        return selectors.import_of(request.school, import_id)
+    except RosterImport.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def _spreadsheet_module() -> Any:
+    """The spreadsheet converter (XML-maker replacement, R2.6) when it is installed."""
+    try:
+        from klaspoort.roster import spreadsheet
+    except ImportError:
+        return None
+    return spreadsheet
+
+
+@school_admin_view
+@require_GET
+def spreadsheet_template(request: SchoolRequest) -> HttpResponse:
+    module = _spreadsheet_module()
+    if module is None:
+        raise Http404
+    response = HttpResponse(module.csv_template(), content_type="text/csv; charset=utf-8")
+    filename = f"klaspoort-sjabloon-{request.school.brin6}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+# ---------------------------------------------------------------------------------------------
+# Groepen, ICT-coördinatoren, Leerkrachten, Leerlingen
+# ---------------------------------------------------------------------------------------------
+@school_admin_view
+@require_GET
+def groups(request: SchoolRequest) -> HttpResponse:
+    return _varies_on_htmx(beheer_render(request, "roster/groups.html", {
+        "groups": selectors.groups_of(request.school), "selected": None}))
+
+
+@school_admin_view
+@require_GET
+def group_detail(request: SchoolRequest, group_id: int) -> HttpResponse:
+    try:
+        group, teachers, pupils = selectors.group_members(request.school, group_id)
+    except Group.DoesNotExist as exc:
+        raise Http404 from exc
+    selected = {"group": group, "teachers": teachers, "pupils": pupils}
+    if _partial_wanted(request):
+        return _varies_on_htmx(render(request, "roster/_group_panel.html",
+                                      {"school": request.school, "selected": selected}))
+    return _varies_on_htmx(beheer_render(request, "roster/groups.html", {
+        "groups": selectors.groups_of(request.school), "selected": selected}))
+
+
+@school_admin_view
+@require_GET
+def coordinators(request: SchoolRequest) -> HttpResponse:
+    return beheer_render(request, "roster/coordinators.html", {
+        "users": selectors.coordinators_of(request.school),
+        "teachers": selectors.teachers_of(request.school, coordinators_only=True),
+    })
+
+
+@school_admin_view
+@require_GET
+def teachers(request: SchoolRequest) -> HttpResponse:
+    return beheer_render(request, "roster/teachers.html",
+                         {"teachers": selectors.teachers_of(request.school)})
+
+
+SORT_COLUMNS = [("naam", "Naam"), ("jaargroep", "Jaargroep"), ("groep", "Groep")]
+
+
+@school_admin_view
+@require_GET
+def pupils(request: SchoolRequest) -> HttpResponse:
+    form = PupilSearchForm(request.GET)
+    search, sort = form.search_text(), form.sort_key()
+    page = Paginator(selectors.pupils_of(request.school, search=search, sort=sort),
+                     PUPILS_PER_PAGE).get_page(request.GET.get("pagina"))
+    columns = []
+    for key, label in SORT_COLUMNS:
+        state = "ascending" if sort == key else "descending" if sort == f"-{key}" else ""
+        columns.append({"key": key, "label": label, "aria_sort": state,
+                        "next_sort": f"-{key}" if state == "ascending" else key})
+    context = {"school": request.school, "form": form, "page": page, "search": search,
+               "sort": sort, "columns": columns}
+    if _partial_wanted(request):
+        return _varies_on_htmx(render(request, "roster/_pupil_response.html", context))
+    return _varies_on_htmx(beheer_render(request, "roster/pupils.html", context))

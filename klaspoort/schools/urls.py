@@ -5,5 +5,6 @@ from klaspoort.schools import views
 app_name = "schools"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("wissel/", views.switch, name="switch"),
     path("<str:brin6>/gegevens/", views.school_data, name="data"),
 ]

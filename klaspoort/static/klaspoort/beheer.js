@@ -1,0 +1,62 @@
+// Small behaviour on top of htmx for the Beheer pages. Every page works without it.
+"use strict";
+
+function uploadForm(event) {
+  const target = event.target;
+  return target instanceof Element ? target.closest("[data-upload]") : null;
+}
+
+// A visible progress bar while a roster file is sent; then "checking" while it is validated.
+document.addEventListener("htmx:xhr:progress", (event) => {
+  const form = uploadForm(event);
+  if (!form || !event.detail.lengthComputable || !event.detail.total) return;
+  const box = form.querySelector(".upload__progress");
+  const bar = box.querySelector("progress");
+  const label = box.querySelector("label");
+  const percent = Math.round((event.detail.loaded / event.detail.total) * 100);
+  box.hidden = false;
+  bar.value = percent;
+  bar.textContent = percent + "%";
+  label.textContent = percent < 100 ? "Bezig met uploaden… " + percent + "%" : "Het bestand wordt gecontroleerd…";
+});
+
+document.addEventListener("htmx:afterRequest", (event) => {
+  const form = uploadForm(event);
+  if (!form) return;
+  form.querySelector(".upload__progress").hidden = true;
+  if (event.detail.successful) form.reset();
+});
+
+// The group panel: mark the chosen group and bring its details into view and focus.
+document.addEventListener("htmx:afterSwap", (event) => {
+  if (!(event.target instanceof Element) || event.target.id !== "group-panel") return;
+  const link = event.detail.requestConfig && event.detail.requestConfig.elt;
+  document.querySelectorAll(".table--select tr.is-selected").forEach((row) => {
+    row.classList.remove("is-selected");
+    row.querySelector("a[aria-current]")?.removeAttribute("aria-current");
+  });
+  if (link instanceof Element && link.closest("tr")) {
+    link.closest("tr").classList.add("is-selected");
+    link.setAttribute("aria-current", "true");
+  }
+  const panel = document.getElementById("group-detail");
+  if (panel) panel.focus({ preventScroll: true });
+  if (panel && window.matchMedia("(max-width: 1023px)").matches) {
+    panel.scrollIntoView({ behavior: "smooth", block: "start" });
+  }
+});
+
+// Leerlingen: after sorting or paging the table is new; keep keyboard users where they were.
+document.addEventListener("htmx:afterSwap", (event) => {
+  if (!(event.target instanceof Element) || event.target.id !== "pupil-results") return;
+  const trigger = event.detail.requestConfig && event.detail.requestConfig.elt;
+  if (!(trigger instanceof Element)) return;
+  if (trigger.matches(".sort-link")) {
+    const column = trigger.getAttribute("data-column");
+    event.target.querySelector(`.sort-link[data-column="${column}"]`)?.focus();
+  } else if (trigger.closest("[data-pagination]")) {
+    const table = event.target.querySelector(".table-scroll");
+    table?.focus({ preventScroll: true });
+    table?.scrollIntoView({ block: "start" });
+  }
+});
