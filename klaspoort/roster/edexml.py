@@ -3,8 +3,8 @@
 The file is parsed with a hardened lxml parser: a DOCTYPE is refused before parsing (so no
 entity, external DTD or "billion laughs" ever reaches libxml2), the parser itself resolves no
 entities and touches no network, and the size is bounded. Every rule of the standard is checked
-and every error is reported at once (up to MAX_ERRORS), with its line and a Dutch message a
-coordinator understands.
+and every error is reported at once (up to MAX_ERRORS), with its line and a message a
+coordinator understands, in the active language (Dutch unless the user chose English).
 
 One reader serves the three versions: 1.03 and 2.0 are subsets of 2.1 with the same element
 order (1.03 lets a pupil carry either a group or a year group; 2.x allows both), so a file is
@@ -19,6 +19,11 @@ Privacy: fields Klaspoort has no use for (BSN and the other national numbers, po
 countries, ethnicity, weights, birth date, sex, user names, photos) are never read into the
 result, and their values are never checked, so they never appear in an error message either.
 Error messages show no ECK iD, and mask any value that looks like one or like a BSN.
+
+Messages: English msgids, Dutch in the catalogue. Element names such as <leerling> are names of
+the EDEXML format and stay as they are in every language. Many messages name the thing they are
+about with a phrase (`what`: "a pupil", "pupil 'L1'", "the school") that is translated on its own
+and put into the sentence as %(what)s.
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ from typing import TypedDict
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from lxml import etree
 
 SUPPORTED_VERSIONS = ("1.03", "2.0", "2.1")
@@ -148,7 +155,7 @@ def shown(value: str | None, limit: int = 40) -> str:
         return ""
     value = value.strip()
     if _SECRET_RE.search(value):
-        return "(waarde niet getoond)"
+        return _("(value not shown)")
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
@@ -161,17 +168,18 @@ def cap_errors(errors: list[RosterError]) -> list[RosterError]:
     errors = sorted(errors, key=lambda e: e.line or 0)
     if len(errors) > MAX_ERRORS:
         extra = len(errors) - MAX_ERRORS
-        errors = [*errors[:MAX_ERRORS],
-                  RosterError(None, f"… en nog {extra} andere fouten. Herstel eerst de fouten "
-                                    "hierboven en probeer het dan opnieuw.")]
+        errors = [*errors[:MAX_ERRORS], RosterError(None, ngettext(
+            "… and %(count)s more error. First correct the errors above, then try again.",
+            "… and %(count)s more errors. First correct the errors above, then try again.",
+            extra) % {"count": extra})]
     return errors
 
 
 def too_large_error() -> RosterError:
     limit_mb = max_bytes() // (1024 * 1024)
-    return RosterError(None, f"Het bestand is te groot: het maximum is {limit_mb} MB. Een "
-                             "EDEXML-bestand van één school is veel kleiner; controleer of u "
-                             "het juiste bestand hebt gekozen.")
+    return RosterError(None, _(
+        "The file is too large: the maximum is %(limit)s MB. An EDEXML file of one school is "
+        "much smaller; check that you chose the right file.") % {"limit": limit_mb})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -310,10 +318,10 @@ def _prolog(data: bytes) -> bytes:
 
 
 def _doctype_error() -> RosterFileError:
-    return RosterFileError([RosterError(
-        1, "Het bestand bevat een DOCTYPE- of ENTITY-declaratie. Die horen niet in een "
-           "EDEXML-bestand en worden om veiligheidsredenen geweigerd. Maak de export in het "
-           "LAS opnieuw aan.")])
+    return RosterFileError([RosterError(1, _(
+        "The file contains a DOCTYPE or ENTITY declaration. These do not belong in an EDEXML "
+        "file and are refused for security reasons. Export the file from the pupil "
+        "administration system (LAS) again."))])
 
 
 def parse_edexml(data: bytes) -> RosterData:
@@ -321,7 +329,7 @@ def parse_edexml(data: bytes) -> RosterData:
     if len(data) > max_bytes():
         raise RosterFileError([too_large_error()])
     if not data.strip():
-        raise RosterFileError([RosterError(None, "Het bestand is leeg.")])
+        raise RosterFileError([RosterError(None, _("The file is empty."))])
     if _PROLOG_DANGER.search(_prolog(data)):
         raise _doctype_error()
     try:
@@ -347,23 +355,27 @@ def _syntax_error(exc: etree.XMLSyntaxError, data: bytes) -> RosterError:
     cut_in_tag = line is not None and line >= data.count(b"\n") + 1 \
         and not data.rstrip().endswith(b">")
     if "start tag expected" in lowered or "document is empty" in lowered:
-        message = ("Dit is geen XML-bestand. Kies het EDEXML-bestand dat het LAS heeft "
-                   "gemaakt (meestal een bestand dat op .xml eindigt).")
+        message = _("This is not an XML file. Choose the EDEXML file that the pupil "
+                    "administration system (LAS) created (usually a file whose name ends in "
+                    ".xml).")
     elif cut_in_tag or any(marker in lowered for marker in truncated):
-        message = ("Het bestand is onvolledig: het houdt op voordat alle elementen zijn "
-                   "afgesloten. Misschien is het downloaden of kopiëren afgebroken; maak de "
-                   "export in het LAS opnieuw aan.")
+        message = _("The file is incomplete: it stops before all elements are closed. Perhaps "
+                    "the download or copy was interrupted; export the file from the pupil "
+                    "administration system (LAS) again.")
     elif "utf-8" in lowered or "encoding" in lowered:
-        message = ("De tekens in het bestand passen niet bij de tekenset in de XML-declaratie "
-                   "(UTF-8 of ISO-8859-1). Sla het bestand opnieuw op vanuit het LAS.")
+        message = _("The characters in the file do not match the character set in the XML "
+                    "declaration (UTF-8 or ISO-8859-1). Save the file from the pupil "
+                    "administration system (LAS) again.")
     else:
-        message = ("Het bestand is geen geldig XML-bestand; er zit een fout in de opbouw. Maak "
-                   "de export in het LAS opnieuw aan.")
+        message = _("The file is not valid XML; there is a mistake in its structure. Export "
+                    "the file from the pupil administration system (LAS) again.")
     # libxml2's own words help the helpdesk. They name tags rather than values, but the byte
     # dump of an encoding error is cut off, and anything shaped like an ECK iD or BSN masked.
     technical = _TECHNICAL_BYTES.sub("", _TECHNICAL_TAIL.sub("", text)).strip(" ,")
     technical = _TECHNICAL_SECRET.sub("…", technical)
-    return RosterError(line, f"{message} (technische melding: {technical})")
+    # Translators: %(technical)s is the XML library's own (English) description of the error.
+    return RosterError(line, _("%(message)s (technical message: %(technical)s)")
+                       % {"message": message, "technical": technical})
 
 
 def _text(el: etree._Element | None) -> str:
@@ -418,33 +430,43 @@ class _Reader:
             index = index_of.get(tag)
             if index is None:
                 name = etree.QName(child).localname if tag.startswith("{") else tag
-                self.error(child, f"Onbekend element <{name}> in {what}; dat hoort daar volgens "
-                                  "de EDEXML-standaard niet.")
+                self.error(child, _("Unknown element <%(name)s> in %(what)s; the EDEXML standard "
+                                    "does not allow it there.") % {"name": name, "what": what})
                 continue
             if index < position:
-                self.error(child, f"Element <{tag}> staat op de verkeerde plaats in {what} "
-                                  "(de volgorde van de elementen ligt vast in de standaard).")
+                self.error(child, _("Element <%(name)s> is in the wrong place in %(what)s (the "
+                                    "standard prescribes the order of the elements).")
+                           % {"name": tag, "what": what})
             elif index > position:
                 position = index
             counts[index] += 1
             if counts[index] > slots[index][2]:
-                self.error(child, f"Element <{tag}> komt te vaak voor in {what}; het mag er "
-                                  "maar één keer staan.")
+                self.error(child, _("Element <%(name)s> occurs too often in %(what)s; it may "
+                                    "appear only once.") % {"name": tag, "what": what})
             found.setdefault(tag, []).append(child)
         for (names, minimum, _maximum), count in zip(slots, counts, strict=True):
             if count < minimum:
-                shown_names = " of ".join(f"<{n}>" for n in sorted(names))
-                self.error(el, f"Verplicht element {shown_names} ontbreekt in {what}.")
+                alternatives = [f"<{n}>" for n in sorted(names)]
+                shown_names = alternatives[0]
+                for other in alternatives[1:]:
+                    # Translators: two alternative element names, e.g. "<groep> or
+                    # <samengestelde_groep>".
+                    shown_names = _("%(one)s or %(other)s") % {"one": shown_names,
+                                                                "other": other}
+                self.error(el, _("Required element %(name)s is missing from %(what)s.")
+                           % {"name": shown_names, "what": what})
         return found
 
     def key(self, el: etree._Element, what: str) -> str | None:
         value = el.get("key")
         if value is None or not value.strip():
-            self.error(el, f"{_upper_first(what)} heeft geen key (het verplichte attribuut "
-                           "key=\"…\" ontbreekt of is leeg).")
+            # Translators: %(what)s begins the sentence, e.g. "A pupil" or "Pupil 'L1'".
+            self.error(el, _("%(what)s has no key (the required attribute key=\"…\" is missing "
+                             "or empty).") % {"what": _upper_first(what)})
             return None
         if len(value) > 256:
-            self.error(el, f"De key van {what} is langer dan 256 tekens.")
+            self.error(el, _("The key of %(what)s is longer than %(limit)s characters.")
+                       % {"what": what, "limit": 256})
             return None
         return value
 
@@ -454,38 +476,41 @@ class _Reader:
     def bounded(self, found: dict[str, list], name: str, limit: int, what: str) -> str:
         value = self.one(found, name)
         if len(value) > limit:
-            self.error(found[name][0], f"<{name}> van {what} is langer dan {limit} tekens.")
+            self.error(found[name][0], _("<%(name)s> of %(what)s is longer than %(limit)s "
+                                         "characters.")
+                       % {"name": name, "what": what, "limit": limit})
             return value[:limit]
         return value
 
     def date(self, found: dict[str, list], name: str, what: str) -> None:
         """Check a date's format (xs:date); the value itself is not kept."""
         if name in found and not _date_ok(_text(found[name][0])):
-            self.error(found[name][0], f"<{name}> van {what} is geen geldige datum "
-                                       f"(verwacht JJJJ-MM-DD): '{shown(_text(found[name][0]))}'.")
+            self.error(found[name][0], _("<%(name)s> of %(what)s is not a valid date (expected "
+                                         "YYYY-MM-DD): '%(value)s'.")
+                       % {"name": name, "what": what, "value": shown(_text(found[name][0]))})
 
     def datetime(self, found: dict[str, list], name: str, what: str) -> None:
         """Check a date-and-time's format (xs:dateTime); the value itself is not kept."""
         if name in found and not _datetime_ok(_text(found[name][0])):
             self.error(found[name][0],
-                       f"<{name}> van {what} is geen geldige datum en tijd (verwacht "
-                       f"JJJJ-MM-DDTuu:mm:ss): '{shown(_text(found[name][0]))}'.")
+                       _("<%(name)s> of %(what)s is not a valid date and time (expected "
+                         "YYYY-MM-DDThh:mm:ss): '%(value)s'.")
+                       % {"name": name, "what": what, "value": shown(_text(found[name][0]))})
 
     # -- the file -------------------------------------------------------------------------------
     def read(self, root: etree._Element) -> RosterData:
         if root.tag != "EDEX":
             name = etree.QName(root).localname
             if name == "EDEX":
-                reason = ("het hoofdelement <EDEX> heeft een namespace, en die hoort er volgens "
-                          "de standaard niet bij")
+                message = _("This is not an EDEXML file: the root element <EDEX> has a "
+                            "namespace, which the standard does not allow. Choose the EDEXML "
+                            "file that the pupil administration system (LAS) created.")
             else:
-                reason = f"het hoofdelement heet <{shown(name)}> in plaats van <EDEX>"
-            raise RosterFileError([RosterError(
-                root.sourceline,
-                f"Dit is geen EDEXML-bestand: {reason}. Kies het EDEXML-bestand dat het LAS "
-                "heeft gemaakt.",
-            )])
-        top = self.check_children(root, "EDEX", "het bestand")
+                message = _("This is not an EDEXML file: the root element is called <%(name)s> "
+                            "instead of <EDEX>. Choose the EDEXML file that the pupil "
+                            "administration system (LAS) created.") % {"name": shown(name)}
+            raise RosterFileError([RosterError(root.sourceline, message)])
+        top = self.check_children(root, "EDEX", _("the file"))
         school, version = self.read_school(top["school"][0]) if "school" in top else (None, "")
         vestigingen = self.read_vestigingen(top.get("vestigingen", []))
         groups = self.read_groups(top["groepen"][0]) if "groepen" in top else []
@@ -493,7 +518,7 @@ class _Reader:
         pupils = self.read_pupils(top.get("leerlingen", []), group_kinds, vestigingen)
         teachers = self.read_teachers(top.get("leerkrachten", []), group_kinds)
         if school is None and not self.errors:
-            self.errors.append(RosterError(None, "Het bestand noemt geen school (BRIN-code)."))
+            self.errors.append(RosterError(None, _("The file names no school (BRIN code).")))
         if self.errors or school is None:
             raise RosterFileError(cap_errors(self.errors))
         # Pupils without their own jaargroep take their group's, so every pupil has one where
@@ -514,35 +539,37 @@ class _Reader:
             version = next((v for v in SUPPORTED_VERSIONS if written.startswith(v + ".")), "")
         if not version:
             self.error(found["xsdversie"][0],
-                       f"EDEXML-versie '{shown(written, 20)}' wordt niet ondersteund; Klaspoort "
-                       f"leest de versies {', '.join(SUPPORTED_VERSIONS)}. Kies in het LAS een "
-                       "export in EDEXML 2.1.")
+                       _("EDEXML version '%(version)s' is not supported; Klaspoort reads versions "
+                         "%(versions)s. In the pupil administration system (LAS), choose an "
+                         "export in EDEXML 2.1.")
+                       % {"version": shown(written, 20), "versions": ", ".join(SUPPORTED_VERSIONS)})
         year = self.one(found, "schooljaar")
         match = SCHOOLYEAR_RE.match(year)
         if "schooljaar" in found and not (match and int(match[2]) == int(match[1]) + 1):
             self.error(found["schooljaar"][0],
-                       f"Schooljaar '{shown(year, 20)}' is ongeldig; verwacht twee opeenvolgende "
-                       "jaren, bijvoorbeeld 2025-2026.")
+                       _("School year '%(year)s' is invalid; expected two consecutive years, for "
+                         "example 2025-2026.") % {"year": shown(year, 20)})
             match = None
-        self.date(found, "peildatum", "de school")
-        self.datetime(found, "aanmaakdatum", "de school")
-        self.bounded(found, "auteur", 128, "de school")
+        the_school = _("the school")
+        self.date(found, "peildatum", the_school)
+        self.datetime(found, "aanmaakdatum", the_school)
+        self.bounded(found, "auteur", 128, the_school)
         if "instellingsnummer" in found:
             self.error(found["instellingsnummer"][0],
-                       "Dit bestand gebruikt een Vlaams instellingsnummer; Klaspoort werkt met "
-                       "Nederlandse BRIN-codes.")
+                       _("This file uses a Flemish institution number; Klaspoort works with "
+                         "Dutch BRIN codes."))
         ok = match is not None and bool(version)
         brin = self.one(found, "brincode")
         if "brincode" in found and not BRIN_RE.match(brin):
             self.error(found["brincode"][0],
-                       f"BRIN-code '{shown(brin, 20)}' is ongeldig; een BRIN-code is twee cijfers "
-                       "en twee hoofdletters, bijvoorbeeld 12AB.")
+                       _("BRIN code '%(brin)s' is invalid; a BRIN code is two digits and two "
+                         "capital letters, for example 12AB.") % {"brin": shown(brin, 20)})
             ok = False
         dep = self.one(found, "dependancecode") or "00"
         if not DEPENDANCE_RE.match(dep):
             self.error(found["dependancecode"][0],
-                       f"Dependancecode '{shown(dep, 20)}' is ongeldig; verwacht twee cijfers, "
-                       "bijvoorbeeld 00 of 01.")
+                       _("Location code (dependancecode) '%(code)s' is invalid; expected two "
+                         "digits, for example 00 or 01.") % {"code": shown(dep, 20)})
             ok = False
         if "brincode" not in found or not ok:
             return None, version
@@ -553,15 +580,17 @@ class _Reader:
         for container in containers:
             found = self.check_children(container, "vestigingen", "<vestigingen>")
             for child in found.get("vestiging", []):
-                key = self.key(child, "een vestiging")
+                a_location = _("a location")
+                key = self.key(child, a_location)
                 children = self.check_children(child, "vestiging", "<vestiging>")
-                self.bounded(children, "naam", 64, "een vestiging")
-                self.datetime(children, "mutatiedatum", "een vestiging")
+                self.bounded(children, "naam", 64, a_location)
+                self.datetime(children, "mutatiedatum", a_location)
                 if key is None:
                     continue
                 if key in keys:
-                    self.error(child, f"Vestiging-key '{shown(key)}' komt meer dan één keer voor "
-                                      f"(eerder op regel {keys[key]}).")
+                    self.error(child, _("Location key '%(key)s' occurs more than once (earlier "
+                                        "on line %(line)s).")
+                               % {"key": shown(key), "line": keys[key]})
                     continue
                 keys[key] = child.sourceline
         return set(keys)
@@ -576,28 +605,29 @@ class _Reader:
         seen: dict[str, int | None] = {}
         for el in elements:
             is_cluster = el.tag == "samengestelde_groep"
-            what = "een samengestelde groep" if is_cluster else "een groep"
+            what = _("a cluster") if is_cluster else _("a group")
             key = self.key(el, what)
             children = self.check_children(el, el.tag, f"<{el.tag}>")
             name = self.bounded(children, "naam", 64, what)
             if "naam" in children and not name:
-                self.error(children["naam"][0], f"<naam> van {what} is leeg.")
+                self.error(children["naam"][0], _("<%(name)s> of %(what)s is empty.")
+                           % {"name": "naam", "what": what})
             jaargroep = ""
             if not is_cluster:
                 jaargroep = self.one(children, "jaargroep")
                 if "jaargroep" in children and jaargroep not in JAARGROEPEN:
                     self.error(children["jaargroep"][0],
-                               f"Jaargroep '{shown(jaargroep, 10)}' van groep '{shown(name)}' is "
-                               "ongeldig; toegestaan zijn 0 t/m 8, 11 t/m 16 en B, C, D, H, N, "
-                               "S, V.")
+                               _("Year group '%(year)s' of group '%(group)s' is invalid; the "
+                                 "allowed values are 0 to 8, 11 to 16 and B, C, D, H, N, S, V.")
+                               % {"year": shown(jaargroep, 10), "group": shown(name)})
             description = self.bounded(children, "omschrijving", 256, what)
             self.datetime(children, "mutatiedatum", what)
             if key is None:
                 continue
             if key in seen:
-                self.error(el, f"Groep-key '{shown(key)}' komt meer dan één keer voor (eerder op "
-                               f"regel {seen[key]}); de keys van groepen en samengestelde groepen "
-                               "moeten samen uniek zijn.")
+                self.error(el, _("Group key '%(key)s' occurs more than once (earlier on line "
+                                 "%(line)s); no two groups or clusters may share a key.")
+                           % {"key": shown(key), "line": seen[key]})
                 continue
             seen[key] = el.sourceline
             groups.append({
@@ -620,15 +650,17 @@ class _Reader:
         call = self.bounded(children, "roepnaam", 64, what)
         if "achternaam" not in children:
             if not call:
-                self.error(el, f"{_upper_first(what)} heeft geen naam: <achternaam> of "
-                               "<roepnaam> is verplicht.")
+                # Translators: %(what)s begins the sentence, e.g. "Pupil 'L1'".
+                self.error(el, _("%(what)s has no name: <achternaam> or <roepnaam> is "
+                                 "required.") % {"what": _upper_first(what)})
             for name in ("voorvoegsel", "voornamen", "voorletters-1"):
                 if name in children:
                     self.error(children[name][0],
-                               f"<{name}> van {what} mag alleen samen met <achternaam> "
-                               "voorkomen.")
+                               _("<%(name)s> of %(what)s may only appear together with "
+                                 "<achternaam>.") % {"name": name, "what": what})
         elif not last:
-            self.error(children["achternaam"][0], f"<achternaam> van {what} is leeg.")
+            self.error(children["achternaam"][0], _("<%(name)s> of %(what)s is empty.")
+                       % {"name": "achternaam", "what": what})
         first = call or (given.split()[0] if given.split() else "") or initials
         # One given name of the 200 characters voornamen may hold is still a name; Klaspoort
         # keeps 100 (Person.first_name), as a roepnaam is at most 64.
@@ -641,12 +673,13 @@ class _Reader:
             return None
         # The value itself is a pseudonym and is never echoed back.
         if not ECKID_RE.match(eckid):
-            self.error(el, f"Het ECK iD van {what} heeft niet de juiste vorm "
-                           "(https://ketenid.nl/201703/ gevolgd door 128 hexadecimale tekens).")
+            self.error(el, _("The ECK iD of %(what)s does not have the right form "
+                             "(https://ketenid.nl/201703/ followed by 128 hexadecimal "
+                             "characters).") % {"what": what})
             return None
         if eckid in seen:
-            self.error(el, f"Het ECK iD van {what} komt ook voor op regel {seen[eckid]}; "
-                           "een ECK iD moet uniek zijn.")
+            self.error(el, _("The ECK iD of %(what)s also occurs on line %(line)s; an ECK iD "
+                             "must be unique.") % {"what": what, "line": seen[eckid]})
             return None
         seen[eckid] = el.sourceline
         return eckid
@@ -659,16 +692,17 @@ class _Reader:
         for container in containers:
             found = self.check_children(container, "leerlingen", "<leerlingen>")
             for el in found.get("leerling", []):
-                key = self.key(el, "een leerling")
-                what = f"leerling '{shown(key)}'" if key else "een leerling"
+                key = self.key(el, _("a pupil"))
+                what = _("pupil '%(key)s'") % {"key": shown(key)} if key else _("a pupil")
                 children = self.check_children(el, "leerling", f"<leerling> ({what})")
                 first, prefix, last = self.read_names(children, el, what)
                 eckid = self.read_eckid(el, what, seen_eckids)
                 jaargroep = self.one(children, "jaargroep")
                 if "jaargroep" in children and jaargroep not in JAARGROEPEN:
                     self.error(children["jaargroep"][0],
-                               f"Jaargroep '{shown(jaargroep, 10)}' van {what} is ongeldig; "
-                               "toegestaan zijn 0 t/m 8, 11 t/m 16 en B, C, D, H, N, S, V.")
+                               _("Year group '%(year)s' of %(what)s is invalid; the allowed "
+                                 "values are 0 to 8, 11 to 16 and B, C, D, H, N, S, V.")
+                               % {"year": shown(jaargroep, 10), "what": what})
                 for date_field in ("geboortedatum", "start_ondw_jgr3", "instroomdatum",
                                    "uitstroomdatum"):
                     self.date(children, date_field, what)
@@ -676,7 +710,7 @@ class _Reader:
                 if "geslacht" in children and self.one(children, "geslacht") not in {
                         "0", "1", "2", "9"}:
                     self.error(children["geslacht"][0],
-                               f"<geslacht> van {what} moet 0, 1, 2 of 9 zijn.")
+                               _("<geslacht> of %(what)s must be 0, 1, 2 or 9.") % {"what": what})
                 self.bounded(children, "gebruikersnaam", 64, what)
                 self.bounded(children, "emailadres", 256, what)
                 group = self.reference(children, "groep", "group", group_kinds, what)
@@ -693,13 +727,15 @@ class _Reader:
                     ref_key = children["vestiging"][0].get("key")
                     if ref_key not in vestigingen:
                         self.error(children["vestiging"][0],
-                                   f"{_upper_first(what)} verwijst naar vestiging "
-                                   f"'{shown(ref_key)}', maar die staat niet in <vestigingen>.")
+                                   _("%(what)s refers to location '%(key)s', but it is not in "
+                                     "<vestigingen>.")
+                                   % {"what": _upper_first(what), "key": shown(ref_key)})
                 if key is None:
                     continue
                 if key in seen_keys:
-                    self.error(el, f"Leerling-key '{shown(key)}' komt meer dan één keer voor "
-                                   f"(eerder op regel {seen_keys[key]}).")
+                    self.error(el, _("Pupil key '%(key)s' occurs more than once (earlier on "
+                                     "line %(line)s).") % {"key": shown(key),
+                                                           "line": seen_keys[key]})
                     continue
                 seen_keys[key] = el.sourceline
                 pupils.append({
@@ -715,31 +751,41 @@ class _Reader:
             return ""
         try:
             if len(value) > 254:  # the longest address mail servers accept (RFC 5321)
-                raise ValidationError("te lang")
+                raise ValidationError("too long")
             validate_email(value)
         except ValidationError:
             self.error(children["emailadres"][0],
-                       f"E-mailadres '{shown(value, 80)}' van {what} is ongeldig.")
+                       _("E-mail address '%(email)s' of %(what)s is invalid.")
+                       % {"email": shown(value, 80), "what": what})
             return ""
         return value.lower()
 
     def resolve(self, ref: etree._Element, kind: str, group_kinds: dict[str, str], what: str
                 ) -> str | None:
         ref_key = ref.get("key")
-        label = "samengestelde groep" if kind == "cluster" else "groep"
+        cluster = kind == "cluster"
         if not ref_key:
-            self.error(ref, f"De verwijzing naar een {label} van {what} heeft geen key.")
+            self.error(ref, (_("The reference to a cluster from %(what)s has no key.") if cluster
+                             else _("The reference to a group from %(what)s has no key."))
+                       % {"what": what})
             return None
         actual = group_kinds.get(ref_key)
         if actual == kind:
             return ref_key
-        if actual is None:
-            self.error(ref, f"{_upper_first(what)} verwijst naar {label} '{shown(ref_key)}', "
-                            f"maar die {label} staat niet in <groepen>.")
+        # %(what)s begins each sentence below, so it is given capitalised ("Pupil 'L1'").
+        if actual is None and cluster:
+            message = _("%(what)s refers to cluster '%(key)s', but that cluster is not in "
+                        "<groepen>.")
+        elif actual is None:
+            message = _("%(what)s refers to group '%(key)s', but that group is not in "
+                        "<groepen>.")
+        elif cluster:
+            message = _("%(what)s refers to cluster '%(key)s', but in <groepen> that is an "
+                        "ordinary group.")
         else:
-            other = "een samengestelde groep" if actual == "cluster" else "een gewone groep"
-            self.error(ref, f"{_upper_first(what)} verwijst naar {label} '{shown(ref_key)}', "
-                            f"maar in <groepen> is dat {other}.")
+            message = _("%(what)s refers to group '%(key)s', but in <groepen> that is a "
+                        "cluster.")
+        self.error(ref, message % {"what": _upper_first(what), "key": shown(ref_key)})
         return None
 
     def reference(self, children: dict[str, list], name: str, kind: str,
@@ -754,14 +800,17 @@ class _Reader:
             if el.tag == "rolomschrijving":
                 # Free text for humans; checked, not kept.
                 if len(_text(el)) > 64:
-                    self.error(el, f"<rolomschrijving> van {what} is langer dan 64 tekens.")
+                    self.error(el, _("<%(name)s> of %(what)s is longer than %(limit)s "
+                                     "characters.")
+                               % {"name": "rolomschrijving", "what": what, "limit": 64})
                 continue
             if el.tag != "rol":
                 continue
             code = _text(el)
             if code not in ROLE_CODES:
-                self.error(el, f"Onbekende rol '{shown(code, 20)}' bij {what}; toegestaan zijn "
-                               f"{', '.join(sorted(ROLE_CODES))}.")
+                self.error(el, _("Unknown role '%(role)s' for %(what)s; the allowed roles are "
+                                 "%(roles)s.") % {"role": shown(code, 20), "what": what,
+                                                  "roles": ", ".join(sorted(ROLE_CODES))})
             elif code not in roles:
                 roles.append(code)
         return roles
@@ -773,8 +822,8 @@ class _Reader:
         for container in containers:
             found = self.check_children(container, "leerkrachten", "<leerkrachten>")
             for el in found.get("leerkracht", []):
-                key = self.key(el, "een leerkracht")
-                what = f"leerkracht '{shown(key)}'" if key else "een leerkracht"
+                key = self.key(el, _("a teacher"))
+                what = _("teacher '%(key)s'") % {"key": shown(key)} if key else _("a teacher")
                 children = self.check_children(el, "leerkracht", f"<leerkracht> ({what})")
                 first, prefix, last = self.read_names(children, el, what)
                 eckid = self.read_eckid(el, what, seen_eckids)
@@ -786,7 +835,7 @@ class _Reader:
                 groups: list[TeacherGroupData] = []
                 if "groepen" in children:
                     refs = self.check_children(children["groepen"][0], "leerkracht/groepen",
-                                               f"<groepen> van {what}")
+                                               _("<groepen> of %(what)s") % {"what": what})
                     for ref in sorted(refs.get("groep", []) + refs.get("samengestelde_groep", []),
                                       key=lambda e: e.sourceline or 0):
                         kind = "cluster" if ref.tag == "samengestelde_groep" else "group"
@@ -798,8 +847,9 @@ class _Reader:
                 if key is None:
                     continue
                 if key in seen_keys:
-                    self.error(el, f"Leerkracht-key '{shown(key)}' komt meer dan één keer voor "
-                                   f"(eerder op regel {seen_keys[key]}).")
+                    self.error(el, _("Teacher key '%(key)s' occurs more than once (earlier on "
+                                     "line %(line)s).") % {"key": shown(key),
+                                                           "line": seen_keys[key]})
                     continue
                 seen_keys[key] = el.sourceline
                 teachers.append({

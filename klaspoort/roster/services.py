@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
+import traceback
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
+from django.db.models import CharField, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from klaspoort.accounts.models import User
 from klaspoort.roster.edexml import (
@@ -50,6 +56,8 @@ def receive_roster_file(
     uploaded_by: User | None = None,
     school: School | None = None,
     parse: Any = parse_edexml,
+    file_size: int | None = None,
+    file_sha256: str | None = None,
 ) -> RosterImport:
     """Validate a roster file as it arrives and store it as an import.
 
@@ -57,14 +65,16 @@ def receive_roster_file(
     file waits for the nightly run with only the validated roster, never the raw file (which may
     carry BSNs); when `school` is given (an upload in *Beheer*) the file must be that school's;
     otherwise (command line, coupling) the school in the file is created if it is new.
+    `file_size`/`file_sha256` describe the whole file when `data` is only its first part (a
+    file too large to read, which the size check refuses).
     """
     record = RosterImport(
         school=school,
         source=source,
         filename=filename[:255],
         uploaded_by=uploaded_by,
-        file_sha256=hashlib.sha256(data).hexdigest(),
-        file_size=len(data),
+        file_sha256=file_sha256 or hashlib.sha256(data).hexdigest(),
+        file_size=len(data) if file_size is None else file_size,
     )
     try:
         roster = parse(data)
@@ -73,10 +83,10 @@ def receive_roster_file(
 
     brin6 = roster["school"]["brin"] + roster["school"]["dependancecode"]
     if school is not None and school.brin6 != brin6:
-        return _save_failed(record, [RosterError(None, (
-            f"Dit bestand hoort bij school {brin6}, niet bij {school.display_name} "
-            f"({school.brin6}). Er is niets gewijzigd. Kies het bestand van je eigen school."
-        ))])
+        return _save_failed(record, [RosterError(None, gettext(
+            "This file belongs to school %(file_school)s, not to %(name)s (%(school)s). Nothing "
+            "has been changed. Choose your own school's file."
+        ) % {"file_school": brin6, "name": school.display_name, "school": school.brin6})])
     with transaction.atomic():
         if school is None:
             school, _created = School.objects.get_or_create(
@@ -121,15 +131,18 @@ def process_import(import_id: int) -> RosterImport:
             record.processed_at = timezone.now()
             record.save(update_fields=["status", "counts", "payload", "processed_at"])
             return record
-    except Exception:
-        log.exception("roster import %s failed while processing", import_id)
+    except Exception as exc:
+        # Only the exception's type and frames: a database error's message can quote the
+        # row's values (names, an ECK iD), which never go into a log.
+        log.error("roster import %s failed while processing: %s\n%s", import_id,
+                  type(exc).__name__, "".join(traceback.format_tb(exc.__traceback__)))
         RosterImport.objects.filter(pk=import_id, status=RosterImport.Status.WAITING).update(
             status=RosterImport.Status.FAILED,
             payload=None,
             processed_at=timezone.now(),
-            errors=[{"line": None, "message": (
-                "Bij het verwerken ging iets mis; er is niets gewijzigd. Probeer het opnieuw "
-                "of neem contact op met de helpdesk."
+            errors=[{"line": None, "message": gettext(
+                "Something went wrong while processing the file; nothing has been changed. Try "
+                "again or contact the helpdesk."
             )}],
         )
         return RosterImport.objects.get(pk=import_id)
@@ -142,6 +155,23 @@ def process_waiting_imports(school_ids: Iterable[int] | None = None) -> list[Ros
         waiting = waiting.filter(school_id__in=list(school_ids))
     ids = list(waiting.order_by("received_at", "id").values_list("id", flat=True))
     return [process_import(pk) for pk in ids]
+
+
+def waiting_imports_by_school() -> list[list[int]]:
+    """The nightly run's work cut into one list per school, for parallel workers.
+
+    Rules: a school's waiting imports stay in one list, oldest first, so the worker that takes
+    the list applies them in order and the newest file wins; the largest schools come first, so
+    workers that each take the next list when they are free finish at about the same time.
+    """
+    per_school: dict[int, list[int]] = {}
+    size: Counter[int] = Counter()
+    for pk, school_id, file_size in RosterImport.objects.filter(
+        status=RosterImport.Status.WAITING
+    ).order_by("received_at", "id").values_list("id", "school_id", "file_size"):
+        per_school.setdefault(school_id, []).append(pk)
+        size[school_id] += file_size
+    return [per_school[school_id] for school_id, _size in size.most_common()]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -197,8 +227,9 @@ def apply_roster(school: School, roster: RosterData) -> dict[str, dict[str, int]
     """
     with transaction.atomic():
         _lock_school(school)
-        if roster["school"]["school_year"] and school.school_year != roster["school"]["school_year"]:
-            school.school_year = roster["school"]["school_year"]
+        school_year = roster["school"]["school_year"]
+        if school_year and school.school_year != school_year:
+            school.school_year = school_year
             school.save(update_fields=["school_year"])
         groups, group_ids = _apply_groups(school, roster)
         pupils = _apply_pupils(school, roster, group_ids)
@@ -237,7 +268,7 @@ def _apply_groups(school: School, roster: RosterData) -> tuple[_Changes, dict[st
             dirty.append(group)
             changes.record(group, Action.DEACTIVATED)
     Group.objects.bulk_create(new, batch_size=500)
-    _bulk_update(Group, dirty, ["kind", "name", "jaargroep", "description", "active"])
+    _bulk_update(Group, changes)
     group_ids = dict(Group.objects.filter(school=school).values_list("key", "id"))
     return changes, group_ids
 
@@ -261,18 +292,27 @@ def _match(existing_by_key: dict[str, Any], existing_by_eckid: dict[str, Any], k
     return person
 
 
+# What the diff reads of existing people; the timestamps are neither compared nor rewritten.
+_PUPIL_COLUMNS = ("id", "school_id", "user_id", "key", "eckid", "first_name", "prefix",
+                  "last_name", "jaargroep", "group_id", "active")
+_TEACHER_COLUMNS = ("id", "school_id", "user_id", "key", "eckid", "first_name", "prefix",
+                    "last_name", "email", "roles", "active")
+
+
 def _apply_pupils(school: School, roster: RosterData, group_ids: dict[str, int]) -> _Changes:
     changes = _Changes(Entity.PUPIL)
-    existing = {p.key: p for p in Pupil.objects.filter(school=school)}
+    existing = {p.key: p for p in Pupil.objects.filter(school=school).only(*_PUPIL_COLUMNS)}
     by_eckid = {p.eckid: p for p in existing.values() if p.eckid}
     current_clusters: dict[int, set[int]] = {}
-    for pupil_id, group_id in PupilCluster.objects.filter(pupil__school=school).values_list(
-        "pupil_id", "group_id"
-    ):
+    # By the school's groups, not by a join on pupil: an index scan instead of a table scan.
+    for pupil_id, group_id in PupilCluster.objects.filter(
+        group_id__in=list(group_ids.values())
+    ).values_list("pupil_id", "group_id"):
         current_clusters.setdefault(pupil_id, set()).add(group_id)
 
     new: list[tuple[Pupil, set[int]]] = []
     dirty: list[Pupil] = []
+    moving: list[int] = []
     wanted_clusters: dict[int, set[int]] = {}
     for data in roster["pupils"]:
         clusters = {group_ids[k] for k in data["clusters"]}
@@ -287,6 +327,8 @@ def _apply_pupils(school: School, roster: RosterData, group_ids: dict[str, int])
             changes.record(pupil, Action.ADDED)
             continue
         fields = _diff_fields(pupil, values)
+        if "key" in fields or "eckid" in fields:
+            moving.append(pupil.pk)
         if clusters != current_clusters.get(pupil.pk, set()):
             fields.append("clusters")
             wanted_clusters[pupil.pk] = clusters
@@ -307,13 +349,13 @@ def _apply_pupils(school: School, roster: RosterData, group_ids: dict[str, int])
     for pupil, user in zip((p for p, _ in new), _new_users(len(new), User.Kind.PUPIL),
                            strict=True):
         pupil.user = user
+    _release_identities(Pupil, moving)
     Pupil.objects.bulk_create([p for p, _ in new], batch_size=500)
     for pupil, clusters in new:
         if clusters:
             wanted_clusters[pupil.pk] = clusters
-    _bulk_update(Pupil, dirty, ["key", "eckid", "first_name", "prefix", "last_name",
-                                "jaargroep", "group_id", "active"])
-    _sync_active_users(dirty)
+    _bulk_update(Pupil, changes)
+    _sync_active_users(changes)
     _replace_links(PupilCluster, "pupil_id", wanted_clusters,
                    lambda owner, group: PupilCluster(pupil_id=owner, group_id=group))
     return changes
@@ -321,16 +363,17 @@ def _apply_pupils(school: School, roster: RosterData, group_ids: dict[str, int])
 
 def _apply_teachers(school: School, roster: RosterData, group_ids: dict[str, int]) -> _Changes:
     changes = _Changes(Entity.TEACHER)
-    existing = {t.key: t for t in Teacher.objects.filter(school=school)}
+    existing = {t.key: t for t in Teacher.objects.filter(school=school).only(*_TEACHER_COLUMNS)}
     by_eckid = {t.eckid: t for t in existing.values() if t.eckid}
     current_links: dict[int, dict[int, list[str]]] = {}
     for teacher_id, group_id, roles in TeacherGroup.objects.filter(
-        teacher__school=school
+        group_id__in=list(group_ids.values())
     ).values_list("teacher_id", "group_id", "roles"):
         current_links.setdefault(teacher_id, {})[group_id] = roles
 
     new: list[tuple[Teacher, dict[int, list[str]]]] = []
     dirty: list[Teacher] = []
+    moving: list[int] = []
     wanted_links: dict[int, dict[int, list[str]]] = {}
     for data in roster["teachers"]:
         links = {group_ids[g["key"]]: g["roles"] for g in data["groups"]}
@@ -347,6 +390,8 @@ def _apply_teachers(school: School, roster: RosterData, group_ids: dict[str, int
             changes.record(teacher, Action.ADDED)
             continue
         fields = _diff_fields(teacher, values)
+        if "key" in fields or "eckid" in fields:
+            moving.append(teacher.pk)
         if links != current_links.get(teacher.pk, {}):
             fields.append("groups")
             wanted_links[teacher.pk] = links
@@ -367,13 +412,13 @@ def _apply_teachers(school: School, roster: RosterData, group_ids: dict[str, int
     for teacher, user in zip((t for t, _ in new), _new_users(len(new), User.Kind.STAFF),
                              strict=True):
         teacher.user = user
+    _release_identities(Teacher, moving)
     Teacher.objects.bulk_create([t for t, _ in new], batch_size=500)
     for teacher, links in new:
         if links:
             wanted_links[teacher.pk] = links
-    _bulk_update(Teacher, dirty, ["key", "eckid", "first_name", "prefix", "last_name", "email",
-                                  "roles", "active"])
-    _sync_active_users(dirty)
+    _bulk_update(Teacher, changes)
+    _sync_active_users(changes)
     _replace_links(
         TeacherGroup, "teacher_id", {owner: set(links) for owner, links in wanted_links.items()},
         lambda owner, group: TeacherGroup(teacher_id=owner, group_id=group,
@@ -382,20 +427,60 @@ def _apply_teachers(school: School, roster: RosterData, group_ids: dict[str, int
     return changes
 
 
-def _bulk_update(model: Any, objects: list[Any], fields: list[str]) -> None:
-    if objects:
-        now = timezone.now()
-        for obj in objects:
-            obj.updated_at = now
-        model.objects.bulk_update(objects, [*fields, "updated_at"], batch_size=500)
+def _release_identities(model: Any, ids: list[int]) -> None:
+    """Free the LAS keys and ECK iDs that change hands before any row takes them.
+
+    Two pupils swapping ECK iDs, or a new pupil taking the key or ECK iD an existing one gives
+    up, would otherwise hit the unique indexes half-way through the writes. The rows get a
+    placeholder key and no ECK iD here; the bulk update that follows gives them their new ones.
+    """
+    if ids:
+        model.objects.filter(pk__in=ids).update(
+            eckid=None, key=Concat(Value("~moving:"), Cast("id", CharField())))
 
 
-def _sync_active_users(people: list[Pupil] | list[Teacher]) -> None:
+def _bulk_update(model: Any, changes: _Changes) -> None:
+    """Write what changed in existing rows: only the changed columns, rows alike together.
+
+    A night's changes are a few rows per school, mostly alike (a deactivation, a move to the
+    same group), so one UPDATE per distinct set of new values is far cheaper than Django's
+    bulk_update, whose CASE expression over every column of every row costs tens of ms.
+    """
+    columns = {f.attname for f in model._meta.concrete_fields}
+    alike: dict[tuple[tuple[str, Any], ...], list[int]] = {}
+    for obj, action, fields in changes.events:
+        if action == Action.ADDED:
+            continue
+        names = {name for name in fields if name in columns}
+        if names & {"key", "eckid"}:
+            # _release_identities gave the row a placeholder key and no ECK iD: write both.
+            names |= {"key", "eckid"}
+        if action != Action.CHANGED:
+            names.add("active")
+        values = tuple(sorted((name, _hashable(getattr(obj, name))) for name in names))
+        alike.setdefault(values, []).append(obj.pk)
+    now = timezone.now()
+    for values, ids in alike.items():
+        for start in range(0, len(ids), 500):
+            model.objects.filter(pk__in=ids[start:start + 500]).update(
+                **{name: _unhashable(value) for name, value in values}, updated_at=now)
+
+
+def _hashable(value: Any) -> Any:
+    return ("json", json.dumps(value)) if isinstance(value, list | dict) else value
+
+
+def _unhashable(value: Any) -> Any:
+    return json.loads(value[1]) if isinstance(value, tuple) else value
+
+
+def _sync_active_users(changes: _Changes) -> None:
     """A deactivated pupil or teacher cannot sign in; a returning one can again."""
-    for active in (True, False):
-        ids = [p.user_id for p in people if p.active is active]
-        if ids:
-            User.objects.filter(pk__in=ids).exclude(is_active=active).update(is_active=active)
+    for action, active in ((Action.REACTIVATED, True), (Action.DEACTIVATED, False)):
+        ids = [obj.user_id for obj, done, _fields in changes.events if done == action]
+        for start in range(0, len(ids), 500):
+            User.objects.filter(pk__in=ids[start:start + 500]).exclude(
+                is_active=active).update(is_active=active)
 
 
 def _replace_links(model: Any, owner_field: str, wanted: dict[int, set[int]], build: Any) -> None:

@@ -34,6 +34,9 @@ Decisions:
 - The file may be UTF-8 (with or without the BOM Excel writes) or Windows-1252 (what Dutch Excel
   saves as "CSV (gescheiden door lijstscheidingsteken)"), separated by semicolons or commas.
 - An empty school year means the current one (a Dutch school year starts on 1 August).
+- The column names, the words in `soort` (leerling, leerkracht) and the example rows are a file
+  format Dutch schools fill in, not interface text: they stay Dutch in every language, and the
+  messages name them as they are. The messages themselves are translated (English msgids).
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils.translation import gettext as _
 
 from klaspoort.roster.edexml import (
     BRIN_RE,
@@ -69,6 +73,8 @@ from klaspoort.roster.edexml import (
 )
 
 SPREADSHEET_VERSION = "csv"
+# The template's column names and the soort words are the sheet's file format (Dutch schools fill
+# it in, and it is read back by these names): they are never translated.
 COLUMNS = (
     "soort", "key", "roepnaam", "voorvoegsel", "achternaam", "jaargroep", "groep",
     "samengestelde_groepen", "e-mailadres", "groepen", "rollen",
@@ -135,6 +141,7 @@ def _split(value: str) -> list[str]:
 
 def _generated_key(kind: str, first: str, prefix: str, last: str) -> str:
     name = " ".join(" ".join(p.split()) for p in (first, prefix, last) if p.strip())
+    # Part of the stored key, so the same in every language.
     label = "leerling" if kind == "pupil" else "leerkracht"
     return unicodedata.normalize("NFC", f"{label}:{name.lower()}")[:256]
 
@@ -178,9 +185,8 @@ class _Sheet:
             except StopIteration:
                 return
             except csv.Error:
-                self.error(row, "Deze rij kan niet worden gelezen (een aanhalingsteken wordt "
-                                "niet afgesloten). Sla het bestand opnieuw op als CSV vanuit "
-                                "Excel.")
+                self.error(row, _("This row cannot be read (a quotation mark is not closed). "
+                                  "Save the file as CSV from Excel again."))
                 return
             if not any(c.strip() for c in cells):
                 continue
@@ -197,14 +203,15 @@ class _Sheet:
                 if column is not None:
                     values[column] = cell.strip()
             if any(c.strip() for c in cells[len(columns):]):
-                self.error(row, "Deze rij heeft meer cellen dan er kolommen in de kopregel "
-                                "staan.")
+                self.error(row, _("This row has more cells than there are columns in the "
+                                  "header row."))
             yield row, values
 
     def header(self, cells: list[str], line: int) -> list[str | None] | None:
         if not any(_HEADER.get(_normal_header(cell)) for cell in cells):
-            self.error(line, "De eerste regel bevat geen kolomnamen. Gebruik het sjabloon van "
-                             f"Klaspoort; de eerste regel is dan: {', '.join(COLUMNS)}.")
+            self.error(line, _("The first row contains no column names. Use Klaspoort's "
+                               "template; its first row is: %(columns)s.")
+                       % {"columns": ", ".join(COLUMNS)})
             return None
         columns: list[str | None] = []
         for cell in cells:
@@ -213,17 +220,19 @@ class _Sheet:
                 continue
             column = _HEADER.get(_normal_header(cell))
             if column is None:
-                self.error(line, f"Onbekende kolom '{shown(cell)}' in de kopregel; gebruik de "
-                                 f"kolommen van het sjabloon: {', '.join(COLUMNS)}.")
+                self.error(line, _("Unknown column '%(column)s' in the header row; use the "
+                                   "columns of the template: %(columns)s.")
+                           % {"column": shown(cell), "columns": ", ".join(COLUMNS)})
             elif column in columns:
-                self.error(line, f"Kolom '{column}' staat twee keer in de kopregel.")
+                self.error(line, _("Column '%(column)s' appears twice in the header row.")
+                           % {"column": column})
                 column = None
             columns.append(column)
         missing = [c for c in REQUIRED_COLUMNS if c not in columns]
         if missing:
-            self.error(line, "De kopregel mist de verplichte kolom(men) "
-                             f"{', '.join(missing)}. Gebruik het sjabloon van Klaspoort; de "
-                             "eerste regel moet de kolomnamen bevatten.")
+            self.error(line, _("The header row lacks the required column(s) %(columns)s. Use "
+                               "Klaspoort's template; the first row must hold the column "
+                               "names.") % {"columns": ", ".join(missing)})
             return None
         return columns
 
@@ -231,28 +240,32 @@ class _Sheet:
         soort = values.get("soort", "").lower()
         kind = KINDS.get(soort)
         if kind is None:
-            self.error(line, f"Soort '{shown(soort, 20)}' is onbekend; vul 'leerling' of "
-                             "'leerkracht' in.")
+            self.error(line, _("Soort (kind) '%(soort)s' is unknown; fill in 'leerling' "
+                               "(pupil) or 'leerkracht' (teacher).")
+                       % {"soort": shown(soort, 20)})
             return None
         first = values.get("roepnaam", "")
         prefix = values.get("voorvoegsel", "")
         last = values.get("achternaam", "")
         if not first:
-            self.error(line, "De roepnaam ontbreekt.")
+            self.error(line, _("The roepnaam (first name) is missing."))
         for column, limit in (("roepnaam", 64), ("voorvoegsel", 10), ("achternaam", 200)):
             if len(values.get(column, "")) > limit:
-                self.error(line, f"De {column} is langer dan {limit} tekens.")
+                self.error(line, _("The value in column %(column)s is longer than %(limit)s "
+                                   "characters.") % {"column": column, "limit": limit})
         if prefix and not last:
-            self.error(line, "Er is een voorvoegsel maar geen achternaam.")
+            self.error(line, _("There is a voorvoegsel (name prefix) but no achternaam (last "
+                               "name)."))
         wrong = TEACHER_ONLY if kind == "pupil" else PUPIL_ONLY
         for column in wrong:
             if values.get(column):
-                hint = ("alleen voor leerkrachten" if kind == "pupil"
-                        else "alleen voor leerlingen; gebruik voor leerkrachten de kolom groepen")
-                self.error(line, f"De kolom {column} is {hint}.")
+                message = (_("The column %(column)s is only for teachers.") if kind == "pupil"
+                           else _("The column %(column)s is only for pupils; for teachers, use "
+                                  "the column groepen."))
+                self.error(line, message % {"column": column})
         key = values.get("key", "")
         if len(key) > 256:
-            self.error(line, "De key is langer dan 256 tekens.")
+            self.error(line, _("The key is longer than %(limit)s characters.") % {"limit": 256})
             key = key[:256]
         # A row with errors still goes on, so its other mistakes are reported in the same go.
         generated = not key
@@ -273,33 +286,36 @@ def parse_spreadsheet(data: bytes, *, brin: str, dependancecode: str, school_yea
         raise RosterFileError([too_large_error()])
     text = _decode(data)
     if not text.strip().strip("\ufeff"):
-        raise RosterFileError([RosterError(None, "Het bestand is leeg.")])
+        raise RosterFileError([RosterError(None, _("The file is empty."))])
     if text.lstrip("\ufeff \r\n\t").startswith("<"):
-        raise RosterFileError([RosterError(1, (
-            "Dit lijkt een XML-bestand, geen spreadsheet. Een EDEXML-bestand uit het LAS kunt u "
-            "gewoon als EDEXML uploaden."))])
+        raise RosterFileError([RosterError(1, _(
+            "This looks like an XML file, not a spreadsheet. An EDEXML file from the pupil "
+            "administration system (LAS) can simply be uploaded as EDEXML."))])
     if "\x00" in text:
-        raise RosterFileError([RosterError(None, (
-            "Dit is geen CSV-bestand. Sla de spreadsheet in Excel op als 'CSV (gescheiden door "
-            "lijstscheidingsteken)' en upload dat bestand."))])
+        # Translators: the name of the file type in Excel's "Save as" list, as the user's Excel
+        # shows it ("CSV (gescheiden door lijstscheidingsteken)" in Dutch Excel).
+        raise RosterFileError([RosterError(None, _(
+            "This is not a CSV file. In Excel, save the spreadsheet as 'CSV (Comma delimited)' "
+            "and upload that file."))])
 
     sheet = _Sheet()
     school_year = school_year or _current_school_year()
     match = SCHOOLYEAR_RE.match(school_year)
     if not BRIN_RE.match(brin):
-        sheet.error(None, f"BRIN-code '{shown(brin, 20)}' van de school is ongeldig.")
+        sheet.error(None, _("The school's BRIN code '%(brin)s' is invalid.")
+                    % {"brin": shown(brin, 20)})
     if not DEPENDANCE_RE.match(dependancecode or "00"):
-        sheet.error(None, f"Dependancecode '{shown(dependancecode, 20)}' van de school is "
-                          "ongeldig.")
+        sheet.error(None, _("The school's location code (dependancecode) '%(code)s' is "
+                            "invalid.") % {"code": shown(dependancecode, 20)})
     if not (match and int(match[2]) == int(match[1]) + 1):
-        sheet.error(None, f"Schooljaar '{shown(school_year, 20)}' is ongeldig; verwacht "
-                          "bijvoorbeeld 2025-2026.")
+        sheet.error(None, _("School year '%(year)s' is invalid; expected for example "
+                            "2025-2026.") % {"year": shown(school_year, 20)})
 
     people = [p for line, values in sheet.rows(text)
               if (p := sheet.person(line, values)) is not None]
     if not sheet.errors and not any(p.kind == "pupil" for p in people):
-        sheet.error(None, "Het bestand bevat geen leerlingen; vul onder de kopregel per "
-                          "leerling een rij in met soort 'leerling'.")
+        sheet.error(None, _("The file contains no pupils; below the header row, fill in one "
+                            "row per pupil with soort 'leerling'."))
 
     groups = _groups(sheet, people)
     by_name = {g["name"].casefold(): g for g in groups}
@@ -309,14 +325,20 @@ def parse_spreadsheet(data: bytes, *, brin: str, dependancecode: str, school_yea
     for row in people:
         earlier = seen.get((row.kind, row.key))
         if earlier is not None:
-            what = "leerling" if row.kind == "pupil" else "leerkracht"
+            pupil = row.kind == "pupil"
             if row.generated_key:
-                sheet.error(row.line, f"Er staat al een {what} met dezelfde naam op rij "
-                                      f"{earlier.line}. Vul voor beiden een eigen key in, zodat "
-                                      "Klaspoort ze uit elkaar houdt.")
+                message = (_("There is already a pupil with the same name in row %(row)s. "
+                             "Fill in a key of their own for both, so that Klaspoort can tell "
+                             "them apart.") if pupil else
+                           _("There is already a teacher with the same name in row %(row)s. "
+                             "Fill in a key of their own for both, so that Klaspoort can tell "
+                             "them apart."))
             else:
-                sheet.error(row.line, f"De key '{shown(row.key)}' staat ook op rij "
-                                      f"{earlier.line}; elke {what} heeft een eigen key.")
+                message = (_("The key '%(key)s' is also in row %(row)s; every pupil has a key "
+                             "of their own.") if pupil else
+                           _("The key '%(key)s' is also in row %(row)s; every teacher has a key "
+                             "of their own."))
+            sheet.error(row.line, message % {"key": shown(row.key), "row": earlier.line})
             continue
         seen[(row.kind, row.key)] = row
         if row.kind == "pupil":
@@ -349,18 +371,16 @@ def _groups(sheet: _Sheet, people: list[_Row]) -> list[GroupData]:
             if not name:
                 continue
             if len(name) > 64:
-                sheet.error(row.line, f"De groepsnaam '{shown(name)}' is langer dan 64 tekens.")
+                sheet.error(row.line, _("The group name '%(name)s' is longer than %(limit)s "
+                                        "characters.") % {"name": shown(name), "limit": 64})
                 continue
             folded = name.casefold()
             if folded not in kinds:
                 kinds[folded] = (kind, name, row.line)
             elif kinds[folded][0] != kind:
-                where = ("in deze rij" if kinds[folded][2] == row.line
-                         else f"op rij {kinds[folded][2]}")
-                sheet.error(row.line, f"'{shown(name)}' wordt {where} als "
-                                      f"{_kind_word(kinds[folded][0])} gebruikt en hier als "
-                                      f"{_kind_word(kind)}; een naam kan maar één van beide "
-                                      "zijn.")
+                first_row = kinds[folded][2]
+                message = _KIND_CLASH[(first_row == row.line, kinds[folded][0])]()
+                sheet.error(row.line, message % {"name": shown(name), "row": first_row})
                 continue
             if kind == "group" and row.values.get("jaargroep"):
                 years.setdefault(folded, set()).add(row.values["jaargroep"])
@@ -375,18 +395,33 @@ def _groups(sheet: _Sheet, people: list[_Row]) -> list[GroupData]:
     return groups
 
 
-def _kind_word(kind: str) -> str:
-    return "samengestelde groep" if kind == "cluster" else "groep"
+# A name used as a group and as a cluster: (used so in the same row?, kind of the first use).
+# Functions, so each message is translated in the language active when it is reported.
+_KIND_CLASH = {
+    (True, "group"): lambda: _(
+        "'%(name)s' is used as a group in this row and also as a cluster; a name can only be one "
+        "of the two."),
+    (True, "cluster"): lambda: _(
+        "'%(name)s' is used as a cluster in this row and also as a group; a name can only be one "
+        "of the two."),
+    (False, "group"): lambda: _(
+        "'%(name)s' is used as a group in row %(row)s and as a cluster here; a name can only be "
+        "one of the two."),
+    (False, "cluster"): lambda: _(
+        "'%(name)s' is used as a cluster in row %(row)s and as a group here; a name can only be "
+        "one of the two."),
+}
 
 
 def _pupil(sheet: _Sheet, row: _Row, by_name: dict[str, GroupData]) -> PupilData:
     jaargroep = row.values.get("jaargroep", "")
     if not jaargroep:
-        sheet.error(row.line, "De jaargroep van deze leerling ontbreekt (bijvoorbeeld 5 voor "
-                              "groep 5).")
+        sheet.error(row.line, _("This pupil's year group (jaargroep) is missing (for example 5 "
+                                "for groep 5)."))
     elif jaargroep not in JAARGROEPEN:
-        sheet.error(row.line, f"Jaargroep '{shown(jaargroep, 10)}' is ongeldig; toegestaan zijn "
-                              "0 t/m 8, 11 t/m 16 en B, C, D, H, N, S, V.")
+        sheet.error(row.line, _("Year group '%(year)s' is invalid; the allowed values are 0 to "
+                                "8, 11 to 16 and B, C, D, H, N, S, V.")
+                    % {"year": shown(jaargroep, 10)})
     group_name = row.values.get("groep", "")
     group = by_name.get(group_name.casefold()) if group_name else None
     clusters: list[str] = []
@@ -407,25 +442,26 @@ def _teacher(sheet: _Sheet, row: _Row, by_name: dict[str, GroupData]) -> Teacher
     if email:
         try:
             if len(email) > 254:  # the longest address mail servers accept (RFC 5321)
-                raise ValidationError("te lang")
+                raise ValidationError("too long")
             validate_email(email)
         except ValidationError:
-            sheet.error(row.line, f"E-mailadres '{shown(email, 80)}' is ongeldig.")
+            sheet.error(row.line, _("E-mail address '%(email)s' is invalid.")
+                        % {"email": shown(email, 80)})
         email = email.lower()
     roles: list[str] = []
     for code in _split(row.values.get("rollen", "").upper()):
         if code not in ROLE_CODES:
-            sheet.error(row.line, f"Onbekende rol '{shown(code, 20)}'; toegestaan zijn "
-                                  f"{', '.join(sorted(ROLE_CODES))}.")
+            sheet.error(row.line, _("Unknown role '%(role)s'; the allowed roles are %(roles)s.")
+                        % {"role": shown(code, 20), "roles": ", ".join(sorted(ROLE_CODES))})
         elif code not in roles:
             roles.append(code)
     groups: list[TeacherGroupData] = []
     for name in _split(row.values.get("groepen", "")):
         group = by_name.get(name.casefold())
         if group is None:
-            sheet.error(row.line, f"Groep '{shown(name)}' komt bij geen enkele leerling voor. "
-                                  "Controleer de schrijfwijze; een leerkracht kan alleen "
-                                  "gekoppeld worden aan groepen die leerlingen hebben.")
+            sheet.error(row.line, _("Group '%(name)s' is not used by any pupil. Check the "
+                                    "spelling; a teacher can only be linked to groups that have "
+                                    "pupils.") % {"name": shown(name)})
         elif all(g["key"] != group["key"] for g in groups):
             groups.append({"key": group["key"], "roles": []})
     return {

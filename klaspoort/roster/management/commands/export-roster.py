@@ -4,6 +4,7 @@ import json
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 from klaspoort.roster.selectors import export_roster
 from klaspoort.schools.models import School
@@ -20,5 +21,5 @@ class Command(BaseCommand):
         brin6: str = options["brin6"].upper()
         school = School.objects.filter(brin=brin6[:4], dependancecode=brin6[4:6] or "00").first()
         if school is None or len(brin6) not in (4, 6):
-            raise CommandError(f"Geen school met BRIN6 {brin6}.")
+            raise CommandError(_("No school with BRIN6 %(brin6)s.") % {"brin6": brin6})
         self.stdout.write(json.dumps(export_roster(school), ensure_ascii=False))

@@ -4,6 +4,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 from klaspoort.roster.generator import generate_school, school_brins
 
@@ -21,14 +22,15 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         pupils, schools, out = options["pupils"], options["schools"], options["out"]
         if pupils < schools or schools < 1:
-            raise CommandError("--pupils moet minstens --schools zijn, en --schools minstens 1.")
+            raise CommandError(_("--pupils must be at least --schools, and --schools at least "
+                                 "1."))
         if schools > 1:
             out.mkdir(parents=True, exist_ok=True)
         # Schools differ in size like real ones do (about 50 to 500 pupils), summing to --pupils.
         import random
 
         rng = random.Random(options["seed"])
-        weights = [rng.uniform(0.25, 2.25) for _ in range(schools)]
+        weights = [rng.uniform(0.25, 2.25) for _school in range(schools)]
         total = sum(weights)
         sizes = [max(1, int(pupils * w / total)) for w in weights]
         sizes[-1] += pupils - sum(sizes)
@@ -36,4 +38,5 @@ class Command(BaseCommand):
             data = generate_school(brin, dep, max(1, size), seed=options["seed"])
             target = out / f"{brin}{dep}.xml" if schools > 1 else out
             target.write_bytes(data)
+        # A developer's tool: its summary line is a fixed English format, not translated.
         self.stdout.write(f"{schools} school(s), {pupils} pupils written to {out}")

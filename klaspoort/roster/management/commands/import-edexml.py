@@ -6,11 +6,14 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 from klaspoort.roster import services
 from klaspoort.roster.edexml import max_bytes
 from klaspoort.roster.models import RosterImport
 
+# The status words and the keys of --json (and of the summary lines) are a fixed machine format
+# that scripts read: never translated. The error messages are in the default language, Dutch.
 STATUS_WORDS = {
     RosterImport.Status.PROCESSED: "processed",
     RosterImport.Status.WAITING: "waiting",
@@ -42,7 +45,8 @@ class Command(BaseCommand):
                     sha256 = hashlib.file_digest(fh, "sha256").hexdigest()
                     size = path.stat().st_size
         except OSError as exc:
-            raise CommandError(f"Kan {path} niet lezen: {exc.strerror}") from None
+            raise CommandError(_("Cannot read %(path)s: %(reason)s")
+                               % {"path": path, "reason": exc.strerror}) from None
         record = services.receive_roster_file(data, source=RosterImport.Source.COMMAND,
                                               filename=path.name, file_size=size,
                                               file_sha256=sha256)
@@ -61,7 +65,8 @@ class Command(BaseCommand):
             for part in ("groups", "pupils", "teachers"):
                 self.stdout.write(f"  {part}: {result[part]}")
             for error in record.errors:
-                where = f"regel {error['line']}: " if error.get("line") else ""
+                where = (_("line %(line)s: ") % {"line": error["line"]}
+                         if error.get("line") else "")
                 self.stderr.write(f"  {where}{error['message']}")
         if record.status == RosterImport.Status.FAILED:
             raise SystemExit(1)

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from klaspoort.accounts.models import User
 from klaspoort.roster import services
@@ -31,8 +32,8 @@ class Command(BaseCommand):
                 user = User.objects.create_user(DEMO_EMAIL, DEMO_PASSWORD,
                                                 display_name="Demo ICT-coördinator")
         for brin, dep, name, pupils in DEMO_SCHOOLS:
-            school, _ = School.objects.get_or_create(brin=brin, dependancecode=dep,
-                                                     defaults={"name": name})
+            school, _created = School.objects.get_or_create(brin=brin, dependancecode=dep,
+                                                            defaults={"name": name})
             SchoolMembership.objects.get_or_create(user=user, school=school)
             if not school.imports.exists():
                 record = services.receive_roster_file(
@@ -40,8 +41,10 @@ class Command(BaseCommand):
                     source=RosterImport.Source.COMMAND, filename=f"{brin}{dep}-demo.xml",
                 )
                 services.process_import(record.pk)
-        self.stdout.write(self.style.SUCCESS(
-            "\nKlaspoort demo: http://localhost:8000/\n"
-            f"  ICT-coördinator  e-mail: {DEMO_EMAIL}\n"
-            f"                   wachtwoord: {DEMO_PASSWORD}\n"
-        ))
+        # Translators: keep the values below each other (the second line's indent is as long
+        # as "  ICT coordinator  ").
+        login = _("Klaspoort demo: %(url)s\n"
+                  "  ICT coordinator  e-mail: %(email)s\n"
+                  "                   password: %(password)s") % {
+            "url": "http://localhost:8000/", "email": DEMO_EMAIL, "password": DEMO_PASSWORD}
+        self.stdout.write(self.style.SUCCESS(f"\n{login}\n"))
