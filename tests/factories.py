@@ -33,6 +33,9 @@ class SchoolFactory(factory.django.DjangoModelFactory):
 class CoordinatorFactory(UserFactory):
     """A staff user who is ICT coordinator of `school=` (a new school when not given)."""
 
+    class Meta:
+        skip_postgeneration_save = True
+
     @factory.post_generation
     def school(self, create, extracted, **kwargs):
         SchoolMembership.objects.create(user=self, school=extracted or SchoolFactory())
