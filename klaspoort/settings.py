@@ -81,6 +81,9 @@ TEMPLATES = [
 ]
 
 # Database: DATABASE_URL selects it; the default is an SQLite file under var/.
+if "DATABASE_URL" not in os.environ:
+    # The embedded default must work in a fresh clone, where var/ does not exist yet.
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'klaspoort.sqlite3'}"),
