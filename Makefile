@@ -23,7 +23,7 @@ demo: setup
 	$(BIN)/klaspoort runserver localhost:8000
 
 lint: setup
-	$(BIN)/ruff check klaspoort tests bench
+	$(BIN)/ruff check .
 	$(BIN)/mypy klaspoort
 
 test: lint
@@ -35,7 +35,7 @@ bench: setup
 # Interface texts: English msgids in the code, Dutch in klaspoort/locale/nl (needs GNU gettext).
 # The compiled .mo is committed so a machine without gettext still shows Dutch.
 messages: setup
-	cd klaspoort && ../$(BIN)/klaspoort makemessages -l nl --ignore=locale -v0
+	$(BIN)/klaspoort makemessages -l nl --no-obsolete --ignore=.venv --ignore=tests --ignore=bench --ignore=var -v0
 	$(BIN)/klaspoort compilemessages --ignore=.venv -v0
 
 clean:

@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy as _
 
 from klaspoort.accounts.models import User
 
@@ -14,7 +15,7 @@ class UserAdmin(BaseUserAdmin):
     search_fields = ("email", "display_name")
     fieldsets = (
         (None, {"fields": ("email", "password", "display_name", "kind")}),
-        ("Rechten", {"fields": ("is_active", "is_staff", "is_superuser", "groups",
+        (_("Permissions"), {"fields": ("is_active", "is_staff", "is_superuser", "groups",
                                 "user_permissions")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",),

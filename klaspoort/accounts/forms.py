@@ -1,33 +1,34 @@
-"""The staff sign-in form: e-mail and password, with Dutch words a coordinator understands."""
+"""The staff sign-in form: e-mail and password, in words a coordinator understands."""
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
 
 
 class EmailLoginForm(AuthenticationForm):
     error_messages = {
-        "invalid_login": (
-            "Dit e-mailadres en wachtwoord horen niet bij elkaar. "
-            "Controleer ze en probeer het opnieuw."
+        "invalid_login": _(
+            "This e-mail address and password do not belong together. "
+            "Check them and try again."
         ),
-        "inactive": "Dit account is niet actief. Neem contact op met je ICT-coördinator.",
+        "inactive": _("This account is not active. Contact your ICT coordinator."),
     }
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["username"] = forms.EmailField(
-            label="E-mailadres",
+            label=_("E-mail address"),
             max_length=254,
             widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
             error_messages={
-                "required": "Vul je e-mailadres in.",
-                "invalid": "Vul een geldig e-mailadres in, zoals naam@school.nl.",
+                "required": _("Fill in your e-mail address."),
+                "invalid": _("Fill in a valid e-mail address, such as name@school.nl."),
             },
         )
-        self.fields["password"].label = "Wachtwoord"
-        self.fields["password"].error_messages["required"] = "Vul je wachtwoord in."
+        self.fields["password"].label = _("Password")
+        self.fields["password"].error_messages["required"] = _("Fill in your password.")
 
     def clean_username(self) -> str:
         # Addresses are stored in lower case; people type them with capitals.

@@ -3,6 +3,7 @@
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy, ngettext
 
 from klaspoort.roster import services
 from klaspoort.roster.models import RosterImport
@@ -23,8 +24,10 @@ class RosterImportAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    @admin.action(description="Nu verwerken (niet wachten op de nachtelijke run)")
+    @admin.action(description=gettext_lazy("Process now (do not wait for the nightly run)"))
     def process_now(self, request: HttpRequest, queryset: QuerySet[RosterImport]) -> None:
         waiting = queryset.filter(status=RosterImport.Status.WAITING).order_by("received_at")
         done = [services.process_import(pk) for pk in waiting.values_list("pk", flat=True)]
-        self.message_user(request, f"{len(done)} import(s) verwerkt.", messages.SUCCESS)
+        text = ngettext("%(count)d import processed.", "%(count)d imports processed.",
+                        len(done)) % {"count": len(done)}
+        self.message_user(request, text, messages.SUCCESS)

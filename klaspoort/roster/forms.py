@@ -8,6 +8,8 @@ from django import forms
 from django.conf import settings
 from django.http import HttpRequest
 from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from klaspoort.roster.selectors import PUPIL_SORTS
 
@@ -25,11 +27,13 @@ class RosterUploadForm(forms.Form):
     """One roster file. The bytes themselves are judged by the parser, not here."""
 
     bestand = forms.FileField(
-        label="Bestand",
+        label=gettext_lazy("File"),
         error_messages={
-            "required": 'Kies eerst een bestand op je computer en klik dan op "Importeer".',
-            "empty": "Het gekozen bestand is leeg. Kies het bestand dat je LAS heeft gemaakt.",
-            "invalid": "Dit is geen bestand. Kies een bestand op je computer.",
+            "required": gettext_lazy(
+                'First choose a file on your computer, then click "Import".'),
+            "empty": gettext_lazy(
+                "The chosen file is empty. Choose the file that your LAS created."),
+            "invalid": gettext_lazy("This is not a file. Choose a file on your computer."),
         },
     )
 
@@ -49,9 +53,8 @@ class RosterUploadForm(forms.Form):
         if self.too_large:
             self.errors.pop("bestand", None)
             raise forms.ValidationError(
-                f"Het bestand is te groot (maximaal {max_upload_size()}). "
-                "Er is niets gewijzigd.",
-                code="too_large",
+                _("The file is too large (at most %(limit)s). Nothing has been changed."),
+                code="too_large", params={"limit": max_upload_size()},
             )
         super().clean()
         return self.cleaned_data
@@ -61,7 +64,7 @@ SORT_CHOICES = [(key, key) for key in PUPIL_SORTS]
 
 
 class PupilSearchForm(forms.Form):
-    q = forms.CharField(label="Zoek een leerling", required=False, max_length=100)
+    q = forms.CharField(label=gettext_lazy("Find a pupil"), required=False, max_length=100)
     sort = forms.ChoiceField(choices=SORT_CHOICES, required=False)
 
     def search_text(self) -> str:

@@ -68,7 +68,7 @@ def group_members(school: School, group_id: int) -> tuple[Group, list[Teacher], 
     group = for_school(Group, school).get(pk=group_id)
     teachers = list(for_school(Teacher, school).filter(
         active=True, groups=group).order_by("last_name", "first_name"))
-    pupil_filter = Q(cluster_pupils=group) if group.kind == Group.Kind.CLUSTER else Q(group=group)
+    pupil_filter = Q(clusters=group) if group.kind == Group.Kind.CLUSTER else Q(group=group)
     pupils = list(for_school(Pupil, school).filter(pupil_filter, active=True)
                   .select_related("group").order_by("last_name", "first_name"))
     return group, teachers, pupils

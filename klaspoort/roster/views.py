@@ -16,6 +16,8 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from klaspoort.accounts.models import User
@@ -132,11 +134,11 @@ def process_now(request: SchoolRequest, import_id: int) -> HttpResponse:
     record = _import_or_404(request, import_id)
     record = services.process_import(record.pk)
     if record.status == RosterImport.Status.PROCESSED:
-        messages.success(request, "Het bestand is verwerkt.")
+        messages.success(request, _("The file has been processed."))
     elif record.status == RosterImport.Status.FAILED:
-        messages.error(request, "Het verwerken is mislukt; er is niets gewijzigd.")
+        messages.error(request, _("Processing failed; nothing has been changed."))
     else:
-        messages.info(request, "Dit bestand wacht niet (meer) op verwerking.")
+        messages.info(request, _("This file is not (or no longer) waiting to be processed."))
     return redirect("roster:import", brin6=request.school.brin6, import_id=record.pk)
 
 
@@ -209,7 +211,9 @@ def teachers(request: SchoolRequest) -> HttpResponse:
                          {"teachers": selectors.teachers_of(request.school)})
 
 
-SORT_COLUMNS = [("naam", "Naam"), ("jaargroep", "Jaargroep"), ("groep", "Groep")]
+# The keys are the sort values in the URL (?sort=naam); they stay Dutch in both languages.
+SORT_COLUMNS = [("naam", gettext_lazy("Name")), ("jaargroep", gettext_lazy("Year group")),
+                ("groep", gettext_lazy("Group"))]
 
 
 @school_admin_view

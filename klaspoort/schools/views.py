@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from klaspoort.roster import selectors
 from klaspoort.tenancy import (
@@ -19,12 +20,12 @@ from klaspoort.tenancy import (
 
 # The *Beheer* tabs, in the order of the navigation: (URL name, label).
 BEHEER_TABS = [
-    ("schools:data", "Gegevens"),
-    ("roster:imports", "Gebruikersgegevens invoeren"),
-    ("roster:groups", "Groepen"),
-    ("roster:coordinators", "ICT-coördinatoren"),
-    ("roster:teachers", "Leerkrachten"),
-    ("roster:pupils", "Leerlingen"),
+    ("schools:data", _("School details")),
+    ("roster:imports", _("Import user data")),
+    ("roster:groups", _("Groups")),
+    ("roster:coordinators", _("ICT coordinators")),
+    ("roster:teachers", _("Teachers")),
+    ("roster:pupils", _("Pupils")),
 ]
 # Pages reached from a tab (a group's detail page belongs to *Groepen*).
 TAB_OF_PAGE = {

@@ -7,6 +7,7 @@ function uploadForm(event) {
 }
 
 // A visible progress bar while a roster file is sent; then "checking" while it is validated.
+// The words come from the page (data-uploading, data-checking), translated on the server.
 document.addEventListener("htmx:xhr:progress", (event) => {
   const form = uploadForm(event);
   if (!form || !event.detail.lengthComputable || !event.detail.total) return;
@@ -17,7 +18,7 @@ document.addEventListener("htmx:xhr:progress", (event) => {
   box.hidden = false;
   bar.value = percent;
   bar.textContent = percent + "%";
-  label.textContent = percent < 100 ? "Bezig met uploaden… " + percent + "%" : "Het bestand wordt gecontroleerd…";
+  label.textContent = percent < 100 ? box.dataset.uploading + " " + percent + "%" : box.dataset.checking;
 });
 
 document.addEventListener("htmx:afterRequest", (event) => {
@@ -60,3 +61,12 @@ document.addEventListener("htmx:afterSwap", (event) => {
     table?.scrollIntoView({ block: "start" });
   }
 });
+
+// The language switch in the footer returns to this page; keep its address current when htmx
+// changes it (a search, a sort order, a chosen group), so the other language shows the same view.
+function keepLanguageSwitchOnThisPage() {
+  const next = document.querySelector(".language-switch input[name='next']");
+  if (next) next.value = window.location.pathname + window.location.search;
+}
+document.addEventListener("htmx:pushedIntoHistory", keepLanguageSwitchOnThisPage);
+document.addEventListener("htmx:historyRestore", keepLanguageSwitchOnThisPage);
