@@ -7,6 +7,7 @@ also works without JavaScript at a real URL.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -21,7 +22,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from klaspoort.accounts.models import User
-from klaspoort.roster import selectors, services
+from klaspoort.roster import selectors, services, spreadsheet
 from klaspoort.roster.edexml import RosterData, parse_edexml
 from klaspoort.roster.forms import PupilSearchForm, RosterUploadForm, max_upload_size
 from klaspoort.roster.models import Group, RosterImport
@@ -56,7 +57,6 @@ def _imports_context(request: SchoolRequest, **extra: Any) -> dict[str, Any]:
         "imports": selectors.imports_of(request.school)[:HISTORY_LENGTH],
         "upload_form": RosterUploadForm(accept=EDEXML_ACCEPT),
         "sheet_form": RosterUploadForm(accept=SPREADSHEET_ACCEPT),
-        "spreadsheet_available": _spreadsheet_module() is not None,
         "can_process": request.user.is_staff,
         "result_for": "",
         "max_upload_size": max_upload_size(),
@@ -78,16 +78,10 @@ def imports(request: SchoolRequest) -> HttpResponse:
 @school_admin_view
 @require_POST
 def spreadsheet_upload(request: SchoolRequest) -> HttpResponse:
-    module = _spreadsheet_module()
-    if module is None:
-        raise Http404
     school = request.school
-
-    def parse(data: bytes) -> RosterData:
-        return module.parse_spreadsheet(data, brin=school.brin,
-                                        dependancecode=school.dependancecode,
-                                        school_year=school.school_year)
-
+    parse = functools.partial(spreadsheet.parse_spreadsheet, brin=school.brin,
+                              dependancecode=school.dependancecode,
+                              school_year=school.school_year)
     return _receive(request, form_name="sheet_form", result_for="sheet",
                     source=RosterImport.Source.SPREADSHEET, accept=SPREADSHEET_ACCEPT,
                     parse=parse)
@@ -149,22 +143,10 @@ def _import_or_404(request: SchoolRequest, import_id: int) -> RosterImport:
         raise Http404 from exc
 
 
-def _spreadsheet_module() -> Any:
-    """The spreadsheet converter (XML-maker replacement, R2.6) when it is installed."""
-    try:
-        from klaspoort.roster import spreadsheet
-    except ImportError:
-        return None
-    return spreadsheet
-
-
 @school_admin_view
 @require_GET
 def spreadsheet_template(request: SchoolRequest) -> HttpResponse:
-    module = _spreadsheet_module()
-    if module is None:
-        raise Http404
-    response = HttpResponse(module.csv_template(), content_type="text/csv; charset=utf-8")
+    response = HttpResponse(spreadsheet.csv_template(), content_type="text/csv; charset=utf-8")
     filename = f"klaspoort-sjabloon-{request.school.brin6}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
