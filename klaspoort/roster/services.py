@@ -120,7 +120,8 @@ def process_import(import_id: int) -> RosterImport:
     """
     try:
         with transaction.atomic():
-            record = RosterImport.objects.select_for_update().get(pk=import_id)
+            record = RosterImport.objects.select_for_update(of=("self",)).select_related(
+                "school").get(pk=import_id)
             if record.status != RosterImport.Status.WAITING or record.payload is None:
                 return record
             assert record.school is not None
@@ -205,6 +206,25 @@ class _Changes:
             self.tally.changed += 1
 
 
+class _Row:
+    """An existing row as the diff reads it: its columns as attributes, and its pk.
+
+    Cheaper than a model instance, which a school's thousand pupils would each cost every
+    night; existing rows are only ever compared and then changed with UPDATE, never saved.
+    """
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
+
+    @property
+    def pk(self) -> int:
+        return self.__dict__["id"]
+
+
+def _rows(queryset: Any, columns: tuple[str, ...]) -> list[Any]:
+    return [_Row(values) for values in queryset.order_by().values(*columns)]
+
+
 def _diff_fields(obj: Any, values: dict[str, Any]) -> list[str]:
     changed = [name for name, value in values.items() if getattr(obj, name) != value]
     for name in changed:
@@ -241,9 +261,8 @@ def apply_roster(school: School, roster: RosterData) -> dict[str, dict[str, int]
 
 def _apply_groups(school: School, roster: RosterData) -> tuple[_Changes, dict[str, int]]:
     changes = _Changes(Entity.GROUP)
-    existing = {g.key: g for g in Group.objects.filter(school=school)}
+    existing = {g.key: g for g in _rows(Group.objects.filter(school=school), _GROUP_COLUMNS)}
     new: list[Group] = []
-    dirty: list[Group] = []
     for data in roster["groups"]:
         values = {"kind": data["kind"], "name": data["name"], "jaargroep": data["jaargroep"],
                   "description": data["description"]}
@@ -259,13 +278,9 @@ def _apply_groups(school: School, roster: RosterData) -> tuple[_Changes, dict[st
             changes.record(group, Action.REACTIVATED, fields)
         elif fields:
             changes.record(group, Action.CHANGED, fields)
-        else:
-            continue
-        dirty.append(group)
     for group in existing.values():
         if group.active:
             group.active = False
-            dirty.append(group)
             changes.record(group, Action.DEACTIVATED)
     Group.objects.bulk_create(new, batch_size=500)
     _bulk_update(Group, changes)
@@ -292,7 +307,8 @@ def _match(existing_by_key: dict[str, Any], existing_by_eckid: dict[str, Any], k
     return person
 
 
-# What the diff reads of existing people; the timestamps are neither compared nor rewritten.
+# What the diff reads of existing rows; the timestamps are neither compared nor rewritten.
+_GROUP_COLUMNS = ("id", "key", "kind", "name", "jaargroep", "description", "active")
 _PUPIL_COLUMNS = ("id", "school_id", "user_id", "key", "eckid", "first_name", "prefix",
                   "last_name", "jaargroep", "group_id", "active")
 _TEACHER_COLUMNS = ("id", "school_id", "user_id", "key", "eckid", "first_name", "prefix",
@@ -301,7 +317,7 @@ _TEACHER_COLUMNS = ("id", "school_id", "user_id", "key", "eckid", "first_name", 
 
 def _apply_pupils(school: School, roster: RosterData, group_ids: dict[str, int]) -> _Changes:
     changes = _Changes(Entity.PUPIL)
-    existing = {p.key: p for p in Pupil.objects.filter(school=school).only(*_PUPIL_COLUMNS)}
+    existing = {p.key: p for p in _rows(Pupil.objects.filter(school=school), _PUPIL_COLUMNS)}
     by_eckid = {p.eckid: p for p in existing.values() if p.eckid}
     current_clusters: dict[int, set[int]] = {}
     # By the school's groups, not by a join on pupil: an index scan instead of a table scan.
@@ -311,7 +327,6 @@ def _apply_pupils(school: School, roster: RosterData, group_ids: dict[str, int])
         current_clusters.setdefault(pupil_id, set()).add(group_id)
 
     new: list[tuple[Pupil, set[int]]] = []
-    dirty: list[Pupil] = []
     moving: list[int] = []
     wanted_clusters: dict[int, set[int]] = {}
     for data in roster["pupils"]:
@@ -337,13 +352,9 @@ def _apply_pupils(school: School, roster: RosterData, group_ids: dict[str, int])
             changes.record(pupil, Action.REACTIVATED, fields)
         elif fields:
             changes.record(pupil, Action.CHANGED, fields)
-        else:
-            continue
-        dirty.append(pupil)
     for pupil in existing.values():
         if pupil.active:
             pupil.active = False
-            dirty.append(pupil)
             changes.record(pupil, Action.DEACTIVATED)
 
     for pupil, user in zip((p for p, _ in new), _new_users(len(new), User.Kind.PUPIL),
@@ -363,7 +374,8 @@ def _apply_pupils(school: School, roster: RosterData, group_ids: dict[str, int])
 
 def _apply_teachers(school: School, roster: RosterData, group_ids: dict[str, int]) -> _Changes:
     changes = _Changes(Entity.TEACHER)
-    existing = {t.key: t for t in Teacher.objects.filter(school=school).only(*_TEACHER_COLUMNS)}
+    existing = {t.key: t for t in _rows(Teacher.objects.filter(school=school),
+                                        _TEACHER_COLUMNS)}
     by_eckid = {t.eckid: t for t in existing.values() if t.eckid}
     current_links: dict[int, dict[int, list[str]]] = {}
     for teacher_id, group_id, roles in TeacherGroup.objects.filter(
@@ -372,7 +384,6 @@ def _apply_teachers(school: School, roster: RosterData, group_ids: dict[str, int
         current_links.setdefault(teacher_id, {})[group_id] = roles
 
     new: list[tuple[Teacher, dict[int, list[str]]]] = []
-    dirty: list[Teacher] = []
     moving: list[int] = []
     wanted_links: dict[int, dict[int, list[str]]] = {}
     for data in roster["teachers"]:
@@ -400,13 +411,9 @@ def _apply_teachers(school: School, roster: RosterData, group_ids: dict[str, int
             changes.record(teacher, Action.REACTIVATED, fields)
         elif fields:
             changes.record(teacher, Action.CHANGED, fields)
-        else:
-            continue
-        dirty.append(teacher)
     for teacher in existing.values():
         if teacher.active:
             teacher.active = False
-            dirty.append(teacher)
             changes.record(teacher, Action.DEACTIVATED)
 
     for teacher, user in zip((t for t, _ in new), _new_users(len(new), User.Kind.STAFF),

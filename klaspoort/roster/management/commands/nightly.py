@@ -4,7 +4,7 @@ import multiprocessing
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connections
+from django.db import connection, connections
 from django.utils.translation import gettext as _
 
 from klaspoort.roster import services
@@ -22,14 +22,16 @@ class Command(BaseCommand):
         parser.add_argument(
             "--workers", type=int, default=1,
             help="processes that work in parallel, each on whole schools with its own "
-                 "database connection (default 1; use the number of cores)",
+                 "database connection (default 1; use the number of cores). PostgreSQL only: "
+                 "on SQLite the imports are processed one after the other",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
         workers = options["workers"]
         if workers < 1:
             raise CommandError(_("--workers must be at least 1."))
-        if workers == 1:
+        # SQLite lets one transaction write at a time: more workers would only wait in turn.
+        if workers == 1 or connection.vendor == "sqlite":
             statuses = [r.status for r in services.process_waiting_imports()]
         else:
             schools = services.waiting_imports_by_school()

@@ -1,0 +1,477 @@
+"""The whole country on PostgreSQL: every school's roster imported, then one night of changes.
+
+Issue 2 §5: 6,600 schools, 1.47 million pupils, ~110,000 teachers imported in under 15 minutes
+on a 2-core machine, and a nightly run where 5% of the pupils changed in under 3 minutes.
+
+    /usr/bin/time -v .venv/bin/python bench/country.py
+
+Steps (only 3 and 5 are the benchmark; the others are timed and reported apart):
+1. generate the files with `klaspoort generate-edexml` (skipped when they are already there);
+2. drop and create a throw-away database (klaspoort_bench) and migrate it;
+3. IMPORT: every file received and processed (services.receive_roster_file + process_import),
+   by --workers processes, each with its own database connection; then VACUUM (ANALYZE), timed
+   apart: what autovacuum would do in the background after such a load;
+4. write a second set of files in which 5% of each school's pupils changed: moved to another
+   group, a new first name, left the school, or new in the school;
+5. NIGHTLY: every file received (as the automatic coupling delivers them), then
+   `klaspoort nightly --workers N` processes all waiting imports; the counts the imports report
+   are checked against the changes made in step 4.
+
+A plain script, not a management command: it points DATABASE_URL at the throw-away database
+before Django starts. Results are printed and written to bench/out/country-results.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import platform
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from copy import deepcopy
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+BIN = Path(sys.executable).parent
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pupils", type=int, default=1_470_000)
+    parser.add_argument("--schools", type=int, default=6600)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--changed", type=float, default=0.05, help="share of pupils changed")
+    parser.add_argument("--out", type=Path, default=OUT / "country")
+    parser.add_argument("--server", default="postgres://postgres@localhost",
+                        help="PostgreSQL server URL, without the database name")
+    parser.add_argument("--database", default="klaspoort_bench", help="dropped and recreated")
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    args = parser.parse_args()
+    if not args.database.startswith("klaspoort_bench"):
+        parser.error("--database must start with klaspoort_bench: it is dropped and recreated")
+
+    results: dict[str, Any] = {"started": datetime.now(UTC).isoformat(timespec="seconds"),
+                               "machine": _machine(), "arguments": _jsonable(vars(args))}
+    results["generate"] = _generate(args)
+    files = sorted(args.out.glob("*.xml"), key=lambda p: p.stat().st_size, reverse=True)
+    assert len(files) == args.schools, f"{len(files)} files in {args.out}, not {args.schools}"
+
+    url = f"{args.server.rstrip('/')}/{args.database}"
+    _recreate_database(args.server, args.database)
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "klaspoort.settings")
+    os.environ["KLASPOORT_LOG_LEVEL"] = "WARNING"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    started = time.perf_counter()
+    call_command("migrate", verbosity=0)
+    results["migrate_seconds"] = round(time.perf_counter() - started, 1)
+    results["database"] = _database_facts()
+
+    _say(f"import: {len(files)} files, {args.workers} workers")
+    with CpuMeter() as meter:
+        results["import"] = _run_files(files, "command", args.workers, process=True)
+    results["import"]["cpu_seconds"] = meter.result
+    results["import"]["rows"] = _row_counts()
+    _report(results["import"], "import")
+    results["vacuum_analyze_seconds"] = _vacuum_analyze()
+    _say(f"vacuum analyze: {results['vacuum_analyze_seconds']} s")
+
+    changed_dir = args.out.with_name(args.out.name + "-nightly")
+    started = time.perf_counter()
+    expected = _write_changed_files(files, changed_dir, args.changed, args.seed, args.workers)
+    results["nightly_files"] = {"seconds": round(time.perf_counter() - started, 1),
+                                "changes": expected}
+    _say(f"nightly files written: {expected}")
+
+    changed = sorted(changed_dir.glob("*.xml"), key=lambda p: p.stat().st_size, reverse=True)
+    with CpuMeter() as receive_meter:
+        nightly = _run_files(changed, "coupling", args.workers, process=False)
+    command = [str(BIN / "klaspoort"), "nightly", "--workers", str(args.workers)]
+    _say("nightly: " + " ".join(command))
+    started = time.perf_counter()
+    with CpuMeter() as process_meter:
+        output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    nightly["process_seconds"] = round(time.perf_counter() - started, 1)
+    nightly["cpu_seconds"] = {"receive": receive_meter.result, "process": process_meter.result}
+    nightly["process_command"] = " ".join(["klaspoort", *command[1:]])
+    nightly["process_output"] = output.strip()
+    nightly["receive_seconds"] = nightly.pop("seconds")
+    nightly["seconds"] = round(nightly["receive_seconds"] + nightly["process_seconds"], 1)
+    nightly["counts"] = _nightly_counts()
+    nightly["rows"] = _row_counts()
+    results["nightly"] = nightly
+    _report(nightly, "nightly")
+    # A run whose counts are wrong measured the wrong thing: it is written, then fails.
+    results["check"] = _nightly_problem(nightly["counts"], expected) or "ok"
+
+    results["database"]["size"] = _database_size()
+    results["peak_rss_mb"] = {
+        "script": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
+        "largest_child": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024,
+    }
+    from django.db import connections
+
+    connections.close_all()
+    if not args.keep:
+        _drop_database(args.server, args.database)
+    target = OUT / "country-results.json"
+    target.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    print(json.dumps(results, indent=2, ensure_ascii=False))
+    _say(f"written to {target}")
+    if results["check"] != "ok":
+        raise SystemExit(results["check"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Files
+# ---------------------------------------------------------------------------------------------
+def _generate(args: argparse.Namespace) -> dict[str, Any]:
+    stamp = args.out.with_suffix(".json")
+    wanted = {"pupils": args.pupils, "schools": args.schools, "seed": args.seed}
+    command = ["klaspoort", "generate-edexml", "--pupils", str(args.pupils), "--schools",
+               str(args.schools), "--seed", str(args.seed), _shown(args.out)]
+    if stamp.exists() and json.loads(stamp.read_text()).get("files") == wanted and len(
+            list(args.out.glob("*.xml"))) == args.schools:
+        return {**json.loads(stamp.read_text()), "reused": True}
+    for old in args.out.glob("*.xml"):
+        old.unlink()
+    _say("generating: " + " ".join(command))
+    started = time.perf_counter()
+    subprocess.run([str(BIN / command[0]), *command[1:]], check=True, cwd=ROOT)
+    facts = {"files": wanted, "command": " ".join(command),
+             "seconds": round(time.perf_counter() - started, 1),
+             "bytes": sum(p.stat().st_size for p in args.out.glob("*.xml"))}
+    stamp.write_text(json.dumps(facts) + "\n")
+    return {**facts, "reused": False}
+
+
+def _write_changed_files(files: list[Path], target: Path, share: float, seed: int,
+                         workers: int) -> dict[str, int]:
+    target.mkdir(parents=True, exist_ok=True)
+    for old in target.glob("*.xml"):
+        old.unlink()
+    jobs = [(str(path), str(target / path.name), share, seed) for path in files]
+    totals: Counter[str] = Counter()
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        for counts in pool.imap_unordered(_change_file, jobs, chunksize=20):
+            totals.update(counts)
+    return dict(sorted(totals.items()))
+
+
+def _change_file(job: tuple[str, str, float, int]) -> dict[str, int]:
+    source, target, share, seed = job
+    data, counts = change_roster(Path(source).read_bytes(), share, f"{seed}-{Path(source).name}")
+    Path(target).write_bytes(data)
+    return counts
+
+
+def change_roster(data: bytes, share: float, seed: str) -> tuple[bytes, dict[str, int]]:
+    """Change `share` of a school's pupils the way a night's changes in a LAS look.
+
+    Of the changed pupils 40% move to another group, 30% get another first name, 15% leave
+    the school and 15% are new (a copy of a pupil with a new key and ECK iD).
+    """
+    from lxml import etree
+
+    rng = random.Random(seed)
+    root = etree.fromstring(data)
+    groups = {g.get("key"): g.findtext("jaargroep") for g in root.find("groepen").iter("groep")}
+    box = root.find("leerlingen")
+    pupils = list(box)
+    counts = Counter({"pupils_before": len(pupils)})
+    chosen = rng.sample(pupils, max(1, round(len(pupils) * share)))
+    for pupil in chosen:
+        kind = rng.choices(["moved", "renamed", "left", "new"], [40, 30, 15, 15])[0]
+        if kind == "moved" and len(groups) < 2:
+            kind = "renamed"
+        if kind == "moved":
+            ref = pupil.find("groep")
+            to = rng.choice([k for k in groups if k != ref.get("key")])
+            ref.set("key", to)
+            year = groups[to]
+            pupil.find("jaargroep").text = rng.choice("12") if year == "C" else year
+        elif kind == "renamed":
+            call = pupil.find("roepnaam")
+            call.text += rng.choice(["je", "tje", "y"])
+        elif kind == "left":
+            box.remove(pupil)
+        else:
+            newcomer = deepcopy(pupil)
+            newcomer.set("key", f"N{rng.getrandbits(40):010x}")
+            if "eckid" in newcomer.attrib:
+                newcomer.set("eckid", "https://ketenid.nl/201703/" + "".join(
+                    rng.choice("0123456789abcdef") for _ in range(128)))
+            newcomer.find("roepnaam").text = "Nieuw"
+            box.append(newcomer)
+        counts[kind] += 1
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8"), dict(counts)
+
+
+# ---------------------------------------------------------------------------------------------
+# Running the imports
+# ---------------------------------------------------------------------------------------------
+def _run_files(files: list[Path], source: str, workers: int, *, process: bool
+               ) -> dict[str, Any]:
+    """Receive (and with `process` also apply) every file; return wall time and per-file times."""
+    from django.db import connections
+
+    # Children must not share the parent's socket to the database.
+    connections.close_all()
+    jobs = [(str(path), source, process) for path in files]
+    started = time.perf_counter()
+    times: list[float] = []
+    statuses: Counter[str] = Counter()
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        for n, (seconds, status) in enumerate(pool.imap_unordered(_one_file, jobs), start=1):
+            times.append(seconds)
+            statuses[str(status)] += 1
+            if n % 500 == 0:
+                _say(f"  {n}/{len(jobs)} files, {time.perf_counter() - started:.0f} s")
+    wall = time.perf_counter() - started
+    times.sort()
+    return {
+        "seconds": round(wall, 1),
+        "files": len(files),
+        "statuses": dict(statuses),
+        "per_file_seconds": {
+            "median": round(statistics.median(times), 4),
+            "p95": round(times[int(len(times) * 0.95) - 1], 4),
+            "max": round(times[-1], 4),
+            "sum": round(sum(times), 1),
+        },
+    }
+
+
+def _one_file(job: tuple[str, str, bool]) -> tuple[float, str]:
+    from klaspoort.roster import services
+
+    path, source, process = job
+    data = Path(path).read_bytes()
+    started = time.perf_counter()
+    record = services.receive_roster_file(data, source=source, filename=Path(path).name)
+    if process and record.status == "waiting":
+        record = services.process_import(record.pk)
+    return time.perf_counter() - started, str(record.status)
+
+
+# ---------------------------------------------------------------------------------------------
+# Database
+# ---------------------------------------------------------------------------------------------
+def _admin(server: str, sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{server.rstrip('/')}/postgres", autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def _recreate_database(server: str, name: str) -> None:
+    _drop_database(server, name)
+    _admin(server, f'CREATE DATABASE "{name}"')
+
+
+def _drop_database(server: str, name: str) -> None:
+    _admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _database_facts() -> dict[str, Any]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT version()")
+        facts: dict[str, Any] = {"version": cursor.fetchone()[0]}
+        for setting in ("shared_buffers", "work_mem", "max_wal_size", "synchronous_commit",
+                        "fsync", "wal_level", "max_connections", "autovacuum", "jit"):
+            cursor.execute(f"SHOW {setting}")
+            facts[setting] = cursor.fetchone()[0]
+    return facts
+
+
+def _vacuum_analyze() -> float:
+    """What autovacuum does after a bulk load (this server runs with it off): timed apart."""
+    from django.db import connection
+
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM (ANALYZE)")
+    return round(time.perf_counter() - started, 1)
+
+
+def _database_size() -> str:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_size_pretty(pg_database_size(current_database()))")
+        return cursor.fetchone()[0]
+
+
+def _row_counts() -> dict[str, int]:
+    from klaspoort.accounts.models import User
+    from klaspoort.roster.models import Group, Pupil, RosterEvent, RosterImport, Teacher
+    from klaspoort.schools.models import School
+
+    return {
+        "schools": School.objects.count(),
+        "groups": Group.objects.filter(active=True).count(),
+        "pupils": Pupil.objects.filter(active=True).count(),
+        "teachers": Teacher.objects.filter(active=True).count(),
+        "users": User.objects.count(),
+        "events": RosterEvent.objects.count(),
+        "imports": RosterImport.objects.count(),
+    }
+
+
+def _nightly_counts() -> dict[str, dict[str, int]]:
+    from klaspoort.roster.models import RosterImport
+
+    totals: dict[str, Counter[str]] = {"groups": Counter(), "pupils": Counter(),
+                                       "teachers": Counter()}
+    for counts in RosterImport.objects.filter(source="coupling").values_list("counts", flat=True):
+        for part, tally in counts.items():
+            totals[part].update(tally)
+    return {part: dict(tally) for part, tally in totals.items()}
+
+
+def _nightly_problem(counts: dict[str, dict[str, int]], expected: dict[str, int]) -> str:
+    pupils = counts["pupils"]
+    wanted = {"added": expected.get("new", 0),
+              "changed": expected.get("moved", 0) + expected.get("renamed", 0),
+              "deactivated": expected.get("left", 0)}
+    if {k: pupils.get(k, 0) for k in wanted} != wanted:
+        return f"nightly counts {pupils} differ from the changes made {wanted}"
+    if any(counts[part].get(k, 0) for part in ("groups", "teachers") for k in wanted):
+        return f"groups or teachers changed in the nightly run: {counts}"
+    return ""
+
+
+# ---------------------------------------------------------------------------------------------
+# Reporting
+# ---------------------------------------------------------------------------------------------
+class CpuMeter:
+    """Who used the CPUs during a phase: this benchmark, PostgreSQL, or anything else.
+
+    The machine is shared; a figure is only fair if it says how much of the two cores other
+    work took. Python CPU is exact (getrusage of this process and its finished children);
+    PostgreSQL's is sampled from /proc every half second (a backend that lives shorter than
+    that is missed and counted as "other"); "other" is the rest of the machine's busy time.
+    """
+
+    def __init__(self) -> None:
+        self.result: dict[str, float] = {}
+        self._stop = threading.Event()
+        self._first: dict[int, float] = {}
+        self._last: dict[int, float] = {}
+
+    def __enter__(self) -> CpuMeter:
+        self._busy = _machine_busy_seconds()
+        self._mine = _own_cpu_seconds()
+        self._wall = time.perf_counter()
+        self._load = os.getloadavg()[0]
+        self._sample(first=True)
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._sample(first=False)
+        busy = _machine_busy_seconds() - self._busy
+        mine = _own_cpu_seconds() - self._mine
+        postgres = sum(self._last[pid] - self._first.get(pid, 0.0) for pid in self._last)
+        wall = time.perf_counter() - self._wall
+        self.result = {
+            "wall": round(wall, 1),
+            "available": round(wall * (os.cpu_count() or 1), 1),
+            "busy": round(busy, 1),
+            "python": round(mine, 1),
+            "postgres": round(postgres, 1),
+            "other": round(max(0.0, busy - mine - postgres), 1),
+            "load_average_1min_start": round(self._load, 2),
+            "load_average_1min_end": round(os.getloadavg()[0], 2),
+        }
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.5):
+            self._sample(first=False)
+
+    def _sample(self, *, first: bool) -> None:
+        for pid, seconds in _postgres_cpu_seconds().items():
+            if first:
+                self._first[pid] = seconds
+            self._last[pid] = max(seconds, self._last.get(pid, 0.0))
+
+
+def _machine_busy_seconds() -> float:
+    fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def _own_cpu_seconds() -> float:
+    return sum(getattr(resource.getrusage(who), f)
+               for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+               for f in ("ru_utime", "ru_stime"))
+
+
+def _postgres_cpu_seconds() -> dict[int, float]:
+    ticks = os.sysconf("SC_CLK_TCK")
+    found: dict[int, float] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name = text[text.index("(") + 1:text.rindex(")")]
+        if name == "postgres" or name.startswith("postgres:"):
+            rest = text[text.rindex(")") + 2:].split()
+            found[int(stat.parent.name)] = (int(rest[11]) + int(rest[12])) / ticks
+    return found
+
+
+def _machine() -> dict[str, Any]:
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return {"cpus": os.cpu_count(), "cpu": _cpu_model(), "memory_gb": round(memory / 2**30, 1),
+            "python": platform.python_version(), "platform": platform.platform()}
+
+
+def _cpu_model() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor()
+
+
+def _report(part: dict[str, Any], name: str) -> None:
+    _say(f"{name}: {part['seconds']} s, {part['statuses']}, per file {part['per_file_seconds']}")
+
+
+def _shown(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: str(v) if isinstance(v, Path) else v for k, v in values.items()}
+
+
+def _say(message: str) -> None:
+    print(f"[{datetime.now(UTC):%H:%M:%S} UTC] {message}", file=sys.stderr, flush=True)
+
+
+if __name__ == "__main__":
+    main()
