@@ -7,7 +7,7 @@ import json
 import logging
 import traceback
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -259,6 +259,22 @@ def apply_roster(school: School, roster: RosterData) -> dict[str, dict[str, int]
             "teachers": teachers.tally.as_dict()}
 
 
+def _settle(changes: _Changes, row: Any, fields: list[str]) -> None:
+    """Record what became of a row that is in the file: back again, changed, or neither."""
+    if not row.active:
+        row.active = True
+        changes.record(row, Action.REACTIVATED, fields)
+    elif fields:
+        changes.record(row, Action.CHANGED, fields)
+
+
+def _deactivate_missing(changes: _Changes, rows: Iterable[Any]) -> None:
+    for row in rows:
+        if row.active:
+            row.active = False
+            changes.record(row, Action.DEACTIVATED)
+
+
 def _apply_groups(school: School, roster: RosterData) -> tuple[_Changes, dict[str, int]]:
     changes = _Changes(Entity.GROUP)
     existing = {g.key: g for g in _rows(Group.objects.filter(school=school), _GROUP_COLUMNS)}
@@ -271,17 +287,9 @@ def _apply_groups(school: School, roster: RosterData) -> tuple[_Changes, dict[st
             group = Group(school=school, key=data["key"], **values)
             new.append(group)
             changes.record(group, Action.ADDED)
-            continue
-        fields = _diff_fields(group, values)
-        if not group.active:
-            group.active = True
-            changes.record(group, Action.REACTIVATED, fields)
-        elif fields:
-            changes.record(group, Action.CHANGED, fields)
-    for group in existing.values():
-        if group.active:
-            group.active = False
-            changes.record(group, Action.DEACTIVATED)
+        else:
+            _settle(changes, group, _diff_fields(group, values))
+    _deactivate_missing(changes, existing.values())
     Group.objects.bulk_create(new, batch_size=500)
     _bulk_update(Group, changes)
     group_ids = dict(Group.objects.filter(school=school).values_list("key", "id"))
@@ -315,123 +323,109 @@ _TEACHER_COLUMNS = ("id", "school_id", "user_id", "key", "eckid", "first_name", 
                     "last_name", "email", "roles", "active")
 
 
-def _apply_pupils(school: School, roster: RosterData, group_ids: dict[str, int]) -> _Changes:
-    changes = _Changes(Entity.PUPIL)
-    existing = {p.key: p for p in _rows(Pupil.objects.filter(school=school), _PUPIL_COLUMNS)}
+@dataclass(frozen=True)
+class _People:
+    """How one kind of person (pupil, teacher) is stored: the differences _apply_people needs.
+
+    `links` are the person's group links in the file: a set of group ids (a pupil's clusters)
+    or a dict of group id to roles (a teacher's groups); `link_row` builds one link row.
+    """
+
+    model: Any
+    entity: str
+    columns: tuple[str, ...]
+    user_kind: str
+    link_model: Any
+    link_owner: str
+    links_field: str
+    values: Callable[[Any], dict[str, Any]]
+    links: Callable[[Any], Any]
+    link_row: Callable[[int, int, Any], Any]
+
+
+def _apply_people(kind: _People, school: School, records: list[Any],
+                  current_links: dict[int, Any]) -> _Changes:
+    """Diff and write one kind of person; the rules are apply_roster's."""
+    changes = _Changes(kind.entity)
+    existing = {p.key: p for p in _rows(kind.model.objects.filter(school=school), kind.columns)}
     by_eckid = {p.eckid: p for p in existing.values() if p.eckid}
-    current_clusters: dict[int, set[int]] = {}
+    new: list[tuple[Any, Any]] = []
+    moving: list[int] = []
+    wanted_links: dict[int, Any] = {}
+    for data in records:
+        links = kind.links(data)
+        values = kind.values(data)
+        person = _match(existing, by_eckid, data["key"], data["eckid"])
+        if person is None:
+            person = kind.model(school=school, **values)
+            new.append((person, links))
+            changes.record(person, Action.ADDED)
+            continue
+        fields = _diff_fields(person, values)
+        if "key" in fields or "eckid" in fields:
+            moving.append(person.pk)
+        if links != current_links.get(person.pk, type(links)()):
+            fields.append(kind.links_field)
+            wanted_links[person.pk] = links
+        _settle(changes, person, fields)
+    _deactivate_missing(changes, existing.values())
+
+    for (person, _links), user in zip(new, _new_users(len(new), kind.user_kind), strict=True):
+        person.user = user
+    _release_identities(kind.model, moving)
+    kind.model.objects.bulk_create([person for person, _links in new], batch_size=500)
+    wanted_links.update({person.pk: links for person, links in new if links})
+    _bulk_update(kind.model, changes)
+    _sync_active_users(changes)
+    _replace_links(kind.link_model, kind.link_owner, wanted_links, kind.link_row)
+    return changes
+
+
+def _apply_pupils(school: School, roster: RosterData, group_ids: dict[str, int]) -> _Changes:
+    current: dict[int, set[int]] = {}
     # By the school's groups, not by a join on pupil: an index scan instead of a table scan.
     for pupil_id, group_id in PupilCluster.objects.filter(
         group_id__in=list(group_ids.values())
     ).values_list("pupil_id", "group_id"):
-        current_clusters.setdefault(pupil_id, set()).add(group_id)
+        current.setdefault(pupil_id, set()).add(group_id)
+    pupils = _People(
+        model=Pupil, entity=Entity.PUPIL, columns=_PUPIL_COLUMNS, user_kind=User.Kind.PUPIL,
+        link_model=PupilCluster, link_owner="pupil_id", links_field="clusters",
+        values=lambda data: {
+            "key": data["key"], "eckid": data["eckid"], "first_name": data["first_name"],
+            "prefix": data["prefix"], "last_name": data["last_name"],
+            "jaargroep": data["jaargroep"],
+            "group_id": group_ids[data["group"]] if data["group"] else None},
+        links=lambda data: {group_ids[key] for key in data["clusters"]},
+        link_row=lambda owner, group, _links: PupilCluster(pupil_id=owner, group_id=group),
+    )
+    return _apply_people(pupils, school, roster["pupils"], current)
 
-    new: list[tuple[Pupil, set[int]]] = []
-    moving: list[int] = []
-    wanted_clusters: dict[int, set[int]] = {}
-    for data in roster["pupils"]:
-        clusters = {group_ids[k] for k in data["clusters"]}
-        values = {"key": data["key"], "eckid": data["eckid"], "first_name": data["first_name"],
-                  "prefix": data["prefix"], "last_name": data["last_name"],
-                  "jaargroep": data["jaargroep"],
-                  "group_id": group_ids[data["group"]] if data["group"] else None}
-        pupil = _match(existing, by_eckid, data["key"], data["eckid"])
-        if pupil is None:
-            pupil = Pupil(school=school, **values)
-            new.append((pupil, clusters))
-            changes.record(pupil, Action.ADDED)
-            continue
-        fields = _diff_fields(pupil, values)
-        if "key" in fields or "eckid" in fields:
-            moving.append(pupil.pk)
-        if clusters != current_clusters.get(pupil.pk, set()):
-            fields.append("clusters")
-            wanted_clusters[pupil.pk] = clusters
-        if not pupil.active:
-            pupil.active = True
-            changes.record(pupil, Action.REACTIVATED, fields)
-        elif fields:
-            changes.record(pupil, Action.CHANGED, fields)
-    for pupil in existing.values():
-        if pupil.active:
-            pupil.active = False
-            changes.record(pupil, Action.DEACTIVATED)
 
-    for pupil, user in zip((p for p, _ in new), _new_users(len(new), User.Kind.PUPIL),
-                           strict=True):
-        pupil.user = user
-    _release_identities(Pupil, moving)
-    Pupil.objects.bulk_create([p for p, _ in new], batch_size=500)
-    for pupil, clusters in new:
-        if clusters:
-            wanted_clusters[pupil.pk] = clusters
-    _bulk_update(Pupil, changes)
-    _sync_active_users(changes)
-    _replace_links(PupilCluster, "pupil_id", wanted_clusters,
-                   lambda owner, group: PupilCluster(pupil_id=owner, group_id=group))
-    return changes
+def _teacher_values(data: Any) -> dict[str, Any]:
+    values = {"key": data["key"], "eckid": data["eckid"], "first_name": data["first_name"],
+              "prefix": data["prefix"], "last_name": data["last_name"], "roles": data["roles"]}
+    if data["email"]:
+        # Without an address in the file the one the coordinator entered (R1.5) stays.
+        values["email"] = data["email"]
+    return values
 
 
 def _apply_teachers(school: School, roster: RosterData, group_ids: dict[str, int]) -> _Changes:
-    changes = _Changes(Entity.TEACHER)
-    existing = {t.key: t for t in _rows(Teacher.objects.filter(school=school),
-                                        _TEACHER_COLUMNS)}
-    by_eckid = {t.eckid: t for t in existing.values() if t.eckid}
-    current_links: dict[int, dict[int, list[str]]] = {}
+    current: dict[int, dict[int, list[str]]] = {}
     for teacher_id, group_id, roles in TeacherGroup.objects.filter(
         group_id__in=list(group_ids.values())
     ).values_list("teacher_id", "group_id", "roles"):
-        current_links.setdefault(teacher_id, {})[group_id] = roles
-
-    new: list[tuple[Teacher, dict[int, list[str]]]] = []
-    moving: list[int] = []
-    wanted_links: dict[int, dict[int, list[str]]] = {}
-    for data in roster["teachers"]:
-        links = {group_ids[g["key"]]: g["roles"] for g in data["groups"]}
-        values: dict[str, Any] = {
-            "key": data["key"], "eckid": data["eckid"], "first_name": data["first_name"],
-            "prefix": data["prefix"], "last_name": data["last_name"], "roles": data["roles"]}
-        teacher = _match(existing, by_eckid, data["key"], data["eckid"])
-        if data["email"]:
-            # Without an address in the file the one the coordinator entered (R1.5) stays.
-            values["email"] = data["email"]
-        if teacher is None:
-            teacher = Teacher(school=school, **values)
-            new.append((teacher, links))
-            changes.record(teacher, Action.ADDED)
-            continue
-        fields = _diff_fields(teacher, values)
-        if "key" in fields or "eckid" in fields:
-            moving.append(teacher.pk)
-        if links != current_links.get(teacher.pk, {}):
-            fields.append("groups")
-            wanted_links[teacher.pk] = links
-        if not teacher.active:
-            teacher.active = True
-            changes.record(teacher, Action.REACTIVATED, fields)
-        elif fields:
-            changes.record(teacher, Action.CHANGED, fields)
-    for teacher in existing.values():
-        if teacher.active:
-            teacher.active = False
-            changes.record(teacher, Action.DEACTIVATED)
-
-    for teacher, user in zip((t for t, _ in new), _new_users(len(new), User.Kind.STAFF),
-                             strict=True):
-        teacher.user = user
-    _release_identities(Teacher, moving)
-    Teacher.objects.bulk_create([t for t, _ in new], batch_size=500)
-    for teacher, links in new:
-        if links:
-            wanted_links[teacher.pk] = links
-    _bulk_update(Teacher, changes)
-    _sync_active_users(changes)
-    _replace_links(
-        TeacherGroup, "teacher_id", {owner: set(links) for owner, links in wanted_links.items()},
-        lambda owner, group: TeacherGroup(teacher_id=owner, group_id=group,
-                                          roles=wanted_links[owner][group]),
+        current.setdefault(teacher_id, {})[group_id] = roles
+    teachers = _People(
+        model=Teacher, entity=Entity.TEACHER, columns=_TEACHER_COLUMNS,
+        user_kind=User.Kind.STAFF, link_model=TeacherGroup, link_owner="teacher_id",
+        links_field="groups", values=_teacher_values,
+        links=lambda data: {group_ids[g["key"]]: g["roles"] for g in data["groups"]},
+        link_row=lambda owner, group, links: TeacherGroup(teacher_id=owner, group_id=group,
+                                                          roles=links[group]),
     )
-    return changes
+    return _apply_people(teachers, school, roster["teachers"], current)
 
 
 def _release_identities(model: Any, ids: list[int]) -> None:
@@ -490,13 +484,14 @@ def _sync_active_users(changes: _Changes) -> None:
                 is_active=active).update(is_active=active)
 
 
-def _replace_links(model: Any, owner_field: str, wanted: dict[int, set[int]], build: Any) -> None:
-    """Make the link rows of each owner in `wanted` exactly the wanted group ids."""
+def _replace_links(model: Any, owner_field: str, wanted: dict[int, Any],
+                   build: Callable[[int, int, Any], Any]) -> None:
+    """Make the link rows of each owner in `wanted` exactly its wanted links."""
     if not wanted:
         return
     model.objects.filter(**{f"{owner_field}__in": list(wanted)}).delete()
     model.objects.bulk_create(
-        [build(owner, group) for owner, groups in wanted.items() for group in groups],
+        [build(owner, group, links) for owner, links in wanted.items() for group in links],
         batch_size=1000,
     )
 
