@@ -302,6 +302,12 @@ def generate_school(
     staff.append((f"T{base + 2:04d}", ["ICT", "LRK"], [("samengestelde_groep", "plusklas")]))
     staff.append((f"T{base + 3:04d}", ["VAK"], [("groep", g.key) for g in plan if g.years[0] >= 3]))
     staff.append((f"T{base + 4:04d}", ["DIR"], []))
+    # About one class in twelve is shared by a duo of part-time teachers, as in many Dutch
+    # schools; a separate generator keeps the pupils of a seed the same as before.
+    duo = random.Random(f"duo-{seed}-{brin}{dependancecode}")
+    for g in plan:
+        if duo.random() < 0.08:
+            staff.append((f"T{len(staff) + 1:04d}", ["LRK"], [("groep", g.key)]))
     for key, roles, links in staff:
         el = _sub(leerkrachten, "leerkracht", key=key)
         first = rng.choice(TEACHER_FIRST)

@@ -33,7 +33,9 @@ class Command(BaseCommand):
         weights = [rng.uniform(0.25, 2.25) for _school in range(schools)]
         total = sum(weights)
         sizes = [max(1, int(pupils * w / total)) for w in weights]
-        sizes[-1] += pupils - sum(sizes)
+        # Spread what rounding left over, one pupil each, instead of piling it on one school.
+        for index in range(pupils - sum(sizes)):
+            sizes[index % schools] += 1
         for (brin, dep), size in zip(school_brins(schools), sizes, strict=True):
             data = generate_school(brin, dep, max(1, size), seed=options["seed"])
             target = out / f"{brin}{dep}.xml" if schools > 1 else out
