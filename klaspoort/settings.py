@@ -34,6 +34,8 @@ DEBUG = env_bool("KLASPOORT_DEBUG")
 SECRET_KEY = os.environ.get("KLASPOORT_SECRET_KEY", "embedded-default-key-change-me-in-production")
 ALLOWED_HOSTS = env_list("KLASPOORT_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("KLASPOORT_CSRF_TRUSTED_ORIGINS")
+# Reverse proxies (IPs or CIDRs) whose X-Forwarded-For is believed; empty: only the connection.
+KLASPOORT_TRUSTED_PROXIES = env_list("KLASPOORT_TRUSTED_PROXIES")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -46,6 +48,7 @@ INSTALLED_APPS = [
     "klaspoort.accounts",
     "klaspoort.schools",
     "klaspoort.roster",
+    "klaspoort.audit",
 ]
 
 MIDDLEWARE = [

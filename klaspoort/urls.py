@@ -7,6 +7,7 @@ urlpatterns = [
     path("accounts/", include("klaspoort.accounts.urls")),
     path("beheer/", include("klaspoort.schools.urls")),
     path("beheer/<str:brin6>/", include("klaspoort.roster.urls")),
+    path("beheer/<str:brin6>/", include("klaspoort.audit.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("operator/", admin.site.urls),
 ]

@@ -44,6 +44,10 @@ BEHEER_PAGES = [
     ("roster:coordinators", "ICT-coördinatoren", "ICT coordinators"),
     ("roster:teachers", "Leerkrachten", "Teachers"),
     ("roster:pupils", "Leerlingen", "Pupils"),
+    ("schools:publishers", "Uitgeverijen", "Publishers"),
+    ("schools:network_providers", "Netwerkbeheerder instellen", "Set network provider"),
+    ("schools:networks", "IP-adressen", "IP addresses"),
+    ("audit:log", "Logboek", "Log"),
 ]
 DUTCH_TABS = [dutch for _name, dutch, _english in BEHEER_PAGES]
 ENGLISH_TABS = [english for _name, _dutch, english in BEHEER_PAGES]

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from klaspoort.accounts.models import User
+from klaspoort.audit import services as audit
 from klaspoort.roster import selectors, services, spreadsheet
 from klaspoort.roster.edexml import RosterData, parse_edexml
 from klaspoort.roster.forms import PupilSearchForm, RosterUploadForm, max_upload_size
@@ -99,6 +100,10 @@ def _receive(request: SchoolRequest, *, form_name: str, result_for: str, source:
             # school_admin_view let only a signed-in coordinator through.
             uploaded_by=cast(User, request.user), school=request.school, parse=parse,
         )
+        audit.record(actor=request.user, school=request.school, action="roster.upload",
+                     target=record.filename or upload.name or "",
+                     after={"status": record.status, "file_sha256": record.file_sha256},
+                     request=request)
     if _partial_wanted(request):
         context = {"school": request.school, "form": form, "record": record,
                    "imports": selectors.imports_of(request.school)[:HISTORY_LENGTH],

@@ -65,3 +65,114 @@ class SchoolMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}: {self.get_role_display()}, {self.school}"
+
+
+class CatalogueEntry(models.Model):
+    """An organisation a school can choose from; operators extend the list in the admin."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    website = models.URLField(_("website"), blank=True)
+    active = models.BooleanField(
+        _("active"), default=True,
+        help_text=_("Inactive entries are not offered to schools and cannot be chosen."))
+
+    class Meta:
+        abstract = True
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Publisher(CatalogueEntry):
+    """An educational publisher that may receive a school's data once the school consents."""
+
+    class Meta(CatalogueEntry.Meta):
+        verbose_name = _("publisher")
+        verbose_name_plural = _("publishers")
+
+
+class NetworkProvider(CatalogueEntry):
+    """A company that runs the school's network or learning environment."""
+
+    class Meta(CatalogueEntry.Meta):
+        verbose_name = _("network provider")
+        verbose_name_plural = _("network providers")
+
+
+class Consent(models.Model):
+    """A school's permission, kept forever: withdrawing fills withdrawn_at instead of deleting."""
+
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="+")
+    given_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                 null=True, related_name="+")
+    given_at = models.DateTimeField(_("given at"))
+    withdrawn_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                     null=True, blank=True, related_name="+")
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-given_at", "-pk"]
+
+    @property
+    def is_open(self) -> bool:
+        return self.withdrawn_at is None
+
+
+class PublisherConsent(Consent):
+    publisher = models.ForeignKey(Publisher, on_delete=models.PROTECT, related_name="consents")
+
+    class Meta(Consent.Meta):
+        verbose_name = _("publisher consent")
+        verbose_name_plural = _("publisher consents")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["school", "publisher"], condition=models.Q(withdrawn_at__isnull=True),
+                name="publisher_consent_one_open")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.school}: {self.publisher}"
+
+
+class NetworkProviderConsent(Consent):
+    provider = models.ForeignKey(NetworkProvider, on_delete=models.PROTECT,
+                                 related_name="consents")
+
+    class Meta(Consent.Meta):
+        verbose_name = _("network provider choice")
+        verbose_name_plural = _("network provider choices")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["school", "provider"], condition=models.Q(withdrawn_at__isnull=True),
+                name="provider_consent_one_open")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.school}: {self.provider}"
+
+
+class SchoolNetwork(models.Model):
+    """A public address or range of the school (*IP-adres toevoegen*), in normalised CIDR form."""
+
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="networks")
+    network = models.CharField(_("IP address or range"), max_length=64)
+    label = models.CharField(_("label"), max_length=100, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("added by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    created_at = models.DateTimeField(_("added at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("school network")
+        verbose_name_plural = _("school networks")
+        ordering = ["network"]
+        constraints = [
+            models.UniqueConstraint(fields=["school", "network"], name="school_network_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.network} ({self.label})" if self.label else self.network

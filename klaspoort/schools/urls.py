@@ -7,4 +7,9 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("wissel/", views.switch, name="switch"),
     path("<str:brin6>/gegevens/", views.school_data, name="data"),
+    path("<str:brin6>/uitgeverijen/", views.publishers, name="publishers"),
+    path("<str:brin6>/netwerkbeheerders/", views.network_providers, name="network_providers"),
+    path("<str:brin6>/ip-adressen/", views.networks, name="networks"),
+    path("<str:brin6>/ip-adressen/verwijderen/", views.remove_network,
+         name="network_remove"),
 ]

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods, require_POST
 
 from klaspoort.roster import selectors
+from klaspoort.schools import selectors as school_selectors
+from klaspoort.schools import services
+from klaspoort.schools.forms import UNKNOWN_CHOICE, ConsentForm, NetworkForm
+from klaspoort.schools.models import School, SchoolNetwork
+from klaspoort.schools.network import MAX_INPUT_LENGTH, NetworkInputError, client_ip
 from klaspoort.tenancy import (
     SchoolRequest,
     administered_schools,
@@ -26,6 +37,10 @@ BEHEER_TABS = [
     ("roster:coordinators", _("ICT coordinators")),
     ("roster:teachers", _("Teachers")),
     ("roster:pupils", _("Pupils")),
+    ("schools:publishers", _("Publishers")),
+    ("schools:network_providers", _("Set network provider")),
+    ("schools:networks", _("IP addresses")),
+    ("audit:log", _("Log")),
 ]
 # Pages reached from a tab (a group's detail page belongs to *Groepen*).
 TAB_OF_PAGE = {
@@ -80,3 +95,150 @@ def switch(request: HttpRequest) -> HttpResponse:
 def school_data(request: SchoolRequest) -> HttpResponse:
     return beheer_render(request, "schools/data.html",
                          {"summary": selectors.school_summary(request.school)})
+
+
+# ---------------------------------------------------------------------------------------------
+# *Uitgeverijen* and *Netwerkbeheerder instellen*: ticking who may receive the school's data
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ConsentPage:
+    title: str | Promise
+    intro: tuple[str | Promise, ...]
+    legend: str | Promise
+    empty: str | Promise
+    offered: Callable[[School], QuerySet[Any]]
+    history: Callable[[School], QuerySet[Any]]
+    save: Callable[..., services.ConsentChange]
+    entry_field: str
+
+
+PUBLISHER_PAGE = ConsentPage(
+    title=_("Publishers"),
+    intro=(
+        _("Tick a publisher to give it permission to receive your school's data: groups, "
+          "teachers and pupils."),
+        _("A publisher you have not ticked receives nothing, and its teaching methods cannot "
+          "be opened by your pupils and teachers. Unticking a publisher stops this at once."),
+    ),
+    legend=_("Publishers that may receive your school's data"),
+    empty=_("No consent has been given or withdrawn yet."),
+    offered=school_selectors.offered_publishers,
+    history=school_selectors.publisher_consent_history,
+    save=services.set_publisher_consents,
+    entry_field="publisher",
+)
+NETWORK_PROVIDER_PAGE = ConsentPage(
+    title=_("Set network provider"),
+    intro=(
+        _("Only tick a network provider if your school uses its environment, for example its "
+          "portal or the devices it manages for you."),
+        _("Every change is recorded with who made it and when, and the ICT coordinators "
+          "receive a receipt by e-mail."),
+    ),
+    legend=_("Network providers whose environment your school uses"),
+    empty=_("No network provider has been ticked or unticked yet."),
+    offered=school_selectors.offered_network_providers,
+    history=school_selectors.network_provider_consent_history,
+    save=services.set_network_provider_consents,
+    entry_field="provider",
+)
+
+
+def _consent_page(request: SchoolRequest, page: ConsentPage) -> HttpResponse:
+    offered = page.offered(request.school)
+    if request.method == "POST":
+        form = ConsentForm(request.POST, offered=offered, label=str(page.legend))
+        error = None
+        if form.is_valid():
+            try:
+                change = page.save(request.school, [e.pk for e in form.cleaned_data["chosen"]],
+                                   request.user, request)
+            except services.ConsentError as exc:
+                error = str(exc)
+            else:
+                if change.changed:
+                    messages.success(request, _("Your choice has been saved. The ICT "
+                                                "coordinators receive a receipt by e-mail."))
+                else:
+                    messages.info(request, _("Nothing has changed."))
+                return redirect(request.path)
+        else:
+            error = str(UNKNOWN_CHOICE)
+        # A refused POST shows the saved state again, not the refused ticks.
+        form = ConsentForm(initial={"chosen": list(_chosen(page, request))}, offered=offered,
+                           label=str(page.legend))
+        return beheer_render(request, "schools/consents.html",
+                             {"page": page, "form": form, "error": error,
+                              "history": page.history(request.school)}, status=400)
+    form = ConsentForm(initial={"chosen": list(_chosen(page, request))}, offered=offered,
+                       label=str(page.legend))
+    return beheer_render(request, "schools/consents.html",
+                         {"page": page, "form": form, "history": page.history(request.school)})
+
+
+def _chosen(page: ConsentPage, request: SchoolRequest) -> set[int]:
+    return {getattr(c, f"{page.entry_field}_id")
+            for c in page.history(request.school).filter(withdrawn_at__isnull=True)}
+
+
+@school_admin_view
+def publishers(request: SchoolRequest) -> HttpResponse:
+    return _consent_page(request, PUBLISHER_PAGE)
+
+
+@school_admin_view
+def network_providers(request: SchoolRequest) -> HttpResponse:
+    return _consent_page(request, NETWORK_PROVIDER_PAGE)
+
+
+# ---------------------------------------------------------------------------------------------
+# IP-adressen
+# ---------------------------------------------------------------------------------------------
+def _networks_page(request: SchoolRequest, form: NetworkForm, *, status: int = 200,
+          needs_confirmation: bool = False) -> HttpResponse:
+    return beheer_render(request, "schools/networks.html", {
+        "form": form,
+        "networks": school_selectors.school_networks(request.school),
+        "current_ip": client_ip(request),
+        "needs_confirmation": needs_confirmation,
+    }, status=status)
+
+
+@school_admin_view
+@require_http_methods(["GET", "POST"])
+def networks(request: SchoolRequest) -> HttpResponse:
+    if request.method != "POST":
+        return _networks_page(request, NetworkForm())
+    form = NetworkForm(request.POST)
+    form.is_valid()  # every field is optional; the rules live in the service
+    data: dict[str, Any] = form.cleaned_data
+    try:
+        added = services.add_network(
+            request.school, data.get("network", ""), data.get("label", ""), request.user,
+            confirm_wide=bool(data.get("confirm_wide")), request=request)
+    except NetworkInputError as exc:
+        form.add_error(exc.field, exc.message)
+        # Never send an oversized input back to the browser.
+        too_long = {name: value for name, value in request.POST.items()
+                    if name in ("network", "label") and len(value) > MAX_INPUT_LENGTH}
+        if too_long:
+            cleared = request.POST.copy()
+            for name in too_long:
+                cleared[name] = ""
+            form.data = cleared
+        return _networks_page(request, form, status=400, needs_confirmation=exc.needs_confirmation)
+    messages.success(request, _("%(network)s has been added.") % {"network": added.network})
+    return redirect("schools:networks", brin6=request.school.brin6)
+
+
+@school_admin_view
+@require_POST
+def remove_network(request: SchoolRequest) -> HttpResponse:
+    try:
+        network_id = int(request.POST.get("network", ""))
+        removed = services.remove_network(request.school, network_id, request.user,
+                                          request=request)
+    except (ValueError, SchoolNetwork.DoesNotExist):
+        raise Http404 from None
+    messages.success(request, _("%(network)s has been removed.") % {"network": removed.network})
+    return redirect("schools:networks", brin6=request.school.brin6)

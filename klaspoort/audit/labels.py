@@ -1,0 +1,36 @@
+"""Readable names for action codes on the *Logboek*; an unknown code is shown as it is."""
+
+from __future__ import annotations
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+ACTION_LABELS: dict[str, Promise] = {
+    "roster.upload": _("User data file uploaded"),
+    "schools.ip.add": _("IP address added"),
+    "schools.ip.remove": _("IP address removed"),
+    "schools.publisher.give": _("Consent given to a publisher"),
+    "schools.publisher.withdraw": _("Consent withdrawn from a publisher"),
+    "schools.network_provider.give": _("Network provider ticked"),
+    "schools.network_provider.withdraw": _("Network provider unticked"),
+}
+
+
+def action_label(action: str) -> str:
+    """The label for an action code; other apps register theirs in ACTION_LABELS."""
+    label = ACTION_LABELS.get(action)
+    return str(label) if label is not None else action
+
+# Names for the keys of before/after, so the *Logboek* reads as Dutch rather than as JSON.
+FIELD_LABELS: dict[str, Promise] = {
+    "network": _("address"),
+    "label": _("description"),
+    "status": _("status"),
+    "file_sha256": _("checksum"),
+    "consent": _("consent"),
+}
+
+
+def field_label(key: str) -> str:
+    label = FIELD_LABELS.get(key)
+    return str(label) if label is not None else key

@@ -1,0 +1,41 @@
+"""Writing the audit trail. Every change in *Beheer* calls `record` (issue 3, Audit)."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from django.http import HttpRequest
+
+from klaspoort.audit.models import AuditEntry
+from klaspoort.schools.models import School
+from klaspoort.schools.network import client_ip
+
+
+def _actor_label(actor: Any) -> str:
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return ""
+    return str(getattr(actor, "email", "") or actor)
+
+
+def _request_ip(request: HttpRequest | None) -> str | None:
+    if request is None:
+        return None
+    address = client_ip(request)
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        # A test client or a broken proxy header: no address is better than a wrong one.
+        return None
+
+
+def record(*, actor: Any, school: School | None, action: str, target: str,
+           before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,
+           request: HttpRequest | None = None) -> AuditEntry:
+    """Write one audit entry: who (kept as a label too, should the account be deleted), which
+    school, what, before and after, and the client address of the request. Entries are final."""
+    user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+    return AuditEntry.objects.create(
+        actor=user, actor_label=_actor_label(actor), school=school, action=action,
+        target=target[:1000], before=before, after=after, ip_address=_request_ip(request),
+    )

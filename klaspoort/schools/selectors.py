@@ -1,0 +1,93 @@
+"""Reads about a school's settings: which publishers and network providers it has chosen.
+
+Sign-in and data exchange ask `has_publisher_consent` at the moment of each request, never a
+cached copy, so a withdrawal stops both at once.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from django.db.models import Q, QuerySet
+
+from klaspoort.schools.models import (
+    NetworkProvider,
+    NetworkProviderConsent,
+    Publisher,
+    PublisherConsent,
+    School,
+    SchoolNetwork,
+)
+from klaspoort.schools.network import parse_client_address
+from klaspoort.tenancy import for_school
+
+
+def consented_publishers(school: School) -> QuerySet[Publisher]:
+    """Publishers that may receive this school's data now (an open consent)."""
+    return Publisher.objects.filter(
+        consents__school=school, consents__withdrawn_at__isnull=True).distinct()
+
+
+def has_publisher_consent(school: School, publisher: Publisher) -> bool:
+    """Whether the publisher may receive this school's data and let its users sign in."""
+    return for_school(PublisherConsent, school).filter(
+        publisher=publisher, withdrawn_at__isnull=True).exists()
+
+
+def offered_publishers(school: School) -> QuerySet[Publisher]:
+    """What the school can choose from: active publishers, plus any it still consents to."""
+    return Publisher.objects.filter(
+        Q(active=True) | Q(consents__school=school, consents__withdrawn_at__isnull=True)
+    ).distinct().order_by("name")
+
+
+def publisher_consent_history(school: School) -> QuerySet[PublisherConsent]:
+    """Every consent the school gave, newest first, with who withdrew it and when."""
+    return for_school(PublisherConsent, school).select_related(
+        "publisher", "given_by", "withdrawn_by").order_by("-given_at", "-pk")
+
+
+def consented_network_providers(school: School) -> QuerySet[NetworkProvider]:
+    """Network providers whose environment the school says it uses now."""
+    return NetworkProvider.objects.filter(
+        consents__school=school, consents__withdrawn_at__isnull=True).distinct()
+
+
+def has_network_provider_consent(school: School, provider: NetworkProvider) -> bool:
+    """Whether the school has currently chosen this network provider."""
+    return for_school(NetworkProviderConsent, school).filter(
+        provider=provider, withdrawn_at__isnull=True).exists()
+
+
+def offered_network_providers(school: School) -> QuerySet[NetworkProvider]:
+    """Active network providers, plus any the school has chosen and may still untick."""
+    return NetworkProvider.objects.filter(
+        Q(active=True) | Q(consents__school=school, consents__withdrawn_at__isnull=True)
+    ).distinct().order_by("name")
+
+
+def network_provider_consent_history(school: School) -> QuerySet[NetworkProviderConsent]:
+    """Every network provider choice of the school, newest first."""
+    return for_school(NetworkProviderConsent, school).select_related(
+        "provider", "given_by", "withdrawn_by").order_by("-given_at", "-pk")
+
+
+def school_networks(school: School) -> QuerySet[SchoolNetwork]:
+    """The school's public addresses and ranges (*IP-adres toevoegen*)."""
+    return for_school(SchoolNetwork, school).select_related("created_by").order_by("network")
+
+
+def address_allowed(school: School, ip: str) -> bool:
+    """Whether a client address lies in one of the school's networks (an unreadable address
+    never does). The school's list is small, so it is matched here rather than in SQL."""
+    address = parse_client_address(ip)
+    if address is None:
+        return False
+    for entry in for_school(SchoolNetwork, school).only("network"):
+        try:
+            network = ipaddress.ip_network(entry.network, strict=False)
+        except ValueError:
+            continue
+        if network.version == address.version and address in network:
+            return True
+    return False
