@@ -34,6 +34,9 @@ DEBUG = env_bool("KLASPOORT_DEBUG")
 SECRET_KEY = os.environ.get("KLASPOORT_SECRET_KEY", "embedded-default-key-change-me-in-production")
 ALLOWED_HOSTS = env_list("KLASPOORT_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("KLASPOORT_CSRF_TRUSTED_ORIGINS")
+# Encrypts the pupils' sign-in secrets at rest (docs/decisions/0009): 32 random bytes, URL-safe
+# base64. Unset, a development key is derived from SECRET_KEY, refused in production.
+KLASPOORT_SECRETS_KEY = os.environ.get("KLASPOORT_SECRETS_KEY", "")
 # Reverse proxies (IPs or CIDRs) whose X-Forwarded-For is believed; empty: only the connection.
 KLASPOORT_TRUSTED_PROXIES = env_list("KLASPOORT_TRUSTED_PROXIES")
 
@@ -45,6 +48,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "klaspoort.accounts",
     "klaspoort.schools",
     "klaspoort.roster",
@@ -59,6 +65,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -108,9 +115,23 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "schools:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
+# Second factor (docs/decisions/0008): the name authenticator apps show above the code.
+OTP_TOTP_ISSUER = "Klaspoort"
+
+# The cache holds the sign-in throttling counters. One process: local memory is enough; several
+# processes must share one Redis (REDIS_URL or KLASPOORT_CACHE_URL), or each counts alone.
+_CACHE_URL = os.environ.get("KLASPOORT_CACHE_URL") or os.environ.get("REDIS_URL", "")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _CACHE_URL}
+        if _CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+              "LOCATION": "klaspoort"}
+    )
+}
 
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "klaspoort.accounts.hashers.Argon2idHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -155,6 +176,9 @@ EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+# Links in e-mails sent outside a request (the operator's commands) start with this.
+SITE_URL = os.environ.get("KLASPOORT_SITE_URL", "http://localhost:8000").rstrip("/")
+ACTIVATION_TIMEOUT = 7 * 24 * 3600  # invitation links (seconds)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Klaspoort <noreply@klaspoort.local>")
 
 # Celery: eager in the embedded default; production sets CELERY_BROKER_URL=redis://…

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 
@@ -58,11 +59,18 @@ ViewFunc = Callable[..., HttpResponse]
 
 
 def school_admin_view(view: ViewFunc) -> ViewFunc:
-    """Wrap a *Beheer* view: sign-in required, `brin6` resolved to request.school or 404."""
+    """Wrap a *Beheer* view: sign-in required, the second-factor step done (a code this session,
+    or enrolment when the school requires it), `brin6` resolved to request.school or 404."""
 
     @login_required
     @functools.wraps(view)
     def wrapper(request: HttpRequest, brin6: str, *args: Any, **kwargs: Any) -> HttpResponse:
+        # Imported here: the accounts app imports this module for its own Beheer views.
+        from klaspoort.accounts.second_factor import pending_step
+
+        step = pending_step(request)
+        if step:
+            return redirect_to_login(request.get_full_path(), step, "next")
         request.school = school_for_admin(request.user, brin6)  # type: ignore[attr-defined]
         request.session["current_school"] = request.school.brin6  # type: ignore[attr-defined]
         return view(request, *args, **kwargs)

@@ -2,12 +2,16 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from klaspoort.schools import profile
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="schools:home", permanent=False)),
+    path("accounts/profiel/", profile.profile, name="profile"),
     path("accounts/", include("klaspoort.accounts.urls")),
     path("beheer/", include("klaspoort.schools.urls")),
     path("beheer/<str:brin6>/", include("klaspoort.roster.urls")),
     path("beheer/<str:brin6>/", include("klaspoort.audit.urls")),
+    path("beheer/<str:brin6>/", include("klaspoort.accounts.beheer_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("operator/", admin.site.urls),
 ]

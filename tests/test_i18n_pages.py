@@ -335,7 +335,9 @@ def source_messages() -> set[tuple[str, str]]:
                             for a in node.args[:2 if node.func.id.startswith("n") else 1])):
                 plural = node.args[1].value if node.func.id.startswith("n") else ""
                 found.add((node.args[0].value, plural))
-    for path in (PACKAGE / "templates").rglob("*.html"):
+    # E-mail templates are .txt (plain-text part, subject) as well as .html.
+    for path in [*(PACKAGE / "templates").rglob("*.html"),
+                 *(PACKAGE / "templates").rglob("*.txt")]:
         code = templatize(path.read_text(encoding="utf-8"), origin=str(path))
         for msgid, plural in TEMPLATE_CALL.findall(code):
             found.add((ast.literal_eval(msgid[1:]),

@@ -33,3 +33,18 @@ class EmailLoginForm(AuthenticationForm):
     def clean_username(self) -> str:
         # Addresses are stored in lower case; people type them with capitals.
         return self.cleaned_data["username"].strip().lower()
+
+
+class EmailForm(forms.Form):
+    """One e-mail address, for an invitation or a teacher without one in the roster."""
+
+    email = forms.EmailField(
+        label=_("E-mail address"), max_length=254,
+        error_messages={
+            "required": _("Fill in an e-mail address."),
+            "invalid": _("Fill in a valid e-mail address, such as name@school.nl."),
+        },
+    )
+
+    def clean_email(self) -> str:
+        return self.cleaned_data["email"].strip().lower()

@@ -9,10 +9,15 @@ ACTION_LABELS: dict[str, Promise] = {
     "roster.upload": _("User data file uploaded"),
     "schools.ip.add": _("IP address added"),
     "schools.ip.remove": _("IP address removed"),
+    "schools.second_factor.require": _("Two-step verification requirement changed"),
     "schools.publisher.give": _("Consent given to a publisher"),
     "schools.publisher.withdraw": _("Consent withdrawn from a publisher"),
     "schools.network_provider.give": _("Network provider ticked"),
     "schools.network_provider.withdraw": _("Network provider unticked"),
+    "accounts.coordinator.invite": _("ICT coordinator invited"),
+    "accounts.invitation.resend": _("Invitation sent again"),
+    "accounts.teacher.email": _("Teacher's e-mail address added"),
+    "accounts.coordinator.from_roster": _("ICT coordinator added from the user data"),
 }
 
 
@@ -28,6 +33,7 @@ FIELD_LABELS: dict[str, Promise] = {
     "status": _("status"),
     "file_sha256": _("checksum"),
     "consent": _("consent"),
+    "email": _("e-mail address"),
 }
 
 

@@ -28,6 +28,9 @@ class Group(models.Model):
     # EDEXML value set: 0-8, 11-16 or a letter (C = combination group); empty for clusters.
     jaargroep = models.CharField(_("year group"), max_length=2, blank=True)
     description = models.CharField(_("description"), max_length=200, blank=True)
+    # How its pupils sign in: "plaatjes" or "pincode"; empty = the year group's default
+    # (roster.secrets.default_method). Set by the coordinator, never by an import.
+    signin_method = models.CharField(_("sign-in method"), max_length=8, blank=True)
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -90,6 +93,8 @@ class Pupil(Person):
     clusters: models.ManyToManyField[Group, PupilCluster] = models.ManyToManyField(
         Group, through="PupilCluster", related_name="cluster_pupils", blank=True
     )
+    # The sign-in secret, AES-GCM encrypted (roster.secrets); never in a log or the change log.
+    signin_secret = models.TextField(blank=True, default="", editable=False)
 
     class Meta:
         verbose_name = _("pupil")

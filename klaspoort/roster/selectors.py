@@ -74,6 +74,19 @@ def group_members(school: School, group_id: int) -> tuple[Group, list[Teacher], 
     return group, teachers, pupils
 
 
+def group_of(school: School, group_id: int) -> Group:
+    """A (main) group of the school: sign-in secrets are kept per group, not per cluster."""
+    return for_school(Group, school).get(pk=group_id, kind=Group.Kind.GROUP)
+
+
+def group_pupil(group: Group, pupil_id: str) -> Pupil | None:
+    """An active pupil of this group, or None for anything else (another group or school)."""
+    if not pupil_id.isdigit() or len(pupil_id) > 18:
+        return None
+    return (for_school(Pupil, group.school).filter(pk=int(pupil_id), group=group, active=True)
+            .select_related("group", "school").first())
+
+
 def pupils_of(school: School, *, search: str = "", sort: str = "naam") -> QuerySet[Pupil]:
     pupils = for_school(Pupil, school).filter(active=True).select_related("group")
     for word in search.split()[:5]:

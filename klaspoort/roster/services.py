@@ -19,6 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from klaspoort.accounts.models import User
+from klaspoort.accounts.services import sync_ict_coordinators
+from klaspoort.roster import secrets
 from klaspoort.roster.edexml import (
     RosterData,
     RosterError,
@@ -117,6 +119,7 @@ def process_import(import_id: int) -> RosterImport:
     Rules: only a waiting import is processed, once (a second process that arrives later finds
     it processed and leaves it); a failure half-way rolls everything back and marks the import
     *mislukt* with the reason; afterwards the stored roster is erased (data minimisation).
+    Teachers with the roster role ICT and an activated account become coordinators.
     """
     try:
         with transaction.atomic():
@@ -131,6 +134,8 @@ def process_import(import_id: int) -> RosterImport:
             record.payload = None
             record.processed_at = timezone.now()
             record.save(update_fields=["status", "counts", "payload", "processed_at"])
+            # Teachers with the role ICT and an activated account become coordinators.
+            sync_ict_coordinators(record.school)
             return record
     except Exception as exc:
         # Only the exception's type and frames: a database error's message can quote the
@@ -341,6 +346,8 @@ class _People:
     values: Callable[[Any], dict[str, Any]]
     links: Callable[[Any], Any]
     link_row: Callable[[int, int, Any], Any]
+    # Fills in what new rows need besides the file's values (a pupil's sign-in secret).
+    prepare_new: Callable[[list[Any]], None] | None = None
 
 
 def _apply_people(kind: _People, school: School, records: list[Any],
@@ -373,6 +380,8 @@ def _apply_people(kind: _People, school: School, records: list[Any],
     for (person, _links), user in zip(new, _new_users(len(new), kind.user_kind), strict=True):
         person.user = user
     _release_identities(kind.model, moving)
+    if kind.prepare_new is not None:
+        kind.prepare_new([person for person, _links in new])
     kind.model.objects.bulk_create([person for person, _links in new], batch_size=500)
     wanted_links.update({person.pk: links for person, links in new if links})
     _bulk_update(kind.model, changes)
@@ -398,6 +407,7 @@ def _apply_pupils(school: School, roster: RosterData, group_ids: dict[str, int])
             "group_id": group_ids[data["group"]] if data["group"] else None},
         links=lambda data: {group_ids[key] for key in data["clusters"]},
         link_row=lambda owner, group, _links: PupilCluster(pupil_id=owner, group_id=group),
+        prepare_new=lambda new: secrets.issue_for_new(school, new),
     )
     return _apply_people(pupils, school, roster["pupils"], current)
 

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from klaspoort.accounts.models import User
 from klaspoort.audit import services as audit
-from klaspoort.roster import selectors, services, spreadsheet
+from klaspoort.roster import secrets, selectors, services, spreadsheet
 from klaspoort.roster.edexml import RosterData, parse_edexml
 from klaspoort.roster.forms import PupilSearchForm, RosterUploadForm, max_upload_size
 from klaspoort.roster.models import Group, RosterImport
@@ -174,12 +174,72 @@ def group_detail(request: SchoolRequest, group_id: int) -> HttpResponse:
         group, teachers, pupils = selectors.group_members(request.school, group_id)
     except Group.DoesNotExist as exc:
         raise Http404 from exc
-    selected = {"group": group, "teachers": teachers, "pupils": pupils}
+    selected = {"group": group, "teachers": teachers, "pupils": pupils,
+                **_signin_context(request, group, pupils)}
     if _partial_wanted(request):
         return _varies_on_htmx(render(request, "roster/_group_panel.html",
                                       {"school": request.school, "selected": selected}))
     return _varies_on_htmx(beheer_render(request, "roster/groups.html", {
         "groups": selectors.groups_of(request.school), "selected": selected}))
+
+
+def _signin_context(request: SchoolRequest, group: Group, pupils: list[Any]) -> dict[str, Any]:
+    """The sign-in part of a group's panel: only a (main) group's pupils have secrets shown."""
+    if group.kind != Group.Kind.GROUP:
+        return {}
+    secrets.attach_revealed(pupils)
+    return {"signin_method": secrets.method_of(group), "signin_url": pupil_signin_url(
+        request, request.school)}
+
+
+def pupil_signin_url(request: SchoolRequest, school: Any) -> str:
+    """The school's sign-in address for pupils (the page itself comes with pupils' sign-in)."""
+    return request.build_absolute_uri(f"/leerling/{school.public_id}/")
+
+
+def _main_group_or_404(request: SchoolRequest, group_id: int) -> Group:
+    try:
+        return selectors.group_of(request.school, group_id)
+    except Group.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+@school_admin_view
+@require_POST
+def group_signin(request: SchoolRequest, group_id: int) -> HttpResponse:
+    """Change one pupil's secret, regenerate the group's, or switch the group's method."""
+    group = _main_group_or_404(request, group_id)
+    action = request.POST.get("action", "")
+    if action == "pupil":
+        pupil = selectors.group_pupil(group, request.POST.get("pupil", ""))
+        if pupil is None:
+            messages.error(request, _("This pupil is not in this group."))
+        else:
+            secrets.change_pupil_secret(actor=request.user, pupil=pupil, request=request)
+            messages.success(request, _("%(name)s has a new secret.") % {
+                "name": pupil.full_name})
+    elif action == "group":
+        secrets.regenerate_group(actor=request.user, group=group, request=request)
+        messages.success(request, _("Every pupil of this group has a new secret."))
+    elif action == "method" and request.POST.get("method") in (secrets.PICTURES,
+                                                                  secrets.PINCODE):
+        secrets.switch_method(actor=request.user, group=group, method=request.POST["method"],
+                              request=request)
+        messages.success(request, _("The sign-in method is set; the pupils have new secrets."))
+    else:
+        messages.error(request, _("Choose what to change."))
+    return redirect("roster:group", brin6=request.school.brin6, group_id=group.pk)
+
+
+@school_admin_view
+@require_GET
+def printversie(request: SchoolRequest, group_id: int) -> HttpResponse:
+    """One card per active pupil of the group, to print on A4 and cut."""
+    group = _main_group_or_404(request, group_id)
+    _group, _teachers, pupils = selectors.group_members(request.school, group.pk)
+    return render(request, "roster/printversie.html", {
+        "school": request.school, "group": group, "pupils": secrets.attach_revealed(pupils),
+        "signin_url": pupil_signin_url(request, request.school)})
 
 
 @school_admin_view

@@ -23,6 +23,9 @@ class School(models.Model):
         _("School ID"), max_length=16, unique=True, default=new_public_school_id, editable=False
     )
     school_year = models.CharField(_("school year"), max_length=9, blank=True)
+    require_second_factor = models.BooleanField(
+        _("second factor required for staff"), default=False,
+        help_text=_("Staff without an authenticator app are walked through setting one up."))
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

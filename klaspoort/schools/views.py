@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -16,6 +17,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from klaspoort.accounts.second_factor import pending_step
 from klaspoort.roster import selectors
 from klaspoort.schools import selectors as school_selectors
 from klaspoort.schools import services
@@ -72,6 +74,9 @@ def beheer_render(request: SchoolRequest, template: str, context: dict[str, Any]
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """After sign-in: straight to the only school, or a choice when there are several (R1.4)."""
+    step = pending_step(request)
+    if step:
+        return redirect_to_login(request.get_full_path(), step, "next")
     schools = list(administered_schools(request.user))
     if len(schools) == 1:
         return redirect("schools:data", brin6=schools[0].brin6)
@@ -83,6 +88,9 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def switch(request: HttpRequest) -> HttpResponse:
     """The school switcher in the header: the same tab at the chosen school (R1.4)."""
+    step = pending_step(request)
+    if step:
+        return redirect_to_login(request.get_full_path(), step, "next")
     brin6 = request.GET.get("school", "")
     school = school_for_admin(request.user, brin6)
     tab = request.GET.get("tab", "")

@@ -60,7 +60,9 @@ def beheer_patterns() -> Iterator[tuple[str, list[str]]]:
 
 
 def beheer_urls(school: Any, group: Group, record: RosterImport) -> list[str]:
-    values = {"brin6": school.brin6, "group_id": group.pk, "import_id": record.pk}
+    teacher = school.teachers.first()
+    values = {"brin6": school.brin6, "group_id": group.pk, "import_id": record.pk,
+              "user_id": record.uploaded_by_id or 1, "teacher_id": teacher.pk if teacher else 1}
     urls = []
     for name, params in beheer_patterns():
         missing = set(params) - set(values)

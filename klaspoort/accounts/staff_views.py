@@ -1,0 +1,90 @@
+"""Activation of invited accounts and the *Beheer* forms that invite staff.
+
+Views stay thin: the rules live in accounts.services.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.forms import SetPasswordForm
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.encoding import force_str
+from django.utils.http import urlsafe_base64_decode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from klaspoort.accounts import services
+from klaspoort.accounts.forms import EmailForm
+from klaspoort.accounts.models import User
+from klaspoort.accounts.tokens import activation_token
+from klaspoort.tenancy import SchoolRequest, school_admin_view
+
+
+def _user_from_uid(uidb64: str) -> User | None:
+    try:
+        return User.objects.get(pk=int(force_str(urlsafe_base64_decode(uidb64))))
+    except (ValueError, TypeError, OverflowError, User.DoesNotExist):
+        return None
+
+
+@require_http_methods(["GET", "POST"])
+def activate(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+    """*Wachtwoord instellen* from an invitation link."""
+    user = _user_from_uid(uidb64)
+    if user is None or not services.is_pending(user) or not activation_token.check_token(
+            user, token):
+        return render(request, "accounts/activate_invalid.html", status=400)
+    form = SetPasswordForm(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.activate(user, form.cleaned_data["new_password1"])
+        messages.success(request, _("Your password has been set. You can sign in now."))
+        return redirect("accounts:login")
+    return render(request, "accounts/activate.html", {"form": form, "user_email": user.email})
+
+
+@school_admin_view
+@require_POST
+def invite_coordinator(request: SchoolRequest) -> HttpResponse:
+    form = EmailForm(request.POST)
+    if form.is_valid():
+        try:
+            user = services.invite_coordinator(request.school, form.cleaned_data["email"],
+                                               actor=request.user, request=request)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("%(email)s has been invited.") % {"email": user.email})
+    else:
+        messages.error(request, " ".join(str(e) for e in form.errors["email"]))
+    return redirect("roster:coordinators", brin6=request.school.brin6)
+
+
+@school_admin_view
+@require_POST
+def resend_invitation(request: SchoolRequest, user_id: int) -> HttpResponse:
+    user = services.resend_invitation(request.school, user_id, actor=request.user,
+                                      request=request)
+    messages.success(request, _("A new activation link has been sent to %(email)s.")
+                     % {"email": user.email})
+    return redirect("roster:coordinators", brin6=request.school.brin6)
+
+
+@school_admin_view
+@require_POST
+def teacher_email(request: SchoolRequest, teacher_id: int) -> HttpResponse:
+    form = EmailForm(request.POST)
+    if form.is_valid():
+        try:
+            teacher = services.set_teacher_email(request.school, teacher_id,
+                                                 form.cleaned_data["email"],
+                                                 actor=request.user, request=request)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("The activation link has been sent to %(email)s.")
+                             % {"email": teacher.email})
+    else:
+        messages.error(request, " ".join(str(e) for e in form.errors["email"]))
+    return redirect("roster:teachers", brin6=request.school.brin6)

@@ -1,0 +1,229 @@
+"""Pupils' sign-in secrets: two pictures or a five-digit pincode, encrypted at rest.
+
+The decisions (sizes, key, defaults) are in docs/decisions/0009-pupil-secrets.md. A secret's
+plain form is "plaatjes:3-11" or "pincode:04217"; it only exists in memory, on the coordinator's
+screen and on the printed cards. It never goes into a log, the audit trail or the roster's
+change log: audit entries name the method, never the value.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import os
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from klaspoort.audit.labels import ACTION_LABELS, FIELD_LABELS
+from klaspoort.audit.services import record
+from klaspoort.roster.models import Group, Pupil
+from klaspoort.schools.models import School
+
+PICTURES = "plaatjes"
+PINCODE = "pincode"
+PICTURES_PER_SECRET = 2
+PINCODE_DIGITS = 5
+# Bound into every ciphertext: a token from another purpose never decrypts as a secret.
+_AAD = b"klaspoort:pupil-secret:v1"
+_PREFIX = "v1:"
+_LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]", "::1", "testserver"}
+
+# The sixteen pictures, by their Dutch names (the words the children learn on the card). The
+# order is part of the stored secrets: append, never reorder.
+PICTURE_NAMES: tuple[str, ...] = (
+    "appel", "auto", "bal", "boom", "eend", "fiets", "huis", "kat",
+    "maan", "paraplu", "ster", "vis", "vlinder", "zon", "hond", "bloem",
+)
+PICTURE_LABELS = {
+    "appel": _("apple"), "auto": _("car"), "bal": _("ball"), "boom": _("tree"),
+    "eend": _("duck"), "fiets": _("bicycle"), "huis": _("house"), "kat": _("cat"),
+    "maan": _("moon"), "paraplu": _("umbrella"), "ster": _("star"), "vis": _("fish"),
+    "vlinder": _("butterfly"), "zon": _("sun"), "hond": _("dog"), "bloem": _("flower"),
+}
+ACTION_LABELS.update({
+    "roster.secret.change": _("Pupil's sign-in secret changed"),
+    "roster.secret.regenerate": _("New sign-in secrets for a group"),
+    "roster.secret.method": _("Group's sign-in method switched"),
+})
+FIELD_LABELS.update({"method": _("sign-in method"), "pupils": _("pupils")})
+# Young children (groep 1-3, and combination groups that may hold them) cannot type a code yet.
+PICTURE_YEAR_GROUPS = {"0", "1", "2", "3", "C"}
+
+
+def default_method(jaargroep: str) -> str:
+    """Pictures for jaargroep 0-3 and C (and groups without one), a pincode from groep 4."""
+    return PICTURES if jaargroep in PICTURE_YEAR_GROUPS or not jaargroep else PINCODE
+
+
+def method_of(group: Group | None, jaargroep: str = "") -> str:
+    """The group's chosen method; without a choice, the default for its year group."""
+    if group is None:
+        return default_method(jaargroep)
+    return group.signin_method or default_method(group.jaargroep)
+
+
+# ---------------------------------------------------------------------------------------------
+# Encryption
+# ---------------------------------------------------------------------------------------------
+def _is_production() -> bool:
+    return not settings.DEBUG and not set(settings.ALLOWED_HOSTS) <= _LOCAL_HOSTS
+
+
+def _key() -> bytes:
+    configured = settings.KLASPOORT_SECRETS_KEY
+    if configured:
+        key = base64.urlsafe_b64decode(configured.encode() + b"=" * (-len(configured) % 4))
+        if len(key) != 32:
+            raise ImproperlyConfigured("KLASPOORT_SECRETS_KEY must be 32 bytes, URL-safe base64.")
+        return key
+    if _is_production():
+        raise ImproperlyConfigured("Set KLASPOORT_SECRETS_KEY: pupils' secrets need their own key.")
+    # Development only: a key of its own derived from SECRET_KEY, so a local machine works.
+    return hashlib.sha256(b"klaspoort pupil secrets\0" + settings.SECRET_KEY.encode()).digest()
+
+
+@functools.lru_cache(maxsize=4)
+def _cipher(key: bytes) -> AESGCM:
+    # One cipher object per key: an import encrypts a secret for each of up to 1,000 pupils.
+    return AESGCM(key)
+
+
+def encrypt(plain: str) -> str:
+    """AES-256-GCM with a fresh random nonce: the same secret never gives the same column."""
+    nonce = os.urandom(12)
+    sealed = _cipher(_key()).encrypt(nonce, plain.encode(), _AAD)
+    return _PREFIX + base64.urlsafe_b64encode(nonce + sealed).decode()
+
+
+def decrypt(token: str) -> str:
+    """The plain secret; ValueError for a token that is not ours or was altered."""
+    if not token.startswith(_PREFIX):
+        raise ValueError("not a sign-in secret")
+    raw = base64.urlsafe_b64decode(token[len(_PREFIX):])
+    try:
+        return _cipher(_key()).decrypt(raw[:12], raw[12:], _AAD).decode()
+    except InvalidTag as exc:
+        raise ValueError("sign-in secret does not decrypt") from exc
+
+
+# ---------------------------------------------------------------------------------------------
+# Secrets
+# ---------------------------------------------------------------------------------------------
+def new_secret(method: str) -> str:
+    """A random secret in the method's form, from the operating system's random source."""
+    if method == PICTURES:
+        picks = [secrets.randbelow(len(PICTURE_NAMES)) for _i in range(PICTURES_PER_SECRET)]
+        return f"{PICTURES}:" + "-".join(str(n) for n in picks)
+    return f"{PINCODE}:" + "".join(str(secrets.randbelow(10)) for _i in range(PINCODE_DIGITS))
+
+
+@dataclass(frozen=True)
+class Revealed:
+    """A secret as a person sees it: the pictures (name, label) or the digits."""
+
+    method: str
+    pictures: tuple[tuple[str, Any], ...] = ()
+    code: str = ""
+
+
+def reveal(token: str) -> Revealed | None:
+    """What the coordinator and the card show; None for a pupil without a (readable) secret."""
+    if not token:
+        return None
+    try:
+        method, _sep, value = decrypt(token).partition(":")
+    except ValueError:
+        return None
+    if method == PICTURES:
+        names = [PICTURE_NAMES[int(n)] for n in value.split("-")]
+        return Revealed(PICTURES, pictures=tuple((n, PICTURE_LABELS[n]) for n in names))
+    return Revealed(PINCODE, code=value)
+
+
+def attach_revealed(pupils: Iterable[Pupil]) -> list[Pupil]:
+    """Give each pupil a `revealed` attribute for the templates."""
+    pupils = list(pupils)
+    for pupil in pupils:
+        pupil.revealed = reveal(pupil.signin_secret)  # type: ignore[attr-defined]
+    return pupils
+
+
+def issue_for_new(school: School, pupils: list[Pupil]) -> None:
+    """Give pupils that are about to be created their first secret (the import's new pupils).
+
+    Runs before their bulk insert, so the import costs one extra query (the groups' methods)
+    and no query per pupil.
+    """
+    if not pupils:
+        return
+    methods = {pk: signin_method or default_method(jaargroep)
+               for pk, jaargroep, signin_method in Group.objects.filter(school=school)
+               .values_list("pk", "jaargroep", "signin_method")}
+    for pupil in pupils:
+        method = methods.get(pupil.group_id) if pupil.group_id else None
+        pupil.signin_secret = encrypt(new_secret(method or default_method(pupil.jaargroep)))
+
+
+def _group_pupils(group: Group) -> list[Pupil]:
+    return list(Pupil.objects.filter(school=group.school, group=group, active=True))
+
+
+def _audit(*, actor: Any, request: HttpRequest | None, group: Group, action: str, target: str,
+           before: dict[str, Any] | None = None, after: dict[str, Any] | None = None) -> None:
+    record(actor=actor, school=group.school, action=action, target=target, before=before,
+           after=after, request=request)
+
+
+def change_pupil_secret(*, actor: Any, pupil: Pupil, request: HttpRequest | None = None) -> None:
+    """Give one pupil a new random secret in their group's method; audited without the value."""
+    method = method_of(pupil.group, pupil.jaargroep)
+    with transaction.atomic():
+        pupil.signin_secret = encrypt(new_secret(method))
+        pupil.save(update_fields=["signin_secret"])
+        record(actor=actor, school=pupil.school, action="roster.secret.change",
+               target=pupil.full_name, after={"method": method}, request=request)
+
+
+def regenerate_group(*, actor: Any, group: Group, request: HttpRequest | None = None) -> int:
+    """New random secrets for every active pupil of the group; one audit entry for the group."""
+    method = method_of(group)
+    with transaction.atomic():
+        pupils = _group_pupils(group)
+        for pupil in pupils:
+            pupil.signin_secret = encrypt(new_secret(method))
+        Pupil.objects.bulk_update(pupils, ["signin_secret"], batch_size=500)
+        _audit(actor=actor, request=request, group=group, action="roster.secret.regenerate",
+               target=group.name, after={"method": method, "pupils": len(pupils)})
+    return len(pupils)
+
+
+def switch_method(*, actor: Any, group: Group, method: str,
+                  request: HttpRequest | None = None) -> None:
+    """Set the group's method; its pupils get new secrets in the new form at once (an old
+    pincode cannot become pictures). Choosing the current method changes nothing."""
+    if method not in (PICTURES, PINCODE):
+        raise ValueError(method)
+    before = method_of(group)
+    if method == before:
+        return
+    with transaction.atomic():
+        group.signin_method = method
+        group.save(update_fields=["signin_method"])
+        pupils = _group_pupils(group)
+        for pupil in pupils:
+            pupil.signin_secret = encrypt(new_secret(method))
+        Pupil.objects.bulk_update(pupils, ["signin_secret"], batch_size=500)
+        _audit(actor=actor, request=request, group=group, action="roster.secret.method",
+               target=group.name, before={"method": before},
+               after={"method": method, "pupils": len(pupils)})

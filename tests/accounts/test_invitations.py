@@ -1,0 +1,141 @@
+import re
+from datetime import datetime, timedelta
+from unittest import mock
+
+import pytest
+from django.core import mail
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+
+from klaspoort.accounts import services
+from klaspoort.accounts.models import User
+from klaspoort.accounts.tokens import ActivationTokenGenerator
+from klaspoort.audit.models import AuditEntry
+from klaspoort.schools.models import SchoolMembership
+from tests.factories import CoordinatorFactory, SchoolFactory
+
+NEW_PASSWORD = "Zonnebloem47"
+
+
+def _link(message) -> str:
+    match = re.search(r"https?://[^/\s]+(/accounts/activeren/[^\s\"]+/)", message.body)
+    assert match, message.body
+    return match.group(1)
+
+
+def _set_password(client, link, password=NEW_PASSWORD):
+    return client.post(link, {"new_password1": password, "new_password2": password})
+
+
+@pytest.mark.django_db
+def test_invite_command_creates_coordinator_and_mails_dutch_text_and_html(school):
+    call_command("invite-coordinator", school.brin6, "Nieuw@Regenboog.example")
+    user = User.objects.get(email="nieuw@regenboog.example")
+    assert SchoolMembership.objects.filter(user=user, school=school).exists()
+    assert not user.has_usable_password()
+    [message] = mail.outbox
+    assert message.to == ["nieuw@regenboog.example"]
+    assert "wachtwoord" in message.subject.lower()
+    assert message.alternatives and message.alternatives[0][1] == "text/html"
+    assert "/accounts/activeren/" in message.alternatives[0][0]
+
+
+@pytest.mark.django_db
+def test_invite_command_refuses_unknown_school_and_bad_address(school):
+    with pytest.raises(CommandError):
+        call_command("invite-coordinator", "11XX00", "a@b.example")
+    with pytest.raises(CommandError):
+        call_command("invite-coordinator", school.brin6, "geen-adres")
+    call_command("invite-coordinator", "11XX00", "a@b.example", "--create-school")
+    assert SchoolMembership.objects.filter(school__brin="11XX", user__email="a@b.example").exists()
+
+
+@pytest.mark.django_db
+def test_activation_link_works_once(client, school):
+    services.invite_coordinator(school, "nieuw@regenboog.example")
+    link = _link(mail.outbox[0])
+    assert client.get(link).status_code == 200
+    response = _set_password(client, link)
+    assert response.status_code == 302
+    assert client.login(email="nieuw@regenboog.example", password=NEW_PASSWORD)
+    client.logout()
+    again = _set_password(client, link, "Anders12345")
+    assert again.status_code == 400
+    assert "werkt niet meer" in again.content.decode()
+    assert client.login(email="nieuw@regenboog.example", password=NEW_PASSWORD)
+
+
+@pytest.mark.django_db
+def test_expired_activation_link_is_refused(client, school):
+    services.invite_coordinator(school, "nieuw@regenboog.example")
+    link = _link(mail.outbox[0])
+    later = datetime.now() + timedelta(days=7, hours=1)
+    with mock.patch.object(ActivationTokenGenerator, "_now", return_value=later):
+        assert _set_password(client, link).status_code == 400
+    assert not User.objects.get(email="nieuw@regenboog.example").has_usable_password()
+    # Within the 7 days it still works.
+    sooner = datetime.now() + timedelta(days=6)
+    with mock.patch.object(ActivationTokenGenerator, "_now", return_value=sooner):
+        assert _set_password(client, link).status_code == 302
+
+
+@pytest.mark.django_db
+def test_weak_passwords_are_refused_on_activation(client, school):
+    services.invite_coordinator(school, "nieuw@regenboog.example")
+    link = _link(mail.outbox[0])
+    for weak in ("ab12", "alleenletters", "password1", "Regenboog12"):
+        response = _set_password(client, link, weak)
+        assert response.status_code == 200, weak
+        assert response.context["form"].errors, weak
+    assert not User.objects.get(email="nieuw@regenboog.example").has_usable_password()
+
+
+@pytest.mark.django_db
+def test_coordinator_invites_and_resends_for_own_school(coordinator_client, school):
+    url = reverse("staff:invite", kwargs={"brin6": school.brin6})
+    coordinator_client.post(url, {"email": "tweede@regenboog.example"})
+    user = User.objects.get(email="tweede@regenboog.example")
+    assert SchoolMembership.objects.filter(user=user, school=school).exists()
+    assert AuditEntry.objects.filter(school=school, action="accounts.coordinator.invite").exists()
+    first_link = _link(mail.outbox[0])
+    page = coordinator_client.get(reverse("roster:coordinators", kwargs={"brin6": school.brin6}))
+    resend = reverse("staff:resend", kwargs={"brin6": school.brin6, "user_id": user.pk})
+    assert resend in page.content.decode()
+    coordinator_client.post(resend)
+    assert len(mail.outbox) == 2
+    # The re-sent link replaces the first one.
+    assert _set_password(coordinator_client, first_link).status_code == 400
+    assert _set_password(coordinator_client, _link(mail.outbox[1])).status_code == 302
+
+
+@pytest.mark.django_db
+def test_coordinator_cannot_invite_or_resend_for_another_school(coordinator_client):
+    other = SchoolFactory()
+    pending = CoordinatorFactory(school=other, password="!")
+    invite = reverse("staff:invite", kwargs={"brin6": other.brin6})
+    assert coordinator_client.post(invite, {"email": "x@y.example"}).status_code == 404
+    resend = reverse("staff:resend", kwargs={"brin6": other.brin6, "user_id": pending.pk})
+    assert coordinator_client.post(resend).status_code == 404
+    assert not User.objects.filter(email="x@y.example").exists()
+    assert mail.outbox == []
+
+
+@pytest.mark.django_db
+def test_resend_for_an_activated_coordinator_is_404(coordinator_client, school, coordinator):
+    resend = reverse("staff:resend", kwargs={"brin6": school.brin6, "user_id": coordinator.pk})
+    assert coordinator_client.post(resend).status_code == 404
+    assert mail.outbox == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("bad", ["", "geen-adres", "x" * 300 + "@school.example"])
+def test_invalid_invitation_address_gives_a_dutch_message_and_changes_nothing(
+        coordinator_client, school, bad):
+    url = reverse("staff:invite", kwargs={"brin6": school.brin6})
+    users = User.objects.count()
+    response = coordinator_client.post(url, {"email": bad}, follow=True)
+    assert response.status_code == 200
+    errors = [m.message for m in response.context["messages"] if m.level_tag == "error"]
+    assert errors and all(("Vul" in e or "Zorg" in e) for e in errors), errors
+    assert User.objects.count() == users
+    assert mail.outbox == []
