@@ -18,11 +18,14 @@ ACTION_LABELS: dict[str, Promise] = {
     "accounts.invitation.resend": _("Invitation sent again"),
     "accounts.teacher.email": _("Teacher's e-mail address added"),
     "accounts.coordinator.from_roster": _("ICT coordinator added from the user data"),
+    "roster.secret.change": _("Pupil's sign-in secret changed"),
+    "roster.secret.regenerate": _("New sign-in secrets for a group"),
+    "roster.secret.method": _("Group's sign-in method switched"),
 }
 
 
 def action_label(action: str) -> str:
-    """The label for an action code; other apps register theirs in ACTION_LABELS."""
+    """The label for an action code; every app's codes are listed in ACTION_LABELS."""
     label = ACTION_LABELS.get(action)
     return str(label) if label is not None else action
 
@@ -30,6 +33,8 @@ def action_label(action: str) -> str:
 FIELD_LABELS: dict[str, Promise] = {
     "network": _("address"),
     "label": _("description"),
+    "method": _("sign-in method"),
+    "pupils": _("pupils"),
     "status": _("status"),
     "file_sha256": _("checksum"),
     "consent": _("consent"),

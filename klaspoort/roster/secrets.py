@@ -25,7 +25,6 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from klaspoort.audit.labels import ACTION_LABELS, FIELD_LABELS
 from klaspoort.audit.services import record
 from klaspoort.roster.models import Group, Pupil
 from klaspoort.schools.models import School
@@ -51,12 +50,6 @@ PICTURE_LABELS = {
     "maan": _("moon"), "paraplu": _("umbrella"), "ster": _("star"), "vis": _("fish"),
     "vlinder": _("butterfly"), "zon": _("sun"), "hond": _("dog"), "bloem": _("flower"),
 }
-ACTION_LABELS.update({
-    "roster.secret.change": _("Pupil's sign-in secret changed"),
-    "roster.secret.regenerate": _("New sign-in secrets for a group"),
-    "roster.secret.method": _("Group's sign-in method switched"),
-})
-FIELD_LABELS.update({"method": _("sign-in method"), "pupils": _("pupils")})
 # Young children (groep 1-3, and combination groups that may hold them) cannot type a code yet.
 PICTURE_YEAR_GROUPS = {"0", "1", "2", "3", "C"}
 
