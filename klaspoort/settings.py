@@ -37,6 +37,9 @@ CSRF_TRUSTED_ORIGINS = env_list("KLASPOORT_CSRF_TRUSTED_ORIGINS")
 # Encrypts the pupils' sign-in secrets at rest (docs/decisions/0009): 32 random bytes, URL-safe
 # base64. Unset, a development key is derived from SECRET_KEY, refused in production.
 KLASPOORT_SECRETS_KEY = os.environ.get("KLASPOORT_SECRETS_KEY", "")
+# Several keys for rotation (docs/operations.md): comma-separated, the first encrypts, all
+# decrypt. Takes precedence over KLASPOORT_SECRETS_KEY, which is still read as an older key.
+KLASPOORT_SECRETS_KEYS = env_list("KLASPOORT_SECRETS_KEYS")
 # Reverse proxies (IPs or CIDRs) whose X-Forwarded-For is believed; empty: only the connection.
 KLASPOORT_TRUSTED_PROXIES = env_list("KLASPOORT_TRUSTED_PROXIES")
 
@@ -55,6 +58,8 @@ INSTALLED_APPS = [
     "klaspoort.schools",
     "klaspoort.roster",
     "klaspoort.audit",
+    "klaspoort.licences",
+    "klaspoort.exchange",
 ]
 
 MIDDLEWARE = [

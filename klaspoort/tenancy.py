@@ -76,3 +76,86 @@ def school_admin_view(view: ViewFunc) -> ViewFunc:
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+# ---------------------------------------------------------------------------------------------
+# Publisher portal (/uitgever/<slug>/...): the same rules for a publisher's staff.
+# ---------------------------------------------------------------------------------------------
+def publisher_view(view: ViewFunc | None = None, *, roles: tuple[str, ...] | None = None
+                   ) -> Any:
+    """Wrap a publisher portal view: sign-in required, the second-factor step done, `slug`
+    resolved to request.publisher (and request.publisher_membership) for a member of that
+    publisher, 404 for anybody else — staff of publisher B must not learn what publisher A has.
+    With `roles`, a member whose role is not listed is refused with 403 (they know the
+    publisher already; they may not use this page)."""
+
+    def decorate(inner: ViewFunc) -> ViewFunc:
+        @login_required
+        @functools.wraps(inner)
+        def wrapper(request: HttpRequest, slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
+            # Imported here: licences imports schools and roster, which import this module.
+            from django.core.exceptions import PermissionDenied
+
+            from klaspoort.accounts.second_factor import pending_step
+            from klaspoort.licences.models import PublisherMembership
+
+            step = pending_step(request)
+            if step:
+                return redirect_to_login(request.get_full_path(), step, "next")
+            user: Any = request.user  # signed in: login_required let it through
+            membership = (PublisherMembership.objects.select_related("publisher")
+                          .filter(user=user, publisher__slug=slug).first())
+            if membership is None:
+                raise Http404
+            if roles is not None and membership.role not in roles:
+                raise PermissionDenied
+            request.publisher = membership.publisher  # type: ignore[attr-defined]
+            request.publisher_membership = membership  # type: ignore[attr-defined]
+            return inner(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate(view) if view is not None else decorate
+
+
+# ---------------------------------------------------------------------------------------------
+# Teacher area (/leerkracht/...): a teacher reaches their own groups and nothing else.
+# ---------------------------------------------------------------------------------------------
+def teacher_of(user: Any) -> Any:
+    """The active roster teacher this staff user is, with the school; None for anybody else
+    (a coordinator who teaches nothing, a pupil, a teacher who left the roster)."""
+    if not getattr(user, "is_authenticated", False) or getattr(user, "kind", "") != "staff":
+        return None
+    # Imported here: roster imports this module for its selectors.
+    from klaspoort.roster.models import Teacher
+
+    return Teacher.objects.select_related("school").filter(user=user, active=True).first()
+
+
+class TeacherRequest(HttpRequest):
+    teacher: Any  # roster.models.Teacher
+    school: School
+
+
+def teacher_view(view: ViewFunc) -> ViewFunc:
+    """Wrap a teacher-area view: sign-in required, the second-factor step done (as for
+    *Beheer*), the signed-in user resolved to their active roster teacher (request.teacher) and
+    its school (request.school), or 404. Which groups the teacher may see is the view's
+    question, answered through the teacher (roster.selectors.taught_group): 404 for others."""
+
+    @login_required
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        from klaspoort.accounts.second_factor import pending_step
+
+        step = pending_step(request)
+        if step:
+            return redirect_to_login(request.get_full_path(), step, "next")
+        teacher = teacher_of(request.user)
+        if teacher is None:
+            raise Http404
+        request.teacher = teacher  # type: ignore[attr-defined]
+        request.school = teacher.school  # type: ignore[attr-defined]
+        return view(request, *args, **kwargs)
+
+    return wrapper

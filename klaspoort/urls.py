@@ -10,8 +10,12 @@ urlpatterns = [
     path("accounts/", include("klaspoort.accounts.urls")),
     path("beheer/", include("klaspoort.schools.urls")),
     path("beheer/<str:brin6>/", include("klaspoort.roster.urls")),
+    path("beheer/<str:brin6>/licenties/", include("klaspoort.licences.urls")),
     path("beheer/<str:brin6>/", include("klaspoort.audit.urls")),
     path("beheer/<str:brin6>/", include("klaspoort.accounts.beheer_urls")),
+    path("uitgever/", include("klaspoort.licences.publisher_urls")),
+    path("api/", include("klaspoort.exchange.api_urls")),
+    path("leerkracht/", include("klaspoort.roster.teacher_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("operator/", admin.site.urls),
 ]

@@ -45,6 +45,7 @@ BEHEER_PAGES = [
     ("roster:teachers", "Leerkrachten", "Teachers"),
     ("roster:pupils", "Leerlingen", "Pupils"),
     ("schools:publishers", "Uitgeverijen", "Publishers"),
+    ("licences:contracts", "Licentiebeheer", "Licence management"),
     ("schools:network_providers", "Netwerkbeheerder instellen", "Set network provider"),
     ("schools:networks", "IP-adressen", "IP addresses"),
     ("audit:log", "Logboek", "Log"),

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 
@@ -48,3 +53,20 @@ class EmailForm(forms.Form):
 
     def clean_email(self) -> str:
         return self.cleaned_data["email"].strip().lower()
+
+
+class QueuedPasswordResetForm(PasswordResetForm):
+    """*Wachtwoord vergeten* whose message, like every other, is in Dutch with both parts and
+    leaves through accounts.services.queue_mail (after commit, as a Celery task)."""
+
+    def send_mail(self, subject_template_name: str, email_template_name: str,
+                  context: dict[str, Any], from_email: str | None, to_email: str,
+                  html_email_template_name: str | None = None) -> None:
+        from klaspoort.accounts.services import queue_mail
+
+        with translation.override(settings.LANGUAGE_CODE):
+            subject = "".join(
+                render_to_string(subject_template_name, context).splitlines())
+            text = render_to_string(email_template_name, context)
+            html = render_to_string(html_email_template_name or email_template_name, context)
+        queue_mail(subject, text, html, [to_email])

@@ -13,7 +13,7 @@ from typing import Any
 import segno
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.http import HttpRequest
 from django.urls import reverse
 from django_otp import login as otp_login
@@ -35,8 +35,11 @@ def has_second_factor(user: Any) -> bool:
 
 
 def school_requires_second_factor(user: Any) -> bool:
-    """Whether one of the user's schools requires a second factor of all its staff."""
-    return School.objects.filter(memberships__user=user, require_second_factor=True).exists()
+    """Whether one of the user's schools requires a second factor of all its staff: the
+    schools they administer and the school where they teach."""
+    return School.objects.filter(
+        Q(memberships__user=user) | Q(teachers__user=user, teachers__active=True),
+        require_second_factor=True).exists()
 
 
 def is_verified(request: HttpRequest) -> bool:

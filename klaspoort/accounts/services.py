@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.db.models.functions import Lower
 from django.http import Http404, HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -24,20 +27,29 @@ from klaspoort.schools.models import School, SchoolMembership
 from klaspoort.tenancy import for_school
 
 
+def queue_mail(subject: str, text: str, html: str, to: list[str]) -> None:
+    """Send a rendered message only once the current transaction has committed.
+
+    RULE: a change that is rolled back never mails anybody (an invitation for an account that
+    does not exist, a receipt for a consent that was not saved). Outside a transaction the
+    message goes at once. Sending runs as a Celery task (in-process in the embedded default); a
+    failing mail server is logged and never undoes or breaks the saved change.
+    """
+    from klaspoort.accounts import tasks
+
+    transaction.on_commit(lambda: tasks.send_mail.delay(subject, text, html, list(to)),
+                          robust=True)
+
+
 def send_mail_pair(template: str, to: str, context: dict[str, Any]) -> None:
     """Every message goes out in Dutch (whatever the sender's screen language), with a
-    plain-text part and an HTML part from the same context."""
+    plain-text part and an HTML part from the same context; it is rendered now and sent after
+    commit (queue_mail)."""
     with translation.override(settings.LANGUAGE_CODE):
-        _send(template, to, context)
-
-
-def _send(template: str, to: str, context: dict[str, Any]) -> None:
-    subject = render_to_string(f"accounts/email/{template}_subject.txt", context).strip()
-    text = render_to_string(f"accounts/email/{template}.txt", context)
-    html = render_to_string(f"accounts/email/{template}.html", context)
-    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [to])
-    message.attach_alternative(html, "text/html")
-    message.send()
+        subject = render_to_string(f"accounts/email/{template}_subject.txt", context).strip()
+        text = render_to_string(f"accounts/email/{template}.txt", context)
+        html = render_to_string(f"accounts/email/{template}.html", context)
+    queue_mail(subject, text, html, [to])
 
 
 def is_pending(user: User) -> bool:
@@ -125,31 +137,100 @@ def resend_invitation(school: School, user_id: int, *, actor: Any,
 @transaction.atomic
 def set_teacher_email(school: School, teacher_id: int, email: str, *, actor: Any,
                       request: HttpRequest | None = None) -> Teacher:
-    """Give a teacher without an e-mail in the roster an address and a staff account.
+    """Give a teacher without an account address an address and a staff account.
 
-    Only for a teacher of this school who has none (404 otherwise); the address must be unused in
-    the whole platform. The teacher's account gets the address and the activation link. Audited.
+    Only for a teacher of this school whose account has no address (404 otherwise): none came
+    with the roster, or the roster's address is already used by someone else. The address must
+    be unused in the whole platform. The teacher's account gets the address and the activation
+    link; an address the LAS delivered stays on the roster record, so the next import sees no
+    change. Audited.
     """
-    teacher = for_school(Teacher, school).filter(pk=teacher_id).select_for_update().first()
-    if teacher is None or teacher.email:
+    teacher = for_school(Teacher, school).filter(pk=teacher_id).select_for_update().select_related(
+        "user").first()
+    if teacher is None or (teacher.user is not None and teacher.user.email):
         raise Http404
     email = email.strip().lower()
     if email_in_use(email, except_teacher=teacher, except_user=teacher.user):
         raise ValidationError(_("This e-mail address is already used by someone else in "
                                 "Klaspoort. Every person needs their own address."))
-    name = " ".join(p for p in (teacher.first_name, teacher.prefix, teacher.last_name) if p)
+    name = teacher.full_name
     if teacher.user is None:
         teacher.user = User.objects.create_user(email=email, password=None, display_name=name,
                                                 kind=User.Kind.STAFF)
     else:
         teacher.user.email = email
         teacher.user.save(update_fields=["email"])
-    teacher.email = email
+    before = teacher.email
+    if not teacher.email:
+        teacher.email = email
     teacher.save(update_fields=["email", "user"])
     record(actor=actor, school=school, action="accounts.teacher.email", target=name,
-           before={"email": ""}, after={"email": email}, request=request)
+           before={"email": before}, after={"email": email}, request=request)
     send_activation(teacher.user, school, request)
     return teacher
+
+
+def provision_teacher_accounts(school: School, *,
+                               changed_email_ids: Collection[int] = ()) -> dict[str, Any]:
+    """Give teachers their staff account address from the roster (EDEXML `emailadres`).
+
+    RULES: every active teacher of the school with an address in the roster whose account has
+    none gets that address and an activation link; a teacher whose address the roster changed
+    (`changed_email_ids`, from the import) while the account is still pending gets the new
+    address and a fresh link (earlier links stop working). An activated account keeps its
+    sign-in address (decision 0010). An address that is already used in the whole platform (by
+    any user, or by any other teacher of any school; email_in_use) is given to nobody: the
+    teacher is reported so the coordinator can enter another on *Leerkrachten*.
+
+    Costs one query to find the teachers that need it and two to check all their addresses,
+    however many teachers the school has. Returns {"invited": n, "conflicts": [{"teacher":
+    name, "email": address}, ...]}, empty when nothing was to be done.
+    """
+    needing = Q(user__email__isnull=True) | Q(user__email="")
+    if changed_email_ids:
+        needing |= Q(pk__in=list(changed_email_ids),
+                     user__password__startswith=UNUSABLE_PASSWORD_PREFIX)
+    candidates = [
+        teacher for teacher in for_school(Teacher, school).filter(
+            needing, active=True, user__isnull=False, user__is_active=True,
+            user__kind=User.Kind.STAFF).exclude(email="").select_related("user")
+        if teacher.user.email != teacher.email.strip().lower()
+    ]
+    if not candidates:
+        return {}
+    wanted = {teacher.email.strip().lower() for teacher in candidates}
+    users_with: dict[str, set[int]] = {}
+    for pk, address in User.objects.filter(email__in=wanted).values_list("pk", "email"):
+        users_with.setdefault(address or "", set()).add(pk)
+    teachers_with: dict[str, set[int]] = {}
+    for pk, address in Teacher.objects.annotate(address=Lower("email")).filter(
+            address__in=wanted).values_list("pk", "address"):
+        teachers_with.setdefault(address, set()).add(pk)
+    invited = 0
+    conflicts: list[dict[str, str]] = []
+    for teacher in sorted(candidates, key=lambda t: (t.last_name, t.first_name, t.pk)):
+        email = teacher.email.strip().lower()
+        user = teacher.user
+        taken = (users_with.get(email, set()) - {user.pk}
+                 or teachers_with.get(email, set()) - {teacher.pk})
+        if not taken:
+            before = user.email or ""
+            try:
+                with transaction.atomic():
+                    user.email = email
+                    user.save(update_fields=["email"])
+            except IntegrityError:
+                # Taken a moment ago by another school's import or a coordinator.
+                user.email = before or None
+                taken = {0}
+        if taken:
+            conflicts.append({"teacher": teacher.full_name, "email": email})
+            continue
+        record(actor=None, school=school, action="accounts.teacher.email_from_roster",
+               target=teacher.full_name, before={"email": before}, after={"email": email})
+        send_activation(user, school)
+        invited += 1
+    return {"invited": invited, "conflicts": conflicts}
 
 
 def sync_ict_coordinators(school: School) -> int:

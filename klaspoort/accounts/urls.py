@@ -3,6 +3,7 @@ from django.urls import path, reverse_lazy
 
 from klaspoort.accounts import security_views
 from klaspoort.accounts import staff_views as views
+from klaspoort.accounts.forms import QueuedPasswordResetForm
 
 app_name = "accounts"
 urlpatterns = [
@@ -14,6 +15,7 @@ urlpatterns = [
     path("activeren/<str:uidb64>/<str:token>/", views.activate, name="activate"),
     # Wachtwoord vergeten: Django's views answer the same whether or not the address exists.
     path("wachtwoord-vergeten/", auth_views.PasswordResetView.as_view(
+        form_class=QueuedPasswordResetForm,
         template_name="accounts/password_reset.html",
         email_template_name="accounts/email/password_reset.txt",
         html_email_template_name="accounts/email/password_reset.html",

@@ -21,6 +21,19 @@ ACTION_LABELS: dict[str, Promise] = {
     "roster.secret.change": _("Pupil's sign-in secret changed"),
     "roster.secret.regenerate": _("New sign-in secrets for a group"),
     "roster.secret.method": _("Group's sign-in method switched"),
+    "accounts.teacher.email_from_roster": _("Teacher's e-mail address taken from the user data"),
+    "licences.group.link": _("Group linked to a licence"),
+    "licences.group.unlink": _("Group removed from a licence"),
+    "licences.child.link": _("Child linked to a licence"),
+    "licences.child.unlink": _("Child licence freed by the publisher's helpdesk"),
+    "licences.contract.cancel": _("Contract cancelled (opzeggen)"),
+    "licences.auto_link": _("Groups linked automatically by year group"),
+    "licences.contract.create": _("Contract added by the publisher"),
+    "licences.contract.update": _("Contract changed by the publisher"),
+    "licences.product.create": _("Product added"),
+    "licences.product.update": _("Product changed"),
+    "exchange.token.create": _("Publisher API token created"),
+    "exchange.token.revoke": _("Publisher API token revoked"),
 }
 
 

@@ -12,7 +12,25 @@ from klaspoort.schools.models import School
 from klaspoort.schools.network import client_ip
 
 
+class SystemActor:
+    """Who acted when no signed-in user did: an operator at the command line, a publisher's API
+    client. Not a user, so nothing is stored in a user column, but the trail names it."""
+
+    is_authenticated = False
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+
+    def __str__(self) -> str:
+        return self.label
+
+
+OPERATOR = SystemActor("operator (command line)")
+
+
 def _actor_label(actor: Any) -> str:
+    if isinstance(actor, SystemActor):
+        return actor.label
     if actor is None or not getattr(actor, "is_authenticated", False):
         return ""
     return str(getattr(actor, "email", "") or actor)

@@ -9,6 +9,7 @@ change log: audit entries name the method, never the value.
 from __future__ import annotations
 
 import base64
+import binascii
 import functools
 import hashlib
 import os
@@ -34,8 +35,10 @@ PINCODE = "pincode"
 PICTURES_PER_SECRET = 2
 PINCODE_DIGITS = 5
 # Bound into every ciphertext: a token from another purpose never decrypts as a secret.
-_AAD = b"klaspoort:pupil-secret:v1"
-_PREFIX = "v1:"
+_AAD_V1 = b"klaspoort:pupil-secret:v1"
+_AAD_V2 = b"klaspoort:pupil-secret:v2:"
+_PREFIX_V1 = "v1:"  # before key rotation: no key id (still read, rewritten by rotate_all)
+_PREFIX_V2 = "v2:"
 _LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]", "::1", "testserver"}
 
 # The sixteen pictures, by their Dutch names (the words the children learn on the card). The
@@ -73,41 +76,157 @@ def _is_production() -> bool:
     return not settings.DEBUG and not set(settings.ALLOWED_HOSTS) <= _LOCAL_HOSTS
 
 
-def _key() -> bytes:
-    configured = settings.KLASPOORT_SECRETS_KEY
-    if configured:
+@dataclass(frozen=True)
+class _Keyring:
+    """The keys that read secrets, by key id; `current` encrypts. See decision 0009."""
+
+    current: str
+    keys: dict[str, bytes]
+
+
+def key_id(key: bytes) -> str:
+    """A short public name of a key, derived from it: written in every token so decryption
+    takes the right key at once. It reveals nothing usable about the key."""
+    digest = hashlib.sha256(b"klaspoort pupil secret key id\0" + key).digest()
+    return base64.urlsafe_b64encode(digest[:6]).decode()
+
+
+def _decode_key(configured: str, name: str) -> bytes:
+    configured = configured.strip()
+    try:
         key = base64.urlsafe_b64decode(configured.encode() + b"=" * (-len(configured) % 4))
-        if len(key) != 32:
-            raise ImproperlyConfigured("KLASPOORT_SECRETS_KEY must be 32 bytes, URL-safe base64.")
-        return key
-    if _is_production():
-        raise ImproperlyConfigured("Set KLASPOORT_SECRETS_KEY: pupils' secrets need their own key.")
-    # Development only: a key of its own derived from SECRET_KEY, so a local machine works.
-    return hashlib.sha256(b"klaspoort pupil secrets\0" + settings.SECRET_KEY.encode()).digest()
+    except ValueError:
+        key = b""
+    if len(key) != 32:
+        raise ImproperlyConfigured(f"{name} must hold keys of 32 bytes, URL-safe base64.")
+    return key
 
 
-@functools.lru_cache(maxsize=4)
+@functools.lru_cache(maxsize=8)
+def _build_keyring(several: tuple[str, ...], single: str, secret_key: str,
+                   production: bool) -> _Keyring:
+    keys = [_decode_key(k, "KLASPOORT_SECRETS_KEYS") for k in several if k.strip()]
+    if single:
+        keys.append(_decode_key(single, "KLASPOORT_SECRETS_KEY"))
+    if not keys:
+        if production:
+            raise ImproperlyConfigured(
+                "Set KLASPOORT_SECRETS_KEYS: pupils' secrets need their own key.")
+        # Development only: a key of its own derived from SECRET_KEY, so a local machine works.
+        keys.append(hashlib.sha256(b"klaspoort pupil secrets\0" + secret_key.encode()).digest())
+    ring = {key_id(key): key for key in reversed(keys)}  # the first listed wins a (nil) clash
+    return _Keyring(current=key_id(keys[0]), keys=ring)
+
+
+def _keyring() -> _Keyring:
+    """KLASPOORT_SECRETS_KEYS (the first is current, the others only decrypt), then the older
+    single KLASPOORT_SECRETS_KEY; without either, a development key (refused in production)."""
+    several = settings.KLASPOORT_SECRETS_KEYS
+    if isinstance(several, str):
+        several = several.split(",")
+    return _build_keyring(tuple(several), settings.KLASPOORT_SECRETS_KEY, settings.SECRET_KEY,
+                          _is_production())
+
+
+def current_key_id() -> str:
+    return _keyring().current
+
+
+@functools.lru_cache(maxsize=8)
 def _cipher(key: bytes) -> AESGCM:
     # One cipher object per key: an import encrypts a secret for each of up to 1,000 pupils.
     return AESGCM(key)
 
 
+def _aad(kid: str) -> bytes:
+    # The key id is bound into the ciphertext too: a token cannot be relabelled to another key.
+    return _AAD_V2 + kid.encode()
+
+
 def encrypt(plain: str) -> str:
-    """AES-256-GCM with a fresh random nonce: the same secret never gives the same column."""
+    """AES-256-GCM under the current key with a fresh random nonce (the same secret never gives
+    the same column): "v2:<key id>:" + URL-safe base64 of nonce and ciphertext."""
+    ring = _keyring()
     nonce = os.urandom(12)
-    sealed = _cipher(_key()).encrypt(nonce, plain.encode(), _AAD)
-    return _PREFIX + base64.urlsafe_b64encode(nonce + sealed).decode()
+    sealed = _cipher(ring.keys[ring.current]).encrypt(nonce, plain.encode(), _aad(ring.current))
+    return f"{_PREFIX_V2}{ring.current}:" + base64.urlsafe_b64encode(nonce + sealed).decode()
 
 
 def decrypt(token: str) -> str:
-    """The plain secret; ValueError for a token that is not ours or was altered."""
-    if not token.startswith(_PREFIX):
-        raise ValueError("not a sign-in secret")
-    raw = base64.urlsafe_b64decode(token[len(_PREFIX):])
+    """The plain secret; ValueError for a token that is not ours, was altered, or whose key is
+    no longer configured. A v2 token names its key; a v1 token (written before key ids) is
+    read with each configured key in turn until rotate-pupil-secrets has rewritten it."""
+    ring = _keyring()
     try:
-        return _cipher(_key()).decrypt(raw[:12], raw[12:], _AAD).decode()
-    except InvalidTag as exc:
+        if token.startswith(_PREFIX_V2):
+            kid, _sep, body = token[len(_PREFIX_V2):].partition(":")
+            if kid not in ring.keys:
+                raise ValueError("sign-in secret was encrypted with a key that is not configured")
+            raw = base64.urlsafe_b64decode(body)
+            return _cipher(ring.keys[kid]).decrypt(raw[:12], raw[12:], _aad(kid)).decode()
+        if token.startswith(_PREFIX_V1):
+            raw = base64.urlsafe_b64decode(token[len(_PREFIX_V1):])
+            for key in ring.keys.values():
+                try:
+                    return _cipher(key).decrypt(raw[:12], raw[12:], _AAD_V1).decode()
+                except InvalidTag:
+                    continue
+            raise ValueError("sign-in secret does not decrypt")
+    except (InvalidTag, binascii.Error) as exc:
         raise ValueError("sign-in secret does not decrypt") from exc
+    raise ValueError("not a sign-in secret")
+
+
+def is_current(token: str) -> bool:
+    """Whether the token is already encrypted under the current key."""
+    return token.startswith(f"{_PREFIX_V2}{current_key_id()}:")
+
+
+@dataclass
+class Rotation:
+    """What rotate_all did: rows looked at, rewritten, already current, unreadable."""
+
+    checked: int = 0
+    rotated: int = 0
+    current: int = 0
+    unreadable: int = 0
+
+
+def rotate_all(*, batch_size: int = 500) -> Rotation:
+    """Re-encrypt every pupil's secret under the current key.
+
+    RULES: the secret itself never changes (printed cards keep working); rows already under the
+    current key are not read again, so a second run finds nothing to do (idempotent); rows are
+    rewritten in batches, each in its own short transaction with its rows locked, so a
+    coordinator's change in between is never overwritten with the older secret; a token no
+    configured key reads is left as it is and counted (never logged), for the operator to look
+    into before removing an old key.
+    """
+    outcome = Rotation()
+    current = f"{_PREFIX_V2}{current_key_id()}:"
+    outcome.current = Pupil.objects.filter(signin_secret__startswith=current).count()
+    outcome.checked = outcome.current
+    last_pk = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                Pupil.objects.select_for_update().filter(pk__gt=last_pk)
+                .exclude(signin_secret="").exclude(signin_secret__startswith=current)
+                .order_by("pk").only("pk", "signin_secret")[:batch_size])
+            if not batch:
+                return outcome
+            changed = []
+            for pupil in batch:
+                outcome.checked += 1
+                try:
+                    pupil.signin_secret = encrypt(decrypt(pupil.signin_secret))
+                except ValueError:
+                    outcome.unreadable += 1
+                    continue
+                changed.append(pupil)
+            Pupil.objects.bulk_update(changed, ["signin_secret"], batch_size=batch_size)
+            outcome.rotated += len(changed)
+            last_pk = batch[-1].pk
 
 
 # ---------------------------------------------------------------------------------------------

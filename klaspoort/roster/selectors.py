@@ -102,7 +102,7 @@ def teachers_of(school: School, *, coordinators_only: bool = False) -> QuerySet[
     if coordinators_only:
         teachers = [t.pk for t in teachers if t.is_ict_coordinator]  # type: ignore[assignment]
         teachers = for_school(Teacher, school).filter(pk__in=teachers)
-    return teachers.prefetch_related(
+    return teachers.select_related("user").prefetch_related(
         Prefetch("teachergroup_set",
                  queryset=TeacherGroup.objects.filter(group__active=True)
                  .select_related("group").order_by("group__name"))
@@ -145,3 +145,24 @@ def export_roster(school: School) -> dict[str, Any]:
             for t in teachers
         ],
     }
+
+
+def person_by_key(school: School, key: str) -> Pupil | Teacher | None:
+    """The active pupil, else the active teacher, with this LAS key at the school."""
+    pupil = for_school(Pupil, school).filter(key=key, active=True).select_related("user").first()
+    if pupil is not None:
+        return pupil
+    return for_school(Teacher, school).filter(key=key, active=True).select_related("user").first()
+
+
+def groups_taught(teacher: Teacher) -> QuerySet[Group]:
+    """The active groups and clusters the teacher teaches (TeacherGroup), groups first, with
+    their pupil counts as on *Groepen*."""
+    return groups_of(teacher.school).filter(teachers=teacher)
+
+
+def taught_group(teacher: Teacher, group_id: int) -> Group:
+    """One active group or cluster the teacher teaches; DoesNotExist for any other group, of
+    their own school or another."""
+    return for_school(Group, teacher.school).filter(active=True, teachers=teacher).get(
+        pk=group_id)

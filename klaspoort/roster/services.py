@@ -11,15 +11,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 from django.db.models import CharField, Value
 from django.db.models.functions import Cast, Concat
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from klaspoort.accounts.models import User
-from klaspoort.accounts.services import sync_ict_coordinators
+from klaspoort.accounts.services import provision_teacher_accounts, sync_ict_coordinators
 from klaspoort.roster import secrets
 from klaspoort.roster.edexml import (
     RosterData,
@@ -36,6 +37,7 @@ from klaspoort.roster.models import (
     Teacher,
     TeacherGroup,
 )
+from klaspoort.roster.signals import roster_applied
 from klaspoort.schools.models import School
 
 log = logging.getLogger(__name__)
@@ -119,7 +121,10 @@ def process_import(import_id: int) -> RosterImport:
     Rules: only a waiting import is processed, once (a second process that arrives later finds
     it processed and leaves it); a failure half-way rolls everything back and marks the import
     *mislukt* with the reason; afterwards the stored roster is erased (data minimisation).
-    Teachers with the roster role ICT and an activated account become coordinators.
+    Teachers get their account address and activation link from the roster
+    (accounts.services.provision_teacher_accounts); a teacher whose address is already used
+    by someone else is reported as a warning in the processed import's messages. Teachers
+    with the roster role ICT and an activated account become coordinators.
     """
     try:
         with transaction.atomic():
@@ -128,12 +133,18 @@ def process_import(import_id: int) -> RosterImport:
             if record.status != RosterImport.Status.WAITING or record.payload is None:
                 return record
             assert record.school is not None
-            counts = apply_roster(record.school, record.payload)  # type: ignore[arg-type]
+            roster: RosterData = record.payload  # type: ignore[assignment]
+            counts, changed_emails = _apply(record.school, roster)
+            # Teachers get their account address and activation link from the roster; the
+            # links leave only once this transaction has committed.
+            accounts = provision_teacher_accounts(record.school,
+                                                  changed_email_ids=changed_emails)
             record.status = RosterImport.Status.PROCESSED
             record.counts = counts
+            record.errors = _account_warnings(accounts.get("conflicts", []))
             record.payload = None
             record.processed_at = timezone.now()
-            record.save(update_fields=["status", "counts", "payload", "processed_at"])
+            record.save(update_fields=["status", "counts", "errors", "payload", "processed_at"])
             # Teachers with the role ICT and an activated account become coordinators.
             sync_ict_coordinators(record.school)
             return record
@@ -152,6 +163,21 @@ def process_import(import_id: int) -> RosterImport:
             )}],
         )
         return RosterImport.objects.get(pk=import_id)
+
+
+def _account_warnings(conflicts: list[dict[str, str]]) -> list[dict[str, Any]]:
+    """The processed import's messages: one per teacher whose roster address was in use.
+
+    `kind`, `teacher` and `email` let the page say it in the reader's language; `message` is
+    the Dutch text for the command line and the operator admin.
+    """
+    with translation.override(settings.LANGUAGE_CODE):
+        return [{"line": None, "kind": "email_in_use", "teacher": c["teacher"],
+                 "email": c["email"], "message": gettext(
+                     "%(teacher)s has no account yet: the e-mail address %(email)s from the "
+                     "user data is already used by someone else in Klaspoort. Enter another "
+                     "address for this teacher under Teachers.") % c}
+                for c in conflicts]
 
 
 def process_waiting_imports(school_ids: Iterable[int] | None = None) -> list[RosterImport]:
@@ -242,7 +268,7 @@ def _lock_school(school: School) -> None:
     School.objects.select_for_update().filter(pk=school.pk).exists()
 
 
-def apply_roster(school: School, roster: RosterData) -> dict[str, dict[str, int]]:
+def apply_roster(school: School, roster: RosterData) -> dict[str, Any]:
     """Make the school's roster equal to a full validated roster, and log every change.
 
     Rules (R2.5): people and groups are matched by LAS key, or by ECK iD when the key is new
@@ -250,9 +276,18 @@ def apply_roster(school: School, roster: RosterData) -> dict[str, dict[str, int]
     deactivated, never deleted, and reactivated when they return; the same roster twice changes
     nothing. Runs in one transaction: any failure leaves the school as it was.
     """
+    return _apply(school, roster)[0]
+
+
+def _apply(school: School, roster: RosterData) -> tuple[dict[str, Any], set[int]]:
+    """apply_roster, also returning the teachers whose e-mail address the roster changed."""
     with transaction.atomic():
         _lock_school(school)
         school_year = roster["school"]["school_year"]
+        # Moves at the start of a school year, or into a school's first roster, are not
+        # joiners in the middle of a lesson week.
+        mid_year = Group.objects.filter(school=school).exists() and not (
+            school_year and school.school_year and school.school_year != school_year)
         if school_year and school.school_year != school_year:
             school.school_year = school_year
             school.save(update_fields=["school_year"])
@@ -260,8 +295,13 @@ def apply_roster(school: School, roster: RosterData) -> dict[str, dict[str, int]
         pupils = _apply_pupils(school, roster, group_ids)
         teachers = _apply_teachers(school, roster, group_ids)
         _append_events(school, [groups, pupils, teachers])
+        joined = [obj.pk for obj, action, fields in pupils.events
+                  if mid_year and obj.group_id is not None and (
+                      action in (Action.ADDED, Action.REACTIVATED) or "group_id" in fields)]
+        roster_applied.send(sender=School, school=school, joined_pupil_ids=joined)
+    changed_emails = {obj.pk for obj, _action, fields in teachers.events if "email" in fields}
     return {"groups": groups.tally.as_dict(), "pupils": pupils.tally.as_dict(),
-            "teachers": teachers.tally.as_dict()}
+            "teachers": teachers.tally.as_dict()}, changed_emails
 
 
 def _settle(changes: _Changes, row: Any, fields: list[str]) -> None:

@@ -14,8 +14,9 @@ from typing import Any, cast
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -188,11 +189,16 @@ def _signin_context(request: SchoolRequest, group: Group, pupils: list[Any]) -> 
     if group.kind != Group.Kind.GROUP:
         return {}
     secrets.attach_revealed(pupils)
-    return {"signin_method": secrets.method_of(group), "signin_url": pupil_signin_url(
-        request, request.school)}
+    brin6 = request.school.brin6
+    return {"signin_method": secrets.method_of(group),
+            "signin_url": pupil_signin_url(request, request.school),
+            "signin_action": reverse("roster:group_signin",
+                                     kwargs={"brin6": brin6, "group_id": group.pk}),
+            "print_url": reverse("roster:printversie",
+                                 kwargs={"brin6": brin6, "group_id": group.pk})}
 
 
-def pupil_signin_url(request: SchoolRequest, school: Any) -> str:
+def pupil_signin_url(request: HttpRequest, school: Any) -> str:
     """The school's sign-in address for pupils (the page itself comes with pupils' sign-in)."""
     return request.build_absolute_uri(f"/leerling/{school.public_id}/")
 
@@ -209,6 +215,13 @@ def _main_group_or_404(request: SchoolRequest, group_id: int) -> Group:
 def group_signin(request: SchoolRequest, group_id: int) -> HttpResponse:
     """Change one pupil's secret, regenerate the group's, or switch the group's method."""
     group = _main_group_or_404(request, group_id)
+    change_signin(request, group)
+    return redirect("roster:group", brin6=request.school.brin6, group_id=group.pk)
+
+
+def change_signin(request: HttpRequest, group: Group) -> None:
+    """The sign-in form's one action on a group the caller has already checked (the
+    coordinator's, or a teacher's own); audited by the secrets services, told in a message."""
     action = request.POST.get("action", "")
     if action == "pupil":
         pupil = selectors.group_pupil(group, request.POST.get("pupil", ""))
@@ -228,7 +241,6 @@ def group_signin(request: SchoolRequest, group_id: int) -> HttpResponse:
         messages.success(request, _("The sign-in method is set; the pupils have new secrets."))
     else:
         messages.error(request, _("Choose what to change."))
-    return redirect("roster:group", brin6=request.school.brin6, group_id=group.pk)
 
 
 @school_admin_view
@@ -239,7 +251,9 @@ def printversie(request: SchoolRequest, group_id: int) -> HttpResponse:
     _group, _teachers, pupils = selectors.group_members(request.school, group.pk)
     return render(request, "roster/printversie.html", {
         "school": request.school, "group": group, "pupils": secrets.attach_revealed(pupils),
-        "signin_url": pupil_signin_url(request, request.school)})
+        "signin_url": pupil_signin_url(request, request.school),
+        "back_url": reverse("roster:group", kwargs={"brin6": request.school.brin6,
+                                                    "group_id": group.pk})})
 
 
 @school_admin_view

@@ -91,3 +91,18 @@ def address_allowed(school: School, ip: str) -> bool:
         if network.version == address.version and address in network:
             return True
     return False
+
+
+def school_by_brin6(brin6: str) -> School | None:
+    """The school location with this BRIN6 (a bare 4-character BRIN means location 00)."""
+    brin6 = brin6.strip().upper()
+    if len(brin6) not in (4, 6):
+        return None
+    return School.objects.filter(brin=brin6[:4], dependancecode=brin6[4:6] or "00").first()
+
+
+def publisher_by_name(name: str) -> Publisher | None:
+    """A catalogue publisher by its slug or its name, whatever the capitals."""
+    name = name.strip()
+    return (Publisher.objects.filter(slug__iexact=name).first()
+            or Publisher.objects.filter(name__iexact=name).first())

@@ -7,8 +7,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, models, transaction
 from django.http import HttpRequest
 from django.template.loader import render_to_string
@@ -17,6 +15,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from klaspoort.accounts.services import queue_mail
 from klaspoort.audit.services import record
 from klaspoort.schools.models import (
     CatalogueEntry,
@@ -71,6 +70,11 @@ NETWORK_PROVIDERS = _Kind(NetworkProvider, NetworkProviderConsent, "provider",
                           gettext_lazy("Receipt: network providers changed"))
 
 
+def _user(actor: Any) -> Any:
+    # An operator at the command line is named in the audit trail, but is no user to link.
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
 def _ids(wanted_ids: Iterable[Any]) -> set[int]:
     try:
         return {int(value) for value in wanted_ids}
@@ -100,14 +104,14 @@ def _set_consents(kind: _Kind, school: School, wanted_ids: Iterable[Any], actor:
                                  "Nothing has been changed."))
         for pk in sorted(new, key=lambda pk: entries[pk].name):
             kind.consent._default_manager.create(
-                school=school, given_by=actor, given_at=now, **{kind.field: entries[pk]})
+                school=school, given_by=_user(actor), given_at=now, **{kind.field: entries[pk]})
             record(actor=actor, school=school, action=f"{kind.action}.give",
                    target=entries[pk].name, before={"consent": False}, after={"consent": True},
                    request=request)
             change.given.append(entries[pk].name)
         gone = [consent for pk, consent in open_consents.items() if pk not in wanted]
         for consent in sorted(gone, key=lambda c: getattr(c, kind.field).name):
-            consent.withdrawn_by = actor
+            consent.withdrawn_by = _user(actor)
             consent.withdrawn_at = now
             consent.save(update_fields=["withdrawn_by", "withdrawn_at"])
             name = getattr(consent, kind.field).name
@@ -135,9 +139,8 @@ def _send_receipt(kind: _Kind, school: School, change: ConsentChange, actor: Any
         html = render_to_string("schools/email/consent_receipt.html", context)
     for address in addresses:
         # One message per coordinator: colleagues' addresses are not shared in a To line.
-        message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [address])
-        message.attach_alternative(html, "text/html")
-        message.send()
+        # Sent after commit: a save that is rolled back sends no receipt.
+        queue_mail(subject, text, html, [address])
 
 
 def set_publisher_consents(school: School, wanted_ids: Iterable[Any], actor: Any,
@@ -203,3 +206,13 @@ def remove_network(school: School, network_id: int, actor: Any,
     record(actor=actor, school=school, action="schools.ip.remove", target=entry.network,
                  before=before, request=request)
     return entry
+
+
+def set_publisher_consent(school: School, publisher: Publisher, on: bool, *, actor: Any,
+                          request: HttpRequest | None = None) -> ConsentChange:
+    """Give or withdraw one publisher's consent, leaving the others as they are (the operator's
+    `klaspoort consent` command); same rules, audit and receipt as the *Uitgeverijen* page."""
+    current = set(for_school(PublisherConsent, school).filter(
+        withdrawn_at__isnull=True).values_list("publisher_id", flat=True))
+    wanted = current | {publisher.pk} if on else current - {publisher.pk}
+    return set_publisher_consents(school, wanted, actor, request)

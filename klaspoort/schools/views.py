@@ -29,6 +29,7 @@ from klaspoort.tenancy import (
     administered_schools,
     school_admin_view,
     school_for_admin,
+    teacher_of,
 )
 
 # The *Beheer* tabs, in the order of the navigation: (URL name, label).
@@ -40,6 +41,7 @@ BEHEER_TABS = [
     ("roster:teachers", _("Teachers")),
     ("roster:pupils", _("Pupils")),
     ("schools:publishers", _("Publishers")),
+    ("licences:contracts", _("Licence management")),
     ("schools:network_providers", _("Set network provider")),
     ("schools:networks", _("IP addresses")),
     ("audit:log", _("Log")),
@@ -49,6 +51,9 @@ TAB_OF_PAGE = {
     "roster:group": "roster:groups",
     "roster:import": "roster:imports",
 }
+# Every *Licentiebeheer* page sits under its tab (the per-child list and a licence's pages).
+TAB_OF_PAGE.update({f"licences:{name}": "licences:contracts" for name in (
+    "child_contracts", "contract_groups", "contract_children", "cancel")})
 
 
 def beheer_render(request: SchoolRequest, template: str, context: dict[str, Any],
@@ -73,7 +78,9 @@ def beheer_render(request: SchoolRequest, template: str, context: dict[str, Any]
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """After sign-in: straight to the only school, or a choice when there are several (R1.4)."""
+    """After sign-in: straight to the only school, or a choice when there are several (R1.4);
+    a teacher who administers no school goes to *Mijn groepen*, a publisher's staff member to
+    the publisher portal."""
     step = pending_step(request)
     if step:
         return redirect_to_login(request.get_full_path(), step, "next")
@@ -81,6 +88,10 @@ def home(request: HttpRequest) -> HttpResponse:
     if len(schools) == 1:
         return redirect("schools:data", brin6=schools[0].brin6)
     if not schools:
+        if teacher_of(request.user) is not None:
+            return redirect("teacher:home")
+        if request.user.publisher_memberships.exists():  # type: ignore[union-attr]
+            return redirect("publisher:index")
         return render(request, "schools/none.html")
     return render(request, "schools/choose.html", {"schools": schools})
 

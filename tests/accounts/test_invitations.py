@@ -14,6 +14,9 @@ from klaspoort.audit.models import AuditEntry
 from klaspoort.schools.models import SchoolMembership
 from tests.factories import CoordinatorFactory, SchoolFactory
 
+# Mail leaves after commit; these tests read the outbox as production would fill it.
+pytestmark = pytest.mark.usefixtures("commits_run_on_commit")
+
 NEW_PASSWORD = "Zonnebloem47"
 
 

@@ -5,6 +5,9 @@ from django.urls import reverse
 
 from tests.factories import UserFactory
 
+# Mail leaves after commit; these tests read the outbox as production would fill it.
+pytestmark = pytest.mark.usefixtures("commits_run_on_commit")
+
 
 def test_new_hashes_are_argon2id_with_owasp_parameters():
     encoded = make_password("Zonnebloem47")

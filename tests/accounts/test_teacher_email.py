@@ -8,6 +8,9 @@ from klaspoort.audit.models import AuditEntry
 from klaspoort.schools.models import SchoolMembership
 from tests.factories import SchoolFactory, TeacherFactory, UserFactory
 
+# Mail leaves after commit; these tests read the outbox as production would fill it.
+pytestmark = pytest.mark.usefixtures("commits_run_on_commit")
+
 
 def _post(client, school, teacher, email):
     url = reverse("staff:teacher_email", kwargs={"brin6": school.brin6, "teacher_id": teacher.pk})

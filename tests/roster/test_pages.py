@@ -12,6 +12,7 @@ from django.test import override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils.html import escape
 
+from klaspoort.licences.models import ChildLicence, Contract, GroupLicence
 from klaspoort.roster import services
 from klaspoort.roster.models import Group, Pupil, RosterImport
 from tests.factories import (
@@ -22,6 +23,7 @@ from tests.factories import (
     SchoolFactory,
     TeacherFactory,
 )
+from tests.licences.factories import ContractFactory
 
 
 def url(name: str, school: Any, **kwargs: Any) -> str:
@@ -61,8 +63,11 @@ def beheer_patterns() -> Iterator[tuple[str, list[str]]]:
 
 def beheer_urls(school: Any, group: Group, record: RosterImport) -> list[str]:
     teacher = school.teachers.first()
+    # A licence of the school, so the Licentiebeheer pages are walked with a real id.
+    contract = Contract.objects.filter(school=school).first() or ContractFactory(school=school)
     values = {"brin6": school.brin6, "group_id": group.pk, "import_id": record.pk,
-              "user_id": record.uploaded_by_id or 1, "teacher_id": teacher.pk if teacher else 1}
+              "user_id": record.uploaded_by_id or 1, "teacher_id": teacher.pk if teacher else 1,
+              "contract_id": contract.pk}
     urls = []
     for name, params in beheer_patterns():
         missing = set(params) - set(values)
@@ -76,7 +81,9 @@ def test_the_walk_finds_every_beheer_page():
     assert {"schools:data", "roster:imports", "roster:groups", "roster:group",
             "roster:coordinators", "roster:teachers", "roster:pupils", "roster:import",
             "roster:process", "roster:spreadsheet_upload",
-            "roster:spreadsheet_template"} <= names
+            "roster:spreadsheet_template", "licences:contracts", "licences:child_contracts",
+            "licences:contract_groups", "licences:contract_children", "licences:link_groups",
+            "licences:unlink_group", "licences:link_child", "licences:cancel"} <= names
 
 
 @pytest.mark.parametrize("method", ["get", "post"])
@@ -85,11 +92,17 @@ def test_a_coordinator_of_another_school_gets_404_on_every_beheer_url(
     stranger = CoordinatorFactory(is_staff=True)  # even an operator, if not this school's
     client.force_login(stranger)
     group = Group.objects.filter(school=school).first()
+    pupil = Pupil.objects.filter(school=school, active=True).first()
+    contract = ContractFactory(school=school)
     for address in beheer_urls(school, group, imported):
-        response = getattr(client, method)(address)
+        # The form fields the licence pages read, so a POST would change something if let in.
+        response = getattr(client, method)(address, {"groups": [group.pk], "group": group.pk,
+                                                     "pupil": pupil.pk, "groep": group.pk})
         assert response.status_code == 404, address
         assert school.name not in response.content.decode()
     assert RosterImport.objects.get(pk=imported.pk).status == RosterImport.Status.PROCESSED
+    assert not GroupLicence.objects.exists() and not ChildLicence.objects.exists()
+    assert not Contract.objects.filter(pk=contract.pk, cancelled_at__isnull=False).exists()
 
 
 def test_anonymous_visitors_are_sent_to_the_login_page_from_every_beheer_url(

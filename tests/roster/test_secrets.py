@@ -57,7 +57,7 @@ def test_the_database_holds_only_the_encrypted_secret(imported):
         secret = plain(pupil)
         value = secret.partition(":")[2]
         column = raw_column(pupil)
-        assert column.startswith("v1:")
+        assert column.startswith("v2:")
         assert secret not in column and value not in column
 
 

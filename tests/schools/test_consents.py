@@ -27,6 +27,9 @@ from klaspoort.schools.models import (
 from tests.browser_support import chromium_page, needs_chromium, screenshots
 from tests.factories import PASSWORD, CoordinatorFactory, SchoolFactory
 
+# Mail leaves after commit; these tests read the outbox as production would fill it.
+pytestmark = pytest.mark.usefixtures("commits_run_on_commit")
+
 
 def url(name: str, school: Any) -> str:
     return reverse(name, kwargs={"brin6": school.brin6})

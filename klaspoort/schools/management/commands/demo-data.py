@@ -1,16 +1,25 @@
-"""klaspoort demo-data: the demo schools and their coordinator (idempotent)."""
+"""klaspoort demo-data: the demo schools, their coordinator, and three publishers with products,
+contracts and a staff account, so every screen is full on first start (idempotent)."""
 
+import datetime
 from typing import Any
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from klaspoort.accounts.models import User
+from klaspoort.licences import services as licence_services
+from klaspoort.licences.models import Contract, Product, PublisherMembership
+from klaspoort.licences.schoolyear import school_year_start
 from klaspoort.roster import services
 from klaspoort.roster.generator import generate_school
-from klaspoort.roster.models import RosterImport
-from klaspoort.schools.models import School, SchoolMembership
+from klaspoort.roster.models import Group, Pupil, RosterImport
+from klaspoort.schools import selectors as school_selectors
+from klaspoort.schools import services as school_services
+from klaspoort.schools.models import Publisher, School, SchoolMembership
+from klaspoort.tenancy import for_school
 
 DEMO_EMAIL = "ict@regenboog.example"
 DEMO_PASSWORD = "Regenboog2026"  # noqa: S105 - a demo account on localhost, printed on purpose
@@ -20,6 +29,105 @@ DEMO_SCHOOLS = [
     ("99ZZ", "00", "Basisschool De Regenboog", 200),
     ("99ZZ", "01", "Basisschool De Regenboog, locatie Noord", 80),
 ]
+
+PUBLISHER_EMAIL = "helpdesk@malmberg.example"
+LICENCE_SCHOOL = ("99ZZ", "00")
+ALL_YEARS = [3, 4, 5, 6, 7, 8]
+PRACTICE, WHITEBOARD, TESTS, TEACHER = (Product.Type.PRACTICE, Product.Type.WHITEBOARD,
+                                        Product.Type.TESTS, Product.Type.TEACHER)
+# Per catalogue publisher (slug, seeded by schools migration 0003): its products as
+# (code, name, product type, year groups, replaces code, per-child licences possible).
+DEMO_PRODUCTS: dict[str, list[tuple[str, str, str, list[int], str, bool]]] = {
+    "malmberg": [
+        ("PP3", "Pluspunt 3", PRACTICE, ALL_YEARS, "", False),
+        ("PP4", "Pluspunt 4", PRACTICE, ALL_YEARS, "PP3", False),
+        ("TA4", "Taal actief 4", PRACTICE, [4, 5, 6, 7, 8], "", True),
+        ("KP", "Kleuterplein", WHITEBOARD, [1, 2], "", False),
+        ("PP4-T", "Pluspunt 4 toetsen", TESTS, ALL_YEARS, "", False),
+    ],
+    "noordhoff": [
+        ("WIG5", "Wereld in getallen 5", PRACTICE, ALL_YEARS, "", True),
+        ("WIG5-DB", "Wereld in getallen 5 digibordsoftware", WHITEBOARD, ALL_YEARS, "", False),
+        ("WIG5-T", "Wereld in getallen 5 toetsen", TESTS, ALL_YEARS, "", False),
+    ],
+    "thiememeulenhoff": [
+        ("LIJN3", "Lijn 3", TEACHER, [3], "", False),
+        ("STAAL", "Staal taal en spelling", PRACTICE, [4, 5, 6, 7, 8], "", True),
+        ("STAAL-T", "Staal toetsen", TESTS, [4, 5, 6, 7, 8], "", False),
+    ],
+}
+# (publisher slug, contract number, product code, title, first school year relative to this
+# one, number of school years, seats for a per-child contract). A school year starts 1 August.
+DEMO_CONTRACTS: list[tuple[str, str, str, str, int, int, int | None]] = [
+    ("malmberg", "MB-100145", "PP3", "Pluspunt 3 oefensoftware groep 3 t/m 8", -2, 3, None),
+    ("malmberg", "MB-100201", "PP4", "Pluspunt 4 oefensoftware groep 3 t/m 8", 0, 4, None),
+    ("malmberg", "MB-100202", "TA4", "Taal actief 4 oefensoftware groep 4 t/m 8", 0, 3, None),
+    ("malmberg", "MB-100203", "KP", "Kleuterplein digibordsoftware groep 1-2", -1, 3, None),
+    ("malmberg", "MB-100204", "TA4", "Taal actief 4 plusmateriaal per kind", 0, 1, 8),
+    ("malmberg", "MB-100205", "PP4-T", "Pluspunt 4 toetsen groep 3 t/m 8", 1, 2, None),
+    ("noordhoff", "NH-5500321", "WIG5", "Wereld in getallen 5 oefensoftware", 0, 3, None),
+    ("noordhoff", "NH-5500322", "WIG5-DB", "Wereld in getallen 5 digibordsoftware", 0, 3, None),
+    ("noordhoff", "NH-5500323", "WIG5", "Wereld in getallen 5 verrijking per kind", 0, 2, 5),
+    ("noordhoff", "NH-5500324", "WIG5-T", "Wereld in getallen 5 toetsen", -2, 1, None),
+    ("thiememeulenhoff", "TM-88001", "LIJN3", "Lijn 3 leerkrachtomgeving groep 3", 0, 2, None),
+    ("thiememeulenhoff", "TM-88002", "STAAL", "Staal taal en spelling groep 4 t/m 8", -1, 3,
+     None),
+    ("thiememeulenhoff", "TM-88003", "STAAL-T", "Staal toetsen groep 4 t/m 8", 0, 2, None),
+]
+# Children linked to each per-child contract, so seats show as partly used.
+DEMO_CHILDREN = {"MB-100204": 6, "NH-5500323": 5}
+
+
+def _years(first: int, count: int) -> tuple[datetime.date, datetime.date]:
+    start = school_year_start(timezone.localdate())
+    start = start.replace(year=start.year + first)
+    return start, start.replace(year=start.year + count) - datetime.timedelta(days=1)
+
+
+def demo_licences(school: School, coordinator: User) -> None:
+    """Products, contracts, consents and links of the demo school; safe to run again."""
+    publishers = {p.slug: p for p in Publisher.objects.filter(slug__in=DEMO_PRODUCTS)}
+    products: dict[tuple[str, str], Product] = {}
+    for slug, rows in DEMO_PRODUCTS.items():
+        publisher = publishers.get(slug)
+        if publisher is None:  # an operator removed it from the catalogue
+            continue
+        for code, name, product_type, years, replaces, per_child in rows:
+            product, _created = Product.objects.update_or_create(
+                publisher=publisher, code=code, defaults={
+                    "name": name, "product_type": product_type, "year_groups": years,
+                    "replaces": products.get((slug, replaces)),
+                    "allows_child_licences": per_child,
+                    "launch_url": f"https://{slug}.example/methode/{code.lower()}/"})
+            products[(slug, code)] = product
+    for slug, number, code, title, first, count, seats in DEMO_CONTRACTS:
+        if (slug, code) not in products:
+            continue
+        start, end = _years(first, count)
+        Contract.objects.get_or_create(publisher=publishers[slug], number=number, defaults={
+            "school": school, "title": title, "product": products[(slug, code)],
+            "start": start, "end": end, "seats": seats,
+            "contract_type": Contract.Type.CHILD if seats else Contract.Type.GROUP})
+    consented = {p.pk for p in school_selectors.consented_publishers(school)}
+    wanted = consented | {p.pk for p in publishers.values()}
+    if wanted != consented:
+        school_services.set_publisher_consents(school, wanted, actor=coordinator)
+    licence_services.auto_link(school)
+    # A few children of the upper groups on each per-child contract (the same ones each run).
+    pupils = list(for_school(Pupil, school).filter(active=True, group__kind=Group.Kind.GROUP)
+                  .order_by("-jaargroep", "key")[:8])
+    for contract in for_school(Contract, school).filter(number__in=DEMO_CHILDREN):
+        for pupil in pupils[:DEMO_CHILDREN[contract.number]]:
+            licence_services.link_child(school, contract.pk, pupil.pk, actor=coordinator)
+    malmberg = publishers.get("malmberg")
+    if malmberg is not None:
+        staff = User.objects.filter(email=PUBLISHER_EMAIL).first()
+        if staff is None:
+            staff = User.objects.create_user(PUBLISHER_EMAIL, DEMO_PASSWORD,
+                                             display_name="Helpdesk Malmberg")
+        PublisherMembership.objects.get_or_create(
+            user=staff, publisher=malmberg,
+            defaults={"role": PublisherMembership.Role.ADMIN})
 
 
 class Command(BaseCommand):
@@ -41,10 +149,17 @@ class Command(BaseCommand):
                     source=RosterImport.Source.COMMAND, filename=f"{brin}{dep}-demo.xml",
                 )
                 services.process_import(record.pk)
+            if (brin, dep) == LICENCE_SCHOOL:
+                with transaction.atomic():
+                    demo_licences(school, user)
         # Translators: keep the values below each other (the second line's indent is as long
         # as "  ICT coordinator  ").
         login = _("Klaspoort demo: %(url)s\n"
                   "  ICT coordinator  e-mail: %(email)s\n"
                   "                   password: %(password)s") % {
             "url": "http://localhost:8000/", "email": DEMO_EMAIL, "password": DEMO_PASSWORD}
-        self.stdout.write(self.style.SUCCESS(f"\n{login}\n"))
+        # Translators: as above; the indent is as long as "  Publisher (Malmberg)  ".
+        publisher_login = _("  Publisher (Malmberg)  e-mail: %(email)s\n"
+                            "                        password: %(password)s") % {
+            "email": PUBLISHER_EMAIL, "password": DEMO_PASSWORD}
+        self.stdout.write(self.style.SUCCESS(f"\n{login}\n{publisher_login}\n"))

@@ -1,0 +1,356 @@
+"""The publisher portal (/uitgever/<slug>/): a publisher's staff manage its products,
+contracts and API tokens, and its helpdesk undoes a child licence linked by mistake (R5).
+
+Every view is wrapped in `publisher_view`, which answers 404 for anybody who is not staff of the
+publisher in the URL; every query below starts from request.publisher. Pages that htmx updates
+(filters, upload) are whole pages that htmx cuts the changed part from (hx-select), so each one
+works without JavaScript too.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from klaspoort.exchange import services as tokens
+from klaspoort.exchange.models import PublisherApiToken
+from klaspoort.licences import contract_import, services
+from klaspoort.licences.models import ChildLicence, Contract, Product, PublisherMembership
+from klaspoort.licences.publisher_forms import (
+    FORM_FIELD_OF_ROW,
+    ContractFilterForm,
+    ContractForm,
+    ContractUploadForm,
+    HelpdeskLookupForm,
+    ProductForm,
+    TokenForm,
+)
+from klaspoort.licences.services import save_product
+from klaspoort.schools.models import Publisher, School
+from klaspoort.tenancy import publisher_view
+
+ADMIN = (PublisherMembership.Role.ADMIN,)
+HELPDESK = (PublisherMembership.Role.ADMIN, PublisherMembership.Role.HELPDESK)
+CONTRACTS_PER_PAGE = 100
+UPLOAD_SESSION_KEY = "publisher_contract_upload"
+
+TABS = [
+    ("publisher:products", gettext_lazy("Products"), HELPDESK),
+    ("publisher:contracts", gettext_lazy("Contracts"), HELPDESK),
+    ("publisher:tokens", gettext_lazy("API tokens"), ADMIN),
+    ("publisher:helpdesk", gettext_lazy("Helpdesk"), HELPDESK),
+]
+TAB_OF_PAGE = {
+    "publisher:product_create": "publisher:products",
+    "publisher:product_edit": "publisher:products",
+    "publisher:contract_create": "publisher:contracts",
+    "publisher:contract_edit": "publisher:contracts",
+    "publisher:contract_upload": "publisher:contracts",
+    "publisher:contract_upload_confirm": "publisher:contracts",
+}
+
+
+class PublisherRequest(HttpRequest):
+    publisher: Publisher
+    publisher_membership: PublisherMembership
+
+
+def publisher_render(request: PublisherRequest, template: str, context: dict[str, Any],
+                     *, status: int = 200) -> HttpResponse:
+    """Render a portal page with the publisher's tabs (only those the member's role may use)."""
+    view_name = request.resolver_match.view_name if request.resolver_match else ""
+    current = TAB_OF_PAGE.get(view_name, view_name)
+    role = request.publisher_membership.role
+    context = {
+        "publisher": request.publisher,
+        "is_admin": role == PublisherMembership.Role.ADMIN,
+        "tabs": [{"label": label,
+                  "url": reverse(name, kwargs={"slug": request.publisher.slug}),
+                  "current": name == current}
+                 for name, label, roles in TABS if role in roles],
+        **context,
+    }
+    return render(request, template, context, status=status)
+
+
+@login_required
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    """/uitgever/: straight to the only publisher, or a choice when there are several."""
+    user: Any = request.user
+    memberships = list(PublisherMembership.objects.select_related("publisher")
+                       .filter(user=user).order_by("publisher__name"))
+    if len(memberships) == 1:
+        return redirect("publisher:products", slug=memberships[0].publisher.slug)
+    if not memberships:
+        raise Http404
+    return render(request, "licences/publisher/choose.html", {"memberships": memberships})
+
+
+@publisher_view
+@require_GET
+def home(request: PublisherRequest) -> HttpResponse:
+    return redirect("publisher:products", slug=request.publisher.slug)
+
+
+# ---------------------------------------------------------------------------------------------
+# Products
+# ---------------------------------------------------------------------------------------------
+@publisher_view
+@require_GET
+def products(request: PublisherRequest) -> HttpResponse:
+    rows = (Product.objects.filter(publisher=request.publisher).select_related("replaces")
+            .annotate(contract_count=Count("contracts")).order_by("name", "code"))
+    return publisher_render(request, "licences/publisher/products.html", {"products": rows})
+
+
+@publisher_view(roles=ADMIN)
+@require_http_methods(["GET", "POST"])
+def product_create(request: PublisherRequest) -> HttpResponse:
+    return _product_form(request, None)
+
+
+@publisher_view(roles=ADMIN)
+@require_http_methods(["GET", "POST"])
+def product_edit(request: PublisherRequest, product_id: int) -> HttpResponse:
+    product = get_object_or_404(Product, publisher=request.publisher, pk=product_id)
+    return _product_form(request, product)
+
+
+def _product_form(request: PublisherRequest, product: Product | None) -> HttpResponse:
+    form = ProductForm(request.POST or None, instance=product, publisher=request.publisher)
+    if request.method == "POST" and form.is_valid():
+        data = {name: form.cleaned_data[name] for name in form.Meta.fields if name != "code"}
+        # The model form has already copied the input onto its instance; the service compares
+        # with the stored row to audit before and after.
+        stored = Product.objects.get(pk=product.pk) if product is not None else None
+        try:
+            saved, _created = save_product(request.publisher, form.cleaned_data["code"], data,
+                                           actor=request.user, product=stored, request=request)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Product %(name)s has been saved.") % {"name": saved.name})
+            return redirect("publisher:products", slug=request.publisher.slug)
+    status = 400 if request.method == "POST" else 200
+    return publisher_render(request, "licences/publisher/product_form.html",
+                            {"form": form, "product": product}, status=status)
+
+
+# ---------------------------------------------------------------------------------------------
+# Contracts
+# ---------------------------------------------------------------------------------------------
+def _filtered_contracts(publisher: Publisher, form: ContractFilterForm,
+                        today: datetime.date) -> QuerySet[Contract]:
+    rows = (Contract.objects.filter(publisher=publisher)
+            .select_related("school", "product").order_by("-start", "number"))
+    if not form.is_valid():
+        return rows
+    data = form.cleaned_data
+    brin6 = (data.get("brin6") or "").strip().upper()
+    if brin6:
+        rows = rows.filter(school__brin=brin6[:4], school__dependancecode=brin6[4:6])
+    if data.get("product"):
+        rows = rows.filter(product=data["product"])
+    not_cancelled_yet = Q(cancelled_until__isnull=True) | Q(cancelled_until__gte=today)
+    if data.get("status") == "running":
+        rows = rows.filter(not_cancelled_yet, start__lte=today, end__gte=today)
+    elif data.get("status") == "future":
+        rows = rows.filter(start__gt=today)
+    elif data.get("status") == "ended":
+        rows = rows.filter(Q(end__lt=today) | Q(cancelled_until__lt=today))
+    return rows
+
+
+@publisher_view
+@require_GET
+def contracts(request: PublisherRequest) -> HttpResponse:
+    form = ContractFilterForm(request.GET or None, publisher=request.publisher)
+    rows = _filtered_contracts(request.publisher, form, timezone.localdate())
+    page = Paginator(rows, CONTRACTS_PER_PAGE).get_page(request.GET.get("pagina"))
+    query = request.GET.copy()
+    query.pop("pagina", None)
+    return publisher_render(request, "licences/publisher/contracts.html", {
+        "filter_form": form, "page": page, "query": query.urlencode(),
+        "upload_form": ContractUploadForm()})
+
+
+@publisher_view(roles=ADMIN)
+@require_http_methods(["GET", "POST"])
+def contract_create(request: PublisherRequest) -> HttpResponse:
+    return _contract_form(request, None)
+
+
+@publisher_view(roles=ADMIN)
+@require_http_methods(["GET", "POST"])
+def contract_edit(request: PublisherRequest, contract_id: int) -> HttpResponse:
+    contract = get_object_or_404(Contract.objects.select_related("school"),
+                                 publisher=request.publisher, pk=contract_id)
+    return _contract_form(request, contract)
+
+
+def _contract_form(request: PublisherRequest, contract: Contract | None) -> HttpResponse:
+    form = ContractForm(request.POST or None, publisher=request.publisher, contract=contract)
+    if request.method == "POST" and form.is_valid():
+        parsed = contract_import.parse_dicts([form.as_row()])
+        if contract is None and Contract.objects.filter(
+                publisher=request.publisher, number=form.cleaned_data["contract_number"]
+        ).exists():
+            # Typed in as new: an existing number here is a typing mistake, not an update.
+            form.add_error("contract_number", _("A contract with this number already exists."))
+        else:
+            result = services.apply_contract_rows(
+                parsed, publisher=request.publisher, actor=request.user, source="portal",
+                request=request)
+            if result.applied:
+                messages.success(request, _("Contract %(number)s has been saved.")
+                                 % {"number": form.cleaned_data["contract_number"]})
+                return redirect("publisher:contracts", slug=request.publisher.slug)
+            for error in result.errors:
+                form.add_error(FORM_FIELD_OF_ROW.get(error.field), error.message)
+    status = 400 if request.method == "POST" else 200
+    return publisher_render(request, "licences/publisher/contract_form.html",
+                            {"form": form, "contract": contract}, status=status)
+
+
+def _upload_result(request: PublisherRequest, data: bytes, *, confirm: bool) -> HttpResponse:
+    parsed = contract_import.parse_csv(data, publisher_required=False)
+    result = services.apply_contract_rows(
+        parsed, publisher=request.publisher, actor=request.user, source="upload",
+        confirm_partial=confirm, request=request)
+    digest = hashlib.sha256(data).hexdigest()
+    if result.applied:
+        request.session.pop(UPLOAD_SESSION_KEY, None)
+    elif not result.file_error:
+        # Kept for the "apply the good rows" button, so the publisher need not choose the file
+        # again; only the digest travels through the form.
+        request.session[UPLOAD_SESSION_KEY] = {
+            "publisher": request.publisher.pk, "digest": digest,
+            "data": data.decode("utf-8-sig")}
+    good = result.created + result.updated + result.unchanged
+    return publisher_render(request, "licences/publisher/upload_result.html", {
+        "result": result, "digest": digest, "good_rows": good,
+        "upload_form": ContractUploadForm()}, status=_status(request, result.applied))
+
+
+def _status(request: HttpRequest, ok: bool) -> int:
+    # htmx swaps only successful answers in; without htmx a refused upload is a 400.
+    return 200 if ok or getattr(request, "htmx", False) else 400
+
+
+@publisher_view(roles=ADMIN)
+@require_POST
+def contract_upload(request: PublisherRequest) -> HttpResponse:
+    form = ContractUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return publisher_render(request, "licences/publisher/upload_result.html",
+                                {"upload_form": form, "result": None},
+                                status=_status(request, False))
+    return _upload_result(request, form.cleaned_data["bestand"], confirm=False)
+
+
+@publisher_view(roles=ADMIN)
+@require_POST
+def contract_upload_confirm(request: PublisherRequest) -> HttpResponse:
+    kept = request.session.get(UPLOAD_SESSION_KEY) or {}
+    if (kept.get("publisher") != request.publisher.pk
+            or kept.get("digest") != request.POST.get("digest")):
+        messages.error(request, _("That upload is no longer available; please upload the file "
+                                  "again."))
+        return redirect("publisher:contracts", slug=request.publisher.slug)
+    return _upload_result(request, str(kept["data"]).encode("utf-8"), confirm=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# API tokens
+# ---------------------------------------------------------------------------------------------
+@publisher_view(roles=ADMIN)
+@require_http_methods(["GET", "POST"])
+def tokens_page(request: PublisherRequest) -> HttpResponse:
+    form = TokenForm(request.POST or None)
+    plain = None
+    if request.method == "POST" and form.is_valid():
+        _row, plain = tokens.issue_token(request.publisher, form.cleaned_data["name"],
+                                         actor=request.user, request=request)
+        form = TokenForm()
+    rows = PublisherApiToken.objects.filter(publisher=request.publisher)
+    response = publisher_render(request, "licences/publisher/tokens.html", {
+        "form": form, "tokens": rows, "plain_token": plain,
+        "docs_url": "/api/docs"}, status=400 if form.errors else 200)
+    # The token is shown once: no copy of this page may be kept by a cache or the history.
+    add_never_cache_headers(response)
+    return response
+
+
+@publisher_view(roles=ADMIN)
+@require_POST
+def token_revoke(request: PublisherRequest, token_id: int) -> HttpResponse:
+    row = tokens.revoke_token(request.publisher, token_id, actor=request.user, request=request)
+    if row is None:
+        raise Http404
+    messages.success(request, _("Token %(name)s has been revoked.") % {"name": row.name})
+    return redirect("publisher:tokens", slug=request.publisher.slug)
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpdesk
+# ---------------------------------------------------------------------------------------------
+def _customer_school(publisher: Publisher, brin6: str) -> School | None:
+    """A school only counts as found when it has a contract with this publisher: the helpdesk
+    must not learn about other schools."""
+    return (School.objects.filter(brin=brin6[:4], dependancecode=brin6[4:6],
+                                  contracts__publisher=publisher).distinct().first())
+
+
+@publisher_view(roles=HELPDESK)
+@require_GET
+def helpdesk(request: PublisherRequest) -> HttpResponse:
+    form = HelpdeskLookupForm(request.GET or None)
+    school = None
+    licences: list[ChildLicence] = []
+    not_found = False
+    if form.is_valid():
+        school = _customer_school(request.publisher, form.cleaned_data["brin6"])
+        not_found = school is None
+        if school is not None:
+            licences = list(
+                ChildLicence.objects.filter(contract__publisher=request.publisher,
+                                            contract__school=school, removed_at__isnull=True)
+                .select_related("contract", "pupil", "pupil__group", "created_by")
+                .order_by("contract__number", "pupil__last_name", "pupil__first_name"))
+    return publisher_render(request, "licences/publisher/helpdesk.html", {
+        "form": form, "customer": school, "licences": licences, "not_found": not_found})
+
+
+@publisher_view(roles=HELPDESK)
+@require_POST
+def helpdesk_unlink(request: PublisherRequest, licence_id: int) -> HttpResponse:
+    from klaspoort.licences import services
+
+    licence = get_object_or_404(
+        ChildLicence.objects.select_related("contract__school", "pupil"),
+        contract__publisher=request.publisher, pk=licence_id)
+    try:
+        services.unlink_child_by_helpdesk(request.publisher, licence.pk, actor=request.user,
+                                          request=request)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("The child licence has been unlinked."))
+    url = reverse("publisher:helpdesk", kwargs={"slug": request.publisher.slug})
+    return redirect(f"{url}?brin6={licence.contract.school.brin6}")

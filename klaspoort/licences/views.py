@@ -1,0 +1,281 @@
+"""*Licentiebeheer* in *Beheer*: the coordinator's side of the licences (R5, seeds 000/002/003).
+
+The pages only read through the licences selectors and write through the licences services;
+those find every contract, group and child through the school, so an id of another school is a
+404 and never a change. A page that htmx updates in place (the filtered table, the children of
+the chosen group) answers htmx with only that part and every other request with the whole page,
+so each also works without JavaScript at a real URL.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from klaspoort.licences import selectors, services
+from klaspoort.licences.forms import ContractFilterForm, IdForm, LinkGroupsForm, parse_id
+from klaspoort.licences.models import Contract
+from klaspoort.licences.schoolyear import cancellation_deadline, school_year_end
+from klaspoort.roster import selectors as roster_selectors
+from klaspoort.roster.models import Group
+from klaspoort.schools.views import beheer_render
+from klaspoort.tenancy import SchoolRequest, for_school, school_admin_view
+
+
+def today() -> datetime.date:
+    """The day the pages judge contracts by; one place, so tests can set the date."""
+    return timezone.localdate()
+
+
+def _partial_wanted(request: SchoolRequest, target: str) -> bool:
+    """An htmx request for the part of the page with this id (not a history restore)."""
+    htmx = getattr(request, "htmx", None)
+    if not htmx or htmx.history_restore_request:
+        return False
+    return htmx.target == target
+
+
+def _varies_on_htmx(response: HttpResponse) -> HttpResponse:
+    # The same URL answers with a part or the whole page; caches must keep them apart.
+    patch_vary_headers(response, ["HX-Request", "HX-Target"])
+    return response
+
+
+def _message(error: ValidationError) -> str:
+    return " ".join(str(text) for text in error.messages)
+
+
+def _available(contract: Contract, used: int) -> int | None:
+    if contract.contract_type != Contract.Type.CHILD or contract.seats is None:
+        return None
+    return max(contract.seats - used, 0)
+
+
+def _chosen_group(request: SchoolRequest) -> tuple[Group | None, str]:
+    """The group chosen in step 1 of *Kind toevoegen* (?groep=): 404 for another school's."""
+    raw = request.GET.get("groep", "")
+    if not raw:
+        return None, ""
+    group_id = parse_id(raw)
+    if group_id is None:
+        return None, _("Choose a group from the list.")
+    group = for_school(Group, request.school).filter(pk=group_id, active=True).first()
+    if group is None:
+        raise Http404
+    return group, ""
+
+
+# ---------------------------------------------------------------------------------------------
+# *Licenties (per groep)* and *Licenties per kind*
+# ---------------------------------------------------------------------------------------------
+def _contract_list(request: SchoolRequest, contract_type: str) -> HttpResponse:
+    school = request.school
+    form = ContractFilterForm(request.GET,
+                              publishers=selectors.publishers_with_contracts(school))
+    rows = selectors.contracts_for_school(
+        school, publisher_id=form.publisher_id(), product_type=form.product_type() or "",
+        contract_type=contract_type, today=today())
+    per_child = contract_type == Contract.Type.CHILD
+    list_url = reverse("licences:child_contracts" if per_child else "licences:contracts",
+                       kwargs={"brin6": school.brin6})
+    context = {"form": form, "rows": rows, "per_child": per_child, "list_url": list_url,
+               "filtered": form.is_filtered(),
+               "other_count": for_school(Contract, school).exclude(
+                   contract_type=contract_type).count()}
+    if _partial_wanted(request, "contract-table"):
+        return _varies_on_htmx(render(request, "licences/beheer/_contract_table.html",
+                                      {"school": school, **context}))
+    return _varies_on_htmx(beheer_render(request, "licences/beheer/contracts.html", context))
+
+
+@school_admin_view
+@require_GET
+def contracts(request: SchoolRequest) -> HttpResponse:
+    return _contract_list(request, Contract.Type.GROUP)
+
+
+@school_admin_view
+@require_GET
+def child_contracts(request: SchoolRequest) -> HttpResponse:
+    return _contract_list(request, Contract.Type.CHILD)
+
+
+# ---------------------------------------------------------------------------------------------
+# One licence: *Groepen gekoppeld* and *Kinderen gekoppeld*
+# ---------------------------------------------------------------------------------------------
+def _contract_context(request: SchoolRequest, contract_id: int) -> dict[str, Any]:
+    contract = selectors.contract_for_school(request.school, contract_id)
+    row = next((r for r in selectors.contracts_for_school(request.school, today=today())
+                if r.contract.pk == contract.pk), None)
+    day = today()
+    return {
+        "contract": contract,
+        "row": row,
+        "per_child": contract.contract_type == Contract.Type.CHILD,
+        "seats_used": selectors.seats_used(contract),
+        "can_cancel": (contract.cancelled_at is None and contract.end > school_year_end(day)
+                       and day <= cancellation_deadline(day)),
+        "cancel_deadline": cancellation_deadline(day),
+        "year_end": school_year_end(day),
+    }
+
+
+@school_admin_view
+@require_GET
+def contract_groups(request: SchoolRequest, contract_id: int) -> HttpResponse:
+    context = _contract_context(request, contract_id)
+    contract = context["contract"]
+    if context["per_child"]:
+        # A per-child licence has no groups: its page is the children tab.
+        return redirect("licences:contract_children", brin6=request.school.brin6,
+                        contract_id=contract.pk)
+    context.update({"tab": "groups", "links": selectors.group_links(contract),
+                    "removed": selectors.removed_group_links(contract),
+                    "linkable": selectors.linkable_groups(request.school, contract)})
+    return beheer_render(request, "licences/beheer/contract_groups.html", context)
+
+
+@school_admin_view
+@require_GET
+def contract_children(request: SchoolRequest, contract_id: int) -> HttpResponse:
+    context = _contract_context(request, contract_id)
+    contract = context["contract"]
+    group, error = _chosen_group(request)
+    context.update({
+        "tab": "children",
+        "links": selectors.child_links(contract),
+        "groups": list(roster_selectors.groups_of(request.school)),
+        "chosen_group": group,
+        "choice_error": error,
+        "pupils": selectors.linkable_children(request.school, contract, group.pk) if group else [],
+        "seats_left": _available(contract, context["seats_used"]),
+    })
+    if _partial_wanted(request, "child-picker"):
+        return _varies_on_htmx(render(request, "licences/beheer/_child_picker.html",
+                                      {"school": request.school, **context}))
+    return _varies_on_htmx(beheer_render(request, "licences/beheer/contract_children.html",
+                                         context))
+
+
+def _groups_url(request: SchoolRequest, contract_id: int) -> HttpResponse:
+    return redirect("licences:contract_groups", brin6=request.school.brin6,
+                    contract_id=contract_id)
+
+
+@school_admin_view
+@require_POST
+def link_groups(request: SchoolRequest, contract_id: int) -> HttpResponse:
+    """*Groep toevoegen*: one or several groups at once, all or none."""
+    contract = selectors.contract_for_school(request.school, contract_id)
+    form = LinkGroupsForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, str(form.errors["groups"][0]))
+        return _groups_url(request, contract.pk)
+    names = []
+    try:
+        with transaction.atomic():
+            for group_id in form.cleaned_data["groups"]:
+                link = services.link_group(request.school, contract.pk, group_id,
+                                           actor=request.user, request=request)
+                names.append(link.group.name)
+    except ValidationError as error:
+        messages.error(request, _message(error) + " " + _("Nothing has been changed."))
+        return _groups_url(request, contract.pk)
+    messages.success(request, ngettext(
+        "%(groups)s is linked to this licence.", "%(groups)s are linked to this licence.",
+        len(names)) % {"groups": ", ".join(names)})
+    return _groups_url(request, contract.pk)
+
+
+@school_admin_view
+@require_POST
+def unlink_group(request: SchoolRequest, contract_id: int) -> HttpResponse:
+    contract = selectors.contract_for_school(request.school, contract_id)
+    form = IdForm(request.POST, field="group", invalid=_("Choose a group from the list."))
+    group_id = form.value()
+    if group_id is None:
+        messages.error(request, form.error_text())
+        return _groups_url(request, contract.pk)
+    group = for_school(Group, request.school).filter(pk=group_id).first()
+    if group is None:
+        raise Http404
+    was_linked = any(link.group_id == group.pk for link in selectors.group_links(contract))
+    try:
+        services.unlink_group(request.school, contract.pk, group.pk, actor=request.user,
+                              request=request)
+    except ValidationError as error:
+        messages.error(request, _message(error))
+        return _groups_url(request, contract.pk)
+    if was_linked:
+        messages.success(request, _(
+            "%(group)s is no longer linked to this licence. It will not be linked "
+            "automatically again.") % {"group": group.name})
+    else:
+        messages.info(request, _("%(group)s was not linked to this licence.") % {
+            "group": group.name})
+    return _groups_url(request, contract.pk)
+
+
+@school_admin_view
+@require_POST
+def link_child(request: SchoolRequest, contract_id: int) -> HttpResponse:
+    """*Kind toevoegen*, the last step: the chosen child gets the licence."""
+    contract = selectors.contract_for_school(request.school, contract_id)
+    children_url = reverse("licences:contract_children",
+                           kwargs={"brin6": request.school.brin6, "contract_id": contract.pk})
+    form = IdForm(request.POST, field="pupil", invalid=_("Choose a child from the list."))
+    pupil_id = form.value()
+    group_id = parse_id(request.POST.get("groep"))
+    back = f"{children_url}?groep={group_id}" if group_id else children_url
+    if pupil_id is None:
+        messages.error(request, form.error_text())
+        return redirect(back)
+    already = any(link.pupil_id == pupil_id for link in selectors.child_links(contract))
+    try:
+        link = services.link_child(request.school, contract.pk, pupil_id, actor=request.user,
+                                   request=request)
+    except ValidationError as error:
+        messages.error(request, _message(error))
+        return redirect(back)
+    name = link.pupil.full_name
+    if already:
+        messages.info(request, _("%(child)s already has this licence.") % {"child": name})
+    else:
+        messages.success(request, _("%(child)s is linked to this licence.") % {"child": name})
+    return redirect(back)
+
+
+# ---------------------------------------------------------------------------------------------
+# *Opzeggen*
+# ---------------------------------------------------------------------------------------------
+@school_admin_view
+@require_http_methods(["GET", "POST"])
+def cancel(request: SchoolRequest, contract_id: int) -> HttpResponse:
+    """A confirm page (GET), then the cancellation (POST) with its result."""
+    context = _contract_context(request, contract_id)
+    contract = context["contract"]
+    if request.method == "POST":
+        try:
+            contract = services.cancel_contract(request.school, contract.pk,
+                                                actor=request.user, today=today(),
+                                                request=request)
+        except ValidationError as error:
+            messages.error(request, _message(error))
+        else:
+            messages.success(request, _(
+                "The contract has been cancelled. It counts until %(until)s.") % {
+                "until": contract.effective_end.strftime("%d-%m-%Y")})
+        return _groups_url(request, contract.pk)
+    return beheer_render(request, "licences/beheer/cancel.html", context)

@@ -1,0 +1,9 @@
+"""What other apps learn about a roster change, without the roster app knowing them."""
+
+from django.dispatch import Signal
+
+# Sent inside apply_roster's transaction, after the roster is written: receivers' writes are
+# part of the same all-or-nothing change. Arguments: school, and joined_pupil_ids, the pupils
+# who joined a group in the middle of a school year (new pupils or pupils moved to another
+# group; empty on a school's first roster and when the school year changes).
+roster_applied = Signal()

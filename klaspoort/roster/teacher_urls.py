@@ -1,0 +1,12 @@
+from django.urls import path
+
+from klaspoort.roster import teacher_views as views
+
+app_name = "teacher"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("meldingen/<int:notice_id>/gedaan/", views.dismiss_notice, name="dismiss_notice"),
+    path("groepen/<int:group_id>/", views.group, name="group"),
+    path("groepen/<int:group_id>/inloggen/", views.group_signin, name="group_signin"),
+    path("groepen/<int:group_id>/printversie/", views.printversie, name="printversie"),
+]

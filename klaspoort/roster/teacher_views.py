@@ -1,0 +1,108 @@
+"""The teacher area (/leerkracht/): *Mijn groepen* and each group's pupils' sign-in.
+
+A signed-in teacher sees the groups and clusters they teach, and for a group the same sign-in
+table the coordinator has in *Beheer* (show secrets, a pupil's new secret, new secrets for the
+group, switch the method, *Printversie*). Only their own groups: any other group is 404, also
+one of their own school. Writes go through roster.secrets, audited as the coordinator's are.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from klaspoort.licences import selectors as licence_selectors
+from klaspoort.licences import services as licence_services
+from klaspoort.roster import secrets, selectors
+from klaspoort.roster.models import Group
+from klaspoort.roster.views import change_signin, pupil_signin_url
+from klaspoort.tenancy import TeacherRequest, ViewFunc, teacher_view
+
+
+def own_group(*, main_only: bool = False) -> Callable[[ViewFunc], ViewFunc]:
+    """Resolve the URL's group_id to one of the teacher's own groups, before anything else is
+    looked at (so also before the HTTP method): 404 for every other group. With `main_only`,
+    only a main group: secrets belong to a pupil's main group, a cluster has no sign-in."""
+
+    def decorate(view: ViewFunc) -> ViewFunc:
+        @functools.wraps(view)
+        def wrapper(request: TeacherRequest, group_id: int) -> HttpResponse:
+            try:
+                taught = selectors.taught_group(request.teacher, group_id)
+            except Group.DoesNotExist as exc:
+                raise Http404 from exc
+            if main_only and taught.kind != Group.Kind.GROUP:
+                raise Http404
+            return view(request, taught)
+
+        return wrapper
+
+    return decorate
+
+
+@teacher_view
+@require_GET
+def home(request: TeacherRequest) -> HttpResponse:
+    """*Mijn groepen*, with the children who joined one of them and whose lesson week or block
+    the teacher still has to start (seed 002)."""
+    groups = list(selectors.groups_taught(request.teacher))
+    return render(request, "teacher/home.html", {
+        "school": request.school, "teacher": request.teacher, "groups": groups,
+        "join_notices": licence_selectors.open_join_notices(
+            request.school, [group.pk for group in groups])})
+
+
+@teacher_view
+@require_POST
+def dismiss_notice(request: TeacherRequest, notice_id: int) -> HttpResponse:
+    """The teacher has started the lesson week for the new child: the notice goes away. Only a
+    notice of one of the teacher's own groups (404 otherwise)."""
+    groups = selectors.groups_taught(request.teacher).values_list("pk", flat=True)
+    licence_services.dismiss_join_notice(request.school, notice_id, actor=request.user,
+                                         group_ids=list(groups))
+    return redirect("teacher:home")
+
+
+@teacher_view
+@own_group()
+@require_GET
+def group(request: TeacherRequest, taught: Group) -> HttpResponse:
+    _group, teachers, pupils = selectors.group_members(request.school, taught.pk)
+    selected: dict[str, Any] = {"group": taught, "teachers": teachers, "pupils": pupils}
+    if taught.kind == Group.Kind.GROUP:
+        secrets.attach_revealed(pupils)
+        selected.update({
+            "signin_method": secrets.method_of(taught),
+            "signin_url": pupil_signin_url(request, request.school),
+            "signin_action": reverse("teacher:group_signin", kwargs={"group_id": taught.pk}),
+            "print_url": reverse("teacher:printversie", kwargs={"group_id": taught.pk}),
+        })
+    return render(request, "teacher/group.html", {
+        "school": request.school, "teacher": request.teacher, "selected": selected})
+
+
+@teacher_view
+@own_group(main_only=True)
+@require_POST
+def group_signin(request: TeacherRequest, taught: Group) -> HttpResponse:
+    """The same four changes as the coordinator's form, for one of the teacher's groups."""
+    change_signin(request, taught)
+    return redirect("teacher:group", group_id=taught.pk)
+
+
+@teacher_view
+@own_group(main_only=True)
+@require_GET
+def printversie(request: TeacherRequest, taught: Group) -> HttpResponse:
+    """The group's cards, as the coordinator prints them."""
+    _group, _teachers, pupils = selectors.group_members(request.school, taught.pk)
+    return render(request, "roster/printversie.html", {
+        "school": request.school, "group": taught, "pupils": secrets.attach_revealed(pupils),
+        "signin_url": pupil_signin_url(request, request.school),
+        "back_url": reverse("teacher:group", kwargs={"group_id": taught.pk})})

@@ -1,0 +1,107 @@
+"""A coordinator links a group and a child to licences in a real browser and sees the counts in
+the *Licentiebeheer* table change."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import re
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import Page, expect
+
+from klaspoort.licences.models import ChildLicence, Contract, GroupLicence
+from tests.browser_support import chromium_page, needs_chromium, screenshots
+from tests.factories import (
+    PASSWORD,
+    CoordinatorFactory,
+    GroupFactory,
+    PupilFactory,
+    SchoolFactory,
+)
+from tests.licences.factories import ContractFactory, ProductFactory, PublisherFactory
+
+# Playwright's sync API runs an event loop in this thread; Django's ORM calls from the test
+# body are then refused as "async unsafe" although nothing here is concurrent.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+pytestmark = [pytest.mark.browser, needs_chromium]
+
+
+def counts(page: Page, number: str) -> tuple[str, str]:
+    """The Groepen and Kinderen cells of a contract's row."""
+    row = page.get_by_role("row").filter(has=page.get_by_role("rowheader", name=number))
+    return (row.locator('td[data-label="groups"]').inner_text(),
+            row.locator('td[data-label="children"]').inner_text())
+
+
+def test_a_coordinator_links_a_group_and_a_child_and_sees_the_counts_change(
+        live_server, transactional_db):
+    school = SchoolFactory(brin="99ZZ", dependancecode="00", name="Basisschool De Regenboog")
+    CoordinatorFactory(school=school, email="ict@regenboog.example")
+    group5 = GroupFactory(school=school, name="Groep 5", jaargroep="5")
+    group6 = GroupFactory(school=school, name="Groep 6", jaargroep="6")
+    PupilFactory(school=school, group=group5, first_name="Sem", last_name="Bakker")
+    child = PupilFactory(school=school, group=group6, first_name="Noor", last_name="de Jong")
+    malmberg = PublisherFactory(name="Malmberg", slug="malmberg")
+    noordhoff = PublisherFactory(name="Noordhoff", slug="noordhoff")
+    start = timezone.localdate() - datetime.timedelta(days=30)
+    end = timezone.localdate() + datetime.timedelta(days=700)
+    contract = ContractFactory(
+        school=school, number="MB-100201", title="Pluspunt 4 oefensoftware", start=start,
+        end=end, product=ProductFactory(publisher=malmberg, name="Pluspunt 4", year_groups=[]))
+    ContractFactory(school=school, number="NH-5500321", title="Wereld in getallen 5",
+                    start=start, end=end,
+                    product=ProductFactory(publisher=noordhoff, name="Wereld in getallen 5"))
+
+    with chromium_page() as page:
+        page.goto(live_server.url + "/")
+        page.get_by_label("E-mailadres").fill("ict@regenboog.example")
+        page.get_by_label("Wachtwoord").fill(PASSWORD)
+        page.get_by_role("button", name="Inloggen").click()
+        page.get_by_role("navigation", name="Beheer").get_by_role(
+            "link", name="Licentiebeheer", exact=True).click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Licentiebeheer")
+        assert counts(page, "MB-100201") == ("0", "0")
+
+        # The filter updates the table in place and the address follows it.
+        page.get_by_label("Uitgeverij").select_option(label="Noordhoff")
+        expect(page.get_by_role("rowheader", name="MB-100201")).to_have_count(0)
+        expect(page.get_by_role("rowheader", name="NH-5500321")).to_be_visible()
+        expect(page).to_have_url(re.compile(rf"uitgeverij={noordhoff.pk}"))
+        page.get_by_label("Uitgeverij").select_option(label="Alle uitgeverijen")
+        expect(page.get_by_role("rowheader", name="MB-100201")).to_be_visible()
+        screenshots(page, "licenties-01-per-groep")
+
+        # Groep toevoegen.
+        page.get_by_role("link", name="MB-100201").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Pluspunt 4 oefensoftware")
+        page.get_by_label("Groep 5").check()
+        page.get_by_role("button", name="Toevoegen").click()
+        expect(page.get_by_role("status")).to_contain_text("Groep 5 is aan deze licentie gekoppeld")
+        expect(page.get_by_role("row", name=re.compile("Groep 5"))).to_contain_text("handmatig")
+        screenshots(page, "licenties-02-groepen-gekoppeld")
+
+        # Kind toevoegen: choose the group, htmx brings its children, then the child.
+        page.get_by_role("link", name=re.compile("Kinderen gekoppeld")).click()
+        page.get_by_label("1. Kies de groep van het kind").select_option(label="Groep 6")
+        choose_child = page.get_by_label("2. Kies het kind (uit Groep 6)")
+        expect(choose_child).to_be_visible()
+        choose_child.select_option(label=child.sort_name)
+        page.get_by_role("button", name="Toevoegen").click()
+        expect(page.get_by_role("status")).to_contain_text(
+            "Noor de Jong is aan deze licentie gekoppeld")
+        expect(page.get_by_role("table", name="Kinderen gekoppeld aan deze licentie")
+               ).to_contain_text(child.sort_name)
+        expect(page.get_by_text("Een kindlicentie kun je niet zelf ontkoppelen")).to_be_visible()
+        screenshots(page, "licenties-03-kinderen-gekoppeld")
+
+        page.get_by_role("link", name="Licenties (per groep)").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Licentiebeheer")
+        assert counts(page, "MB-100201") == ("1", "1")
+        assert counts(page, "NH-5500321") == ("0", "0")
+
+    assert GroupLicence.objects.get(contract=contract).group == group5
+    assert ChildLicence.objects.get(contract=contract).pupil == child
+    assert Contract.objects.get(pk=contract.pk).cancelled_at is None
