@@ -114,6 +114,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
+        "KLASPOORT_PG_PREPARE", True):
+    # Server-side binding lets psycopg prepare a statement it runs often (the access rule on
+    # every page and sign-in): PostgreSQL then skips planning, which cost more than running
+    # it (docs/benchmarks.md). KLASPOORT_PG_PREPARE=0 behind a pooler in transaction mode.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True, prepare_threshold=5)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

@@ -193,9 +193,9 @@ def _sql_contracts(role: str) -> str:
         f"EXISTS (SELECT 1 FROM {_table(PublisherConsent)} pc "
         f"WHERE pc.school_id = c.school_id "
         f"AND pc.publisher_id = c.publisher_id AND pc.withdrawn_at IS NULL), "
-        f"(EXISTS (SELECT 1 FROM {_table(GroupLicence)} gl JOIN {_table(Group)} g "
-        f"ON g.id = gl.group_id WHERE gl.contract_id = c.id AND gl.removed_at IS NULL "
-        f"AND g.active AND {groups}){child}) "
+        f"((c.contract_type = 'group' AND EXISTS (SELECT 1 FROM {_table(GroupLicence)} gl "
+        f"JOIN {_table(Group)} g ON g.id = gl.group_id WHERE gl.contract_id = c.id "
+        f"AND gl.removed_at IS NULL AND g.active AND {groups})){child}) "
         f"FROM {_table(Contract)} c JOIN {_table(Product)} p ON p.id = c.product_id "
         f"JOIN {_table(Publisher)} pub ON pub.id = c.publisher_id "
         f"WHERE c.school_id = %s ORDER BY p.name, c.start, c.number")
@@ -207,7 +207,8 @@ def access_for_user(user: Any, *, today: datetime.date | None = None) -> Access 
 
     Rules: a pupil gets the products of licences linked to their group, their clusters, and to
     themselves (child licences, also a child of another group on a group licence); a teacher
-    those of their groups and clusters. Only active groups count. A contract counts from its
+    those of their groups and clusters. Only active groups count, and group links only on a
+    per-group contract. A contract counts from its
     start date to its end date inclusive (or 31 July after cancellation), and only while the
     school consents to the publisher. Withdrawn links are ignored. None for a user who is no
     active pupil or teacher.
@@ -262,9 +263,11 @@ def access_for_school(school: School, *, today: datetime.date | None = None
     today = today or timezone.localdate()
     contracts, consented, _linked = _contracts(school.pk)
     contracts_of_group: dict[int, set[int]] = defaultdict(set)
+    # A group link counts only on a per-group contract: a contract the publisher turned into a
+    # per-child one licenses its children, not the groups it was once linked to.
     for contract_id, group_id in GroupLicence.objects.filter(
-            contract__school=school, removed_at__isnull=True, group__active=True
-            ).values_list("contract_id", "group_id"):
+            contract__school=school, contract__contract_type=Contract.Type.GROUP,
+            removed_at__isnull=True, group__active=True).values_list("contract_id", "group_id"):
         contracts_of_group[group_id].add(contract_id)
     contracts_of_pupil: dict[int, set[int]] = defaultdict(set)
     for contract_id, pupil_id in ChildLicence.objects.filter(

@@ -343,3 +343,18 @@ def test_a_joiner_of_a_licensed_group_gets_a_notice_for_its_teachers(school):
     services.dismiss_join_notice(school, notice.pk, actor=None, group_ids=[group.pk])
     assert selectors.open_join_notices(school) == []
     assert JoinNotice.objects.count() == 1
+
+
+def test_a_contract_turned_per_child_no_longer_licenses_its_old_groups(school, coordinator):
+    contract = contract_for(school)
+    group = GroupFactory(school=school)
+    pupil, linked_child = PupilFactory(school=school, group=group), PupilFactory(school=school)
+    GroupLicence.objects.create(contract=contract, group=group)
+    Contract.objects.filter(pk=contract.pk).update(contract_type=Contract.Type.CHILD, seats=5)
+    services.link_child(school, contract.pk, linked_child.pk, actor=coordinator)
+    assert reasons(selectors.access_for_user(pupil.user, today=TODAY)) == {
+        contract.product.code: "not_linked"}
+    assert products(selectors.access_for_user(linked_child.user, today=TODAY)) == {
+        contract.product.code: [contract.number]}
+    everyone = selectors.access_for_school(school, today=TODAY)
+    assert everyone[pupil.user_id].products == []

@@ -1,0 +1,58 @@
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from klaspoort.licences.models import (
+    ChildLicence,
+    Contract,
+    GroupLicence,
+    JoinNotice,
+    Product,
+    PublisherMembership,
+)
+
+
+@admin.register(PublisherMembership)
+class PublisherMembershipAdmin(admin.ModelAdmin):
+    """How an operator gives a publisher its first staff account (admin or helpdesk)."""
+
+    list_display = ("user", "publisher", "role", "created_at")
+    list_filter = ("role", "publisher")
+    autocomplete_fields = ("user",)
+    search_fields = ("user__email", "publisher__name")
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Read only: products and contracts change through the publisher portal, the API and
+    `klaspoort import-contracts`, links through *Licentiebeheer*; all of them validate and
+    audit, which an admin form would not."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Product)
+class ProductAdmin(ReadOnlyAdmin):
+    list_display = ("name", "code", "publisher", "product_type", "year_groups")
+    list_filter = ("publisher", "product_type")
+    search_fields = ("name", "code")
+
+
+@admin.register(Contract)
+class ContractAdmin(ReadOnlyAdmin):
+    list_display = ("number", "title", "publisher", "school", "start", "end", "contract_type",
+                    "seats", "cancelled_at")
+    list_filter = ("publisher", "contract_type")
+    search_fields = ("number", "title", "school__brin", "school__name")
+
+
+@admin.register(GroupLicence, ChildLicence, JoinNotice)
+class LinkAdmin(ReadOnlyAdmin):
+    list_display = ("__str__", "created_at")
