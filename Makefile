@@ -1,5 +1,6 @@
 # make setup: idempotent; creates .venv, installs the locked dependencies, migrates.
-# make demo:  the demo school on http://localhost:8000 (SQLite under var/).
+# make demo:  the demo school on http://localhost:8000 (SQLite under var/), the example
+#             publisher application on http://localhost:8001.
 # make test:  lint, types and the whole test suite (SQLite; DATABASE_URL=postgres://… for PG).
 PYTHON ?= python3
 VENV := .venv
@@ -18,8 +19,16 @@ $(STAMP): requirements.lock pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
+# The example publisher application (examples/publisher_app) runs beside Klaspoort on :8001 as
+# the demo Malmberg's client; it stops when runserver does (Ctrl-C).
+DEMO_APP_ENV := PUBLISHER_APP_CLIENT_ID=klaspoort-demo-malmberg \
+	PUBLISHER_APP_CLIENT_SECRET=demo-secret-malmberg-8001 \
+	PUBLISHER_APP_POST_LOGOUT_URI=http://localhost:8001/ PUBLISHER_APP_PORT=8001
+
 demo: setup
 	$(BIN)/klaspoort demo-data
+	$(DEMO_APP_ENV) $(BIN)/python -m examples.publisher_app & app=$$!; \
+	trap 'kill $$app 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
 	$(BIN)/klaspoort runserver localhost:8000
 
 lint: setup

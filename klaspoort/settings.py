@@ -60,6 +60,9 @@ INSTALLED_APPS = [
     "klaspoort.audit",
     "klaspoort.licences",
     "klaspoort.exchange",
+    "klaspoort.signin",
+    "oauth2_provider",
+    "klaspoort.sso",
 ]
 
 MIDDLEWARE = [
@@ -145,6 +148,8 @@ CACHES = {
 PASSWORD_HASHERS = [
     "klaspoort.accounts.hashers.Argon2idHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    # Publishers' machine-made client secrets only (OAUTH2_PROVIDER CLIENT_SECRET_HASHER).
+    "klaspoort.sso.hashers.ClientSecretHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -208,6 +213,11 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 SESSION_COOKIE_HTTPONLY = True
+# With a shared cache (Redis) sessions are read from it and written through to the database: one
+# query less on every request of the Monday-morning peak. A per-process cache would let a
+# session ended in one worker live on in another, so without Redis sessions stay in the database.
+SESSION_ENGINE = ("django.contrib.sessions.backends.cached_db" if _CACHE_URL
+                  else "django.contrib.sessions.backends.db")
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -225,4 +235,62 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("KLASPOORT_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# ---------------------------------------------------------------------------------------------
+# Single sign-on to publishers (app sso, docs/decisions/0014-single-sign-on.md): Klaspoort is an
+# OpenID Connect provider (django-oauth-toolkit) for the publishers' software.
+# ---------------------------------------------------------------------------------------------
+from klaspoort.sso import keys as _sso_keys  # noqa: E402
+
+# Keys the pairwise pseudonyms (`sub`, the school id) per publisher. Changing it changes every
+# pseudonym a publisher knows, so it is set once and never rotated; unset, it is derived from
+# SECRET_KEY (fine for one machine, production sets its own).
+KLASPOORT_PSEUDONYM_KEY = os.environ.get("KLASPOORT_PSEUDONYM_KEY", "")
+# How long the login_hint of a tile stays valid (seconds): the publisher sends the browser
+# straight back, so a short time is enough and a copied launch link soon stops working.
+KLASPOORT_LOGIN_HINT_MAX_AGE = int(os.environ.get("KLASPOORT_LOGIN_HINT_MAX_AGE", "300"))
+OIDC_ISSUER = SITE_URL + "/o"
+# The toolkit's own models, not swapped (sso.PublisherClient sits beside Application); named here
+# because migrations that point at Application resolve it through this setting.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+
+OAUTH2_PROVIDER = {
+    "OIDC_ENABLED": True,
+    "OIDC_ISS_ENDPOINT": OIDC_ISSUER,
+    "OIDC_RSA_PRIVATE_KEY": _sso_keys.signing_key(VAR_DIR),
+    "OIDC_RSA_PRIVATE_KEYS_INACTIVE": _sso_keys.inactive_keys(),
+    "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "OIDC_SUBJECT_TYPES_SUPPORTED": ["pairwise"],
+    "OIDC_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": [
+        "client_secret_basic", "client_secret_post", "none"],
+    "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
+    # A logout with the ID token of the signed-in user needs no extra question (a pupil on a
+    # shared tablet); without a matching token Klaspoort still asks.
+    "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
+    "OIDC_RP_INITIATED_LOGOUT_STRICT_REDIRECT_URIS": True,
+    "OAUTH2_VALIDATOR_CLASS": "klaspoort.sso.validators.KlaspoortValidator",
+    "OIDC_SERVER_CLASS": "klaspoort.sso.validators.NoRefreshTokenServer",
+    "SCOPES": {
+        "openid": "OpenID Connect",
+        "profile": "Name",
+        "klaspoort": "Role, school, groups and licences",
+    },
+    "DEFAULT_SCOPES": ["openid"],
+    "PKCE_REQUIRED": True,
+    # Client secrets are long random strings: a fast salted HMAC, not Argon2id (sso.hashers).
+    "CLIENT_SECRET_HASHER": "klaspoort_client_secret",
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    # Short: the claims are asked again at userinfo, and a withdrawn consent must bite soon.
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 600,
+    "ID_TOKEN_EXPIRE_SECONDS": 600,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"],  # http only for loopback (sso.services)
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
 }

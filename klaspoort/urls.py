@@ -13,9 +13,13 @@ urlpatterns = [
     path("beheer/<str:brin6>/licenties/", include("klaspoort.licences.urls")),
     path("beheer/<str:brin6>/", include("klaspoort.audit.urls")),
     path("beheer/<str:brin6>/", include("klaspoort.accounts.beheer_urls")),
+    path("beheer/<str:brin6>/", include("klaspoort.signin.shortcut_urls")),
     path("uitgever/", include("klaspoort.licences.publisher_urls")),
     path("api/", include("klaspoort.exchange.api_urls")),
     path("leerkracht/", include("klaspoort.roster.teacher_urls")),
+    path("", include("klaspoort.signin.urls")),
+    path("o/", include("klaspoort.sso.oauth_urls")),
+    path("", include("klaspoort.sso.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("operator/", admin.site.urls),
 ]

@@ -48,6 +48,7 @@ BEHEER_PAGES = [
     ("licences:contracts", "Licentiebeheer", "Licence management"),
     ("schools:network_providers", "Netwerkbeheerder instellen", "Set network provider"),
     ("schools:networks", "IP-adressen", "IP addresses"),
+    ("shortcuts:index", "Snelkoppelingen", "Shortcuts"),
     ("audit:log", "Logboek", "Log"),
 ]
 DUTCH_TABS = [dutch for _name, dutch, _english in BEHEER_PAGES]

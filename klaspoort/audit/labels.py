@@ -34,6 +34,11 @@ ACTION_LABELS: dict[str, Promise] = {
     "licences.product.update": _("Product changed"),
     "exchange.token.create": _("Publisher API token created"),
     "exchange.token.revoke": _("Publisher API token revoked"),
+    "signin.pupil.unlock": _("Pupil unlocked after wrong sign-in attempts"),
+    "signin.card.issue": _("Sign-in cards issued"),
+    "signin.card.void": _("Sign-in card voided"),
+    "signin.card.reissue": _("New sign-in card made"),
+    "signin.home.set": _("Home sign-in switched"),
 }
 
 

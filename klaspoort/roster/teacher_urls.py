@@ -8,5 +8,6 @@ urlpatterns = [
     path("meldingen/<int:notice_id>/gedaan/", views.dismiss_notice, name="dismiss_notice"),
     path("groepen/<int:group_id>/", views.group, name="group"),
     path("groepen/<int:group_id>/inloggen/", views.group_signin, name="group_signin"),
+    path("groepen/<int:group_id>/inloghulp/", views.pupil_help, name="pupil_help"),
     path("groepen/<int:group_id>/printversie/", views.printversie, name="printversie"),
 ]

@@ -22,6 +22,8 @@ from klaspoort.licences import services as licence_services
 from klaspoort.roster import secrets, selectors
 from klaspoort.roster.models import Group
 from klaspoort.roster.views import change_signin, pupil_signin_url
+from klaspoort.signin.services import attach_cards
+from klaspoort.signin.views import help_pupil
 from klaspoort.tenancy import TeacherRequest, ViewFunc, teacher_view
 
 
@@ -82,6 +84,7 @@ def group(request: TeacherRequest, taught: Group) -> HttpResponse:
             "signin_url": pupil_signin_url(request, request.school),
             "signin_action": reverse("teacher:group_signin", kwargs={"group_id": taught.pk}),
             "print_url": reverse("teacher:printversie", kwargs={"group_id": taught.pk}),
+            "help_action": reverse("teacher:pupil_help", kwargs={"group_id": taught.pk}),
         })
     return render(request, "teacher/group.html", {
         "school": request.school, "teacher": request.teacher, "selected": selected})
@@ -98,11 +101,23 @@ def group_signin(request: TeacherRequest, taught: Group) -> HttpResponse:
 
 @teacher_view
 @own_group(main_only=True)
+@require_POST
+def pupil_help(request: TeacherRequest, taught: Group) -> HttpResponse:
+    """Unlock a pupil who must wait after wrong secrets, or give them a new sign-in card (the
+    old card's QR code stops working): signin.services, audited."""
+    help_pupil(request, taught)
+    return redirect("teacher:group", group_id=taught.pk)
+
+
+@teacher_view
+@own_group(main_only=True)
 @require_GET
 def printversie(request: TeacherRequest, taught: Group) -> HttpResponse:
     """The group's cards, as the coordinator prints them."""
     _group, _teachers, pupils = selectors.group_members(request.school, taught.pk)
+    pupils = attach_cards(actor=request.user, school=request.school,
+                          pupils=secrets.attach_revealed(pupils), request=request)
     return render(request, "roster/printversie.html", {
-        "school": request.school, "group": taught, "pupils": secrets.attach_revealed(pupils),
+        "school": request.school, "group": taught, "pupils": pupils,
         "signin_url": pupil_signin_url(request, request.school),
         "back_url": reverse("teacher:group", kwargs={"group_id": taught.pk})})

@@ -29,6 +29,7 @@ from klaspoort.roster.edexml import RosterData, parse_edexml
 from klaspoort.roster.forms import PupilSearchForm, RosterUploadForm, max_upload_size
 from klaspoort.roster.models import Group, RosterImport
 from klaspoort.schools.views import beheer_render
+from klaspoort.signin.services import attach_cards
 from klaspoort.tenancy import SchoolRequest, school_admin_view
 
 HISTORY_LENGTH = 50
@@ -195,12 +196,14 @@ def _signin_context(request: SchoolRequest, group: Group, pupils: list[Any]) -> 
             "signin_action": reverse("roster:group_signin",
                                      kwargs={"brin6": brin6, "group_id": group.pk}),
             "print_url": reverse("roster:printversie",
-                                 kwargs={"brin6": brin6, "group_id": group.pk})}
+                                 kwargs={"brin6": brin6, "group_id": group.pk}),
+            "help_action": reverse("signin:beheer_pupil_help",
+                                   kwargs={"brin6": brin6, "group_id": group.pk})}
 
 
 def pupil_signin_url(request: HttpRequest, school: Any) -> str:
-    """The school's sign-in address for pupils (the page itself comes with pupils' sign-in)."""
-    return request.build_absolute_uri(f"/leerling/{school.public_id}/")
+    """The school's pupil page: reached only through its unguessable reference (signin app)."""
+    return request.build_absolute_uri(reverse("signin:pupil_page", args=[school.pupil_page_ref]))
 
 
 def _main_group_or_404(request: SchoolRequest, group_id: int) -> Group:
@@ -249,8 +252,10 @@ def printversie(request: SchoolRequest, group_id: int) -> HttpResponse:
     """One card per active pupil of the group, to print on A4 and cut."""
     group = _main_group_or_404(request, group_id)
     _group, _teachers, pupils = selectors.group_members(request.school, group.pk)
+    pupils = attach_cards(actor=request.user, school=request.school,
+                          pupils=secrets.attach_revealed(pupils), request=request)
     return render(request, "roster/printversie.html", {
-        "school": request.school, "group": group, "pupils": secrets.attach_revealed(pupils),
+        "school": request.school, "group": group, "pupils": pupils,
         "signin_url": pupil_signin_url(request, request.school),
         "back_url": reverse("roster:group", kwargs={"brin6": request.school.brin6,
                                                     "group_id": group.pk})})

@@ -15,6 +15,11 @@ def new_public_school_id() -> str:
     return "".join(secrets.choice(alphabet) for _ in range(12))
 
 
+def new_pupil_page_ref() -> str:
+    """128 random bits, URL-safe: nobody finds a school's pupil page by trying."""
+    return secrets.token_urlsafe(16)
+
+
 class School(models.Model):
     brin = models.CharField(_("BRIN"), max_length=4)
     dependancecode = models.CharField(_("location code"), max_length=2, default="00")
@@ -23,6 +28,14 @@ class School(models.Model):
         _("School ID"), max_length=16, unique=True, default=new_public_school_id, editable=False
     )
     school_year = models.CharField(_("school year"), max_length=9, blank=True)
+    # The unguessable reference in the school's pupil-page shortcut (/leerling/<ref>/), like the
+    # incumbent's INSTELLING_REF: the page is only found through the shortcut, never listed.
+    pupil_page_ref = models.CharField(max_length=32, unique=True, default=new_pupil_page_ref,
+                                      editable=False)
+    # Thuisinlog (R4.2): pupils may sign in away from the school's addresses. Off by default.
+    home_signin_enabled = models.BooleanField(
+        _("home sign-in allowed"), default=False,
+        help_text=_("Pupils may sign in at home with the School ID."))
     require_second_factor = models.BooleanField(
         _("second factor required for staff"), default=False,
         help_text=_("Staff without an authenticator app are walked through setting one up."))

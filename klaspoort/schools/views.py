@@ -44,6 +44,7 @@ BEHEER_TABS = [
     ("licences:contracts", _("Licence management")),
     ("schools:network_providers", _("Set network provider")),
     ("schools:networks", _("IP addresses")),
+    ("shortcuts:index", _("Shortcuts")),
     ("audit:log", _("Log")),
 ]
 # Pages reached from a tab (a group's detail page belongs to *Groepen*).
@@ -111,7 +112,18 @@ def switch(request: HttpRequest) -> HttpResponse:
 
 
 @school_admin_view
+@require_http_methods(["GET", "POST"])
 def school_data(request: SchoolRequest) -> HttpResponse:
+    if request.method == "POST":
+        # The one setting on this page: home sign-in for pupils (thuisinlog, R4.2).
+        from klaspoort.signin.services import set_home_signin
+
+        enabled = request.POST.get("home_signin_enabled") == "on"
+        set_home_signin(actor=request.user, school=request.school, enabled=enabled,
+                        request=request)
+        messages.success(request, _("Pupils can now sign in at home.") if enabled
+                         else _("Pupils can no longer sign in at home."))
+        return redirect("schools:data", brin6=request.school.brin6)
     return beheer_render(request, "schools/data.html",
                          {"summary": selectors.school_summary(request.school)})
 

@@ -122,7 +122,7 @@ def test_the_group_page_shows_each_pupils_secret_and_the_print_version(teacher_c
                                        kwargs={"group_id": classes["a"].pk})).content.decode()
     assert cards.count('class="pupil-card"') == 2
     assert plain(classes["a_pupils"][0]).partition(":")[2] in cards
-    assert f"/leerling/{classes['a'].school.public_id}/" in cards
+    assert f"/leerling/{classes['a'].school.pupil_page_ref}/" in cards
 
 
 def test_a_teacher_changes_one_secret_regenerates_and_switches_audited(teacher_client, classes,

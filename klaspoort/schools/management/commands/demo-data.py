@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from oauth2_provider.models import Application
 
 from klaspoort.accounts.models import User
 from klaspoort.licences import services as licence_services
@@ -18,7 +19,9 @@ from klaspoort.roster.generator import generate_school
 from klaspoort.roster.models import Group, Pupil, RosterImport
 from klaspoort.schools import selectors as school_selectors
 from klaspoort.schools import services as school_services
-from klaspoort.schools.models import Publisher, School, SchoolMembership
+from klaspoort.schools.models import Publisher, School, SchoolMembership, SchoolNetwork
+from klaspoort.signin.shortcut_views import pupil_page_url
+from klaspoort.sso import services as sso_services
 from klaspoort.tenancy import for_school
 
 DEMO_EMAIL = "ict@regenboog.example"
@@ -31,6 +34,14 @@ DEMO_SCHOOLS = [
 ]
 
 PUBLISHER_EMAIL = "helpdesk@malmberg.example"
+# The example publisher application (examples/publisher_app, started by `make demo` on port
+# 8001) is Malmberg's registered client, so the demo's Malmberg tiles open something real.
+DEMO_CLIENT_PUBLISHER = "malmberg"
+DEMO_CLIENT_ID = "klaspoort-demo-malmberg"
+DEMO_CLIENT_SECRET = "demo-secret-malmberg-8001"  # noqa: S105 - the demo app's, on localhost
+DEMO_APP = "http://localhost:8001"
+# Pupils sign in on the machine itself in the demo: the pupil page works from loopback only.
+DEMO_NETWORKS = ["127.0.0.0/8", "::1/128"]
 LICENCE_SCHOOL = ("99ZZ", "00")
 ALL_YEARS = [3, 4, 5, 6, 7, 8]
 PRACTICE, WHITEBOARD, TESTS, TEACHER = (Product.Type.PRACTICE, Product.Type.WHITEBOARD,
@@ -98,7 +109,8 @@ def demo_licences(school: School, coordinator: User) -> None:
                     "name": name, "product_type": product_type, "year_groups": years,
                     "replaces": products.get((slug, replaces)),
                     "allows_child_licences": per_child,
-                    "launch_url": f"https://{slug}.example/methode/{code.lower()}/"})
+                    "launch_url": (f"{DEMO_APP}/login" if slug == DEMO_CLIENT_PUBLISHER
+                                   else f"https://{slug}.example/methode/{code.lower()}/")})
             products[(slug, code)] = product
     for slug, number, code, title, first, count, seats in DEMO_CONTRACTS:
         if (slug, code) not in products:
@@ -128,6 +140,17 @@ def demo_licences(school: School, coordinator: User) -> None:
         PublisherMembership.objects.get_or_create(
             user=staff, publisher=malmberg,
             defaults={"role": PublisherMembership.Role.ADMIN})
+    demo_client = publishers.get(DEMO_CLIENT_PUBLISHER)
+    if demo_client is not None and not Application.objects.filter(
+            client_id=DEMO_CLIENT_ID).exists():
+        sso_services.register_client(
+            demo_client, "Malmberg demo (examples/publisher_app)", [f"{DEMO_APP}/callback"],
+            client_id=DEMO_CLIENT_ID, client_secret=DEMO_CLIENT_SECRET,
+            post_logout_redirect_uris=[f"{DEMO_APP}/"], default_target_uri=f"{DEMO_APP}/")
+    for network in DEMO_NETWORKS:
+        # Not through schools.services.add_network: it rightly refuses non-public addresses.
+        SchoolNetwork.objects.get_or_create(school=school, network=network,
+                                            defaults={"label": "demo (localhost)"})
 
 
 class Command(BaseCommand):
@@ -139,6 +162,7 @@ class Command(BaseCommand):
             if user is None:
                 user = User.objects.create_user(DEMO_EMAIL, DEMO_PASSWORD,
                                                 display_name="Demo ICT-coördinator")
+        pupil_pages = []
         for brin, dep, name, pupils in DEMO_SCHOOLS:
             school, _created = School.objects.get_or_create(brin=brin, dependancecode=dep,
                                                             defaults={"name": name})
@@ -152,6 +176,8 @@ class Command(BaseCommand):
             if (brin, dep) == LICENCE_SCHOOL:
                 with transaction.atomic():
                     demo_licences(school, user)
+                pupil_pages.append(_("  Pupil page (%(school)s): %(url)s") % {
+                    "school": school.display_name, "url": pupil_page_url(school)})
         # Translators: keep the values below each other (the second line's indent is as long
         # as "  ICT coordinator  ").
         login = _("Klaspoort demo: %(url)s\n"
@@ -162,4 +188,5 @@ class Command(BaseCommand):
         publisher_login = _("  Publisher (Malmberg)  e-mail: %(email)s\n"
                             "                        password: %(password)s") % {
             "email": PUBLISHER_EMAIL, "password": DEMO_PASSWORD}
-        self.stdout.write(self.style.SUCCESS(f"\n{login}\n{publisher_login}\n"))
+        pages = "".join(f"{line}\n" for line in pupil_pages)
+        self.stdout.write(self.style.SUCCESS(f"\n{login}\n{publisher_login}\n{pages}"))

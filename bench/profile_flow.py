@@ -1,0 +1,115 @@
+"""Where the pupil flow's server time goes: the same nine requests as bench/locustfile.py, run
+in-process with Django's test client under cProfile, against the database bench/pupil_flow.py
+left behind. Run with the same environment as the server (see docs/benchmarks.md):
+
+    DATABASE_URL=postgres://…/klaspoort_flow_bench KLASPOORT_VAR_DIR=bench/out/flow-var \
+      KLASPOORT_SITE_URL=http://127.0.0.1:8100 KLASPOORT_ALLOWED_HOSTS=testserver \
+      .venv/bin/python bench/profile_flow.py [FLOWS]
+
+Prints the CPU time per step (process time, so waiting on PostgreSQL is excluded) and the
+functions with the most cumulative time.
+"""
+
+from __future__ import annotations
+
+import base64
+import cProfile
+import hashlib
+import json
+import os
+import pstats
+import random
+import secrets
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import django
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "klaspoort.settings")
+django.setup()
+
+from django.test import Client  # noqa: E402
+
+DATA = json.loads((Path(__file__).parent / "out" / "flow-data.json").read_text())
+STEPS: dict[str, float] = defaultdict(float)
+# One client per role, as a server keeps one handler per process: a new Client would build the
+# middleware again (WhiteNoise scans every static file), which no production request pays.
+PUPIL = Client(REMOTE_ADDR="127.0.0.1", enforce_csrf_checks=True)
+PUBLISHER = Client()
+
+
+def _query(location: str) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
+
+
+def timed(name: str, call: object, *args: object, **kwargs: object) -> object:
+    started = time.process_time()
+    response = call(*args, **kwargs)  # type: ignore[operator]
+    STEPS[name] += time.process_time() - started
+    return response
+
+
+def flow(rng: random.Random) -> None:
+    pupil = rng.choice(DATA["pupils"])
+    ref, group = DATA["ref"], pupil["group"]
+    client = PUPIL
+    client.cookies.clear()
+    assert timed("1 pupil page", client.get, f"/leerling/{ref}/").status_code == 200
+    assert timed("2 group", client.get, f"/leerling/{ref}/groep/{group}/").status_code == 200
+    url = f"/leerling/{ref}/groep/{group}/{pupil['pupil']}/"
+    assert timed("3 name", client.get, url).status_code == 200
+    response = timed("4 pincode", client.post, url, {
+        "csrfmiddlewaretoken": client.cookies["csrftoken"].value, "code": pupil["code"],
+        "key": "ok"})
+    assert response.status_code == 302, response.status_code
+    assert timed("5 portal", client.get, "/lesmateriaal/").status_code == 200
+    response = timed("6 tile", client.get, f"/lesmateriaal/open/{pupil['product']}/")
+    hint = _query(response["Location"])["login_hint"]
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(
+        hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    response = timed("7 authorize", client.get, "/o/authorize/?" + urlencode({
+        "response_type": "code", "client_id": DATA["client_id"],
+        "redirect_uri": DATA["redirect_uri"], "scope": "openid profile klaspoort",
+        "state": "s", "nonce": "n", "code_challenge": challenge,
+        "code_challenge_method": "S256", "login_hint": hint}))
+    code = _query(response["Location"])["code"]
+    basic = base64.b64encode(f"{DATA['client_id']}:{DATA['client_secret']}".encode()).decode()
+    response = timed("8 token", PUBLISHER.post, "/o/token/", {
+        "grant_type": "authorization_code", "code": code, "redirect_uri": DATA["redirect_uri"],
+        "code_verifier": verifier}, HTTP_AUTHORIZATION=f"Basic {basic}")
+    assert response.status_code == 200, response.content
+    token = json.loads(response.content)["access_token"]
+    response = timed("9 userinfo", PUBLISHER.get, "/o/userinfo/",
+                     HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 200
+
+
+def main() -> None:
+    flows = int(sys.argv[1]) if len(sys.argv) > 1 else 50
+    rng = random.Random(1)
+    for _ in range(5):
+        flow(rng)
+    STEPS.clear()
+    profiling = os.environ.get("BENCH_PROFILE", "1") != "0"
+    profile = cProfile.Profile()
+    if profiling:
+        profile.enable()
+    for _ in range(flows):
+        flow(rng)
+    profile.disable()
+    total = sum(STEPS.values())
+    print(f"CPU per flow (in-process, profiler {'on' if profiling else 'off'}): "
+          f"{total / flows * 1000:.1f} ms")
+    for name, seconds in sorted(STEPS.items()):
+        print(f"  {name:14} {seconds / flows * 1000:6.1f} ms")
+    if profiling:
+        pstats.Stats(profile).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(40)
+
+
+if __name__ == "__main__":
+    main()

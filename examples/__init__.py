@@ -1,0 +1,1 @@
+"""Example applications beside Klaspoort (not part of the klaspoort package)."""

@@ -1,0 +1,221 @@
+"""Reads for pupils' sign-in and the portal (*Lesmateriaal*).
+
+Every read takes a constant number of queries whatever the size of the school: the 8:30 rush
+of a whole school must not cost more per child in a big school than in a small one.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from klaspoort.licences.models import GroupLicence, Product
+from klaspoort.licences.selectors import ProductAccess, access_for_user
+from klaspoort.roster.models import Group, Pupil
+from klaspoort.schools.models import School, SchoolMembership
+from klaspoort.signin.models import MaintenanceNotice, PupilCard
+from klaspoort.tenancy import for_school, teacher_of
+
+MAX_ID = 2**31 - 1  # larger ids exist nowhere; some databases raise on them instead
+NOTICE_AHEAD = datetime.timedelta(days=7)
+_REF = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+def valid_id(value: Any) -> int | None:
+    """A database id from the URL or a form, or None for anything else."""
+    try:
+        number = int(str(value)) if len(str(value)) <= 10 else 0
+    except ValueError:
+        return None
+    return number if 0 < number <= MAX_ID else None
+
+
+def school_for_ref(ref: str) -> School | None:
+    """The school whose pupil page this reference is (the shortcut's unguessable part)."""
+    if not _REF.match(ref or ""):
+        return None
+    return School.objects.filter(pupil_page_ref=ref).first()
+
+
+def normalise_public_id(raw: str) -> str:
+    """A School ID as typed: case, spaces and dashes do not matter."""
+    return re.sub(r"[\s-]", "", (raw or "")[:64]).upper()
+
+
+def school_for_home(public_id: str) -> School | None:
+    """The school with this School ID, only while it allows home sign-in."""
+    public_id = normalise_public_id(public_id)
+    if not public_id or len(public_id) > 16:
+        return None
+    return School.objects.filter(public_id=public_id, home_signin_enabled=True).first()
+
+
+@dataclass(frozen=True)
+class GroupTile:
+    id: int
+    name: str
+    jaargroep: str
+
+
+def signin_groups(school: School) -> list[GroupTile]:
+    """The active main groups (a pupil signs in through their main group, never a cluster)."""
+    rows = (for_school(Group, school).filter(kind=Group.Kind.GROUP, active=True)
+            .order_by("name").values_list("pk", "name", "jaargroep"))
+    return [GroupTile(*row) for row in rows]
+
+
+def signin_group(school: School, group_id: Any) -> Group | None:
+    """One active main group of this school, or None (also for another school's group)."""
+    pk = valid_id(group_id)
+    if pk is None:
+        return None
+    return (for_school(Group, school).filter(pk=pk, kind=Group.Kind.GROUP, active=True)
+            .only("pk", "name", "jaargroep", "signin_method", "kind", "school_id").first())
+
+
+@dataclass(frozen=True)
+class NameTile:
+    id: int
+    label: str  # first name and the initial of the last name: "Zoë J."
+
+
+def tile_label(first_name: str, last_name: str) -> str:
+    initial = last_name.strip()[:1].upper()
+    return f"{first_name} {initial}." if initial else first_name
+
+
+def name_tiles(school: School, group: Group) -> list[NameTile]:
+    rows = (for_school(Pupil, school).filter(group=group, active=True)
+            .order_by("first_name", "last_name", "pk")
+            .values_list("pk", "first_name", "last_name"))
+    return [NameTile(pk, tile_label(first, last)) for pk, first, last in rows]
+
+
+def signin_pupil(school: School, group: Group, pupil_id: Any) -> Pupil | None:
+    """An active pupil of this group of this school, with their user, or None."""
+    pk = valid_id(pupil_id)
+    if pk is None:
+        return None
+    return (for_school(Pupil, school).filter(pk=pk, group=group, active=True,
+                                             user__is_active=True)
+            .select_related("user").first())
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def valid_card(school: School, token: str) -> PupilCard | None:
+    """The card with this token at this school if it still signs in: not voided, its pupil
+    active. None for anything else, without saying which."""
+    if not _TOKEN.match(token or ""):
+        return None
+    return (for_school(PupilCard, school)
+            .filter(token_digest=token_digest(token), voided_at__isnull=True,
+                    pupil__active=True, pupil__user__is_active=True)
+            .select_related("pupil__user").first())
+
+
+def current_notices(now: datetime.datetime | None = None) -> list[MaintenanceNotice]:
+    """Maintenance going on now or starting within a week, soonest first."""
+    now = now or timezone.now()
+    return list(MaintenanceNotice.objects.filter(ends_at__gt=now,
+                                                 starts_at__lte=now + NOTICE_AHEAD))
+
+
+# ---------------------------------------------------------------------------------------------
+# The portal
+# ---------------------------------------------------------------------------------------------
+def launch_url(product_id: int) -> str:
+    """Where a tile goes: the single sign-on start for the product."""
+    try:
+        return reverse("sso:launch", args=[product_id])
+    except NoReverseMatch:  # the sso app's URLs are not installed (yet)
+        return f"/lesmateriaal/open/{product_id}/"
+
+
+@dataclass(frozen=True)
+class Tile:
+    product_id: int
+    name: str
+    publisher: str
+    icon_url: str
+    letter: str
+    url: str
+
+
+@dataclass
+class TypeSection:
+    label: str
+    tiles: list[Tile]
+
+
+@dataclass
+class GroupSection:
+    id: int
+    name: str
+    print_url: str
+    sections: list[TypeSection]
+
+
+@dataclass
+class Portal:
+    role: str  # "pupil" | "teacher" | "staff"
+    sections: list[TypeSection] = field(default_factory=list)
+    groups: list[GroupSection] = field(default_factory=list)
+    beheer: bool = False
+
+
+def _sections(products: list[ProductAccess]) -> list[TypeSection]:
+    """Tiles grouped by product type, types in the catalogue's order, names alphabetical."""
+    by_type: dict[str, list[Tile]] = defaultdict(list)
+    for access in products:
+        p = access.product
+        by_type[p.product_type].append(Tile(p.id, p.name, p.publisher_name, p.icon_url,
+                                            (p.name[:1] or "?").upper(), launch_url(p.id)))
+    order = [value for value, _label in Product.Type.choices]
+    sections = []
+    for value in sorted(by_type, key=lambda v: order.index(v) if v in order else len(order)):
+        label = Product.Type(value).label if value in order else value
+        sections.append(TypeSection(str(label), sorted(by_type[value],
+                                                       key=lambda t: t.name.lower())))
+    return sections
+
+
+def portal_for(user: Any) -> Portal:
+    """What the portal shows: a pupil's tiles by type; a teacher's tiles per group they teach
+    (with the group's sign-in cards); *Beheer* for a coordinator. Read fresh on every load, so
+    a licence linked a moment ago shows at once."""
+    access = access_for_user(user)  # once per request: it is the expensive read
+    beheer = (getattr(user, "kind", "") == "staff" and SchoolMembership.objects.filter(
+        user=user, role=SchoolMembership.Role.COORDINATOR).exists())
+    if access is None:
+        return Portal(role="staff", beheer=beheer)
+    if access.role == "pupil":
+        return Portal(role="pupil", sections=_sections(access.products))
+    portal = Portal(role="teacher", beheer=beheer)
+    teacher = teacher_of(user)
+    if teacher is None:
+        return portal
+    groups = list(for_school(Group, teacher.school).filter(active=True, teachers=teacher)
+                  .order_by("kind", "name").values_list("pk", "name", "kind"))
+    linked: dict[int, set[int]] = defaultdict(set)
+    for group_id, product_id in (
+            GroupLicence.objects.filter(group_id__in=[g[0] for g in groups],
+                                        removed_at__isnull=True)
+            .values_list("group_id", "contract__product_id")):
+        linked[group_id].add(product_id)
+    for pk, name, kind in groups:
+        mine = [p for p in access.products if p.product.id in linked[pk]]
+        print_url = (reverse("teacher:printversie", kwargs={"group_id": pk})
+                     if kind == Group.Kind.GROUP else "")
+        portal.groups.append(GroupSection(pk, name, print_url, _sections(mine)))
+    return portal

@@ -1,0 +1,215 @@
+"""Pupils' sign-in: checking a secret or a card, throttling, cards, unlocking, home sign-in.
+
+Decisions: docs/decisions/0009 (secrets), 0013 (throttling and cards). A plain secret or card
+token never goes into a log or the audit trail.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets as random
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import segno
+from django.conf import settings
+from django.contrib.auth import login
+from django.db import transaction
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
+
+from klaspoort.audit.services import record
+from klaspoort.roster import secrets
+from klaspoort.roster.models import Pupil
+from klaspoort.schools.models import School
+from klaspoort.signin import selectors, throttling
+from klaspoort.signin.models import PupilCard
+from klaspoort.signin.session import remember_pupil_signin
+from klaspoort.tenancy import for_school
+
+BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """The outcome of a sign-in attempt: ok, or wrong, and the wait that applies now."""
+
+    ok: bool
+    wait: throttling.Wait | None = None
+
+
+def stored_method(pupil: Pupil) -> str | None:
+    """The form of the pupil's stored secret (pictures or pincode), or None without a readable
+    one. The stored form wins over the group's: a pupil who moved keeps their card working."""
+    revealed = secrets.reveal(pupil.signin_secret)
+    return revealed.method if revealed else None
+
+
+def check_secret(*, school: School, pupil: Pupil, given: str, address: str) -> Attempt:
+    """Whether `given` ("plaatjes:3-11" or "pincode:04217") is the pupil's secret.
+
+    RULES: nothing is compared while the pupil, the address or the school must wait
+    (throttling, decision 0013); a wrong secret counts for all three; a right one clears the
+    pupil's failures (never the address's or the school's). The comparison takes the same
+    time for every wrong answer.
+    """
+    wait = throttling.current_wait(pupil_id=pupil.pk, address=address, school_id=school.pk)
+    if wait:
+        return Attempt(False, wait)
+    try:
+        stored = secrets.decrypt(pupil.signin_secret) if pupil.signin_secret else ""
+    except ValueError:
+        stored = ""
+    if stored and hmac.compare_digest(stored.encode(), given.encode()):
+        throttling.clear_pupil(pupil.pk)
+        return Attempt(True)
+    return Attempt(False, throttling.record_failure(pupil_id=pupil.pk, address=address,
+                                                    school_id=school.pk))
+
+
+def sign_in(request: HttpRequest, school: School, pupil: Pupil, kind: str) -> None:
+    """Log the pupil's user in (a new session key) and record where (decision 0013)."""
+    login(request, pupil.user, backend=BACKEND)
+    remember_pupil_signin(request, school, kind)
+
+
+def check_card(*, school: School, token: str, address: str) -> tuple[Pupil | None,
+                                                                       throttling.Wait | None]:
+    """The pupil a card signs in, or None (and a wait, if one now applies).
+
+    RULES: only a card of this school that is not voided, of an active pupil; every failure
+    counts for the address and the school, and while they must wait a failure says so. A valid
+    card works even then: its token is 192 random bits, so it cannot be guessed, and the cards
+    are how a class keeps signing in when somebody's script has used up the address's limit.
+    Which of these failed is never told.
+    """
+    card = selectors.valid_card(school, token)
+    if card is not None:
+        return card.pupil, None
+    wait = throttling.current_wait(pupil_id=None, address=address, school_id=school.pk)
+    if wait:
+        return None, wait
+    return None, throttling.record_failure(pupil_id=None, address=address, school_id=school.pk)
+
+
+def unlock_pupil(*, actor: Any, pupil: Pupil, request: HttpRequest | None = None) -> bool:
+    """The teacher or coordinator lets a pupil who must wait try again at once: their failures
+    are forgotten. Audited (also when the pupil was not waiting: the teacher pressed it)."""
+    waiting = throttling.clear_pupil(pupil.pk)
+    record(actor=actor, school=pupil.school, action="signin.pupil.unlock",
+           target=pupil.full_name, after={"was_waiting": waiting}, request=request)
+    return waiting
+
+
+# ---------------------------------------------------------------------------------------------
+# Cards
+# ---------------------------------------------------------------------------------------------
+_CARD_PREFIX = "kaart:"
+
+
+def card_url(school: School, token: str) -> str:
+    """The address in the card's QR code (absolute: a camera app opens it)."""
+    return settings.SITE_URL + reverse("signin:card", args=[school.pupil_page_ref, token])
+
+
+def _new_card(school: School, pupil: Pupil, actor: Any) -> tuple[PupilCard, str]:
+    token = random.token_urlsafe(24)
+    card = PupilCard(school=school, pupil=pupil, token_digest=selectors.token_digest(token),
+                     token_sealed=secrets.encrypt(_CARD_PREFIX + token),
+                     issued_by=actor if getattr(actor, "pk", None) else None)
+    return card, token
+
+
+def _token_of(card: PupilCard) -> str | None:
+    try:
+        plain = secrets.decrypt(card.token_sealed)
+    except ValueError:
+        return None
+    return plain[len(_CARD_PREFIX):] if plain.startswith(_CARD_PREFIX) else None
+
+
+def qr_svg(url: str, label: str) -> SafeString:
+    """The QR code as inline SVG; its only content is our own URL, so it is safe markup."""
+    svg = segno.make(url, error="m").svg_inline(scale=3, border=2, title=label)
+    return mark_safe(svg)  # noqa: S308 - generated by segno from a URL we built
+
+
+@transaction.atomic
+def attach_cards(*, actor: Any, school: School, pupils: Iterable[Pupil],
+                 request: HttpRequest | None = None) -> list[Pupil]:
+    """Give each pupil `card_url` and `card_qr` for the *Printversie*.
+
+    RULES: a pupil's valid card is shown again (reprinting does not void anything); a pupil
+    without one (or whose card can no longer be read back) gets a new card, issued by whoever
+    prints; one audit entry for all cards issued in one print. Three queries whatever the group.
+    """
+    pupils = list(pupils)
+    existing = {card.pupil_id: card for card in for_school(PupilCard, school).filter(
+        pupil__in=pupils, voided_at__isnull=True)}
+    fresh: list[PupilCard] = []
+    unreadable: list[int] = []
+    for pupil in pupils:
+        card = existing.get(pupil.pk)
+        token = _token_of(card) if card else None
+        if card is not None and token is None:
+            unreadable.append(card.pk)
+        if token is None:
+            card, token = _new_card(school, pupil, actor)
+            fresh.append(card)
+        url = card_url(school, token)
+        pupil.card_url = url  # type: ignore[attr-defined]
+        pupil.card_qr = qr_svg(url, pupil.full_name)  # type: ignore[attr-defined]
+    if unreadable:
+        for_school(PupilCard, school).filter(pk__in=unreadable).update(voided_at=timezone.now())
+    if fresh:
+        PupilCard.objects.bulk_create(fresh)
+        record(actor=actor, school=school, action="signin.card.issue",
+               target=str(len(fresh)), after={"cards": len(fresh)}, request=request)
+    return pupils
+
+
+@transaction.atomic
+def void_card(*, actor: Any, pupil: Pupil, request: HttpRequest | None = None) -> int:
+    """Void the pupil's card(s): the QR code signs nobody in any more. Audited with the pupil's
+    name, never the token. Returns how many cards were voided."""
+    voided = for_school(PupilCard, pupil.school).filter(
+        pupil=pupil, voided_at__isnull=True).update(
+        voided_at=timezone.now(), voided_by=actor if getattr(actor, "pk", None) else None)
+    if voided:
+        record(actor=actor, school=pupil.school, action="signin.card.void",
+               target=pupil.full_name, after={"cards": voided}, request=request)
+    return voided
+
+
+@transaction.atomic
+def reissue_card(*, actor: Any, pupil: Pupil, request: HttpRequest | None = None) -> str:
+    """Void the pupil's card and issue a new one (a lost card): the old QR code stops working
+    at once, the new one prints with the next *Printversie*. Audited. Returns the new URL."""
+    void_card(actor=actor, pupil=pupil, request=request)
+    card, token = _new_card(pupil.school, pupil, actor)
+    card.save()
+    record(actor=actor, school=pupil.school, action="signin.card.reissue",
+           target=pupil.full_name, request=request)
+    return card_url(pupil.school, token)
+
+
+# ---------------------------------------------------------------------------------------------
+# Home sign-in (thuisinlog)
+# ---------------------------------------------------------------------------------------------
+@transaction.atomic
+def set_home_signin(*, actor: Any, school: School, enabled: bool,
+                    request: HttpRequest | None = None) -> bool:
+    """Switch home sign-in for the school (R4.2; off by default). Audited when it changes.
+    Pupils already signed in at home lose access to methods at once when it goes off (the
+    IP rule in signin.session reads the setting on every launch). True when it changed."""
+    if school.home_signin_enabled == enabled:
+        return False
+    before = school.home_signin_enabled
+    school.home_signin_enabled = enabled
+    school.save(update_fields=["home_signin_enabled"])
+    record(actor=actor, school=school, action="signin.home.set", target=school.display_name,
+           before={"enabled": before}, after={"enabled": enabled}, request=request)
+    return True

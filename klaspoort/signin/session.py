@@ -1,0 +1,48 @@
+"""How a signed-in session records where the user signed in, and the IP rule that follows.
+
+The single sign-on app asks `ip_rule_holds` before it lets a pupil open a method (R4.5): a pupil
+who signed in on the school's pupil page may open methods only from the school's addresses; a
+pupil who signed in at home (thuisinlog) only while the school allows home sign-in. Staff sign
+in from anywhere.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from klaspoort.schools.models import School
+from klaspoort.schools.network import client_ip
+from klaspoort.schools.selectors import address_allowed
+
+SIGNIN_KIND = "klaspoort_signin_kind"  # "school" | "home" | "card"
+SIGNIN_SCHOOL = "klaspoort_signin_school"  # the school's id
+AT_SCHOOL = "school"
+AT_HOME = "home"
+WITH_CARD = "card"
+
+
+def remember_pupil_signin(request: HttpRequest, school: School, kind: str) -> None:
+    """Called by the pupil sign-in right after login(): how and where the pupil signed in."""
+    request.session[SIGNIN_KIND] = kind
+    request.session[SIGNIN_SCHOOL] = school.pk
+
+
+def ip_rule_holds(request: HttpRequest, user: Any) -> bool:
+    """Whether this request may open a method for `user` as far as the IP rule goes.
+
+    Rules: staff: always. A pupil signed in at school (pupil page or card): only while the
+    request comes from one of the school's registered addresses. A pupil signed in at home: only
+    while the school allows home sign-in. A pupil session without a record: never.
+    """
+    if getattr(user, "kind", None) != "pupil":
+        return True
+    kind = request.session.get(SIGNIN_KIND)
+    school_id = request.session.get(SIGNIN_SCHOOL)
+    school = School.objects.filter(pk=school_id).first() if school_id else None
+    if school is None or kind is None:
+        return False
+    if kind == AT_HOME:
+        return school.home_signin_enabled
+    return address_allowed(school, client_ip(request))

@@ -1,0 +1,22 @@
+from django.urls import path
+
+from klaspoort.signin import views
+
+app_name = "signin"
+urlpatterns = [
+    path("leerling/<str:ref>/", views.pupil_page, name="pupil_page"),
+    path("leerling/<str:ref>/groep/<str:group_id>/", views.pupil_names, name="pupil_names"),
+    path("leerling/<str:ref>/groep/<str:group_id>/<str:pupil_id>/", views.pupil_secret,
+         name="pupil_secret"),
+    path("leerling/<str:ref>/kaart/<str:token>/", views.card, name="card"),
+    path("thuis/", views.home_school, name="home_school"),
+    path("thuis/<str:public_id>/", views.home_page, name="home_page"),
+    path("thuis/<str:public_id>/groep/<str:group_id>/", views.home_names, name="home_names"),
+    path("thuis/<str:public_id>/groep/<str:group_id>/<str:pupil_id>/", views.home_secret,
+         name="home_secret"),
+    path("lesmateriaal/", views.portal, name="portal"),
+    path("lesmateriaal/uitloggen/", views.pupil_logout, name="pupil_logout"),
+    path("leraar/", views.teacher_shortcut, name="teacher_shortcut"),
+    path("beheer/<str:brin6>/groepen/<int:group_id>/inloghulp/", views.beheer_pupil_help,
+         name="beheer_pupil_help"),
+]

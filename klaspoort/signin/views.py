@@ -1,0 +1,362 @@
+"""The pupils' sign-in pages (school and home), QR cards, the portal and the teacher shortcut.
+
+Pupil pages are plain links and forms: every step works without JavaScript, with big tiles a
+four-year-old can tap. The school's page is reached only through its shortcut's reference and
+only from the school's addresses; anywhere else, and for a reference that does not exist, the
+same kind page answers, naming no school (no way to learn which references exist).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.core.signing import BadSignature
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from klaspoort.roster import secrets
+from klaspoort.roster.models import Group, Pupil
+from klaspoort.schools.models import School
+from klaspoort.schools.network import client_ip
+from klaspoort.schools.selectors import address_allowed
+from klaspoort.signin import selectors, services, throttling
+from klaspoort.signin.session import AT_HOME, AT_SCHOOL, SIGNIN_KIND, SIGNIN_SCHOOL, WITH_CARD
+from klaspoort.tenancy import SchoolRequest, for_school, school_admin_view
+
+HOME_COOKIE = "klaspoort_school"
+HOME_COOKIE_SALT = "klaspoort.signin.home-school"
+HOME_COOKIE_AGE = 400 * 24 * 3600  # the longest browsers keep a cookie
+MAX_FIELD = 64  # longer form input is cut before it is looked at
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where the pupil signs in: the school's page (by its reference) or at home (School ID)."""
+
+    school: School
+    home: bool
+    key: str  # the reference or the School ID, as in the URL
+    next_id: int | None
+
+    def url(self, step: str, *args: Any) -> str:
+        name = f"signin:{'home' if self.home else 'pupil'}_{step}"
+        address = reverse(name, args=[self.key, *args])
+        return f"{address}?{urlencode({'next': self.next_id})}" if self.next_id else address
+
+    @property
+    def kind(self) -> str:
+        return AT_HOME if self.home else AT_SCHOOL
+
+
+def _next_id(request: HttpRequest) -> int | None:
+    """?next=<product id> from a method's shortcut: carried through, used after sign-in."""
+    raw = request.POST.get("next") or request.GET.get("next") or ""
+    return selectors.valid_id(raw[:12])
+
+
+def _after_signin(next_id: int | None) -> str:
+    return selectors.launch_url(next_id) if next_id else reverse("signin:portal")
+
+
+def _pupil_render(request: HttpRequest, template: str, context: dict[str, Any],
+                  status: int = 200) -> HttpResponse:
+    context.setdefault("notices", selectors.current_notices())
+    response = render(request, template, context, status=status)
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def _not_here(request: HttpRequest) -> HttpResponse:
+    """The one answer for a wrong address and an unknown reference alike: no school named."""
+    return _pupil_render(request, "signin/not_here.html", {}, status=403)
+
+
+def _home_off(request: HttpRequest) -> HttpResponse:
+    """The one answer for an unknown School ID and a school without home sign-in."""
+    return _pupil_render(request, "signin/home_off.html", {}, status=404)
+
+
+def _school_place(request: HttpRequest, ref: str) -> Place | None:
+    school = selectors.school_for_ref(ref[:MAX_FIELD])
+    if school is None or not address_allowed(school, client_ip(request)):
+        return None
+    return Place(school, False, ref, _next_id(request))
+
+
+def _home_place(request: HttpRequest, public_id: str) -> Place | None:
+    school = selectors.school_for_home(public_id[:MAX_FIELD])
+    if school is None:
+        return None
+    return Place(school, True, school.public_id, _next_id(request))
+
+
+def _page_context(place: Place, **extra: Any) -> dict[str, Any]:
+    return {"place": place, "school": place.school, "next_id": place.next_id,
+            "start_url": place.url("page"), **extra}
+
+
+# ---------------------------------------------------------------------------------------------
+# The three steps, shared by the school's page and home sign-in
+# ---------------------------------------------------------------------------------------------
+def _groups(request: HttpRequest, place: Place) -> HttpResponse:
+    tiles = [(tile, place.url("names", tile.id)) for tile in selectors.signin_groups(place.school)]
+    return _pupil_render(request, "signin/groups.html", _page_context(
+        place, tiles=tiles, scan=not place.home))
+
+
+def _names(request: HttpRequest, place: Place, group_id: Any) -> HttpResponse:
+    group = selectors.signin_group(place.school, group_id)
+    if group is None:
+        return _gone(request, place)
+    tiles = [(tile, place.url("secret", group.pk, tile.id))
+             for tile in selectors.name_tiles(place.school, group)]
+    return _pupil_render(request, "signin/names.html", _page_context(
+        place, group=group, tiles=tiles))
+
+
+def _gone(request: HttpRequest, place: Place) -> HttpResponse:
+    """A group or pupil that is not (or no longer) there: back to the start, kindly."""
+    return _pupil_render(request, "signin/gone.html", _page_context(place), status=404)
+
+
+def _given(request: HttpRequest, method: str) -> tuple[str, list[int] | str, bool]:
+    """Read the form: for pictures the picks so far (a tile per request, so it works without
+    JavaScript), for a pincode the digits so far (typed or tapped on the keypad). The last
+    value says whether the answer is complete and should be checked."""
+    post = request.POST
+    if method == secrets.PICTURES:
+        count = len(secrets.PICTURE_NAMES)
+        picks = [int(part) for part in post.get("picked", "")[:MAX_FIELD].split("-")
+                 if part.isdigit() and len(part) <= 2 and int(part) < count]
+        pick = post.get("pick", "")[:3]
+        if pick.isdigit() and int(pick) < count:
+            picks.append(int(pick))
+        chosen = picks[:secrets.PICTURES_PER_SECRET]
+        complete = len(chosen) == secrets.PICTURES_PER_SECRET
+        return f"{secrets.PICTURES}:" + "-".join(map(str, chosen)), chosen, complete
+    code = "".join(ch for ch in post.get("code", "")[:MAX_FIELD] if ch.isdigit())
+    key = post.get("key", "")[:8]
+    if key.isdigit() and len(key) == 1:
+        code += key
+    elif key == "back":
+        code = code[:-1]
+    code = code[:secrets.PINCODE_DIGITS]
+    complete = len(code) == secrets.PINCODE_DIGITS and key != "back"
+    return f"{secrets.PINCODE}:{code}", code, complete
+
+
+def _secret(request: HttpRequest, place: Place, group_id: Any, pupil_id: Any) -> HttpResponse:
+    group = selectors.signin_group(place.school, group_id)
+    pupil = selectors.signin_pupil(place.school, group, pupil_id) if group else None
+    if group is None or pupil is None:
+        return _gone(request, place)
+    method = services.stored_method(pupil)
+    address = client_ip(request)
+    context = _page_context(place, group=group, pupil=pupil, method=method,
+                            label=selectors.tile_label(pupil.first_name, pupil.last_name),
+                            names_url=place.url("names", group.pk),
+                            action=place.url("secret", group.pk, pupil.pk))
+    if method is None:
+        return _pupil_render(request, "signin/secret.html", context)
+    wait = throttling.current_wait(pupil_id=pupil.pk, address=address,
+                                   school_id=place.school.pk)
+    progress: list[int] | str = [] if method == secrets.PICTURES else ""
+    wrong = False
+    if request.method == "POST" and wait is None:
+        given, progress, complete = _given(request, method)
+        if complete:
+            attempt = services.check_secret(school=place.school, pupil=pupil, given=given,
+                                            address=address)
+            if attempt.ok:
+                services.sign_in(request, place.school, pupil, place.kind)
+                return redirect(_after_signin(place.next_id))
+            wait, wrong = attempt.wait, attempt.wait is None
+            progress = [] if method == secrets.PICTURES else ""
+    context.update(wait=wait, wrong=wrong, progress=progress)
+    if method == secrets.PICTURES:
+        chosen = progress if isinstance(progress, list) else []
+        context.update(
+            pictures=[(index, name, secrets.PICTURE_LABELS[name])
+                      for index, name in enumerate(secrets.PICTURE_NAMES)],
+            chosen=[(secrets.PICTURE_NAMES[n], secrets.PICTURE_LABELS[secrets.PICTURE_NAMES[n]])
+                    for n in chosen],
+            picked="-".join(map(str, chosen)),
+            slots=range(secrets.PICTURES_PER_SECRET - len(chosen)))
+    else:
+        context.update(code=progress if isinstance(progress, str) else "",
+                       keys=["1", "2", "3", "4", "5", "6", "7", "8", "9"])
+    status = 429 if wait else 200
+    return _pupil_render(request, "signin/secret.html", context, status=status)
+
+
+# --- The school's pupil page ---------------------------------------------------------------
+@never_cache
+@require_GET
+def pupil_page(request: HttpRequest, ref: str) -> HttpResponse:
+    place = _school_place(request, ref)
+    return _groups(request, place) if place else _not_here(request)
+
+
+@never_cache
+@require_GET
+def pupil_names(request: HttpRequest, ref: str, group_id: str) -> HttpResponse:
+    place = _school_place(request, ref)
+    return _names(request, place, group_id) if place else _not_here(request)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def pupil_secret(request: HttpRequest, ref: str, group_id: str, pupil_id: str) -> HttpResponse:
+    place = _school_place(request, ref)
+    return _secret(request, place, group_id, pupil_id) if place else _not_here(request)
+
+
+@never_cache
+@require_GET
+def card(request: HttpRequest, ref: str, token: str) -> HttpResponse:
+    """A QR card opened (camera app or the page's scan button): signs the pupil in at once,
+    only from the school's addresses."""
+    place = _school_place(request, ref)
+    if place is None:
+        return _not_here(request)
+    pupil, wait = services.check_card(school=place.school, token=token[:MAX_FIELD],
+                                      address=client_ip(request))
+    if pupil is None:
+        return _pupil_render(request, "signin/card_failed.html",
+                             _page_context(place, wait=wait), status=429 if wait else 404)
+    services.sign_in(request, place.school, pupil, WITH_CARD)
+    return redirect(_after_signin(place.next_id))
+
+
+# --- Home sign-in (thuisinlog) -----------------------------------------------------------------
+@never_cache
+@require_http_methods(["GET", "POST"])
+def home_school(request: HttpRequest) -> HttpResponse:
+    """Enter the School ID once; the device remembers it (a signed cookie) for next time."""
+    next_id = _next_id(request)
+    query = f"?{urlencode({'next': next_id})}" if next_id else ""
+    if request.method == "POST":
+        school = selectors.school_for_home(request.POST.get("school_id", ""))
+        if school is None:
+            return _pupil_render(request, "signin/home_school.html", {
+                "unknown": True, "next_id": next_id,
+                "value": request.POST.get("school_id", "")[:20]}, status=404)
+        response = HttpResponseRedirect(
+            reverse("signin:home_page", args=[school.public_id]) + query)
+        response.set_signed_cookie(HOME_COOKIE, school.public_id, salt=HOME_COOKIE_SALT,
+                                   max_age=HOME_COOKIE_AGE, httponly=True, samesite="Lax",
+                                   secure=request.is_secure())
+        return response
+    try:
+        remembered = request.get_signed_cookie(HOME_COOKIE, default="", salt=HOME_COOKIE_SALT)
+    except BadSignature:
+        remembered = ""
+    if remembered and "wissel" not in request.GET:
+        return redirect(reverse("signin:home_page", args=[remembered]) + query)
+    return _pupil_render(request, "signin/home_school.html", {"next_id": next_id})
+
+
+@never_cache
+@require_GET
+def home_page(request: HttpRequest, public_id: str) -> HttpResponse:
+    place = _home_place(request, public_id)
+    return _groups(request, place) if place else _home_off(request)
+
+
+@never_cache
+@require_GET
+def home_names(request: HttpRequest, public_id: str, group_id: str) -> HttpResponse:
+    place = _home_place(request, public_id)
+    return _names(request, place, group_id) if place else _home_off(request)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def home_secret(request: HttpRequest, public_id: str, group_id: str,
+                pupil_id: str) -> HttpResponse:
+    place = _home_place(request, public_id)
+    return _secret(request, place, group_id, pupil_id) if place else _home_off(request)
+
+
+# ---------------------------------------------------------------------------------------------
+# Portal, sign-out, teacher shortcut
+# ---------------------------------------------------------------------------------------------
+@never_cache
+@login_required
+@require_GET
+def portal(request: HttpRequest) -> HttpResponse:
+    """*Lesmateriaal*: the tiles of what the user may open now (read fresh on every load)."""
+    portal = selectors.portal_for(request.user)
+    pupil = getattr(request.user, "kind", "") == "pupil"
+    return render(request, "signin/portal.html", {
+        "portal": portal, "notices": selectors.current_notices(), "is_pupil": pupil,
+        "base_template": "signin/pupil_base.html" if pupil else "base.html"})
+
+
+@require_POST
+def pupil_logout(request: HttpRequest) -> HttpResponse:
+    """*Uitloggen*: back to the page the pupil signed in on (the school's or home)."""
+    kind = request.session.get(SIGNIN_KIND)
+    school_id = request.session.get(SIGNIN_SCHOOL)
+    school = School.objects.filter(pk=school_id).first() if school_id else None
+    logout(request)
+    if school is None:
+        return redirect("accounts:login")
+    if kind == AT_HOME:
+        return redirect("signin:home_page", public_id=school.public_id)
+    return redirect("signin:pupil_page", ref=school.pupil_page_ref)
+
+
+@require_GET
+def teacher_shortcut(request: HttpRequest) -> HttpResponse:
+    """The teacher's shortcut: sign in (e-mail, password and code, from anywhere), then the
+    portal, or straight to a method with ?next=<product id>."""
+    target = _after_signin(_next_id(request))
+    if request.user.is_authenticated and getattr(request.user, "kind", "") == "staff":
+        return redirect(target)
+    return redirect(f"{reverse(settings.LOGIN_URL)}?{urlencode({'next': target})}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Helping a pupil: unlock, new card (teacher area and Beheer call this)
+# ---------------------------------------------------------------------------------------------
+def help_pupil(request: HttpRequest, group: Group) -> None:
+    """The sign-in help form's one action for a pupil of a group the caller may manage."""
+    pupil = (for_school(Pupil, group.school).filter(
+        pk=selectors.valid_id(request.POST.get("pupil", "")[:12]) or 0, group=group,
+        active=True).first())
+    action = request.POST.get("action", "")
+    if pupil is None:
+        messages.error(request, _("This pupil is not in this group."))
+    elif action == "unlock":
+        services.unlock_pupil(actor=request.user, pupil=pupil, request=request)
+        messages.success(request, _("%(name)s can try to sign in again now.")
+                         % {"name": pupil.full_name})
+    elif action == "card":
+        services.reissue_card(actor=request.user, pupil=pupil, request=request)
+        messages.success(request, _("%(name)s has a new sign-in card; the old card no longer "
+                                    "works. Print the new one from the print version.")
+                         % {"name": pupil.full_name})
+    else:
+        messages.error(request, _("Choose what to change."))
+
+
+@school_admin_view
+@require_POST
+def beheer_pupil_help(request: SchoolRequest, group_id: int) -> HttpResponse:
+    """The coordinator's unlock / new card for a pupil of one of the school's groups."""
+    group = selectors.signin_group(request.school, group_id)
+    if group is None:
+        raise Http404
+    help_pupil(request, group)
+    return redirect("roster:group", brin6=request.school.brin6, group_id=group.pk)

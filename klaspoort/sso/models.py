@@ -1,0 +1,41 @@
+"""Single sign-on clients: the publishers' software that signs Klaspoort users in (R4.4).
+
+A client is django-oauth-toolkit's own Application (not swapped, so the toolkit's admin,
+migrations and upgrades stay as they are) plus this row, which says whose software it is and
+what the publisher's data agreement allows it to receive.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from oauth2_provider.models import Application
+
+from klaspoort.schools.models import Publisher
+
+
+class PublisherClient(models.Model):
+    class NameDetail(models.TextChoices):
+        INITIAL = "initial", _("first name and initial of the family name")
+        FULL = "full", _("full name")
+
+    application = models.OneToOneField(Application, on_delete=models.CASCADE,
+                                       related_name="publisher_client")
+    publisher = models.ForeignKey(Publisher, on_delete=models.PROTECT,
+                                  related_name="sso_clients", verbose_name=_("publisher"))
+    # What the publisher's data agreement (verwerkersovereenkomst) allows of a user's name.
+    name_detail = models.CharField(_("name in the claims"), max_length=8,
+                                   choices=NameDetail.choices, default=NameDetail.INITIAL)
+    # A registered chain partner (Edu-K) may receive the ECK iD; see selectors.may_receive_eck_id.
+    chain_partner = models.BooleanField(_("ECK iD chain partner"), default=False)
+    # Where the publisher's software goes after sign-in when a tile names no page of its own
+    # (target_link_uri); empty: the product's launch address.
+    default_target_uri = models.URLField(_("default target address"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("single sign-on client")
+        verbose_name_plural = _("single sign-on clients")
+
+    def __str__(self) -> str:
+        return f"{self.application.name or self.application.client_id} ({self.publisher})"

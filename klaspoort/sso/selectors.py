@@ -1,0 +1,213 @@
+"""Reads of single sign-on: who a client is, what a user is to a publisher, and whether the
+user may be signed in at the publisher now (R4.4, R4.5).
+
+The decision is asked three times in one sign-in — at the authorization request (with the
+browser's request, so the IP rule applies), when the publisher redeems the code, and at every
+userinfo call — and always computed afresh, so a consent withdrawn or a contract ended between
+the tile and the token stops the sign-in at the next step.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core import signing
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from klaspoort.licences.selectors import Access, ProductAccess, access_for_user
+from klaspoort.roster.models import Group, Pupil, Teacher
+from klaspoort.schools.models import School
+from klaspoort.schools.selectors import has_publisher_consent
+from klaspoort.signin.session import ip_rule_holds
+from klaspoort.sso.models import PublisherClient
+
+# Why a sign-in at a publisher is refused, from the first that applies.
+UNKNOWN_CLIENT = "unknown_client"
+NOT_ON_ROSTER = "not_on_roster"
+NO_CONSENT = "no_consent"
+NO_LICENCE = "no_licence"
+IP_RULE = "ip_rule"
+OTHER_USER = "other_user"
+HINT_EXPIRED = "hint_expired"
+REFUSALS = {
+    UNKNOWN_CLIENT: _("This application is not registered as the software of a publisher."),
+    NOT_ON_ROSTER: _("Your account is not a pupil or teacher of a school, so there are no "
+                     "learning materials for you to open."),
+    NO_CONSENT: _("Your school has not given this publisher permission to let you sign in "
+                  "(Uitgeverijen). Ask your ICT coordinator."),
+    NO_LICENCE: _("You have no licence for any product of this publisher today. Ask your "
+                  "teacher or ICT coordinator to link a licence to your group."),
+    IP_RULE: _("Pupils can open learning materials only from the school's own network. Are "
+               "you at school? Ask your teacher."),
+    OTHER_USER: _("This link was made for someone else. Open the tile again from your own "
+                  "Lesmateriaal page."),
+    HINT_EXPIRED: _("This link has expired. Open the tile again from your Lesmateriaal page."),
+}
+LOGIN_HINT_SALT = "klaspoort.sso.login_hint"
+
+
+@dataclass(frozen=True)
+class GroupInfo:
+    name: str
+    jaargroep: str
+    kind: str  # "group" | "cluster"
+
+
+@dataclass(frozen=True)
+class PersonInfo:
+    """What a publisher may learn of a pupil or teacher, read once per decision."""
+
+    role: str  # "pupil" | "teacher"
+    school: School
+    first_name: str
+    prefix: str
+    last_name: str
+    eckid: str | None
+    groups: list[GroupInfo] = field(default_factory=list)
+
+
+@dataclass
+class Decision:
+    """Whether `person` may be signed in at the client's publisher now, and with what."""
+
+    client: PublisherClient | None
+    person: PersonInfo | None
+    access: Access | None
+    refusal: str | None
+
+    @property
+    def products(self) -> list[ProductAccess]:
+        """The products of this client's publisher the user may open now."""
+        if self.access is None or self.client is None:
+            return []
+        return [p for p in self.access.products
+                if p.product.publisher_id == self.client.publisher_id]
+
+    @property
+    def message(self) -> str:
+        return str(REFUSALS[self.refusal]) if self.refusal else ""
+
+
+def client_for(client_id: str) -> PublisherClient | None:
+    """The publisher client behind an OAuth client id, None for any other application."""
+    return (PublisherClient.objects.select_related("application", "publisher")
+            .filter(application__client_id=client_id).first())
+
+
+def client_of_application(application: Any) -> PublisherClient | None:
+    """The publisher client of a toolkit Application (with its publisher, read in one go)."""
+    if application is None:
+        return None
+    return (PublisherClient.objects.select_related("application", "publisher")
+            .filter(application_id=application.pk).first())
+
+
+def _group_info(group: Group) -> GroupInfo:
+    return GroupInfo(group.name, group.jaargroep, group.kind)
+
+
+def person_for_user(user: Any) -> PersonInfo | None:
+    """The active pupil or teacher behind a user, with their active groups and clusters."""
+    pupil = (Pupil.objects.select_related("school", "group").filter(user_id=user.pk, active=True)
+             .first())
+    if pupil is not None:
+        group = pupil.group
+        groups = [_group_info(group)] if group is not None and group.active else []
+        groups += [_group_info(g) for g in pupil.clusters.filter(active=True).order_by("name")]
+        return PersonInfo("pupil", pupil.school, pupil.first_name, pupil.prefix,
+                          pupil.last_name, pupil.eckid, groups)
+    teacher = Teacher.objects.select_related("school").filter(user_id=user.pk,
+                                                              active=True).first()
+    if teacher is not None:
+        groups = [_group_info(g) for g in teacher.groups.filter(active=True)
+                  .order_by("kind", "name")]
+        return PersonInfo("teacher", teacher.school, teacher.first_name, teacher.prefix,
+                          teacher.last_name, teacher.eckid, groups)
+    return None
+
+
+def decide(client: PublisherClient | None, user: Any, request: HttpRequest | None = None
+           ) -> Decision:
+    """Whether the user may be signed in at the client's publisher now.
+
+    Rules (R4.5), the first that fails is the reason: the application must be a registered
+    publisher client; the user must be an active pupil or teacher (staff who only coordinate
+    have no methods); the school must consent to the publisher now; the user must have a licence
+    for at least one of the publisher's products today (access_for_user); and, when the
+    browser's request is given, the IP rule must hold for pupils (ip_rule_holds). Token and
+    userinfo requests come from the publisher's server, not the pupil's device, so they check
+    everything but the IP rule.
+    """
+    if client is None:
+        return Decision(None, None, None, UNKNOWN_CLIENT)
+    person = person_for_user(user)
+    if person is None:
+        return Decision(client, None, None, NOT_ON_ROSTER)
+    if not has_publisher_consent(person.school, client.publisher):
+        return Decision(client, person, None, NO_CONSENT)
+    access = access_for_user(user)
+    decision = Decision(client, person, access, None)
+    if not decision.products:
+        decision.refusal = NO_LICENCE
+    elif request is not None and not ip_rule_holds(request, user):
+        decision.refusal = IP_RULE
+    return decision
+
+
+def may_receive_eck_id(client: PublisherClient, school: School) -> bool:
+    """Rule: the ECK iD goes only to a publisher registered as chain partner (Edu-K) whose
+    software the school consents to now; to everyone else the pairwise `sub` is the only id."""
+    return client.chain_partner and has_publisher_consent(school, client.publisher)
+
+
+# --- pseudonyms ------------------------------------------------------------------------------
+
+def _pseudonym_key() -> bytes:
+    configured = settings.KLASPOORT_PSEUDONYM_KEY
+    if configured:
+        return configured.encode()
+    return hmac.new(settings.SECRET_KEY.encode(), b"klaspoort.pseudonym",
+                    hashlib.sha256).digest()
+
+
+def pseudonym(publisher_id: int, kind: str, value: int) -> str:
+    """A stable id of `value` that only this publisher sees: HMAC-SHA256 keyed by the
+    pseudonym key over the publisher, the kind of thing and its id. Two publishers get
+    unrelated values for the same person, so they cannot join their data on it."""
+    message = f"{kind}:{publisher_id}:{value}".encode()
+    return hmac.new(_pseudonym_key(), message, hashlib.sha256).hexdigest()
+
+
+def subject_for(publisher_id: int, user_id: int) -> str:
+    return pseudonym(publisher_id, "user", user_id)
+
+
+def school_id_for(publisher_id: int, school_id: int) -> str:
+    return pseudonym(publisher_id, "school", school_id)
+
+
+# --- login_hint ------------------------------------------------------------------------------
+
+def login_hint_for(user: Any, publisher_id: int) -> str:
+    """A short-lived signed token naming the user by the publisher's own pseudonym, so the
+    hint the publisher passes back tells it nothing it will not learn from the ID token."""
+    return signing.dumps(subject_for(publisher_id, user.pk), salt=LOGIN_HINT_SALT)
+
+
+def login_hint_refusal(hint: str, user: Any, publisher_id: int) -> str | None:
+    """None when the hint names this user for this publisher and is still fresh."""
+    try:
+        subject = signing.loads(hint, salt=LOGIN_HINT_SALT,
+                                max_age=settings.KLASPOORT_LOGIN_HINT_MAX_AGE)
+    except signing.SignatureExpired:
+        return HINT_EXPIRED
+    except signing.BadSignature:
+        return OTHER_USER
+    if not hmac.compare_digest(str(subject), subject_for(publisher_id, user.pk)):
+        return OTHER_USER
+    return None
