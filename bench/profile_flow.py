@@ -7,7 +7,9 @@ left behind. Run with the same environment as the server (see docs/benchmarks.md
       .venv/bin/python bench/profile_flow.py [FLOWS]
 
 Prints the CPU time per step (process time, so waiting on PostgreSQL is excluded) and the
-functions with the most cumulative time.
+functions with the most cumulative time. BENCH_PROFILE=0: step times without the profiler;
+BENCH_SORT=tottime and BENCH_LINES=N: another view of the profile; BENCH_SQL=1: one flow with
+every SQL statement of each step.
 """
 
 from __future__ import annotations
@@ -32,7 +34,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "klaspoort.settings")
 django.setup()
 
+from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 DATA = json.loads((Path(__file__).parent / "out" / "flow-data.json").read_text())
 STEPS: dict[str, float] = defaultdict(float)
@@ -48,7 +52,14 @@ def _query(location: str) -> dict[str, str]:
 
 def timed(name: str, call: object, *args: object, **kwargs: object) -> object:
     started = time.process_time()
-    response = call(*args, **kwargs)  # type: ignore[operator]
+    if os.environ.get("BENCH_SQL"):
+        with CaptureQueriesContext(connection) as queries:
+            response = call(*args, **kwargs)  # type: ignore[operator]
+        print(f"--- {name}: {len(queries)} queries")
+        for query in queries:
+            print("   ", query["sql"][:160])
+    else:
+        response = call(*args, **kwargs)  # type: ignore[operator]
     STEPS[name] += time.process_time() - started
     return response
 
@@ -92,6 +103,9 @@ def flow(rng: random.Random) -> None:
 def main() -> None:
     flows = int(sys.argv[1]) if len(sys.argv) > 1 else 50
     rng = random.Random(1)
+    if os.environ.get("BENCH_SQL"):
+        flow(rng)
+        return
     for _ in range(5):
         flow(rng)
     STEPS.clear()
@@ -108,7 +122,8 @@ def main() -> None:
     for name, seconds in sorted(STEPS.items()):
         print(f"  {name:14} {seconds / flows * 1000:6.1f} ms")
     if profiling:
-        pstats.Stats(profile).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(40)
+        stats = pstats.Stats(profile).sort_stats(os.environ.get("BENCH_SORT", "cumulative"))
+        stats.print_stats(int(os.environ.get("BENCH_LINES", "40")))
 
 
 if __name__ == "__main__":

@@ -6,9 +6,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
 from django.test import Client
@@ -139,3 +142,30 @@ def sign_in_at(client: Client, pub: Publisher, **kwargs: Any) -> dict[str, Any]:
 
 def userinfo(access_token: str) -> Any:
     return Client().get("/o/userinfo/", HTTP_AUTHORIZATION=f"Bearer {access_token}")
+
+
+class _Quiet(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def issuer(live_server: Any, settings: Any) -> str:
+    """Klaspoort's issuer is its own address; the live server's differs from SITE_URL."""
+    url = f"{live_server.url}/o"
+    settings.SITE_URL = live_server.url
+    settings.OIDC_ISSUER = url
+    settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "OIDC_ISS_ENDPOINT": url}
+    return url
+
+
+@pytest.fixture
+def example_server() -> Iterator[WSGIServer]:
+    """The example publisher application's server on a free port (its app is set per test)."""
+    server = make_server("127.0.0.1", 0, lambda environ, start: [], handler_class=_Quiet)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)

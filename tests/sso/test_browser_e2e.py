@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import os
 import re
-import threading
-from collections.abc import Iterator
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from wsgiref.simple_server import WSGIServer
 
 import pytest
 from django.contrib.auth.hashers import make_password
@@ -57,33 +55,6 @@ def shot(page: Page, step: str) -> None:
         page.screenshot(path=str(SCREENSHOT_DIR / f"e2e-{step}-{device}.png"))
     if original:
         page.set_viewport_size(original)
-
-
-class _Quiet(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture
-def issuer(live_server: Any, settings: Any) -> str:
-    """Klaspoort's issuer is its own address; the live server's differs from SITE_URL."""
-    url = f"{live_server.url}/o"
-    settings.SITE_URL = live_server.url
-    settings.OIDC_ISSUER = url
-    settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "OIDC_ISS_ENDPOINT": url}
-    return url
-
-
-@pytest.fixture
-def example_server() -> Iterator[WSGIServer]:
-    """The example publisher application's server on a free port (its app is set per test)."""
-    server = make_server("127.0.0.1", 0, lambda environ, start: [], handler_class=_Quiet)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
 
 
 @pytest.fixture

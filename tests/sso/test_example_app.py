@@ -8,12 +8,9 @@ tile (sso:launch) → example /login (third-party initiated) → /o/authorize �
 from __future__ import annotations
 
 import importlib
-import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
 import requests
@@ -44,33 +41,6 @@ def sso_pieces() -> Any:
     if not hasattr(services, "register_client"):
         pytest.skip("the sso app has no register_client service yet")
     return services, session
-
-
-class _Quiet(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture
-def issuer(live_server, settings) -> str:
-    """Klaspoort's issuer is its own address; the live server's differs from SITE_URL."""
-    url = f"{live_server.url}/o"
-    settings.SITE_URL = live_server.url
-    settings.OIDC_ISSUER = url
-    settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "OIDC_ISS_ENDPOINT": url}
-    return url
-
-
-@pytest.fixture
-def example_server() -> Iterator[WSGIServer]:
-    """The example application's server on a free port (its app is set per test)."""
-    server = make_server("127.0.0.1", 0, lambda environ, start: [], handler_class=_Quiet)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
 
 
 def as_browser(live_server: Any, user: Any, session_data: dict[str, Any]) -> requests.Session:
