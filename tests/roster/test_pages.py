@@ -15,6 +15,7 @@ from django.utils.html import escape
 from klaspoort.licences.models import ChildLicence, Contract, GroupLicence
 from klaspoort.roster import services
 from klaspoort.roster.models import Group, Pupil, RosterImport
+from klaspoort.signin.models import PupilCard
 from tests.factories import (
     PASSWORD,
     CoordinatorFactory,
@@ -97,12 +98,17 @@ def test_a_coordinator_of_another_school_gets_404_on_every_beheer_url(
     for address in beheer_urls(school, group, imported):
         # The form fields the licence pages read, so a POST would change something if let in.
         response = getattr(client, method)(address, {"groups": [group.pk], "group": group.pk,
-                                                     "pupil": pupil.pk, "groep": group.pk})
+                                                     "pupil": pupil.pk, "groep": group.pk,
+                                                     "action": "card",
+                                                     "home_signin_enabled": "on"})
         assert response.status_code == 404, address
         assert school.name not in response.content.decode()
     assert RosterImport.objects.get(pk=imported.pk).status == RosterImport.Status.PROCESSED
     assert not GroupLicence.objects.exists() and not ChildLicence.objects.exists()
     assert not Contract.objects.filter(pk=contract.pk, cancelled_at__isnull=False).exists()
+    assert not PupilCard.objects.exists()
+    school.refresh_from_db()
+    assert not school.home_signin_enabled
 
 
 def test_anonymous_visitors_are_sent_to_the_login_page_from_every_beheer_url(
