@@ -64,7 +64,7 @@ def check_secret(*, school: School, pupil: Pupil, given: str, address: str) -> A
     except ValueError:
         stored = ""
     if stored and hmac.compare_digest(stored.encode(), given.encode()):
-        throttling.clear_pupil(pupil.pk)
+        throttling.forget_pupil(pupil.pk)
         return Attempt(True)
     return Attempt(False, throttling.record_failure(pupil_id=pupil.pk, address=address,
                                                     school_id=school.pk))
