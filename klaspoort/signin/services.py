@@ -70,10 +70,16 @@ def check_secret(*, school: School, pupil: Pupil, given: str, address: str) -> A
                                                     school_id=school.pk))
 
 
+PUPIL_NAME = "klaspoort_pupil_name"
+
+
 def sign_in(request: HttpRequest, school: School, pupil: Pupil, kind: str) -> None:
-    """Log the pupil's user in (a new session key) and record where (decision 0013)."""
+    """Log the pupil's user in (a new session key) and record where (decision 0013). The name
+    on the pupil's own tile ("Sam B.") goes into the session, so the portal greets the child
+    without reading the roster again."""
     login(request, pupil.user, backend=BACKEND)
     remember_pupil_signin(request, school, kind)
+    request.session[PUPIL_NAME] = selectors.tile_label(pupil.first_name, pupil.last_name)
 
 
 def check_card(*, school: School, token: str, address: str) -> tuple[Pupil | None,

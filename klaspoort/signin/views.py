@@ -300,6 +300,7 @@ def portal(request: HttpRequest) -> HttpResponse:
     pupil = getattr(request.user, "kind", "") == "pupil"
     return render(request, "signin/portal.html", {
         "portal": portal, "notices": selectors.current_notices(), "is_pupil": pupil,
+        "pupil_name": request.session.get(services.PUPIL_NAME, "") if pupil else "",
         "base_template": "signin/pupil_base.html" if pupil else "base.html"})
 
 

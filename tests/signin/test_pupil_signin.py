@@ -87,6 +87,8 @@ def test_a_kleuter_signs_in_with_two_pictures_and_lands_on_the_portal(client, kl
     assert client.session[SIGNIN_SCHOOL] == klas.school.pk
     portal = at_school(client, reverse("signin:portal"))
     assert portal.status_code == 200 and "Lesmateriaal" in portal.content.decode()
+    # The portal greets the child with the name on their own tile, never the family name.
+    assert '<span class="kid-header__user">Sam B.</span>' in portal.content.decode()
 
 
 def test_a_pupil_signs_in_with_a_pincode_typed_or_tapped(client, klas):
