@@ -28,6 +28,12 @@ class SystemActor:
 OPERATOR = SystemActor("operator (command line)")
 
 
+def user_of(actor: Any) -> Any:
+    """The user to store in a "by" column: None for the system, an operator at the command line
+    or an API client (they are named in the trail, but are no user to link)."""
+    return actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+
+
 def _actor_label(actor: Any) -> str:
     if isinstance(actor, SystemActor):
         return actor.label
@@ -52,7 +58,7 @@ def record(*, actor: Any, school: School | None, action: str, target: str,
            request: HttpRequest | None = None) -> AuditEntry:
     """Write one audit entry: who (kept as a label too, should the account be deleted), which
     school, what, before and after, and the client address of the request. Entries are final."""
-    user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+    user = user_of(actor)
     return AuditEntry.objects.create(
         actor=user, actor_label=_actor_label(actor), school=school, action=action,
         target=target[:1000], before=before, after=after, ip_address=_request_ip(request),

@@ -318,9 +318,7 @@ class ContractRow:
 
     @property
     def seats_free(self) -> int | None:
-        if self.contract.seats is None:
-            return None
-        return max(self.contract.seats - self.children, 0)
+        return seats_free(self.contract, self.children)
 
 
 def contract_status(contract: Contract, today: datetime.date) -> str:
@@ -410,6 +408,13 @@ def linkable_children(school: School, contract: Contract, group_id: Any) -> list
     return list(for_school(Pupil, school).filter(active=True).filter(
         Q(group_id=pk) | Q(pupilcluster__group_id=pk)).exclude(
         pk__in=linked.values("pupil_id")).distinct().order_by("last_name", "first_name"))
+
+
+def seats_free(contract: Contract, used: int) -> int | None:
+    """Seats still free on a per-child contract; None for a contract without seats."""
+    if contract.contract_type != Contract.Type.CHILD or contract.seats is None:
+        return None
+    return max(contract.seats - used, 0)
 
 
 def seats_used(contract: Contract) -> int:

@@ -18,7 +18,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from klaspoort.audit.services import record
+from klaspoort.audit.services import record, user_of
+from klaspoort.licences import selectors
 from klaspoort.licences.contract_import import (
     FILE,
     ContractImportResult,
@@ -79,14 +80,14 @@ def link_group(school: School, contract_id: Any, group_id: Any, *, actor: Any,
     if contract.contract_type != Contract.Type.GROUP or not contract.product.allows_group_licences:
         raise ValidationError(_("This licence is per child: link children, not groups."))
     link, created = GroupLicence.objects.get_or_create(
-        contract=contract, group=group, defaults={"created_by": actor_user(actor)})
+        contract=contract, group=group, defaults={"created_by": user_of(actor)})
     if not created:
         if link.active:
             return link
         link.removed_at = None
         link.removed_by = None
         link.automatic = False
-        link.created_by = actor_user(actor)
+        link.created_by = user_of(actor)
         link.save(update_fields=["removed_at", "removed_by", "automatic", "created_by"])
     record(actor=actor, school=school, action="licences.group.link",
            target=f"{_contract_label(contract)}: {group.name}",
@@ -106,15 +107,11 @@ def unlink_group(school: School, contract_id: Any, group_id: Any, *, actor: Any,
     if link is None:
         return
     link.removed_at = timezone.now()
-    link.removed_by = actor_user(actor)
+    link.removed_by = user_of(actor)
     link.save(update_fields=["removed_at", "removed_by"])
     record(actor=actor, school=school, action="licences.group.unlink",
            target=f"{_contract_label(contract)}: {group.name}",
            before={"group": group.name, "automatic": link.automatic}, request=request)
-
-
-def seats_in_use(contract: Contract) -> int:
-    return ChildLicence.objects.filter(contract=contract, removed_at__isnull=True).count()
 
 
 @transaction.atomic
@@ -137,19 +134,19 @@ def link_child(school: School, contract_id: Any, pupil_id: Any, *, actor: Any,
     if contract.contract_type == Contract.Type.CHILD:
         if not contract.product.allows_child_licences:
             raise ValidationError(_("This product cannot be licensed per child."))
-        if contract.seats is not None and seats_in_use(contract) >= contract.seats:
+        if contract.seats is not None and selectors.seats_used(contract) >= contract.seats:
             raise ValidationError(_(
                 "All %(seats)s licences of this contract are in use. Ask the publisher for "
                 "more licences; a child licence cannot be taken from another child here."
             ) % {"seats": contract.seats})
     if existing is None:
         link = ChildLicence.objects.create(contract=contract, pupil=pupil,
-                                           created_by=actor_user(actor))
+                                           created_by=user_of(actor))
     else:
         link = existing
         link.removed_at = None
         link.removed_by = None
-        link.created_by = actor_user(actor)
+        link.created_by = user_of(actor)
         link.save(update_fields=["removed_at", "removed_by", "created_by"])
     record(actor=actor, school=school, action="licences.child.link",
            target=f"{_contract_label(contract)}: {pupil.full_name}",
@@ -175,7 +172,7 @@ def unlink_child_by_helpdesk(publisher: Publisher, child_licence_id: Any, *, act
     if link is None:
         raise Http404
     link.removed_at = timezone.now()
-    link.removed_by = actor_user(actor)
+    link.removed_by = user_of(actor)
     link.save(update_fields=["removed_at", "removed_by"])
     record(actor=actor, school=link.contract.school, action="licences.child.unlink",
            target=f"{_contract_label(link.contract)}: {link.pupil.full_name}",
@@ -207,7 +204,7 @@ def cancel_contract(school: School, contract_id: Any, *, actor: Any,
             "Cancelling for the next school year was possible until 30 June. Contact the "
             "publisher about this contract."))
     contract.cancelled_at = timezone.now()
-    contract.cancelled_by = actor_user(actor)
+    contract.cancelled_by = user_of(actor)
     contract.cancelled_until = year_end
     contract.save(update_fields=["cancelled_at", "cancelled_by", "cancelled_until"])
     record(actor=actor, school=school, action="licences.contract.cancel",
@@ -315,13 +312,9 @@ def dismiss_join_notice(school: School, notice_id: Any, *, actor: Any,
         raise Http404
     if notice.dismissed_at is None:
         notice.dismissed_at = timezone.now()
-        notice.dismissed_by = actor_user(actor)
+        notice.dismissed_by = user_of(actor)
         notice.save(update_fields=["dismissed_at", "dismissed_by"])
 
-
-def actor_user(actor: Any) -> Any:
-    """The user to store as creator: None for the system or an anonymous caller."""
-    return actor if actor is not None and getattr(actor, "is_authenticated", False) else None
 
 
 # ---------------------------------------------------------------------------------------------

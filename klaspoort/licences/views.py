@@ -57,12 +57,6 @@ def _message(error: ValidationError) -> str:
     return " ".join(str(text) for text in error.messages)
 
 
-def _available(contract: Contract, used: int) -> int | None:
-    if contract.contract_type != Contract.Type.CHILD or contract.seats is None:
-        return None
-    return max(contract.seats - used, 0)
-
-
 def _chosen_group(request: SchoolRequest) -> tuple[Group | None, str]:
     """The group chosen in step 1 of *Kind toevoegen* (?groep=): 404 for another school's."""
     raw = request.GET.get("groep", "")
@@ -160,7 +154,7 @@ def contract_children(request: SchoolRequest, contract_id: int) -> HttpResponse:
         "chosen_group": group,
         "choice_error": error,
         "pupils": selectors.linkable_children(request.school, contract, group.pk) if group else [],
-        "seats_left": _available(contract, context["seats_used"]),
+        "seats_left": selectors.seats_free(contract, context["seats_used"]),
     })
     if _partial_wanted(request, "child-picker"):
         return _varies_on_htmx(render(request, "licences/beheer/_child_picker.html",

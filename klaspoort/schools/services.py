@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from klaspoort.accounts.services import queue_mail
-from klaspoort.audit.services import record
+from klaspoort.audit.services import record, user_of
 from klaspoort.schools.models import (
     CatalogueEntry,
     Consent,
@@ -70,11 +70,6 @@ NETWORK_PROVIDERS = _Kind(NetworkProvider, NetworkProviderConsent, "provider",
                           gettext_lazy("Receipt: network providers changed"))
 
 
-def _user(actor: Any) -> Any:
-    # An operator at the command line is named in the audit trail, but is no user to link.
-    return actor if getattr(actor, "is_authenticated", False) else None
-
-
 def _ids(wanted_ids: Iterable[Any]) -> set[int]:
     try:
         return {int(value) for value in wanted_ids}
@@ -104,14 +99,14 @@ def _set_consents(kind: _Kind, school: School, wanted_ids: Iterable[Any], actor:
                                  "Nothing has been changed."))
         for pk in sorted(new, key=lambda pk: entries[pk].name):
             kind.consent._default_manager.create(
-                school=school, given_by=_user(actor), given_at=now, **{kind.field: entries[pk]})
+                school=school, given_by=user_of(actor), given_at=now, **{kind.field: entries[pk]})
             record(actor=actor, school=school, action=f"{kind.action}.give",
                    target=entries[pk].name, before={"consent": False}, after={"consent": True},
                    request=request)
             change.given.append(entries[pk].name)
         gone = [consent for pk, consent in open_consents.items() if pk not in wanted]
         for consent in sorted(gone, key=lambda c: getattr(c, kind.field).name):
-            consent.withdrawn_by = _user(actor)
+            consent.withdrawn_by = user_of(actor)
             consent.withdrawn_at = now
             consent.save(update_fields=["withdrawn_by", "withdrawn_at"])
             name = getattr(consent, kind.field).name
@@ -186,7 +181,7 @@ def add_network(school: School, raw: str, label: str, actor: Any, confirm_wide: 
         with transaction.atomic():
             entry = SchoolNetwork.objects.create(
                 school=school, network=normalised, label=label,
-                created_by=actor if getattr(actor, "is_authenticated", False) else None)
+                created_by=user_of(actor))
             record(actor=actor, school=school, action="schools.ip.add", target=normalised,
                          after={"network": normalised, "label": label}, request=request)
     except IntegrityError:

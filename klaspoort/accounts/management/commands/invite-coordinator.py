@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from klaspoort.accounts.services import invite_coordinator
 from klaspoort.schools.models import School
+from klaspoort.schools.selectors import school_by_brin6
 
 BRIN6 = re.compile(r"^[0-9]{2}[A-Z]{2}[0-9]{2}$")
 
@@ -33,7 +34,7 @@ class Command(BaseCommand):
         except ValidationError as exc:
             raise CommandError(_("%(email)s is not a valid e-mail address.")
                                % {"email": options["email"]}) from exc
-        school = School.objects.filter(brin=brin6[:4], dependancecode=brin6[4:]).first()
+        school = school_by_brin6(brin6)
         if school is None:
             if not options["create_school"]:
                 raise CommandError(_("No school with BRIN6 %(brin6)s.") % {"brin6": brin6})

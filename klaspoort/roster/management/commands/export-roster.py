@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from klaspoort.roster.selectors import export_roster
-from klaspoort.schools.models import School
+from klaspoort.schools.selectors import school_by_brin6
 
 
 class Command(BaseCommand):
@@ -18,8 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="JSON (the only format)")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        brin6: str = options["brin6"].upper()
-        school = School.objects.filter(brin=brin6[:4], dependancecode=brin6[4:6] or "00").first()
-        if school is None or len(brin6) not in (4, 6):
-            raise CommandError(_("No school with BRIN6 %(brin6)s.") % {"brin6": brin6})
+        school = school_by_brin6(options["brin6"])
+        if school is None:
+            raise CommandError(_("No school with BRIN6 %(brin6)s.") % {"brin6": options["brin6"]})
         self.stdout.write(json.dumps(export_roster(school), ensure_ascii=False))
