@@ -32,7 +32,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -123,12 +123,35 @@ class TeacherData(TypedDict):
     groups: list[TeacherGroupData]
 
 
+class MessageData(TypedDict):
+    """An error or warning about a file: its line (None for the file as a whole), Dutch text."""
+
+    line: int | None
+    message: str
+
+
+class LeftPupilData(TypedDict):
+    """A pupil the file lists who is not (or no longer) at the school: jaargroep H, or a
+    leaving date before the file's reference date. Such a pupil gets no sign-in; one who was
+    active is deactivated. Only what the preview shows is kept."""
+
+    key: str
+    first_name: str
+    prefix: str
+    last_name: str
+    reason: str  # "historical" | "left"
+
+
 class RosterData(TypedDict):
     version: str
     school: SchoolData
     groups: list[GroupData]
     pupils: list[PupilData]
     teachers: list[TeacherData]
+    left_pupils: NotRequired[list[LeftPupilData]]
+    # What the reader accepted but dropped or corrected; receive_roster_file moves these to
+    # the import's own `warnings`, so the stored roster never carries them.
+    warnings: NotRequired[list[MessageData]]
 
 
 @dataclass(frozen=True)
