@@ -1,6 +1,6 @@
 # make setup: idempotent; creates .venv, installs the locked dependencies, migrates.
 # make demo:  the demo school on http://localhost:8000 (SQLite under var/), the example
-#             publisher application on http://localhost:8001.
+#             publisher application on http://localhost:8001; e-mails are files in var/mail/.
 # make test:  lint, types and the whole test suite (SQLite; DATABASE_URL=postgres://… for PG).
 PYTHON ?= python3
 VENV := .venv

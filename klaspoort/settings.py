@@ -1,7 +1,9 @@
 """All settings, read from environment variables with safe embedded defaults.
 
 The embedded default (no variables set) is a single machine: SQLite under var/, Celery eager,
-e-mail to the console, DEBUG off unless KLASPOORT_DEBUG=1.
+e-mail written to files under var/mail/, DEBUG off unless KLASPOORT_DEBUG=1. Standard output
+belongs to the commands' own results (`--json` prints one JSON document and nothing else): mail
+never goes there, and logs go to standard error.
 """
 
 import os
@@ -182,13 +184,17 @@ ROSTER_MAX_UPLOAD_BYTES = int(os.environ.get("KLASPOORT_ROSTER_MAX_UPLOAD_BYTES"
 FILE_UPLOAD_HANDLERS = ["klaspoort.roster.uploads.BoundedMemoryUploadHandler"]
 FILE_UPLOAD_MAX_MEMORY_SIZE = ROSTER_MAX_UPLOAD_BYTES
 
-# E-mail: console in the embedded default, SMTP when EMAIL_HOST is set.
+# E-mail: SMTP when EMAIL_HOST is set; otherwise each message is written to a file under
+# VAR_DIR/mail/ (open it with any text editor), never to the console, whose standard output
+# belongs to the commands' results. The backend makes the folder when it first sends, so
+# reading the settings creates nothing. (pytest-django replaces either with the locmem backend.)
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
 EMAIL_BACKEND = (
     "django.core.mail.backends.smtp.EmailBackend"
     if EMAIL_HOST
-    else "django.core.mail.backends.console.EmailBackend"
+    else "django.core.mail.backends.filebased.EmailBackend"
 )
+EMAIL_FILE_PATH = VAR_DIR / "mail"
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
@@ -205,6 +211,10 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True  # a worker that dies mid-task leaves the task for another one
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
+# A worker keeps the LOGGING below (standard error) instead of replacing the root logger's
+# handlers, and leaves standard output alone instead of turning prints into log lines.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_WORKER_REDIRECT_STDOUTS = False
 CELERY_BEAT_SCHEDULE = {
     "nightly-roster-run": {
         "task": "klaspoort.roster.tasks.nightly_run",
@@ -229,10 +239,11 @@ if env_bool("KLASPOORT_HTTPS", False):
     SECURE_HSTS_SECONDS = 31536000
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# Logs (Celery's task lines included) go to standard error, never to standard output.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "stream": "ext://sys.stderr"}},
     "root": {"handlers": ["console"], "level": os.environ.get("KLASPOORT_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

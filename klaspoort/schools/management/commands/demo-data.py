@@ -2,8 +2,10 @@
 contracts and a staff account, so every screen is full on first start (idempotent)."""
 
 import datetime
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -93,6 +95,18 @@ def _years(first: int, count: int) -> tuple[datetime.date, datetime.date]:
     start = school_year_start(timezone.localdate())
     start = start.replace(year=start.year + first)
     return start, start.replace(year=start.year + count) - datetime.timedelta(days=1)
+
+
+def mail_folder() -> str | None:
+    """Where the demo's e-mails are, when they are files (the embedded default, no EMAIL_HOST):
+    relative to the current folder when inside it (`var/mail/` for `make demo`)."""
+    if settings.EMAIL_BACKEND != "django.core.mail.backends.filebased.EmailBackend":
+        return None
+    folder = Path(settings.EMAIL_FILE_PATH).resolve()
+    try:
+        return f"{folder.relative_to(Path.cwd())}/"
+    except ValueError:
+        return f"{folder}/"
 
 
 def demo_licences(school: School, coordinator: User) -> None:
@@ -189,4 +203,9 @@ class Command(BaseCommand):
                             "                        password: %(password)s") % {
             "email": PUBLISHER_EMAIL, "password": DEMO_PASSWORD}
         pages = "".join(f"{line}\n" for line in pupil_pages)
-        self.stdout.write(self.style.SUCCESS(f"\n{login}\n{publisher_login}\n{pages}"))
+        folder = mail_folder()
+        mail = ""
+        if folder:
+            mail = _("  E-mails (activation links, receipts) are written to %(folder)s — open "
+                     "them with any text editor.") % {"folder": folder} + "\n"
+        self.stdout.write(self.style.SUCCESS(f"\n{login}\n{publisher_login}\n{pages}{mail}"))
