@@ -7,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 
 ACTION_LABELS: dict[str, Promise] = {
     "roster.upload": _("User data file uploaded"),
+    "roster.import.confirm": _("Import that deactivates many confirmed (process anyway)"),
+    "roster.import.cancel": _("Import cancelled"),
     "schools.ip.add": _("IP address added"),
     "schools.ip.remove": _("IP address removed"),
     "schools.second_factor.require": _("Two-step verification requirement changed"),

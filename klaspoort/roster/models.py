@@ -54,7 +54,7 @@ class Person(models.Model):
     key = models.CharField(max_length=KEY_MAX)
     # The chain pseudonym; stays the same across schools and LAS changes. Never logged.
     # NULL, not "", when absent: the unique constraint must let many people have none.
-    eckid = models.CharField(max_length=160, null=True, blank=True)  # noqa: DJ001
+    eckid = models.CharField(max_length=256, null=True, blank=True)  # noqa: DJ001
     first_name = models.CharField(_("first name"), max_length=100)
     prefix = models.CharField(_("prefix"), max_length=10, blank=True)
     last_name = models.CharField(_("last name"), max_length=200, blank=True)
@@ -212,8 +212,12 @@ class RosterImport(models.Model):
     class Status(models.TextChoices):
         RECEIVED = "received", _("received")
         WAITING = "waiting", _("waiting for the nightly run")
+        # Would deactivate a large part of the school (services.mass_removals): applied only
+        # once a coordinator chooses to go ahead anyway.
+        HELD = "held", _("waiting for confirmation")
         PROCESSED = "processed", _("processed")
         FAILED = "failed", _("failed")
+        CANCELLED = "cancelled", _("cancelled")
 
     # NULL only for a file that was rejected before its school could be known (command line).
     school = models.ForeignKey(
@@ -235,6 +239,15 @@ class RosterImport(models.Model):
     payload = models.JSONField(null=True, blank=True)
     counts = models.JSONField(default=dict, blank=True)
     errors = models.JSONField(default=list, blank=True)
+    # What was accepted but dropped or corrected ({"line", "message"} each); never stops it.
+    warnings = models.JSONField(default=list, blank=True)
+    # A coordinator's "go ahead anyway" for a held import: the deactivations per kind they saw.
+    # A night that finds more than these holds the import again.
+    removals_confirmed = models.JSONField(default=dict, blank=True)
+    removals_confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["-received_at", "-id"]

@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Case, Count, Prefetch, Q, QuerySet, When
+from django.utils.translation import gettext_lazy
 
 from klaspoort.accounts.models import User
+from klaspoort.roster import diff
+from klaspoort.roster.edexml import RosterData
 from klaspoort.roster.models import Group, Pupil, RosterImport, Teacher, TeacherGroup
 from klaspoort.schools.models import School, SchoolMembership
 from klaspoort.tenancy import for_school
@@ -28,6 +31,138 @@ def imports_of(school: School) -> QuerySet[RosterImport]:
 def import_of(school: School, import_id: int) -> RosterImport:
     """One import of this school; DoesNotExist for another school's import."""
     return imports_of(school).get(pk=import_id)
+
+
+# ---------------------------------------------------------------------------------------------
+# What a roster file will change (the preview), and the mass-removal guard
+# ---------------------------------------------------------------------------------------------
+MASS_REMOVAL_PERCENT = 10
+MASS_REMOVAL_MINIMUM = 3
+KINDS = ("groups", "pupils", "teachers")
+
+
+def _kind_changes(plan: diff.RosterPlan) -> dict[str, diff.Changes]:
+    return {"groups": plan.groups, "pupils": plan.pupils.changes,
+            "teachers": plan.teachers.changes}
+
+
+def mass_removals(plan: diff.RosterPlan) -> dict[str, dict[str, int]]:
+    """The kinds of which a roster would deactivate a large part: the mass-removal guard.
+
+    Rule (issue 9, decision 0015): a file that would deactivate more than 10 % of a school's
+    active groups, pupils or teachers, and at least 3 of that kind, waits for a coordinator's
+    confirmation. Not counted, because the file says so on purpose rather than by omission:
+    pupils it lists as having left (jaargroep H or a leaving date), and, in the first file of a
+    new school year, pupils who were in year group 8 (they leave primary school every summer).
+    Returns {kind: {"deactivated": n, "active": active before}} for each kind over the line.
+    """
+    left = {p["key"] for p in plan.roster.get("left_pupils", [])}
+    found: dict[str, dict[str, int]] = {}
+    for kind, changes in _kind_changes(plan).items():
+        removed = [obj for obj, action, _fields, _before in changes.events
+                   if action == diff.Action.DEACTIVATED]
+        if kind == "pupils":
+            removed = [obj for obj in removed if obj.key not in left
+                       and not (plan.new_school_year and obj.jaargroep == "8")]
+        count = len(removed)
+        if count >= MASS_REMOVAL_MINIMUM and count * 100 > MASS_REMOVAL_PERCENT * changes.active:
+            found[kind] = {"deactivated": count, "active": changes.active}
+    return found
+
+
+FIELD_LABELS = {
+    "key": gettext_lazy("key in the LAS"),
+    "eckid": gettext_lazy("ECK iD"),
+    "first_name": gettext_lazy("first name"),
+    "prefix": gettext_lazy("prefix"),
+    "last_name": gettext_lazy("last name"),
+    "jaargroep": gettext_lazy("year group"),
+    "group_id": gettext_lazy("group"),
+    "clusters": gettext_lazy("clusters"),
+    "groups": gettext_lazy("groups"),
+    "email": gettext_lazy("e-mail address"),
+    "roles": gettext_lazy("roles"),
+    "name": gettext_lazy("name"),
+    "kind": gettext_lazy("kind"),
+    "description": gettext_lazy("description"),
+}
+# Field names in the JSON of `import-edexml --dry-run`: a machine format, never translated.
+FIELD_CODES = {"group_id": "group"}
+
+
+def _value(plan: diff.RosterPlan, name: str, value: Any) -> str:
+    """A field's value as the preview shows it; an ECK iD is a pseudonym and never shown."""
+    if name == "eckid":
+        return ""
+    if name == "group_id":
+        return plan.group_names.get(value, "") if value else ""
+    if name in ("clusters", "groups"):
+        return ", ".join(sorted(plan.group_names.get(pk, "") for pk in value))
+    if isinstance(value, list):
+        return ", ".join(value)
+    if name == "kind":
+        return str(Group.Kind(value).label) if value in Group.Kind.values else str(value)
+    return "" if value is None else str(value)
+
+
+def _display_name(obj: Any) -> str:
+    if hasattr(obj, "last_name"):
+        return " ".join(p for p in (obj.first_name, obj.prefix, obj.last_name) if p)
+    return str(obj.name)
+
+
+def describe_plan(plan: diff.RosterPlan) -> dict[str, Any]:
+    """What a roster will change, for people: counts and, per kind, who or what is added,
+    changed (each field before and after), deactivated or reactivated, plus the pupils the file
+    lists who are not at the school. Names sorted; a machine reads the same as JSON."""
+    changes: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for kind, kind_changes in _kind_changes(plan).items():
+        lists: dict[str, list[dict[str, Any]]] = {
+            "added": [], "changed": [], "deactivated": [], "reactivated": []}
+        for obj, action, fields, before in kind_changes.events:
+            entry: dict[str, Any] = {"key": obj.key, "name": _display_name(obj)}
+            if action in (diff.Action.CHANGED, diff.Action.REACTIVATED):
+                entry["fields"] = [
+                    {"field": FIELD_CODES.get(name, name), "label": str(FIELD_LABELS[name]),
+                     "before": _value(plan, name, before.get(name)),
+                     "after": _value(plan, name, _after(plan, kind, obj, name))}
+                    for name in fields]
+            lists[action].append(entry)
+        for entries in lists.values():
+            entries.sort(key=lambda e: (e["name"].casefold(), e["key"]))
+        changes[kind] = lists
+    changes["pupils"]["not_active"] = sorted(
+        ({"key": p["key"], "reason": p["reason"],
+          "name": " ".join(x for x in (p["first_name"], p["prefix"], p["last_name"]) if x)}
+         for p in plan.roster.get("left_pupils", [])),
+        key=lambda e: (e["name"].casefold(), e["key"]))
+    counts = {kind: {action: len(entries) for action, entries in lists.items()}
+              for kind, lists in changes.items()}
+    return {"counts": counts, "changes": changes, "mass_removals": mass_removals(plan),
+            "new_school_year": plan.new_school_year}
+
+
+def _after(plan: diff.RosterPlan, kind: str, obj: Any, name: str) -> Any:
+    """A changed field's new value: on the row, or in the wanted links for link fields."""
+    if name == "clusters":
+        return plan.pupils.wanted_links.get(obj.pk, set())
+    if name == "groups":
+        return plan.teachers.wanted_links.get(obj.pk, {})
+    return getattr(obj, name)
+
+
+def roster_preview(school: School, roster: RosterData) -> dict[str, Any]:
+    """describe_plan of what this roster would change in the school today (reads only)."""
+    return describe_plan(diff.plan_roster(school, roster))
+
+
+def import_preview(record: RosterImport) -> dict[str, Any] | None:
+    """What a waiting or held import will change against today's roster; None for an import
+    that no longer carries its roster (processed, failed, cancelled)."""
+    if record.payload is None or record.school is None or record.status not in (
+            RosterImport.Status.WAITING, RosterImport.Status.HELD):
+        return None
+    return roster_preview(record.school, record.payload)
 
 
 def school_summary(school: School) -> dict[str, Any]:

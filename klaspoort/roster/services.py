@@ -8,7 +8,6 @@ import logging
 import traceback
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
@@ -16,27 +15,21 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 from django.db.models import CharField, Value
 from django.db.models.functions import Cast, Concat
+from django.http import HttpRequest
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from klaspoort.accounts.models import User
 from klaspoort.accounts.services import provision_teacher_accounts, sync_ict_coordinators
-from klaspoort.roster import secrets
+from klaspoort.audit import services as audit
+from klaspoort.roster import diff, secrets, selectors
 from klaspoort.roster.edexml import (
     RosterData,
     RosterError,
     RosterFileError,
     parse_edexml,
 )
-from klaspoort.roster.models import (
-    Group,
-    Pupil,
-    PupilCluster,
-    RosterEvent,
-    RosterImport,
-    Teacher,
-    TeacherGroup,
-)
+from klaspoort.roster.models import Group, RosterEvent, RosterImport
 from klaspoort.roster.signals import roster_applied
 from klaspoort.schools.models import School
 
@@ -84,13 +77,24 @@ def receive_roster_file(
         roster = parse(data)
     except RosterFileError as exc:
         return _save_failed(record, exc.errors)
+    record.warnings = list(roster.pop("warnings", []))
 
+    # The standard lets a file name its school by a schoolkey only; such a file is taken for the
+    # school it is given to (an upload in Beheer, or the command's --school).
+    if not roster["school"]["brin"] and school is not None:
+        roster["school"]["brin"] = school.brin
+        roster["school"]["dependancecode"] = school.dependancecode
+    if not roster["school"]["brin"]:
+        return _save_failed(record, [RosterError(None, gettext(
+            "The file does not name its school (it has no <brincode>). Import it in Beheer of "
+            "the school it belongs to, or give the school with --school."))])
     brin6 = roster["school"]["brin"] + roster["school"]["dependancecode"]
     if school is not None and school.brin6 != brin6:
         return _save_failed(record, [RosterError(None, gettext(
             "This file belongs to school %(file_school)s, not to %(name)s (%(school)s). Nothing "
             "has been changed. Choose your own school's file."
         ) % {"file_school": brin6, "name": school.display_name, "school": school.brin6})])
+    checked_by_a_person = school is not None
     with transaction.atomic():
         if school is None:
             school, _created = School.objects.get_or_create(
@@ -100,8 +104,28 @@ def receive_roster_file(
         record.edexml_version = roster["version"]
         record.payload = dict(roster)
         record.status = RosterImport.Status.WAITING
+        # A coordinator who uploads a file that would empty the school hears it now, not the
+        # next morning; files from the command line or a coupling are checked when applied.
+        if checked_by_a_person and selectors.mass_removals(diff.plan_roster(school, roster)):
+            record.status = RosterImport.Status.HELD
         record.save()
     return record
+
+
+def dry_run_roster_file(data: bytes, *, source: str, filename: str = "",
+                        school: School | None = None, parse: Any = parse_edexml
+                        ) -> tuple[RosterImport, dict[str, Any] | None]:
+    """What receiving this file would do, and what it would change today, storing nothing.
+
+    Rules: exactly receive_roster_file's checks and the preview of selectors.import_preview,
+    inside a transaction that is always rolled back (a new school is not created either).
+    """
+    with transaction.atomic():
+        record = receive_roster_file(data, source=source, filename=filename, school=school,
+                                     parse=parse)
+        preview = selectors.import_preview(record)
+        transaction.set_rollback(True)
+    return record, preview
 
 
 def _save_failed(record: RosterImport, errors: Iterable[RosterError]) -> RosterImport:
@@ -119,12 +143,15 @@ def process_import(import_id: int) -> RosterImport:
     """Apply a waiting import to its school, all or nothing.
 
     Rules: only a waiting import is processed, once (a second process that arrives later finds
-    it processed and leaves it); a failure half-way rolls everything back and marks the import
-    *mislukt* with the reason; afterwards the stored roster is erased (data minimisation).
-    Teachers get their account address and activation link from the roster
-    (accounts.services.provision_teacher_accounts); a teacher whose address is already used
-    by someone else is reported as a warning in the processed import's messages. Teachers
-    with the roster role ICT and an activated account become coordinators.
+    it processed and leaves it); an import that would deactivate a large part of the school
+    (selectors.mass_removals) is held, changing nothing, unless a coordinator confirmed at least
+    those removals (confirm_held_import); a failure
+    half-way rolls everything back and marks the import *mislukt* with the reason; afterwards
+    the stored roster is erased (data minimisation) and older imports of the school that still
+    wait are cancelled, as the newest file wins. Teachers get their account address and
+    activation link from the roster (accounts.services.provision_teacher_accounts); a teacher
+    whose address is already used by someone else is reported as a warning. Teachers with the
+    roster role ICT and an activated account become coordinators.
     """
     try:
         with transaction.atomic():
@@ -134,17 +161,25 @@ def process_import(import_id: int) -> RosterImport:
                 return record
             assert record.school is not None
             roster: RosterData = record.payload  # type: ignore[assignment]
-            counts, changed_emails = _apply(record.school, roster)
+            try:
+                counts, changed_emails = _apply(record.school, roster, record.removals_confirmed)
+            except RemovalsNotConfirmed:
+                record.status = RosterImport.Status.HELD
+                record.save(update_fields=["status"])
+                return record
             # Teachers get their account address and activation link from the roster; the
             # links leave only once this transaction has committed.
             accounts = provision_teacher_accounts(record.school,
                                                   changed_email_ids=changed_emails)
             record.status = RosterImport.Status.PROCESSED
             record.counts = counts
-            record.errors = _account_warnings(accounts.get("conflicts", []))
+            record.warnings = [*record.warnings,
+                               *_account_warnings(accounts.get("conflicts", []))]
             record.payload = None
             record.processed_at = timezone.now()
-            record.save(update_fields=["status", "counts", "errors", "payload", "processed_at"])
+            record.save(update_fields=["status", "counts", "warnings", "payload",
+                                       "processed_at"])
+            _cancel_superseded(record)
             # Teachers with the role ICT and an activated account become coordinators.
             sync_ict_coordinators(record.school)
             return record
@@ -163,6 +198,77 @@ def process_import(import_id: int) -> RosterImport:
             )}],
         )
         return RosterImport.objects.get(pk=import_id)
+
+
+def _cancel_superseded(record: RosterImport) -> None:
+    """Older files of the school that still wait or are held can never be applied any more:
+    confirming one later would put an old roster back over the newer one."""
+    with translation.override(settings.LANGUAGE_CODE):
+        message = gettext("A newer file of the school was processed, so this one no longer "
+                          "applies.")
+    RosterImport.objects.filter(
+        school=record.school,
+        status__in=[RosterImport.Status.WAITING, RosterImport.Status.HELD],
+        received_at__lte=record.received_at,
+    ).exclude(pk=record.pk).update(status=RosterImport.Status.CANCELLED, payload=None,
+                                   processed_at=timezone.now(),
+                                   errors=[{"line": None, "message": message}])
+
+
+def confirm_held_import(*, actor: Any, record: RosterImport,
+                        request: HttpRequest | None = None) -> RosterImport:
+    """*Toch verwerken*: a coordinator lets a held import deactivate what its preview shows.
+
+    Rules: only a held import of the actor's school (the view checks the school); it goes back
+    to the nightly run with the removals per kind that the coordinator saw, so a night that
+    would find more (the roster changed since) holds it again; audited.
+    """
+    with transaction.atomic():
+        locked = RosterImport.objects.select_for_update().get(pk=record.pk)
+        if locked.status != RosterImport.Status.HELD or locked.payload is None:
+            raise ImportNotHeld
+        assert locked.school is not None
+        removals = selectors.mass_removals(diff.plan_roster(locked.school, locked.payload))
+        locked.removals_confirmed = {kind: counts["deactivated"]
+                                     for kind, counts in removals.items()}
+        locked.removals_confirmed_by = audit.user_of(actor)
+        locked.status = RosterImport.Status.WAITING
+        locked.save(update_fields=["removals_confirmed", "removals_confirmed_by", "status"])
+        audit.record(actor=actor, school=locked.school, action="roster.import.confirm",
+                     target=locked.filename, before={"status": RosterImport.Status.HELD},
+                     after={"status": locked.status, **locked.removals_confirmed},
+                     request=request)
+    return locked
+
+
+def cancel_import(*, actor: Any, record: RosterImport,
+                  request: HttpRequest | None = None) -> RosterImport:
+    """*Annuleren*: a coordinator stops an import that waits or is held; nothing changes.
+
+    Rules: only an import that waits or is held (a processed one cannot be undone this way);
+    the stored roster is erased at once; audited.
+    """
+    with transaction.atomic():
+        locked = RosterImport.objects.select_for_update().get(pk=record.pk)
+        if locked.status not in (RosterImport.Status.WAITING, RosterImport.Status.HELD):
+            raise ImportNotCancellable
+        before = locked.status
+        locked.status = RosterImport.Status.CANCELLED
+        locked.payload = None
+        locked.processed_at = timezone.now()
+        locked.save(update_fields=["status", "payload", "processed_at"])
+        audit.record(actor=actor, school=locked.school, action="roster.import.cancel",
+                     target=locked.filename, before={"status": before},
+                     after={"status": locked.status}, request=request)
+    return locked
+
+
+class ImportNotHeld(Exception):
+    """Only a held import can be confirmed."""
+
+
+class ImportNotCancellable(Exception):
+    """Only an import that waits or is held can be cancelled."""
 
 
 def _account_warnings(conflicts: list[dict[str, str]]) -> list[dict[str, Any]]:
@@ -209,58 +315,12 @@ def waiting_imports_by_school() -> list[list[int]]:
 # ---------------------------------------------------------------------------------------------
 # Applying a roster
 # ---------------------------------------------------------------------------------------------
-@dataclass
-class _Tally:
-    added: int = 0
-    changed: int = 0
-    deactivated: int = 0
+class RemovalsNotConfirmed(Exception):
+    """Applying would deactivate a large part of the school, and nobody confirmed that."""
 
-    def as_dict(self) -> dict[str, int]:
-        return {"added": self.added, "changed": self.changed, "deactivated": self.deactivated}
-
-
-@dataclass
-class _Changes:
-    """What one entity type's diff produced, before it is written."""
-
-    entity: str
-    tally: _Tally = field(default_factory=_Tally)
-    events: list[tuple[Any, str, list[str]]] = field(default_factory=list)  # (obj, action, f)
-
-    def record(self, obj: Any, action: str, fields: list[str] | None = None) -> None:
-        self.events.append((obj, action, fields or []))
-        if action in (Action.ADDED, Action.REACTIVATED):
-            self.tally.added += 1
-        elif action == Action.DEACTIVATED:
-            self.tally.deactivated += 1
-        else:
-            self.tally.changed += 1
-
-
-class _Row:
-    """An existing row as the diff reads it: its columns as attributes, and its pk.
-
-    Cheaper than a model instance, which a school's thousand pupils would each cost every
-    night; existing rows are only ever compared and then changed with UPDATE, never saved.
-    """
-
-    def __init__(self, values: dict[str, Any]) -> None:
-        self.__dict__.update(values)
-
-    @property
-    def pk(self) -> int:
-        return self.__dict__["id"]
-
-
-def _rows(queryset: Any, columns: tuple[str, ...]) -> list[Any]:
-    return [_Row(values) for values in queryset.order_by().values(*columns)]
-
-
-def _diff_fields(obj: Any, values: dict[str, Any]) -> list[str]:
-    changed = [name for name, value in values.items() if getattr(obj, name) != value]
-    for name in changed:
-        setattr(obj, name, values[name])
-    return changed
+    def __init__(self, removals: dict[str, dict[str, int]]) -> None:
+        super().__init__("mass removal")
+        self.removals = removals
 
 
 def _lock_school(school: School) -> None:
@@ -268,77 +328,61 @@ def _lock_school(school: School) -> None:
     School.objects.select_for_update().filter(pk=school.pk).exists()
 
 
-def apply_roster(school: School, roster: RosterData) -> dict[str, Any]:
+def apply_roster(school: School, roster: RosterData,
+                 confirmed: dict[str, int] | None = None) -> dict[str, Any]:
     """Make the school's roster equal to a full validated roster, and log every change.
 
-    Rules (R2.5): people and groups are matched by LAS key, or by ECK iD when the key is new
-    (a school that changed LAS keeps its pupils); whoever is missing from the file is
-    deactivated, never deleted, and reactivated when they return; the same roster twice changes
-    nothing. Runs in one transaction: any failure leaves the school as it was.
+    Rules (R2.5, the diff's in roster.diff): people and groups are matched by LAS key, or by
+    ECK iD when the key is new; whoever is missing from the file is deactivated, never deleted,
+    and reactivated when they return; the same roster twice changes nothing. A roster that would
+    deactivate a large part of the school (selectors.mass_removals) raises RemovalsNotConfirmed
+    unless `confirmed` allows at least that many per kind. Runs in one transaction: any
+    failure leaves the school as it was.
     """
-    return _apply(school, roster)[0]
+    return _apply(school, roster, confirmed)[0]
 
 
-def _apply(school: School, roster: RosterData) -> tuple[dict[str, Any], set[int]]:
+def _apply(school: School, roster: RosterData, confirmed: dict[str, int] | None = None
+           ) -> tuple[dict[str, Any], set[int]]:
     """apply_roster, also returning the teachers whose e-mail address the roster changed."""
     with transaction.atomic():
         _lock_school(school)
-        school_year = roster["school"]["school_year"]
+        new_school_year = diff.is_new_school_year(school, roster)
         # Moves at the start of a school year, or into a school's first roster, are not
         # joiners in the middle of a lesson week.
-        mid_year = Group.objects.filter(school=school).exists() and not (
-            school_year and school.school_year and school.school_year != school_year)
+        mid_year = Group.objects.filter(school=school).exists() and not new_school_year
+        groups, new_groups = diff.diff_groups(school, roster)
+        # Groups are written first, so pupils and teachers are diffed against real group ids;
+        # a held roster rolls them back with everything else.
+        Group.objects.bulk_create(new_groups, batch_size=500)
+        _bulk_update(Group, groups)
+        group_ids = dict(Group.objects.filter(school=school).values_list("key", "id"))
+        pupils = diff.diff_people(
+            diff.pupils_kind(school, group_ids,
+                             prepare_new=lambda new: secrets.issue_for_new(school, new)),
+            school, roster["pupils"], diff.current_pupil_links(group_ids))
+        teachers = diff.diff_people(diff.teachers_kind(group_ids), school, roster["teachers"],
+                                    diff.current_teacher_links(group_ids))
+        plan = diff.RosterPlan(school=school, roster=roster, new_school_year=new_school_year,
+                               groups=groups, pupils=pupils, teachers=teachers, group_names={})
+        removals = selectors.mass_removals(plan)
+        if any(counts["deactivated"] > (confirmed or {}).get(kind, -1)
+               for kind, counts in removals.items()):
+            raise RemovalsNotConfirmed(removals)
+        school_year = roster["school"]["school_year"]
         if school_year and school.school_year != school_year:
             school.school_year = school_year
             school.save(update_fields=["school_year"])
-        groups, group_ids = _apply_groups(school, roster)
-        pupils = _apply_pupils(school, roster, group_ids)
-        teachers = _apply_teachers(school, roster, group_ids)
-        _append_events(school, [groups, pupils, teachers])
-        joined = [obj.pk for obj, action, fields in pupils.events
+        _write_people(pupils)
+        _write_people(teachers)
+        _append_events(school, [groups, pupils.changes, teachers.changes])
+        joined = [obj.pk for obj, action, fields, _before in pupils.changes.events
                   if mid_year and obj.group_id is not None and (
                       action in (Action.ADDED, Action.REACTIVATED) or "group_id" in fields)]
         roster_applied.send(sender=School, school=school, joined_pupil_ids=joined)
-    changed_emails = {obj.pk for obj, _action, fields in teachers.events if "email" in fields}
-    return {"groups": groups.tally.as_dict(), "pupils": pupils.tally.as_dict(),
-            "teachers": teachers.tally.as_dict()}, changed_emails
-
-
-def _settle(changes: _Changes, row: Any, fields: list[str]) -> None:
-    """Record what became of a row that is in the file: back again, changed, or neither."""
-    if not row.active:
-        row.active = True
-        changes.record(row, Action.REACTIVATED, fields)
-    elif fields:
-        changes.record(row, Action.CHANGED, fields)
-
-
-def _deactivate_missing(changes: _Changes, rows: Iterable[Any]) -> None:
-    for row in rows:
-        if row.active:
-            row.active = False
-            changes.record(row, Action.DEACTIVATED)
-
-
-def _apply_groups(school: School, roster: RosterData) -> tuple[_Changes, dict[str, int]]:
-    changes = _Changes(Entity.GROUP)
-    existing = {g.key: g for g in _rows(Group.objects.filter(school=school), _GROUP_COLUMNS)}
-    new: list[Group] = []
-    for data in roster["groups"]:
-        values = {"kind": data["kind"], "name": data["name"], "jaargroep": data["jaargroep"],
-                  "description": data["description"]}
-        group = existing.pop(data["key"], None)
-        if group is None:
-            group = Group(school=school, key=data["key"], **values)
-            new.append(group)
-            changes.record(group, Action.ADDED)
-        else:
-            _settle(changes, group, _diff_fields(group, values))
-    _deactivate_missing(changes, existing.values())
-    Group.objects.bulk_create(new, batch_size=500)
-    _bulk_update(Group, changes)
-    group_ids = dict(Group.objects.filter(school=school).values_list("key", "id"))
-    return changes, group_ids
+    changed_emails = {obj.pk for obj, _action, fields, _before in teachers.changes.events
+                      if "email" in fields}
+    return plan.counts(), changed_emails
 
 
 def _new_users(count: int, kind: str) -> list[User]:
@@ -350,132 +394,20 @@ def _new_users(count: int, kind: str) -> list[User]:
     return User.objects.bulk_create(users, batch_size=1000)
 
 
-def _match(existing_by_key: dict[str, Any], existing_by_eckid: dict[str, Any], key: str,
-           eckid: str | None) -> Any:
-    person = existing_by_key.pop(key, None)
-    if person is None and eckid and eckid in existing_by_eckid:
-        candidate = existing_by_eckid[eckid]
-        if existing_by_key.get(candidate.key) is candidate:
-            person = existing_by_key.pop(candidate.key)
-    return person
-
-
-# What the diff reads of existing rows; the timestamps are neither compared nor rewritten.
-_GROUP_COLUMNS = ("id", "key", "kind", "name", "jaargroep", "description", "active")
-_PUPIL_COLUMNS = ("id", "school_id", "user_id", "key", "eckid", "first_name", "prefix",
-                  "last_name", "jaargroep", "group_id", "active")
-_TEACHER_COLUMNS = ("id", "school_id", "user_id", "key", "eckid", "first_name", "prefix",
-                    "last_name", "email", "roles", "active")
-
-
-@dataclass(frozen=True)
-class _People:
-    """How one kind of person (pupil, teacher) is stored: the differences _apply_people needs.
-
-    `links` are the person's group links in the file: a set of group ids (a pupil's clusters)
-    or a dict of group id to roles (a teacher's groups); `link_row` builds one link row.
-    """
-
-    model: Any
-    entity: str
-    columns: tuple[str, ...]
-    user_kind: str
-    link_model: Any
-    link_owner: str
-    links_field: str
-    values: Callable[[Any], dict[str, Any]]
-    links: Callable[[Any], Any]
-    link_row: Callable[[int, int, Any], Any]
-    # Fills in what new rows need besides the file's values (a pupil's sign-in secret).
-    prepare_new: Callable[[list[Any]], None] | None = None
-
-
-def _apply_people(kind: _People, school: School, records: list[Any],
-                  current_links: dict[int, Any]) -> _Changes:
-    """Diff and write one kind of person; the rules are apply_roster's."""
-    changes = _Changes(kind.entity)
-    existing = {p.key: p for p in _rows(kind.model.objects.filter(school=school), kind.columns)}
-    by_eckid = {p.eckid: p for p in existing.values() if p.eckid}
-    new: list[tuple[Any, Any]] = []
-    moving: list[int] = []
-    wanted_links: dict[int, Any] = {}
-    for data in records:
-        links = kind.links(data)
-        values = kind.values(data)
-        person = _match(existing, by_eckid, data["key"], data["eckid"])
-        if person is None:
-            person = kind.model(school=school, **values)
-            new.append((person, links))
-            changes.record(person, Action.ADDED)
-            continue
-        fields = _diff_fields(person, values)
-        if "key" in fields or "eckid" in fields:
-            moving.append(person.pk)
-        if links != current_links.get(person.pk, type(links)()):
-            fields.append(kind.links_field)
-            wanted_links[person.pk] = links
-        _settle(changes, person, fields)
-    _deactivate_missing(changes, existing.values())
-
-    for (person, _links), user in zip(new, _new_users(len(new), kind.user_kind), strict=True):
+def _write_people(people: diff.PeopleDiff) -> None:
+    """Write one kind's diff: new people with their accounts, changed rows, group links."""
+    kind = people.kind
+    for (person, _links), user in zip(people.new, _new_users(len(people.new), kind.user_kind),
+                                      strict=True):
         person.user = user
-    _release_identities(kind.model, moving)
+    _release_identities(kind.model, people.moving)
     if kind.prepare_new is not None:
-        kind.prepare_new([person for person, _links in new])
-    kind.model.objects.bulk_create([person for person, _links in new], batch_size=500)
-    wanted_links.update({person.pk: links for person, links in new if links})
-    _bulk_update(kind.model, changes)
-    _sync_active_users(changes)
-    _replace_links(kind.link_model, kind.link_owner, wanted_links, kind.link_row)
-    return changes
-
-
-def _apply_pupils(school: School, roster: RosterData, group_ids: dict[str, int]) -> _Changes:
-    current: dict[int, set[int]] = {}
-    # By the school's groups, not by a join on pupil: an index scan instead of a table scan.
-    for pupil_id, group_id in PupilCluster.objects.filter(
-        group_id__in=list(group_ids.values())
-    ).values_list("pupil_id", "group_id"):
-        current.setdefault(pupil_id, set()).add(group_id)
-    pupils = _People(
-        model=Pupil, entity=Entity.PUPIL, columns=_PUPIL_COLUMNS, user_kind=User.Kind.PUPIL,
-        link_model=PupilCluster, link_owner="pupil_id", links_field="clusters",
-        values=lambda data: {
-            "key": data["key"], "eckid": data["eckid"], "first_name": data["first_name"],
-            "prefix": data["prefix"], "last_name": data["last_name"],
-            "jaargroep": data["jaargroep"],
-            "group_id": group_ids[data["group"]] if data["group"] else None},
-        links=lambda data: {group_ids[key] for key in data["clusters"]},
-        link_row=lambda owner, group, _links: PupilCluster(pupil_id=owner, group_id=group),
-        prepare_new=lambda new: secrets.issue_for_new(school, new),
-    )
-    return _apply_people(pupils, school, roster["pupils"], current)
-
-
-def _teacher_values(data: Any) -> dict[str, Any]:
-    values = {"key": data["key"], "eckid": data["eckid"], "first_name": data["first_name"],
-              "prefix": data["prefix"], "last_name": data["last_name"], "roles": data["roles"]}
-    if data["email"]:
-        # Without an address in the file the one the coordinator entered (R1.5) stays.
-        values["email"] = data["email"]
-    return values
-
-
-def _apply_teachers(school: School, roster: RosterData, group_ids: dict[str, int]) -> _Changes:
-    current: dict[int, dict[int, list[str]]] = {}
-    for teacher_id, group_id, roles in TeacherGroup.objects.filter(
-        group_id__in=list(group_ids.values())
-    ).values_list("teacher_id", "group_id", "roles"):
-        current.setdefault(teacher_id, {})[group_id] = roles
-    teachers = _People(
-        model=Teacher, entity=Entity.TEACHER, columns=_TEACHER_COLUMNS,
-        user_kind=User.Kind.STAFF, link_model=TeacherGroup, link_owner="teacher_id",
-        links_field="groups", values=_teacher_values,
-        links=lambda data: {group_ids[g["key"]]: g["roles"] for g in data["groups"]},
-        link_row=lambda owner, group, links: TeacherGroup(teacher_id=owner, group_id=group,
-                                                          roles=links[group]),
-    )
-    return _apply_people(teachers, school, roster["teachers"], current)
+        kind.prepare_new([person for person, _links in people.new])
+    kind.model.objects.bulk_create([person for person, _links in people.new], batch_size=500)
+    people.wanted_links.update({person.pk: links for person, links in people.new if links})
+    _bulk_update(kind.model, people.changes)
+    _sync_active_users(people.changes)
+    _replace_links(kind.link_model, kind.link_owner, people.wanted_links, kind.link_row)
 
 
 def _release_identities(model: Any, ids: list[int]) -> None:
@@ -490,7 +422,7 @@ def _release_identities(model: Any, ids: list[int]) -> None:
             eckid=None, key=Concat(Value("~moving:"), Cast("id", CharField())))
 
 
-def _bulk_update(model: Any, changes: _Changes) -> None:
+def _bulk_update(model: Any, changes: diff.Changes) -> None:
     """Write what changed in existing rows: only the changed columns, rows alike together.
 
     A night's changes are a few rows per school, mostly alike (a deactivation, a move to the
@@ -499,7 +431,7 @@ def _bulk_update(model: Any, changes: _Changes) -> None:
     """
     columns = {f.attname for f in model._meta.concrete_fields}
     alike: dict[tuple[tuple[str, Any], ...], list[int]] = {}
-    for obj, action, fields in changes.events:
+    for obj, action, fields, _before in changes.events:
         if action == Action.ADDED:
             continue
         names = {name for name in fields if name in columns}
@@ -525,10 +457,10 @@ def _unhashable(value: Any) -> Any:
     return json.loads(value[1]) if isinstance(value, tuple) else value
 
 
-def _sync_active_users(changes: _Changes) -> None:
+def _sync_active_users(changes: diff.Changes) -> None:
     """A deactivated pupil or teacher cannot sign in; a returning one can again."""
     for action, active in ((Action.REACTIVATED, True), (Action.DEACTIVATED, False)):
-        ids = [obj.user_id for obj, done, _fields in changes.events if done == action]
+        ids = [obj.user_id for obj, done, _fields, _before in changes.events if done == action]
         for start in range(0, len(ids), 500):
             User.objects.filter(pk__in=ids[start:start + 500]).exclude(
                 is_active=active).update(is_active=active)
@@ -546,7 +478,7 @@ def _replace_links(model: Any, owner_field: str, wanted: dict[int, Any],
     )
 
 
-def _append_events(school: School, all_changes: list[_Changes]) -> None:
+def _append_events(school: School, all_changes: list[diff.Changes]) -> None:
     """Write the change log last, under one lock held until commit.
 
     Sequence numbers are handed out in insert order, but concurrent transactions could commit
@@ -558,7 +490,7 @@ def _append_events(school: School, all_changes: list[_Changes]) -> None:
         RosterEvent(school=school, entity=changes.entity, entity_id=obj.pk, action=action,
                     fields=fields)
         for changes in all_changes
-        for obj, action, fields in changes.events
+        for obj, action, fields, _before in changes.events
     ]
     if not rows:
         return

@@ -19,7 +19,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from klaspoort.accounts.models import User
@@ -109,7 +109,8 @@ def _receive(request: SchoolRequest, *, form_name: str, result_for: str, source:
     if _partial_wanted(request):
         context = {"school": request.school, "form": form, "record": record,
                    "imports": selectors.imports_of(request.school)[:HISTORY_LENGTH],
-                   "can_process": request.user.is_staff}
+                   "can_process": request.user.is_staff,
+                   **(_import_extras(record) if record is not None else {})}
         return _varies_on_htmx(render(request, "roster/_upload_response.html", context))
     if record is not None:
         # Post/redirect/get: reloading the result page must not upload the file again.
@@ -121,9 +122,70 @@ def _receive(request: SchoolRequest, *, form_name: str, result_for: str, source:
 @school_admin_view
 @require_GET
 def import_detail(request: SchoolRequest, import_id: int) -> HttpResponse:
+    """An import, and for one that waits or is held what it will change today (the preview)."""
     record = _import_or_404(request, import_id)
-    return beheer_render(request, "roster/import_detail.html",
-                         {"record": record, "can_process": request.user.is_staff})
+    return beheer_render(request, "roster/import_detail.html", {
+        "record": record, "can_process": request.user.is_staff, **_import_extras(record)})
+
+
+KIND_LABELS = {"groups": gettext_lazy("Groups"), "pupils": gettext_lazy("Pupils"),
+               "teachers": gettext_lazy("Teachers")}
+
+
+def _mass_text(kind: str, counts: dict[str, int]) -> str:
+    values = {"n": counts["deactivated"], "total": counts["active"]}
+    if kind == "pupils":
+        return ngettext("%(n)s of the %(total)s pupil", "%(n)s of the %(total)s pupils",
+                        values["total"]) % values
+    if kind == "teachers":
+        return ngettext("%(n)s of the %(total)s teacher", "%(n)s of the %(total)s teachers",
+                        values["total"]) % values
+    return ngettext("%(n)s of the %(total)s group", "%(n)s of the %(total)s groups",
+                    values["total"]) % values
+
+
+def _import_extras(record: RosterImport) -> dict[str, Any]:
+    """What an import's page shows besides the record: the preview of a waiting or held
+    import, one row per kind, and whether any teacher's address was taken."""
+    preview = selectors.import_preview(record)
+    rows = []
+    if preview is not None:
+        for kind, label in KIND_LABELS.items():
+            mass = preview["mass_removals"].get(kind)
+            rows.append({"kind": kind, "label": label, "counts": preview["counts"][kind],
+                         "lists": preview["changes"][kind], "mass": mass,
+                         "mass_text": _mass_text(kind, mass) if mass else ""})
+    return {"preview": preview, "preview_rows": rows,
+            "email_in_use": any(w.get("kind") == "email_in_use" for w in record.warnings)}
+
+
+@school_admin_view
+@require_POST
+def confirm_import(request: SchoolRequest, import_id: int) -> HttpResponse:
+    """*Toch verwerken*: the coordinator lets a held import deactivate what its preview shows."""
+    record = _import_or_404(request, import_id)
+    try:
+        services.confirm_held_import(actor=request.user, record=record, request=request)
+    except services.ImportNotHeld:
+        messages.error(request, _("This file is not waiting for confirmation (any more)."))
+    else:
+        messages.success(request, _("Confirmed: the file will be processed tonight."))
+    return redirect("roster:import", brin6=request.school.brin6, import_id=record.pk)
+
+
+@school_admin_view
+@require_POST
+def cancel_import(request: SchoolRequest, import_id: int) -> HttpResponse:
+    """*Annuleren*: the coordinator stops a waiting or held import; nothing changes."""
+    record = _import_or_404(request, import_id)
+    try:
+        services.cancel_import(actor=request.user, record=record, request=request)
+    except services.ImportNotCancellable:
+        messages.error(request, _("This file can no longer be cancelled: it is not waiting to "
+                                  "be processed."))
+    else:
+        messages.success(request, _("The import has been cancelled; nothing has been changed."))
+    return redirect("roster:import", brin6=request.school.brin6, import_id=record.pk)
 
 
 @school_admin_view

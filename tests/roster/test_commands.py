@@ -53,7 +53,8 @@ def test_import_stores_a_waiting_import_and_creates_the_new_school(db, roster_fi
 
     assert code == 0
     assert result == {"status": "waiting", "school": "12AB00", "groups": NO_CHANGES,
-                      "pupils": NO_CHANGES, "teachers": NO_CHANGES, "errors": []}
+                      "pupils": NO_CHANGES, "teachers": NO_CHANGES, "errors": [],
+                      "warnings": []}
     school = School.objects.get(brin="12AB", dependancecode="00")
     record = RosterImport.objects.get(school=school)
     assert (record.source, record.filename) == (RosterImport.Source.COMMAND, "export.xml")
@@ -70,6 +71,7 @@ def test_import_now_processes_at_once(school, roster_file):
         "pupils": {"added": 4, "changed": 0, "deactivated": 0},
         "teachers": {"added": 2, "changed": 0, "deactivated": 0},
         "errors": [],
+        "warnings": [],
     }
     assert School.objects.count() == 1  # the existing school, not a new one
     assert Pupil.objects.filter(school=school, active=True).count() == 4
@@ -255,7 +257,7 @@ def test_nightly_processes_waiting_imports_oldest_first(school, roster_file):
 
     call_command("nightly", stdout=out)
 
-    assert out.getvalue().strip() == "2 import(s) processed, 0 failed"
+    assert out.getvalue().strip() == "2 import(s) processed, 0 failed, 0 held for confirmation"
     old, new = RosterImport.objects.filter(school=school).order_by("id")
     assert old.status == new.status == RosterImport.Status.PROCESSED
     assert old.processed_at < new.processed_at
@@ -263,7 +265,7 @@ def test_nightly_processes_waiting_imports_oldest_first(school, roster_file):
     assert Pupil.objects.get(school=school, key="L3").first_name == "Nieuw"
 
     call_command("nightly", stdout=out)  # nothing waits any more
-    assert out.getvalue().strip().endswith("0 import(s) processed, 0 failed")
+    assert out.getvalue().strip().endswith("0 import(s) processed, 0 failed, 0 held for confirmation")
 
 
 def test_the_limit_is_twenty_megabytes_by_default():

@@ -284,8 +284,8 @@ def test_a_failure_half_way_changes_nothing_and_the_import_fails_in_dutch(
     def broken(*args, **kwargs):
         raise RuntimeError(f"duplicate key value violates unique constraint: {secret}")
 
-    # Groups and pupils are written before the teachers break.
-    monkeypatch.setattr(services, "_apply_teachers", broken)
+    # Groups, pupils and teachers are written before the change log breaks.
+    monkeypatch.setattr(services, "_append_events", broken)
     before = snapshot()
     changed = PUPILS.replace("<roepnaam>Daan</roepnaam>", "<roepnaam>Daniël</roepnaam>")
     record = services.receive_roster_file(edexml(pupils=changed), source=UPLOAD,

@@ -42,5 +42,7 @@ class Command(BaseCommand):
                 for done in pool.imap_unordered(_process_school, schools):
                     statuses.extend(done)
         failed = statuses.count(RosterImport.Status.FAILED)
+        held = statuses.count(RosterImport.Status.HELD)
         # An operator's log line that scripts read: a fixed English format, not translated.
-        self.stdout.write(f"{len(statuses)} import(s) processed, {failed} failed")
+        self.stdout.write(f"{len(statuses)} import(s) processed, {failed} failed, {held} held "
+                          "for confirmation")
