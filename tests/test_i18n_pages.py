@@ -294,14 +294,16 @@ def po_entries(path: Path) -> list[dict[str, Any]]:
     """The entries of a .po file: references, flags, msgid and msgstr(s), unquoted."""
     entries = []
     for block in path.read_text(encoding="utf-8").split("\n\n"):
-        entry: dict[str, Any] = {"refs": "", "flags": set(), "msgid": "", "plural": "",
-                                 "msgstr": []}
+        entry: dict[str, Any] = {"refs": "", "flags": set(), "context": None, "msgid": "",
+                                 "plural": "", "msgstr": []}
         field = None
         for line in block.splitlines():
             if line.startswith("#:"):
                 entry["refs"] += line[2:]
             elif line.startswith("#,"):
                 entry["flags"] |= {f.strip() for f in line[2:].split(",")}
+            elif line.startswith("msgctxt "):
+                field, entry["context"] = "context", ast.literal_eval(line[8:])
             elif line.startswith("msgid "):
                 field, entry["msgid"] = "msgid", ast.literal_eval(line[6:])
             elif line.startswith("msgid_plural "):
@@ -337,6 +339,11 @@ def source_messages() -> set[tuple[str, str]]:
                             for a in node.args[:2 if node.func.id.startswith("n") else 1])):
                 plural = node.args[1].value if node.func.id.startswith("n") else ""
                 found.add((node.args[0].value, plural))
+            elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                    and node.func.id in ("pgettext", "pgettext_lazy") and len(node.args) > 1
+                    and isinstance(node.args[1], ast.Constant)):
+                # A text with a context (the same English word, another Dutch one).
+                found.add((node.args[1].value, ""))
     # E-mail templates are .txt (plain-text part, subject) as well as .html.
     for path in [*(PACKAGE / "templates").rglob("*.html"),
                  *(PACKAGE / "templates").rglob("*.txt")]:
@@ -369,6 +376,9 @@ def test_every_text_in_the_catalogue_is_translated_and_compiled():
         if entry["plural"]:  # Dutch has two forms: one, and all other numbers
             assert [compiled.ngettext(entry["msgid"], entry["plural"], n) for n in (1, 2)] \
                 == entry["msgstr"], entry["msgid"]
+        elif entry["context"]:
+            assert compiled.pgettext(entry["context"], entry["msgid"]) == entry["msgstr"][0], \
+                entry["msgid"]
         else:
             assert compiled.gettext(entry["msgid"]) == entry["msgstr"][0], entry["msgid"]
 

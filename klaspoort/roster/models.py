@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from klaspoort.schools.models import School
 
@@ -217,7 +218,8 @@ class RosterImport(models.Model):
         HELD = "held", _("waiting for confirmation")
         PROCESSED = "processed", _("processed")
         FAILED = "failed", _("failed")
-        CANCELLED = "cancelled", _("cancelled")
+        # A contract's "cancelled" is *opgezegd*; an import's is *geannuleerd*.
+        CANCELLED = "cancelled", pgettext_lazy("roster import", "cancelled")
 
     # NULL only for a file that was rejected before its school could be known (command line).
     school = models.ForeignKey(

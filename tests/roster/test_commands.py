@@ -265,7 +265,8 @@ def test_nightly_processes_waiting_imports_oldest_first(school, roster_file):
     assert Pupil.objects.get(school=school, key="L3").first_name == "Nieuw"
 
     call_command("nightly", stdout=out)  # nothing waits any more
-    assert out.getvalue().strip().endswith("0 import(s) processed, 0 failed, 0 held for confirmation")
+    assert out.getvalue().strip().endswith(
+        "0 import(s) processed, 0 failed, 0 held for confirmation")
 
 
 def test_the_limit_is_twenty_megabytes_by_default():
