@@ -151,6 +151,31 @@ def test_import_edexml_of_a_broken_file_still_prints_one_document(world):
     assert result["errors"]
 
 
+def test_import_edexml_dry_run_prints_one_document_with_the_changes(world):
+    run = klaspoort(world.var, "import-edexml", world.var.parent / "school.xml", "--dry-run",
+                    "--json")
+
+    assert run.returncode == 0, run.stderr
+    result = run.document()
+    assert result["status"] == "valid" and result["dry_run"] is True
+    assert set(result["changes"]) == {"groups", "pupils", "teachers"}
+
+
+def test_import_edexml_of_a_file_that_empties_the_school_prints_one_held_document(world):
+    root = ET.fromstring(world.roster)  # noqa: S314 (the generator's own output)
+    pupils = root.find("leerlingen")
+    for el in list(pupils)[5:]:
+        pupils.remove(el)
+    few = world.var.parent / "few.xml"
+    few.write_bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True))
+    run = klaspoort(world.var, "import-edexml", few, "--now", "--json")
+
+    assert run.returncode == 3, run.stderr
+    result = run.document()
+    assert result["status"] == "held"
+    assert result["mass_removals"]["pupils"] == {"deactivated": 25, "active": 30}
+
+
 def test_import_contracts_prints_one_document(world):
     assert world.contracts.returncode == 0, world.contracts.stderr
     assert world.contracts.document() == {"created": 2, "updated": 0, "unchanged": 0,
