@@ -355,6 +355,9 @@ def parse_spreadsheet(data: bytes, *, brin: str, dependancecode: str, school_yea
         "groups": groups,
         "pupils": pupils,
         "teachers": teachers,
+        # A sheet lists only the pupils who are at the school, and refuses what it cannot use.
+        "left_pupils": [],
+        "warnings": [],
     }
 
 

@@ -7,6 +7,8 @@ which line an error must be reported.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from klaspoort.roster.edexml import RosterFileError, max_bytes, parse_edexml, shown
@@ -155,6 +157,11 @@ def by_key(items: list[dict]) -> dict[str, dict]:
     return {item["key"]: item for item in items}
 
 
+def warnings_of(data: bytes) -> list[tuple[int | None, str]]:
+    """The warnings of a file that is accepted, as (line, message)."""
+    return [(w["line"], w["message"]) for w in parse_edexml(data)["warnings"]]
+
+
 # ---------------------------------------------------------------------------------------------
 # Valid files
 # ---------------------------------------------------------------------------------------------
@@ -176,6 +183,8 @@ def test_a_2_1_file_gives_the_school_its_groups_pupils_and_teachers():
     assert pupils["L1"] == {"key": "L1", "eckid": ECKID_1, "first_name": "Zoë",
                             "prefix": "van 't", "last_name": "Hof", "jaargroep": "1",
                             "group": "g12", "clusters": []}
+    assert roster["left_pupils"] == []
+    assert roster["warnings"] == []
 
 
 def test_pupils_of_a_combination_group_keep_their_own_year_group():
@@ -305,11 +314,15 @@ def test_wrong_root_element():
     assert "geen EDEXML-bestand" in error.message and "<LAS>" in error.message
 
 
-def test_unknown_version():
+def test_an_unknown_version_is_read_by_the_2_1_rules_with_a_warning():
+    # <xsdversie> is a free string in the standard (EDEXString32Type).
     data = edexml(version="3.0")
-    [error] = errors_of(data)
-    assert error.line == line_of(data, "<xsdversie>")
-    assert "versie '3.0' wordt niet ondersteund" in error.message
+    roster = parse_edexml(data)
+    assert roster["version"] == "2.1"
+    assert len(roster["pupils"]) == 4
+    assert warnings_of(data) == [(line_of(data, "<xsdversie>"), (
+        "EDEXML-versie '3.0' kent Klaspoort niet; het bestand is gelezen volgens de regels van "
+        "versie 2.1."))]
 
 
 def test_doctype_with_external_entity_is_refused_before_parsing():
@@ -398,12 +411,29 @@ def test_the_same_eckid_for_a_pupil_and_a_teacher_is_allowed():
     assert len(parse_edexml(edexml(teachers=teachers))["teachers"]) == 3
 
 
-def test_a_malformed_eckid_is_reported_without_its_value():
-    pupils = PUPILS + pupil_xml("L9", call="Noor", group="g5",
-                                eckid="https://ketenid.nl/201703/123")
-    [error] = errors_of(edexml(pupils=pupils))
-    assert "ECK iD van leerling 'L9' heeft niet de juiste vorm" in error.message
-    assert "/123" not in error.message
+@pytest.mark.parametrize("eckid", [
+    "https://ketenid.nl/201703/123",
+    "https://id.school/LL_123467890abcdefghijklmnopqrstuvwxz!@#$%^_-",
+    "https://ketenid.nl/pilot/" + "e1" * 64,
+    "eckid_L1",
+    " ",
+    "x" * 256,
+])
+def test_an_eckid_is_any_string_of_1_to_256_characters_kept_as_given(eckid):
+    pupils = PUPILS + pupil_xml("L9", call="Noor", group="g5", eckid=eckid)
+    roster = parse_edexml(edexml(pupils=pupils))
+    assert by_key(roster["pupils"])["L9"]["eckid"] == eckid
+    assert roster["warnings"] == []
+
+
+def test_an_eckid_longer_than_the_standard_allows_is_dropped_with_a_warning_not_shown():
+    eckid = "https://ketenid.nl/201703/" + "f" * 240
+    pupils = PUPILS + pupil_xml("L9", call="Noor", group="g5", eckid=eckid)
+    data = edexml(pupils=pupils)
+    roster = parse_edexml(data)
+    assert by_key(roster["pupils"])["L9"]["eckid"] is None
+    assert warnings_of(data) == [(line_of(data, '<leerling key="L9"'), (
+        "Het ECK iD van leerling 'L9' is langer dan 256 tekens; het wordt genegeerd."))]
 
 
 def test_references_to_missing_groups_and_clusters():
@@ -451,15 +481,90 @@ def test_a_file_without_pupils_is_refused():
     assert error.line == line_of(data, "<leerlingen>")
 
 
-def test_elements_in_the_wrong_order_or_unknown():
+def test_elements_in_any_order_are_read():
+    # Real exports (Magister) put <voorvoegsel> after <roepnaam>, <achternaam> last, the
+    # school's <brincode> after <dependancecode> and <groepen> after <leerlingen>.
+    school = ("  <school>\n    <xsdversie>2.1</xsdversie>\n    <dependancecode>01</dependancecode>"
+              "\n    <brincode>99ZZ</brincode>\n    <schooljaar>2025-2026</schooljaar>\n"
+              "  </school>\n")
+    pupils = ('    <leerling key="L1">\n      <groep key="g5"/>\n      <roepnaam>Sem</roepnaam>\n'
+              "      <voorvoegsel>de</voorvoegsel>\n      <jaargroep>5</jaargroep>\n"
+              "      <achternaam>Boer</achternaam>\n    </leerling>\n")
+    text = edexml(school=school, pupils=pupils, teachers=None).decode()
+    groups_block = text[text.index("  <groepen>"):text.index("  <leerlingen>")]
+    text = text.replace(groups_block, "").replace("</EDEX>", groups_block + "</EDEX>")
+    roster = parse_edexml(text.encode())
+    assert roster["school"] == {"brin": "99ZZ", "dependancecode": "01",
+                                "school_year": "2025-2026"}
+    assert roster["pupils"] == [{"key": "L1", "eckid": None, "first_name": "Sem",
+                                 "prefix": "de", "last_name": "Boer", "jaargroep": "5",
+                                 "group": "g5", "clusters": []}]
+    assert roster["warnings"] == []
+
+
+def test_an_unknown_element_is_ignored_with_a_warning_and_never_stored():
     pupils = PUPILS + pupil_xml("L9", call="Noor", group="g5",
-                                tail="      <jaargroep>6</jaargroep>\n      <hobby>voetbal</hobby>")
+                                tail="      <hobby>voetbal</hobby>\n      <leerjaar>6</leerjaar>")
     data = edexml(pupils=pupils)
-    errors = errors_of(data)
-    assert [e.line for e in errors] == [line_of(data, "<jaargroep>6</jaargroep>"),
-                                        line_of(data, "<hobby>")]
-    assert "staat op de verkeerde plaats" in errors[0].message
-    assert "Onbekend element <hobby>" in errors[1].message
+    roster = parse_edexml(data)
+    assert "voetbal" not in repr(roster["pupils"]) and "leerjaar" not in repr(roster["pupils"])
+    assert by_key(roster["pupils"])["L9"]["jaargroep"] == "5"  # from its group, not <leerjaar>
+    assert warnings_of(data) == [
+        (line_of(data, "<hobby>"), "Onbekend element <hobby> in <leerling> (leerling 'L9') "
+                                   "wordt genegeerd; dat hoort daar volgens de EDEXML-standaard "
+                                   "niet."),
+        (line_of(data, "<leerjaar>"), "Onbekend element <leerjaar> in <leerling> (leerling 'L9') "
+                                      "wordt genegeerd; dat hoort daar volgens de "
+                                      "EDEXML-standaard niet."),
+    ]
+
+
+def test_an_element_that_occurs_more_often_than_allowed_is_still_an_error():
+    pupils = PUPILS + pupil_xml("L9", call="Noor", group="g5", jaargroep="5",
+                                tail="      <jaargroep>6</jaargroep>")
+    data = edexml(pupils=pupils)
+    [error] = errors_of(data)
+    assert error.line == line_of(data, "<jaargroep>6</jaargroep>")
+    assert error.message == ("Element <jaargroep> komt te vaak voor in <leerling> (leerling "
+                             "'L9'); het mag er maar één keer staan.")
+
+
+def test_empty_optional_elements_count_as_absent():
+    pupils = PUPILS + pupil_xml("L9", call="Noor", group="g5", prefix=None,
+                                extra="      <voorvoegsel></voorvoegsel>\n"
+                                      "      <samengestelde_groepen/>\n      <vestiging/>\n"
+                                      "      <emailadres> </emailadres>\n      <toevoegingen/>")
+    teachers = TEACHERS + ('    <leerkracht key="T9">\n      <roepnaam>Rob</roepnaam>\n'
+                           "      <emailadres/>\n      <rol/>\n      <groepen>\n"
+                           "      </groepen>\n    </leerkracht>\n")
+    text = edexml(pupils=pupils, teachers=teachers).decode().replace(
+        "  <leerlingen>", "  <vestigingen/>\n  <leerlingen>")
+    roster = parse_edexml(text.encode())
+    assert by_key(roster["pupils"])["L9"]["prefix"] == ""
+    assert by_key(roster["pupils"])["L9"]["clusters"] == []
+    assert by_key(roster["teachers"])["T9"] == {
+        "key": "T9", "eckid": None, "first_name": "Rob", "prefix": "", "last_name": "",
+        "email": "", "roles": [], "groups": []}
+    assert roster["warnings"] == []
+    # An empty <leerkrachten/> is no teachers at all.
+    assert parse_edexml(edexml(teachers=None).replace(
+        b"</EDEX>", b"  <leerkrachten/>\n</EDEX>"))["teachers"] == []
+
+
+def test_a_key_of_one_space_is_a_key_and_an_empty_key_is_an_error():
+    groups = GROUPS.replace('<groep key="g5">', '<groep key=" ">')
+    pupils = (PUPILS.replace('<groep key="g5"/>', '<groep key=" "/>')
+              + pupil_xml(" ", call="Noor", group=" "))
+    teachers = TEACHERS.replace('<groep key="g5"/>', '<groep key=" "/>')
+    roster = parse_edexml(edexml(groups=groups, pupils=pupils, teachers=teachers))
+    assert by_key(roster["groups"])[" "]["name"] == "Groep 5"
+    assert by_key(roster["pupils"])[" "]["group"] == " "
+    assert by_key(roster["pupils"])["L4"]["group"] == " "
+    data = edexml(pupils=PUPILS + pupil_xml("", call="Noor", group="g5"))
+    [error] = errors_of(data)
+    assert error.line == line_of(data, '<leerling key=""')
+    assert error.message == ('Een leerling heeft geen key (het verplichte attribuut key="…" '
+                             "ontbreekt of is leeg).")
 
 
 @pytest.mark.parametrize(("school", "needle", "expected"), [
@@ -468,9 +573,6 @@ def test_elements_in_the_wrong_order_or_unknown():
     (school_xml(dependancecode="A1"), "<dependancecode>", "Dependancecode 'A1' is ongeldig"),
     (school_xml(year="2025-2027"), "<schooljaar>", "Schooljaar '2025-2027' is ongeldig"),
     (school_xml(year="2025"), "<schooljaar>", "Schooljaar '2025' is ongeldig"),
-    (school_xml(extra="\n    <commentaar>x</commentaar>").replace(
-        "2025-09-01T07:30:00", "01-09-2025 07:30"), "<aanmaakdatum>",
-     "<aanmaakdatum> van de school is geen geldige datum en tijd"),
 ])
 def test_malformed_school_values(school, needle, expected):
     data = edexml(school=school)
@@ -483,33 +585,71 @@ def test_malformed_school_values(school, needle, expected):
     ("2016-02-30", "'2016-02-30'"),
     ("14-03-2016", "'14-03-2016'"),
 ])
-def test_malformed_dates(bad, expected):
+def test_an_invalid_date_klaspoort_does_not_keep_is_ignored_with_a_warning(bad, expected):
     data = edexml().replace(b"<geboortedatum>2016-03-14</geboortedatum>",
                             f"<geboortedatum>{bad}</geboortedatum>".encode(), 1)
-    [error] = errors_of(data)
-    assert error.line == line_of(data, "<geboortedatum>")
-    assert error.message == (f"<geboortedatum> van leerling 'L1' is geen geldige datum "
-                             f"(verwacht JJJJ-MM-DD): {expected}.")
+    assert len(parse_edexml(data)["pupils"]) == 4
+    assert warnings_of(data) == [(line_of(data, "<geboortedatum>"), (
+        f"<geboortedatum> van leerling 'L1' is geen geldige datum (verwacht JJJJ-MM-DD): "
+        f"{expected}; de waarde wordt genegeerd."))]
 
 
-def test_mutatiedatum_is_a_date_and_time():
-    # The standard types mutatiedatum as xs:dateTime; a real LAS writes 2025-08-20T10:15:00.
-    assert parse_edexml(edexml())
-    data = edexml().replace(b"2025-08-20T10:15:00", b"2025-13-20T10:15:00")
-    [error] = errors_of(data)
-    assert error.line == line_of(data, "<mutatiedatum>")
-    assert "geen geldige datum en tijd" in error.message
+@pytest.mark.parametrize("value", ["2016-03-14Z", "2016-03-14+02:00", "2016-03-14-14:00",
+                                   " 2016-03-14 ", "12016-03-14"])
+def test_dates_in_every_form_of_the_standard_are_accepted_silently(value):
+    data = edexml().replace(b"<geboortedatum>2016-03-14</geboortedatum>",
+                            f"<geboortedatum>{value}</geboortedatum>".encode(), 1)
+    assert parse_edexml(data)["warnings"] == []
 
 
-def test_unknown_year_group_and_role():
+def test_mutatiedatum_and_aanmaakdatum_are_dates_and_times_ignored_with_a_warning_if_not():
+    # The standard types both as xs:dateTime; a real LAS writes 2025-08-20T10:15:00.
+    assert parse_edexml(edexml())["warnings"] == []
+    data = (edexml().replace(b"2025-08-20T10:15:00", b"2025-13-20T10:15:00")
+            .replace(b"2025-09-01T07:30:00", b"01-09-2025 07:30"))
+    roster = parse_edexml(data)
+    assert len(roster["groups"]) == 3
+    assert warnings_of(data) == [
+        (line_of(data, "<aanmaakdatum>"), "<aanmaakdatum> van de school is geen geldige datum "
+         "en tijd (verwacht JJJJ-MM-DDTuu:mm:ss): '01-09-2025 07:30'; de waarde wordt "
+         "genegeerd."),
+        (line_of(data, "<mutatiedatum>"), "<mutatiedatum> van een groep is geen geldige datum "
+         "en tijd (verwacht JJJJ-MM-DDTuu:mm:ss): '2025-13-20T10:15:00'; de waarde wordt "
+         "genegeerd."),
+    ]
+
+
+@pytest.mark.parametrize(("value", "warned"), [
+    ("1", False), ("+1", False), ("01", False), ("-0", False), (" 9 ", False),
+    ("M", True), ("3", True),
+])
+def test_geslacht_is_an_integer_0_1_2_or_9_and_otherwise_ignored(value, warned):
+    pupils = PUPILS + pupil_xml("L9", call="Noor", group="g5",
+                                extra=f"      <geslacht>{value}</geslacht>")
+    data = edexml(pupils=pupils)
+    expected = [(line_of(data, "<geslacht>"),
+                 "<geslacht> van leerling 'L9' moet 0, 1, 2 of 9 zijn; de waarde wordt "
+                 "genegeerd.")] if warned else []
+    assert warnings_of(data) == expected
+
+
+def test_an_unknown_year_group_is_an_error():
     groups = GROUPS.replace("<jaargroep>5</jaargroep>", "<jaargroep>9</jaargroep>")
+    data = edexml(groups=groups)
+    [error] = errors_of(data)
+    assert error.line == line_of(data, "<jaargroep>9</jaargroep>")
+    assert "Jaargroep '9' van groep 'Groep 5' is ongeldig" in error.message
+
+
+def test_an_unknown_role_is_dropped_with_a_warning():
     teachers = TEACHERS.replace("<rol>ICT</rol>", "<rol>BAAS</rol>")
-    data = edexml(groups=groups, teachers=teachers)
-    errors = errors_of(data)
-    assert [e.line for e in errors] == [line_of(data, "<jaargroep>9</jaargroep>"),
-                                        line_of(data, "<rol>BAAS</rol>")]
-    assert "Jaargroep '9' van groep 'Groep 5' is ongeldig" in errors[0].message
-    assert "Onbekende rol 'BAAS' bij leerkracht 'T2'" in errors[1].message
+    data = edexml(teachers=teachers)
+    roster = parse_edexml(data)
+    assert by_key(roster["teachers"])["T2"]["roles"] == ["LRK"]
+    [(line, message)] = warnings_of(data)
+    assert line == line_of(data, "<rol>BAAS</rol>")
+    assert message.startswith("Onbekende rol 'BAAS' bij leerkracht 'T2' wordt genegeerd; "
+                              "bekende rollen zijn ADJ, ADM, CON, DIR, IB, ICT,")
 
 
 def test_every_error_is_reported_at_once_and_capped():
@@ -554,16 +694,31 @@ def test_latin_1_bytes_in_a_file_that_says_utf_8():
 def test_values_fit_what_klaspoort_keeps():
     long_given = "A" * 150
     pupils = PUPILS + pupil_xml("L9", given=long_given, call=None, group="g5")
-    address = "a" * 64 + "@" + ("b" * 60 + ".") * 3 + "eeee.nl"  # 255 characters
-    teachers = TEACHERS + teacher_xml("T9", email=address)
     groups = GROUPS.replace("Verrijking groep 5 t/m 8", "x" * 256)
     data = edexml(pupils=pupils, groups=groups)
     roster = parse_edexml(data)
     assert len(by_key(roster["pupils"])["L9"]["first_name"]) == 100
     assert len(by_key(roster["groups"])["plus"]["description"]) == 200
-    assert len(address) == 255
-    [error] = errors_of(edexml(teachers=teachers))
-    assert "E-mailadres" in error.message and "ongeldig" in error.message
+    assert roster["warnings"] == []
+
+
+@pytest.mark.parametrize("address", [
+    "j.vanbemmel@school",
+    "email",
+    "a" * 64 + "@" + ("b" * 60 + ".") * 3 + "eeee.nl",  # 255 characters: too long for mail
+])
+def test_a_teacher_address_that_is_not_usable_is_dropped_with_a_warning(address):
+    teachers = TEACHERS + teacher_xml("T9", call="Rob", email=address)
+    data = edexml(teachers=teachers)
+    roster = parse_edexml(data)
+    assert by_key(roster["teachers"])["T9"]["email"] == ""
+    assert by_key(roster["teachers"])["T1"]["email"] == "m.devries@school.example"
+    [(line, message)] = warnings_of(data)
+    assert line == line_of(data, "<emailadres>" + address)
+    assert message.startswith("E-mailadres '")
+    assert message.endswith("' van leerkracht 'T9' is geen bruikbaar e-mailadres; de leerkracht "
+                            "wordt zonder e-mailadres ingelezen. Verbeter het in het LAS, of vul "
+                            "het adres in bij Leerkrachten.")
 
 
 def test_the_technical_part_of_a_syntax_error_repeats_no_secret():
@@ -572,3 +727,221 @@ def test_the_technical_part_of_a_syntax_error_repeats_no_secret():
     [error] = errors_of(data)
     assert "technische melding" in error.message
     assert "123456782" not in error.message
+
+
+# ---------------------------------------------------------------------------------------------
+# Pupils who are not at the school
+# ---------------------------------------------------------------------------------------------
+def _leaving(day: str) -> str:
+    return f"      <uitstroomdatum>{day}</uitstroomdatum>"
+
+
+def test_historical_pupils_and_pupils_who_left_before_the_reference_date_are_not_active():
+    school = school_xml(extra="").replace(
+        "    <brincode>", "    <peildatum>2025-10-01</peildatum>\n    <brincode>")
+    pupils = (PUPILS
+              + pupil_xml("H1", last="Oud", call="Bas", jaargroep="H")
+              + pupil_xml("W1", last="Weg", call="Anna", group="g5", extra=_leaving("2025-09-30"))
+              + pupil_xml("D1", last="Blijft", call="Ties", group="g5",
+                          extra=_leaving("2025-10-01"))
+              + pupil_xml("Z1", last="Later", call="Fenna", group="g5",
+                          extra=_leaving("2026-07-10")))
+    roster = parse_edexml(edexml(school=school, pupils=pupils))
+    assert [p["key"] for p in roster["pupils"]] == ["L1", "L2", "L3", "L4", "D1", "Z1"]
+    assert roster["left_pupils"] == [
+        {"key": "H1", "first_name": "Bas", "prefix": "", "last_name": "Oud",
+         "reason": "historical"},
+        {"key": "W1", "first_name": "Anna", "prefix": "", "last_name": "Weg", "reason": "left"},
+    ]
+    assert roster["warnings"] == []
+
+
+def test_a_pupil_in_a_historical_group_is_historical():
+    groups = GROUPS.replace("<jaargroep>5</jaargroep>", "<jaargroep>H</jaargroep>")
+    roster = parse_edexml(edexml(groups=groups))
+    # L4 has no year group of its own and is in g5; L3 says jaargroep 5 itself.
+    assert [p["key"] for p in roster["left_pupils"]] == ["L4"]
+    assert "L3" in by_key(roster["pupils"])
+
+
+def test_without_a_peildatum_the_creation_date_and_else_today_is_the_reference():
+    pupils = PUPILS + pupil_xml("W1", call="Anna", group="g5", extra=_leaving("2025-08-31"))
+    # aanmaakdatum 2025-09-01: W1 left the day before.
+    assert [p["key"] for p in parse_edexml(edexml(pupils=pupils))["left_pupils"]] == ["W1"]
+    school = school_xml().replace("    <aanmaakdatum>2025-09-01T07:30:00</aanmaakdatum>\n", "")
+    far = pupil_xml("F1", call="Anna", group="g5", extra=_leaving("2999-01-01"))
+    gone = pupil_xml("G1", call="Bo", group="g5", extra=_leaving("2001-01-01"))
+    roster = parse_edexml(edexml(school=school, pupils=PUPILS + far + gone))
+    assert [p["key"] for p in roster["left_pupils"]] == ["G1"]
+    assert "F1" in by_key(roster["pupils"])
+
+
+def test_an_invalid_leaving_date_keeps_the_pupil_active_with_a_warning():
+    pupils = PUPILS + pupil_xml("W1", call="Anna", group="g5", extra=_leaving("30-09-2001"))
+    data = edexml(pupils=pupils)
+    roster = parse_edexml(data)
+    assert "W1" in by_key(roster["pupils"]) and roster["left_pupils"] == []
+    assert [line for line, _message in warnings_of(data)] == [line_of(data, "<uitstroomdatum>")]
+
+
+# ---------------------------------------------------------------------------------------------
+# The school
+# ---------------------------------------------------------------------------------------------
+def test_a_school_named_only_by_its_schoolkey_has_no_brin_and_no_error():
+    school = ("  <school>\n    <schooljaar>2025-2026</schooljaar>\n"
+              "    <schoolkey>41323</schoolkey>\n  </school>\n")
+    roster = parse_edexml(edexml(school=school))
+    assert roster["school"] == {"brin": "", "dependancecode": "", "school_year": "2025-2026"}
+    assert roster["warnings"] == []
+
+
+def test_a_flemish_file_is_refused():
+    school = ("  <school>\n    <schooljaar>2025-2026</schooljaar>\n"
+              "    <instellingsnummer>12345</instellingsnummer>\n  </school>\n")
+    data = edexml(school=school)
+    [error] = errors_of(data)
+    assert error.line == line_of(data, "<instellingsnummer>")
+    assert error.message == ("Dit bestand gebruikt een Vlaams instellingsnummer; Klaspoort werkt "
+                             "met Nederlandse BRIN-codes.")
+
+
+def test_a_name_of_only_spaces_is_accepted_with_a_warning():
+    # The standard allows <roepnaam> </roepnaam> (one character); there is no name to keep.
+    pupils = PUPILS + '    <leerling key="L9">\n      <roepnaam> </roepnaam>\n    </leerling>\n'
+    data = edexml(pupils=pupils)
+    roster = parse_edexml(data)
+    assert by_key(roster["pupils"])["L9"]["first_name"] == ""
+    assert warnings_of(data) == [(line_of(data, '<leerling key="L9"'), (
+        "Leerling 'L9' heeft in het bestand geen naam (de naam bestaat alleen uit spaties); de "
+        "persoon wordt zonder naam ingelezen."))]
+
+
+def test_warnings_are_capped_like_errors():
+    pupils = "".join(pupil_xml(f"X{i}", call="Noor", group="g5", tail="      <hobby>x</hobby>")
+                     for i in range(203))
+    warnings = parse_edexml(edexml(pupils=pupils))["warnings"]
+    assert len(warnings) == 201
+    assert warnings[-1] == {"line": None, "message": "… en nog 3 andere waarschuwingen."}
+    assert [w["line"] for w in warnings[:200]] == sorted(w["line"] for w in warnings[:200])
+
+
+# ---------------------------------------------------------------------------------------------
+# The same data as a UWLR message
+# ---------------------------------------------------------------------------------------------
+UWLR = "http://www.edustandaard.nl/leerresultaten/2/leerlinggegevens"
+SOAP_11 = "http://schemas.xmlsoap.org/soap/envelope/"
+SOAP_12 = "http://www.w3.org/2003/05/soap-envelope"
+
+
+def uwlr_body(prefix: str = "lg", version: str = "2.3") -> str:
+    """The roster of edexml() as <leerlinggegevens> in the UWLR namespace with a prefix."""
+    text = edexml(version=version).decode()
+    inner = text[text.index("<EDEX"):].split(">", 1)[1].rsplit("</EDEX>", 1)[0]
+    inner = re.sub(r"<(/?)([a-z])", rf"<\1{prefix}:\2", inner)
+    return (f'<{prefix}:leerlinggegevens xmlns:{prefix}="{UWLR}">{inner}'
+            f"</{prefix}:leerlinggegevens>")
+
+
+def envelope(body: str, soap: str = SOAP_11) -> bytes:
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<S:Envelope xmlns:S="{soap}"><S:Header/>'
+            f"<S:Body>{body}</S:Body></S:Envelope>\n").encode()
+
+
+def plain(roster: dict) -> dict:
+    return {k: v for k, v in roster.items() if k not in ("version", "warnings")}
+
+
+@pytest.mark.parametrize("soap", [SOAP_11, SOAP_12])
+@pytest.mark.parametrize("prefix", ["le", "lg"])
+def test_a_uwlr_answer_in_a_soap_envelope_is_read_like_an_edexml_file(soap, prefix):
+    answer = (f'<{prefix}:leerlinggegevens_antwoord xmlns:{prefix}="{UWLR}">'
+              f"{uwlr_body(prefix)}</{prefix}:leerlinggegevens_antwoord>")
+    roster = parse_edexml(envelope(answer, soap))
+    assert plain(roster) == plain(parse_edexml(edexml()))
+    # <xsdversie> is UWLR's own version there; UWLR 2.x carries EDEXML 2.1.
+    assert roster["version"] == "2.1"
+    assert roster["warnings"] == []
+
+
+def test_a_bare_uwlr_leerlinggegevens_and_an_edex_in_the_edex_namespace_are_read():
+    bare = ('<?xml version="1.0" encoding="UTF-8"?>\n' + uwlr_body()).encode()
+    assert plain(parse_edexml(bare)) == plain(parse_edexml(edexml()))
+    namespaced = edexml().replace(b"<EDEX ", b'<EDEX xmlns="http://www.edustandaard.nl/edex" ')
+    assert parse_edexml(namespaced) == parse_edexml(edexml())
+
+
+def test_a_soap_fault_is_refused_with_its_reason():
+    fault = ("<S:Fault><faultcode>S:Server</faultcode><faultstring>Ongeldige "
+             "autorisatiesleutel</faultstring></S:Fault>")
+    [error] = errors_of(envelope(fault))
+    assert error.message == ("Het LAS stuurde een foutmelding in plaats van de "
+                             "gebruikersgegevens: 'Ongeldige autorisatiesleutel'. Probeer het "
+                             "later opnieuw of vraag het na bij de leverancier van het LAS.")
+
+
+@pytest.mark.parametrize("body", [
+    f'<lg:leerlinggegevens_antwoord xmlns:lg="{UWLR}"><lg:geengegevens/>'
+    "</lg:leerlinggegevens_antwoord>",
+    f'<lg:leerlinggegevens_antwoord xmlns:lg="{UWLR}"/>',
+])
+def test_an_answer_without_leerlinggegevens_is_refused(body):
+    [error] = errors_of(envelope(body))
+    assert error.message.startswith("Dit UWLR-antwoord (<leerlinggegevens_antwoord>) bevat geen "
+                                    "<leerlinggegevens>")
+
+
+def test_other_soap_and_uwlr_messages_are_refused():
+    [error] = errors_of(envelope(""))
+    assert error.message == ("Dit SOAP-bericht bevat geen UWLR-antwoord met gebruikersgegevens "
+                             "(<leerlinggegevens_antwoord>).")
+    [error] = errors_of(envelope(f'<lg:leerlingen_antwoord xmlns:lg="{UWLR}"/>'))
+    assert error.message.startswith("Dit UWLR-bericht (<leerlingen_antwoord>) is geen antwoord")
+
+
+# ---------------------------------------------------------------------------------------------
+# Character sets
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("declared", ["ISO-8859-1", "windows-1252", "iso-8859-15"])
+def test_utf_8_bytes_under_a_single_byte_declaration_are_read_as_utf_8_with_a_warning(declared):
+    data = edexml().replace(b'encoding="UTF-8"', f'encoding="{declared}"'.encode())
+    roster = parse_edexml(data)
+    pupils = by_key(roster["pupils"])
+    assert (pupils["L2"]["first_name"], pupils["L2"]["last_name"]) == ("Ismaël", "Çelik")
+    assert warnings_of(data) == [(1, (
+        f"Volgens de XML-declaratie staat het bestand in {declared}, maar de tekens zijn UTF-8. "
+        "Klaspoort heeft het als UTF-8 gelezen, zodat namen met accenten goed overkomen. Vraag "
+        "de leverancier van het LAS om de declaratie te verbeteren."))]
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf_16_with_a_byte_order_mark_is_read(codec):
+    text = edexml().decode().replace('encoding="UTF-8"', 'encoding="UTF-16"')
+    bom = b"\xff\xfe" if codec.endswith("le") else b"\xfe\xff"
+    roster = parse_edexml(bom + text.encode(codec))
+    assert by_key(roster["pupils"])["L2"]["first_name"] == "Ismaël"
+    assert roster["warnings"] == []
+
+
+@pytest.mark.parametrize("space", ["\r\n", "\n\n  ", " "])
+def test_blank_lines_before_the_declaration_are_accepted_and_lines_stay_right(space):
+    data = space.encode() + edexml().replace(b"<jaargroep>5</jaargroep>",
+                                              b"<jaargroep>5</jaargroep><hobby/>", 1)
+    [(line, _message)] = warnings_of(data)
+    assert line == line_of(data, "<hobby/>")
+
+
+def test_bytes_that_are_not_utf_8_in_a_file_without_declaration_give_one_error_with_the_line():
+    data = edexml(encoding="ISO-8859-1")
+    data = data[data.index(b"\n") + 1:]  # no declaration: UTF-8 by the XML standard
+    [error] = errors_of(data)
+    assert error.line == line_of(data.decode("latin-1"), "Zoë")
+    assert error.message == ("Deze regel bevat een teken dat geen geldige UTF-8 is (bijvoorbeeld "
+                             "een é die in een andere tekenset is opgeslagen). Sla het bestand "
+                             "opnieuw op vanuit het LAS, als UTF-8.")
+    assert "declaratie" not in error.message
+
+
+def test_a_binary_file_is_not_xml_rather_than_in_the_wrong_character_set():
+    [error] = errors_of(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    assert error.line == 1
+    assert "geen XML-bestand" in error.message
