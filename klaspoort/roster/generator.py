@@ -217,6 +217,12 @@ def _eckid(rng: random.Random) -> str:
     )
 
 
+def _postcode(number: int) -> str:
+    """A Dutch postcode (1234 AB, written without the space as the standard wants) from its
+    four digits; the letters follow from them, so a seed draws the same numbers as ever."""
+    return f"{number}{chr(65 + number % 26)}{chr(65 + number // 26 % 26)}"
+
+
 def _sub(parent: etree._Element, tag: str, text: str | None = None, **attrs: str) -> etree._Element:
     el = etree.SubElement(parent, tag, **attrs)
     if text is not None:
@@ -289,9 +295,9 @@ def generate_school(
         if year >= 5 and rng.random() < 0.05:
             box = _sub(el, "samengestelde_groepen")
             _sub(box, "samengestelde_groep", key="plusklas")
-        _sub(el, "land", "6030")
+        _sub(el, "land", "NL")
         _sub(el, "bsn", f"{rng.randint(100000000, 999999999)}")
-        _sub(el, "postcodenl", f"{rng.randint(1000, 9999)}")
+        _sub(el, "postcodenl", _postcode(rng.randint(1000, 9999)))
 
     leerkrachten = _sub(root, "leerkrachten")
     staff: list[tuple[str, list[str], list[tuple[str, str]]]] = [
