@@ -10,9 +10,20 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.conf import settings
+from django.utils import translation
 
 from klaspoort.roster.edexml import RosterFileError, max_bytes, parse_edexml, shown
 from klaspoort.roster.generator import generate_school
+
+
+@pytest.fixture(autouse=True)
+def _dutch():
+    """The messages are checked in Dutch, the default, whatever an earlier test in this process
+    left active (a request with an English cookie activates English for the whole thread)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        yield
+
 
 ECKID_1 = "https://ketenid.nl/201703/" + "a1" * 64
 ECKID_2 = "https://ketenid.nl/201703/" + "b2" * 64

@@ -21,13 +21,24 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
+from django.utils import translation
 from lxml import etree
 
 from klaspoort.roster import services
 from klaspoort.roster.edexml import RosterFileError, parse_edexml
 from klaspoort.roster.generator import generate_school
 from klaspoort.roster.models import RosterImport
+
+
+@pytest.fixture(autouse=True)
+def _dutch():
+    """The messages are checked in Dutch, the default, whatever an earlier test in this process
+    left active (a request with an English cookie activates English for the whole thread)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        yield
+
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 ROSTERS = SHARED / "data" / "real-rosters"
