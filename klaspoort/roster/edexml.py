@@ -641,8 +641,8 @@ def _roster_element(root: etree._Element) -> tuple[etree._Element, bool]:
         raise _refused(el, _("This UWLR message (<%(name)s>) is not an answer with complete "
                              "user data; Klaspoort reads <leerlinggegevens_antwoord>.")
                        % {"name": shown(name.localname)})
-    if name.namespace == EDEX_NS and name.localname == "EDEX":
-        return _plain(el, EDEX_NS), False
+    if name.localname == "EDEX" and name.namespace in (None, EDEX_NS):
+        return (_plain(el, EDEX_NS) if name.namespace else el), False
     if name.localname == "EDEX":
         message = _("This is not an EDEXML file: the root element <EDEX> has a "
                     "namespace, which the standard does not allow. Choose the EDEXML "
@@ -996,8 +996,16 @@ class _Reader:
             children = self.check_children(el, el.tag, f"<{el.tag}>")
             name = self.bounded(children, "naam", 64, what)
             if "naam" in children and not name:
-                self.error(children["naam"][0], _("<%(name)s> of %(what)s is empty.")
-                           % {"name": "naam", "what": what})
+                if children["naam"][0].text and key:
+                    # Only spaces, which the standard allows; a group needs a name to be chosen.
+                    name = key[:64]
+                    self.warn(children["naam"][0],
+                              _("<naam> of %(what)s with key '%(key)s' contains only spaces; "
+                                "Klaspoort uses the key as its name.")
+                              % {"what": what, "key": shown(key)})
+                else:
+                    self.error(children["naam"][0], _("<%(name)s> of %(what)s is empty.")
+                               % {"name": "naam", "what": what})
             jaargroep = ""
             if not is_cluster:
                 jaargroep = self.one(children, "jaargroep")

@@ -882,6 +882,9 @@ def test_a_bare_uwlr_leerlinggegevens_and_an_edex_in_the_edex_namespace_are_read
     assert plain(parse_edexml(bare)) == plain(parse_edexml(edexml()))
     namespaced = edexml().replace(b"<EDEX ", b'<EDEX xmlns="http://www.edustandaard.nl/edex" ')
     assert parse_edexml(namespaced) == parse_edexml(edexml())
+    edex = edexml().decode()
+    in_soap = envelope(edex[edex.index("<EDEX"):])
+    assert parse_edexml(in_soap) == parse_edexml(edexml())
 
 
 def test_a_soap_fault_is_refused_with_its_reason():
@@ -959,3 +962,17 @@ def test_a_binary_file_is_not_xml_rather_than_in_the_wrong_character_set():
     [error] = errors_of(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
     assert error.line == 1
     assert "geen XML-bestand" in error.message
+
+
+def test_a_group_name_of_only_spaces_becomes_its_key_and_an_empty_one_is_an_error():
+    # The standard allows <naam> </naam> (one character), not <naam></naam>.
+    spaces = GROUPS.replace("<naam>Groep 5</naam>", "<naam> </naam>")
+    data = edexml(groups=spaces)
+    assert by_key(parse_edexml(data)["groups"])["g5"]["name"] == "g5"
+    assert warnings_of(data) == [(line_of(data, "<naam> </naam>"), (
+        "<naam> van een groep met key 'g5' bestaat alleen uit spaties; Klaspoort gebruikt de "
+        "key als naam."))]
+    data = edexml(groups=GROUPS.replace("<naam>Groep 5</naam>", "<naam></naam>"))
+    [error] = errors_of(data)
+    assert error.line == line_of(data, "<naam></naam>")
+    assert error.message == "<naam> van een groep is leeg."
