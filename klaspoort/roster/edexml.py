@@ -28,6 +28,8 @@ groups and the references to them, names, year groups) still refuses the file. D
   space is a key. An ECK iD is any string of 1 to 256 characters, kept as given
   (https://ketenid.nl/201703/…, https://id.school/…, pilot values); longer ones are dropped with
   a warning. ECK iDs are unique among the pupils and among the teachers of a file.
+- A name of only spaces is valid: a person is then imported without a name and a group gets
+  its key as its name, each with a warning.
 - A teacher's e-mail address that is not usable (the standard allows any string) is dropped with
   a warning; the teacher is imported without one.
 - Values Klaspoort does not keep (dates, geslacht, mutatiedatum, aanmaakdatum, auteur,

@@ -373,6 +373,9 @@ MUTATIONS = {
     "a last name of one space": (lambda t: changed(
         t, "<achternaam>Assati</achternaam>", "<achternaam> </achternaam>"),
         lambda r: r["pupils"][1]["first_name"] == "Ismaël"),
+    "a group name of one space": (lambda t: changed(
+        t, "<naam>Kabouters</naam>", "<naam> </naam>"),
+        lambda r: r["groups"][0]["name"] == "001" and len(r["warnings"]) == 1),
     "a school with only a schoolkey": (_school_by_schoolkey_only,
                                        lambda r: r["school"]["brin"] == ""),
     "a school not named at all": (_no_school_at_all, lambda r: r["school"]["brin"] == ""),
