@@ -1,7 +1,19 @@
 import pytest
+from django.conf import settings
+from django.utils import translation
 
 from klaspoort.roster.generator import generate_school
 from tests.factories import PASSWORD, CoordinatorFactory, SchoolFactory
+
+
+@pytest.fixture(autouse=True)
+def _default_language_for_every_test():
+    """Each test starts in the default language, Dutch. The test client serves a request in the
+    test's own thread, and a request with an English cookie leaves English active there, which
+    would otherwise decide the language of the tests that happen to run after it."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture

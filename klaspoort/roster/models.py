@@ -75,11 +75,15 @@ class Person(models.Model):
 
     @property
     def sort_name(self) -> str:
-        """'Vries, Jan de': how Dutch school lists sort and show names."""
-        if not self.last_name:
-            return self.first_name
-        given = " ".join(part for part in (self.first_name, self.prefix) if part)
-        return f"{self.last_name}, {given}"
+        return sort_name(self.first_name, self.prefix, self.last_name)
+
+
+def sort_name(first_name: str, prefix: str, last_name: str) -> str:
+    """'Vries, Jan de': how Dutch school lists sort and show names."""
+    if not last_name:
+        return first_name
+    given = " ".join(part for part in (first_name, prefix) if part)
+    return f"{last_name}, {given}"
 
 
 class Pupil(Person):

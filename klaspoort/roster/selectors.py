@@ -10,7 +10,14 @@ from django.utils.translation import gettext_lazy
 from klaspoort.accounts.models import User
 from klaspoort.roster import diff
 from klaspoort.roster.edexml import RosterData
-from klaspoort.roster.models import Group, Pupil, RosterImport, Teacher, TeacherGroup
+from klaspoort.roster.models import (
+    Group,
+    Pupil,
+    RosterImport,
+    Teacher,
+    TeacherGroup,
+    sort_name,
+)
 from klaspoort.schools.models import School, SchoolMembership
 from klaspoort.tenancy import for_school
 
@@ -105,10 +112,15 @@ def _value(plan: diff.RosterPlan, name: str, value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _display_name(obj: Any) -> str:
-    if hasattr(obj, "last_name"):
-        return " ".join(p for p in (obj.first_name, obj.prefix, obj.last_name) if p)
-    return str(obj.name)
+def _entry(plan: diff.RosterPlan, kind: str, obj: Any) -> dict[str, Any]:
+    """Who or what a change is about, as a school list shows it: 'Vries, Jan de', and for a
+    pupil the group (the new one where the file moves them)."""
+    if kind == "groups":
+        return {"key": obj.key, "name": str(obj.name)}
+    entry = {"key": obj.key, "name": sort_name(obj.first_name, obj.prefix, obj.last_name)}
+    if kind == "pupils":
+        entry["group"] = plan.group_names.get(obj.group_id, "") if obj.group_id else ""
+    return entry
 
 
 def describe_plan(plan: diff.RosterPlan) -> dict[str, Any]:
@@ -120,7 +132,7 @@ def describe_plan(plan: diff.RosterPlan) -> dict[str, Any]:
         lists: dict[str, list[dict[str, Any]]] = {
             "added": [], "changed": [], "deactivated": [], "reactivated": []}
         for obj, action, fields, before in kind_changes.events:
-            entry: dict[str, Any] = {"key": obj.key, "name": _display_name(obj)}
+            entry = _entry(plan, kind, obj)
             if action in (diff.Action.CHANGED, diff.Action.REACTIVATED):
                 entry["fields"] = [
                     {"field": FIELD_CODES.get(name, name), "label": str(FIELD_LABELS[name]),
@@ -133,7 +145,7 @@ def describe_plan(plan: diff.RosterPlan) -> dict[str, Any]:
         changes[kind] = lists
     changes["pupils"]["not_active"] = sorted(
         ({"key": p["key"], "reason": p["reason"],
-          "name": " ".join(x for x in (p["first_name"], p["prefix"], p["last_name"]) if x)}
+          "name": sort_name(p["first_name"], p["prefix"], p["last_name"])}
          for p in plan.roster.get("left_pupils", [])),
         key=lambda e: (e["name"].casefold(), e["key"]))
     counts = {kind: {action: len(entries) for action, entries in lists.items()}

@@ -168,8 +168,6 @@ def confirm_import(request: SchoolRequest, import_id: int) -> HttpResponse:
         services.confirm_held_import(actor=request.user, record=record, request=request)
     except services.ImportNotHeld:
         messages.error(request, _("This file is not waiting for confirmation (any more)."))
-    else:
-        messages.success(request, _("Confirmed: the file will be processed tonight."))
     return redirect("roster:import", brin6=request.school.brin6, import_id=record.pk)
 
 
@@ -183,8 +181,6 @@ def cancel_import(request: SchoolRequest, import_id: int) -> HttpResponse:
     except services.ImportNotCancellable:
         messages.error(request, _("This file can no longer be cancelled: it is not waiting to "
                                   "be processed."))
-    else:
-        messages.success(request, _("The import has been cancelled; nothing has been changed."))
     return redirect("roster:import", brin6=request.school.brin6, import_id=record.pk)
 
 

@@ -16,7 +16,7 @@ from playwright.sync_api import Page, expect
 
 from klaspoort.roster import services
 from klaspoort.roster.generator import generate_school
-from klaspoort.roster.models import Pupil, RosterImport
+from klaspoort.roster.models import Pupil, RosterImport, sort_name
 from tests.browser_support import chromium_page, needs_chromium, screenshots
 from tests.factories import PASSWORD, CoordinatorFactory, SchoolFactory
 
@@ -118,10 +118,10 @@ def test_a_coordinator_sees_what_a_file_changes_and_stops_one_that_would_empty_t
             preview.get_by_text(summary, exact=True).click()
         items = preview.get_by_role("listitem")
         for pupil in gone:
-            expect(items.filter(has_text=pupil.full_name)).to_be_visible()
-        expect(items.filter(has_text="Yara Bakker")).to_be_visible()
-        new_full_name = renamed.full_name.replace(renamed.first_name, new_name, 1)
-        expect(items.filter(has_text=new_full_name)).to_contain_text(
+            expect(items.filter(has_text=pupil.sort_name)).to_be_visible()
+        expect(items.filter(has_text="Bakker, Yara")).to_be_visible()
+        new_sort_name = sort_name(new_name, renamed.prefix, renamed.last_name)
+        expect(items.filter(has_text=new_sort_name)).to_contain_text(
             re.compile(rf"roepnaam {renamed.first_name}\s*→\s*(wordt\s*)?{new_name}"))
         assert active_pupils(school) == 120  # nothing happens before the night
         screenshots(page, "preview")
@@ -136,7 +136,7 @@ def test_a_coordinator_sees_what_a_file_changes_and_stops_one_that_would_empty_t
         screenshots(page, "held")
         held.get_by_role("button", name="Annuleren").click()
         expect(page.get_by_role("status").filter(has_text="geannuleerd")).to_contain_text(
-            "er is niets gewijzigd")
+            "Er is niets gewijzigd")
         expect(page.get_by_role("heading", level=1)).to_contain_text("Import van")
         expect(page.get_by_text("Geannuleerd", exact=True)).to_be_visible()
         assert active_pupils(school) == 120
@@ -150,7 +150,7 @@ def test_a_coordinator_sees_what_a_file_changes_and_stops_one_that_would_empty_t
         screenshots(page, "held-details")
         page.get_by_role("alert").get_by_role("button", name="Toch verwerken").click()
         expect(page.get_by_role("status").filter(has_text="Bevestigd")).to_contain_text(
-            "het bestand wordt vannacht verwerkt")
+            "Het bestand is goedgekeurd en wordt vannacht verwerkt")
         expect(page.get_by_text("Wacht op nachtelijke verwerking", exact=True)).to_be_visible()
         assert active_pupils(school) == 120
 

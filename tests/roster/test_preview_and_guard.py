@@ -87,11 +87,11 @@ def test_the_page_of_a_validated_file_names_who_is_added_changed_and_deactivated
     # Nothing happened yet: the file waits for the night.
     assert snapshot() == before
     assert "Wat dit bestand verandert" in page
-    assert f"{first.full_name.replace('Isa', 'Isabel', 1)}: roepnaam" in page
+    assert f"{first.last_name}, Isabel: roepnaam" in page
     assert '<span class="before">Isa</span>' in page and '<span class="after">Isabel</span>' in page
     # Key L000002 is gone, but the ECK iD finds the same pupil: a change of key, not a removal.
     second = Pupil.objects.get(school=school, key="L000002")
-    assert f"{second.full_name}: sleutel in het LAS" in page
+    assert f"{second.sort_name}: sleutel in het LAS" in page
     assert "Gedeactiveerd:" not in page
 
 
@@ -102,7 +102,8 @@ def test_the_preview_is_worked_out_against_todays_roster(coordinator_client, imp
                                           source=UPLOAD, school=school)
     gone = Pupil.objects.get(school=school, key="L000003")
     page = coordinator_client.get(import_url(school, record)).content.decode()
-    assert "Gedeactiveerd: 1" in page and gone.full_name in page
+    assert "Gedeactiveerd: 1" in page
+    assert f"{gone.sort_name} <span class=\"muted\">({gone.group.name})</span>" in page
 
     # The pupil left the roster some other way since: the file no longer deactivates anyone.
     Pupil.objects.filter(pk=gone.pk).update(active=False)
@@ -204,7 +205,7 @@ def test_annuleren_stops_a_held_or_waiting_import_and_is_audited(
     for record in (held, waiting):
         page = coordinator_client.post(import_url(school, record, "roster:cancel"),
                                        follow=True).content.decode()
-        assert "er is niets gewijzigd" in page
+        assert "Er is niets gewijzigd" in page
         record.refresh_from_db()
         assert record.status == RosterImport.Status.CANCELLED
         assert record.payload is None

@@ -8,6 +8,7 @@ roster, its users or its change log moved.
 from __future__ import annotations
 
 import io
+import json
 import logging
 import sqlite3
 import threading
@@ -338,7 +339,9 @@ BAD_FILES = {
     "not-xml": (b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n", 1, "geen XML-bestand"),
     "truncated": (_cut(edexml()), "last", "onvolledig"),
     "wrong-root": (edexml(root="ROSTER"), "<ROSTER", "geen EDEXML-bestand"),
-    "unknown-version": (edexml(version="1.5"), "<xsdversie>", "niet ondersteund"),
+    "invalid-year-group": (edexml(groups=GROUPS.replace("<jaargroep>5</jaargroep>",
+                                                        "<jaargroep>9</jaargroep>")),
+                           "<jaargroep>9</jaargroep>", "Jaargroep '9' van groep 'Groep 5'"),
     "xxe": (edexml(prolog=XXE).replace(b"<roepnaam>Daan</roepnaam>",
                                        b"<roepnaam>&xxe;</roepnaam>"), 1, "DOCTYPE"),
     "billion-laughs": (edexml(prolog=LAUGHS).replace(b"<roepnaam>Daan</roepnaam>",
@@ -365,16 +368,16 @@ BAD_FILES = {
                         '<samengestelde_groep key="koor"/>',
                         "verwijst naar samengestelde groep 'koor'"),
     "missing-required-element": (
-        edexml(school=school_xml().replace("    <brincode>99ZZ</brincode>\n", "")),
-        "<school>", "Verplicht element <brincode> of <instellingsnummer> ontbreekt"),
+        edexml(school=school_xml().replace("    <schooljaar>2025-2026</schooljaar>\n", "")),
+        "<school>", "Verplicht element <schooljaar> ontbreekt"),
     "malformed-brin": (edexml(school=school_xml(brin="99Z")), "<brincode>",
                        "BRIN-code '99Z' is ongeldig"),
     "malformed-dependancecode": (edexml(school=school_xml(dependancecode="1")),
                                  "<dependancecode>", "Dependancecode '1' is ongeldig"),
     "malformed-schooljaar": (edexml(school=school_xml(year="2025/2026")), "<schooljaar>",
                              "Schooljaar '2025/2026' is ongeldig"),
-    "malformed-date": (edexml().replace(b"2016-03-14", b"14 maart 2016", 1),
-                       "<geboortedatum>", "geen geldige datum"),
+    "file-of-another-school": (edexml(school=school_xml(brin="12AB")), None,
+                               "hoort bij school 12AB00"),
 }
 
 
@@ -627,3 +630,32 @@ def test_two_workers_on_the_same_import_apply_it_once(shared_database):
     assert statuses == [RosterImport.Status.PROCESSED] * 2
     assert Pupil.objects.filter(school=school).count() == 80
     assert RosterEvent.objects.filter(school=school, entity="pupil").count() == 80
+
+
+# ---------------------------------------------------------------------------------------------
+# A file that names its school by a schoolkey only (the standard allows it)
+# ---------------------------------------------------------------------------------------------
+NO_BRIN = edexml(school=school_xml().replace("    <brincode>99ZZ</brincode>\n", "").replace(
+    "    <dependancecode>00</dependancecode>\n", "    <schoolkey>regenboog</schoolkey>\n"))
+
+
+def test_a_file_without_brin_code_is_taken_for_the_school_it_is_uploaded_to(school):
+    record = services.receive_roster_file(NO_BRIN, source=UPLOAD, school=school)
+    assert record.status == RosterImport.Status.WAITING, record.errors
+    assert services.process_import(record.pk).status == RosterImport.Status.PROCESSED
+    assert Pupil.objects.filter(school=school, active=True).count() == 4
+
+
+def test_a_file_without_brin_code_on_the_command_line_needs_school(school, tmp_path):
+    path = tmp_path / "zonder-brin.xml"
+    path.write_bytes(NO_BRIN)
+    out = io.StringIO()
+    with pytest.raises(SystemExit):
+        call_command("import-edexml", str(path), "--json", stdout=out, stderr=io.StringIO())
+    assert "--school" in json.loads(out.getvalue())["errors"][0]["message"]
+
+    out = io.StringIO()
+    call_command("import-edexml", str(path), "--now", "--school", school.brin6, "--json",
+                 stdout=out, stderr=io.StringIO())
+    assert json.loads(out.getvalue())["status"] == "processed"
+    assert Pupil.objects.filter(school=school, active=True).count() == 4

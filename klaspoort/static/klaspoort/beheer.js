@@ -28,6 +28,14 @@ document.addEventListener("htmx:afterRequest", (event) => {
   if (event.detail.successful) form.reset();
 });
 
+// An upload's result: a file that waits for the coordinator's choice must not stay below the
+// fold, so its warning is brought into view.
+document.addEventListener("htmx:afterSwap", (event) => {
+  if (!(event.target instanceof Element) || !event.target.matches(".upload-result")) return;
+  const held = event.target.querySelector("#held");
+  if (held) held.scrollIntoView({ behavior: "smooth", block: "start" });
+});
+
 // The group panel: mark the chosen group and bring its details into view and focus.
 document.addEventListener("htmx:afterSwap", (event) => {
   if (!(event.target instanceof Element) || event.target.id !== "group-panel") return;
