@@ -347,3 +347,30 @@ def test_now_holds_a_mass_removal_and_confirm_removals_applies_it(imported, scho
     assert active_pupils(imported) == 10
     entry = AuditEntry.objects.get(action="roster.import.confirm")
     assert entry.actor is None and entry.actor_label == "operator (command line)"
+
+
+# ---------------------------------------------------------------------------------------------
+# Warnings
+# ---------------------------------------------------------------------------------------------
+def test_a_file_with_a_remark_still_applies_and_beheer_shows_the_remark_with_its_line(
+        coordinator_client, imported, school_file):
+    school = imported
+    data = school_file(60).decode()
+    address = data[data.index("<emailadres>") + len("<emailadres>"):data.index("</emailadres>")]
+    data = data.replace(f"<emailadres>{address}</emailadres>",
+                        "<emailadres>j.vanbemmel@school</emailadres>", 1)
+    line = data[:data.index("j.vanbemmel@school")].count("\n") + 1
+
+    page = upload(coordinator_client, school, data.encode()).content.decode()
+
+    record = RosterImport.objects.filter(school=school).first()
+    assert record.status == RosterImport.Status.WAITING
+    assert [w["line"] for w in record.warnings] == [line]
+    assert "Opmerkingen" in page and f'<td class="num">{line}</td>' in page
+    assert "j.vanbemmel@school" in page
+    history = coordinator_client.get(reverse("roster:imports", kwargs={"brin6": school.brin6}))
+    assert "1 opmerking" in history.content.decode()
+    services.process_waiting_imports()
+    record.refresh_from_db()
+    assert record.status == RosterImport.Status.PROCESSED
+    assert record.warnings[0]["line"] == line
