@@ -224,3 +224,20 @@ def test_export_roster_prints_one_document(world):
     roster = run.document()
     assert roster["school"]["brin"] + roster["school"]["dependancecode"] == BRIN6
     assert len(roster["pupils"]) == 30
+
+
+@pytest.mark.parametrize(("args", "code"), [
+    (("import-edexml", "does-not-exist.xml", "--json"), 1),
+    (("export-roster", "00XX00", "--json"), 1),
+    (("licences", "00XX00", "--json"), 1),
+    (("access", "00XX00", "nobody", "--json"), 1),
+    (("import-contracts", "does-not-exist.csv", "--json"), 1),
+    (("import-edexml", "--json", "--no-such-option"), 2),
+])
+def test_a_refused_command_still_prints_one_document(world, args, code):
+    run = klaspoort(world.var, *args)
+
+    assert run.returncode == code
+    result = run.document()
+    assert result["status"] == "error" and result["error"]
+    assert run.stderr.strip()  # people at a terminal read the reason there

@@ -3,15 +3,16 @@
 import json
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext as _
 
+from klaspoort.json_command import JsonCommand
 from klaspoort.licences.selectors import access_for_user
 from klaspoort.roster.selectors import person_by_key
 from klaspoort.schools.selectors import school_by_brin6
 
 
-class Command(BaseCommand):
+class Command(JsonCommand):
     help = ("Which products a pupil or teacher (by LAS key) may open now, through which "
             "contracts, and why not the school's other products.")
 

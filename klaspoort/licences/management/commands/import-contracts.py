@@ -4,9 +4,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext as _
 
+from klaspoort.json_command import JsonCommand
 from klaspoort.licences.contract_import import parse_csv
 from klaspoort.licences.services import apply_contract_rows
 
@@ -15,7 +16,7 @@ from klaspoort.licences.services import apply_contract_rows
 MAX_BYTES = 50 * 1024 * 1024
 
 
-class Command(BaseCommand):
+class Command(JsonCommand):
     help = ("Import contracts from a UTF-8 CSV file (operator): unknown publishers and products "
             "are added; a file with bad rows changes nothing unless --confirm-partial.")
 

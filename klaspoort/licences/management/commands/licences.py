@@ -3,14 +3,15 @@
 import json
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext as _
 
+from klaspoort.json_command import JsonCommand
 from klaspoort.licences.selectors import licences_as_json
 from klaspoort.schools.selectors import school_by_brin6
 
 
-class Command(BaseCommand):
+class Command(JsonCommand):
     help = "Print a school's contracts with their linked groups and children as JSON."
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -6,10 +6,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from klaspoort.audit.services import OPERATOR
+from klaspoort.json_command import JsonCommand
 from klaspoort.roster import selectors, services
 from klaspoort.roster.edexml import max_bytes
 from klaspoort.roster.models import RosterImport
@@ -31,7 +32,7 @@ EXIT_FAILED = 1
 EXIT_HELD = 3
 
 
-class Command(BaseCommand):
+class Command(JsonCommand):
     help = ("Store an EDEXML roster file as an import for its school; --now processes it at "
             "once, --dry-run shows what it would change and stores nothing.")
 
