@@ -18,7 +18,8 @@ class RosterImportAdmin(admin.ModelAdmin):
     exclude = ("payload",)  # roster contents are not for browsing
     readonly_fields = ("school", "source", "status", "received_at", "processed_at",
                        "uploaded_by", "filename", "file_sha256", "file_size", "edexml_version",
-                       "counts", "errors")
+                       "counts", "errors", "warnings", "removals_confirmed",
+                       "removals_confirmed_by")
     actions = ("process_now",)
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -374,3 +374,21 @@ def test_a_file_with_a_remark_still_applies_and_beheer_shows_the_remark_with_its
     record.refresh_from_db()
     assert record.status == RosterImport.Status.PROCESSED
     assert record.warnings[0]["line"] == line
+
+
+def test_the_operator_admin_shows_a_held_imports_remarks_and_cannot_confirm_it_there(
+        client, imported, school_file):
+    data = trimmed(school_file(60), keep_pupils=10).decode().replace(
+        "<xsdversie>2.1</xsdversie>", "<xsdversie>2.3</xsdversie>")
+    record = services.receive_roster_file(data.encode(), source=UPLOAD, school=imported)
+    assert record.status == HELD and record.warnings
+    client.force_login(CoordinatorFactory(is_staff=True, is_superuser=True))
+    address = reverse("admin:roster_rosterimport_change", args=[record.pk])
+
+    page = client.get(address).content.decode()
+    client.post(address, {"removals_confirmed": '{"pupils": 50}', "status": "waiting",
+                          "warnings": "[]"})
+
+    assert "2.3" in page
+    record.refresh_from_db()
+    assert record.status == HELD and record.removals_confirmed == {} and record.warnings
