@@ -83,3 +83,27 @@ def commits_run_on_commit(monkeypatch):
 
     monkeypatch.setattr(wrapper_class, "on_commit", on_commit)
     monkeypatch.setattr(Atomic, "__exit__", exit_)
+
+
+@pytest.fixture(autouse=True)
+def _operators_signed_in_by_tests_have_shown_a_code(monkeypatch):
+    """client.login / force_login stand for a finished sign-in. An operator (is_staff) must have
+    a second factor and have shown a code before reaching anything (accounts.middleware), so a
+    test's operator gets an app and a verified session here. The real sign-in of an operator,
+    password and code step, is tested in tests/accounts through the sign-in pages."""
+    from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    original = Client._login
+
+    def _login(self, user, backend=None):
+        original(self, user, backend)
+        if getattr(user, "is_staff", False):
+            device = (TOTPDevice.objects.filter(user=user, confirmed=True).first()
+                      or TOTPDevice.objects.create(user=user, name="test", confirmed=True))
+            session = self.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
+
+    monkeypatch.setattr(Client, "_login", _login)

@@ -49,18 +49,26 @@ def is_verified(request: HttpRequest) -> bool:
     return bool(check()) if callable(check) else False
 
 
+def must_have_second_factor(user: Any) -> bool:
+    """Whether the user may not go on without a second factor: an operator (is_staff, who reaches
+    every school's data in the operator admin) always, other staff when one of their schools
+    requires it."""
+    return bool(getattr(user, "is_staff", False)) or school_requires_second_factor(user)
+
+
 def pending_step(request: HttpRequest) -> str | None:
-    """Where a signed-in staff member must go before *Beheer*, or None when the session may
-    enter: a user with an app must show a code in this session; a user whose school requires a
-    second factor and who has none must set one up first."""
+    """Where a signed-in staff member must go before anything else, or None when the session may
+    enter: a user with an app must show a code in this session; an operator, or a user whose
+    school requires a second factor, who has none must set one up first. Until then the session
+    reaches only these steps and the public pages (accounts.middleware)."""
     user = request.user
     if not user.is_authenticated:
         return None
+    if is_verified(request):
+        return None
     if has_second_factor(user):
-        if is_verified(request):
-            return None
         return reverse("accounts:second_factor_code")
-    if school_requires_second_factor(user):
+    if must_have_second_factor(user):
         return reverse("accounts:second_factor_setup")
     return None
 

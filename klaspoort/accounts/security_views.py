@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from klaspoort import auth_methods
 from klaspoort.accounts import second_factor, throttling
 from klaspoort.accounts.forms import EmailLoginForm
 from klaspoort.schools.network import client_ip
@@ -83,6 +84,7 @@ class SignInView(LoginView):
     def form_valid(self, form: Any) -> HttpResponse:
         throttling.record_success(*self._who())
         response = super().form_valid(form)
+        auth_methods.record_method(self.request, auth_methods.PASSWORD)
         step = second_factor.pending_step(self.request)
         if step:
             return redirect(_with_next(step, self.get_success_url()))
@@ -107,6 +109,7 @@ def code(request: HttpRequest) -> HttpResponse:
         elif form.is_valid():
             if second_factor.verify_code(request, form.cleaned_data["code"]):
                 throttling.record_success(email, address)
+                auth_methods.record_method(request, auth_methods.ONE_TIME_CODE)
                 return redirect(target)
             throttling.record_failure(email, address)
             form.add_error("code", _("This code is not right. Use the current code from your "
@@ -131,6 +134,7 @@ def setup(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         codes = second_factor.confirm_enrolment(request, device, form.cleaned_data["code"])
         if codes is not None:
+            auth_methods.record_method(request, auth_methods.ONE_TIME_CODE)
             return render(request, "accounts/security/recovery_codes.html",
                           {"codes": codes, "next": target})
         form.add_error("code", _("This code is not right. Check that the time on your phone "
@@ -140,6 +144,7 @@ def setup(request: HttpRequest) -> HttpResponse:
         "form": form, "next": target, "qr_svg": second_factor.qr_svg(device),
         "secret": second_factor.secret_text(device),
         "required": second_factor.school_requires_second_factor(request.user),
+        "operator": bool(getattr(request.user, "is_staff", False)),
     }, status=status)
 
 
