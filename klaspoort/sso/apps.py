@@ -6,3 +6,6 @@ class SsoConfig(AppConfig):
     name = "klaspoort.sso"
     label = "sso"
     verbose_name = _("Single sign-on to publishers")
+
+    def ready(self) -> None:
+        from klaspoort.sso import receivers  # noqa: F401 (connects the receivers)

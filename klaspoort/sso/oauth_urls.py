@@ -11,7 +11,7 @@ app_name = "oauth2_provider"
 
 urlpatterns = [
     path("authorize/", views.AuthorizeView.as_view(), name="authorize"),
-    path("token/", oauth_views.TokenView.as_view(), name="token"),
+    path("token/", views.TokenView.as_view(), name="token"),
     path("revoke_token/", oauth_views.RevokeTokenView.as_view(), name="revoke-token"),
     re_path(r"^\.well-known/openid-configuration/?$", views.DiscoveryView.as_view(),
             name="oidc-connect-discovery-info"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,11 +20,13 @@ from django.core import signing
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from klaspoort import auth_methods
 from klaspoort.licences.selectors import Access, ProductAccess, access_for_user
 from klaspoort.roster.models import Group, Pupil, Teacher
 from klaspoort.schools.models import School
 from klaspoort.schools.selectors import has_publisher_consent
-from klaspoort.signin.session import ip_rule_holds
+from klaspoort.signin.session import AT_HOME, SIGNIN_KIND, ip_rule_holds
+from klaspoort.sso import keys
 from klaspoort.sso.models import PublisherClient
 
 # Why a sign-in at a publisher is refused, from the first that applies.
@@ -168,11 +171,8 @@ def may_receive_eck_id(client: PublisherClient, school: School) -> bool:
 # --- pseudonyms ------------------------------------------------------------------------------
 
 def _pseudonym_key() -> bytes:
-    configured = settings.KLASPOORT_PSEUDONYM_KEY
-    if configured:
-        return configured.encode()
-    return hmac.new(settings.SECRET_KEY.encode(), b"klaspoort.pseudonym",
-                    hashlib.sha256).digest()
+    # Its own key, never derived from SECRET_KEY (decision 0016).
+    return keys.pseudonym_key()
 
 
 def pseudonym(publisher_id: int, kind: str, value: int) -> str:
@@ -211,3 +211,55 @@ def login_hint_refusal(hint: str, user: Any, publisher_id: int) -> str | None:
     if not hmac.compare_digest(str(subject), subject_for(publisher_id, user.pk)):
         return OTHER_USER
     return None
+
+
+# --- how the user signed in: amr, acr, auth_time ---------------------------------------------
+
+# The `acr` values of ID tokens (docs/publishers-oidc.md). From strongest to weakest for staff,
+# then pupils; "0" is OpenID Connect's value for "nothing known about how the user signed in".
+ACR_STAFF_2FA = "urn:klaspoort:acr:staff-2fa"
+ACR_STAFF_PASSWORD = "urn:klaspoort:acr:staff-password"  # noqa: S105 (a name, not a password)
+ACR_PUPIL_SCHOOL = "urn:klaspoort:acr:pupil-school"
+ACR_PUPIL_HOME = "urn:klaspoort:acr:pupil-home"
+ACR_UNKNOWN = "0"
+ACR_VALUES = [ACR_STAFF_2FA, ACR_STAFF_PASSWORD, ACR_PUPIL_SCHOOL, ACR_PUPIL_HOME]
+PUPIL_METHODS = {auth_methods.PIN, auth_methods.PICTURES, auth_methods.CARD}
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """How the user of a browser session signed in, as /o/authorize finds it."""
+
+    amr: list[str]
+    acr: str
+    auth_time: int | None  # Unix seconds; None when no sign-in step recorded it
+
+
+def acr_for(methods: list[str], signin_kind: str | None) -> str:
+    """Rule: password and code → staff-2fa; password alone → staff-password; a pupil's
+    pincode, pictures or card → pupil-home after a home sign-in (thuisinlog), otherwise
+    pupil-school; nothing recorded → "0"."""
+    if auth_methods.PASSWORD in methods:
+        return ACR_STAFF_2FA if auth_methods.ONE_TIME_CODE in methods else ACR_STAFF_PASSWORD
+    if PUPIL_METHODS & set(methods):
+        return ACR_PUPIL_HOME if signin_kind == AT_HOME else ACR_PUPIL_SCHOOL
+    return ACR_UNKNOWN
+
+
+def signin_of(request: HttpRequest) -> SignIn:
+    """The session's sign-in: the methods it recorded (auth_methods), its acr and auth_time."""
+    methods = auth_methods.methods_of(request)
+    return SignIn(methods, acr_for(methods, request.session.get(SIGNIN_KIND)),
+                  auth_methods.auth_time(request))
+
+
+def must_sign_in_again(request: HttpRequest, prompt: set[str], max_age: str | None) -> bool:
+    """Rule (OIDC Core §3.1.2.1): `prompt=login` always asks the user to sign in again;
+    `max_age=N` does when the session's last sign-in step is more than N seconds ago or
+    unknown. A max_age that is not a whole number of seconds is ignored (never a 500)."""
+    if "login" in prompt:
+        return True
+    if max_age is None or not max_age.strip().isdigit() or len(max_age.strip()) > 12:
+        return False
+    signed_in_at = auth_methods.auth_time(request)
+    return signed_in_at is None or time.time() - signed_in_at > int(max_age)

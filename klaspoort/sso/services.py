@@ -1,18 +1,24 @@
-"""Writes of single sign-on: registering a publisher's software as a client."""
+"""Writes of single sign-on: registering a publisher's software as a client, and keeping
+what an authorization code was issued with and what was issued from it."""
 
 from __future__ import annotations
 
+import datetime
+import hashlib
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from oauth2_provider.generators import generate_client_id, generate_client_secret
-from oauth2_provider.models import Application
+from oauth2_provider.models import AccessToken, Application, IDToken
 
 from klaspoort.schools.models import Publisher
-from klaspoort.sso.models import PublisherClient
+from klaspoort.sso.models import IssuedCode, PublisherClient
+from klaspoort.sso.selectors import SignIn
 
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 
@@ -77,3 +83,44 @@ def register_client(publisher: Publisher, name: str, redirect_uris: list[str], *
         application=application, publisher=publisher, name_detail=name_detail,
         chain_partner=chain_partner, default_target_uri=default_target_uri)
     return Registered(client, client_id, secret)
+
+
+# --- authorization codes: how the user signed in, and what was issued ------------------------
+
+ISSUED_CODE_KEPT = datetime.timedelta(hours=1)
+
+
+def code_hash(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+def remember_code(code: str, signin: SignIn) -> IssuedCode:
+    """Keep how the user had signed in when `code` was issued, for the ID token made when it
+    is redeemed (the token endpoint has no browser session). Rows older than an hour, whose
+    codes and tokens have long expired, are dropped on the way."""
+    IssuedCode.objects.filter(created_at__lt=timezone.now() - ISSUED_CODE_KEPT).delete()
+    auth_time = (datetime.datetime.fromtimestamp(signin.auth_time, tz=datetime.UTC)
+                 if signin.auth_time is not None else None)
+    return IssuedCode.objects.create(code_hash=code_hash(code), amr=signin.amr, acr=signin.acr,
+                                     auth_time=auth_time)
+
+
+def record_issued(issued: IssuedCode, access_token: Any, id_token: Any) -> None:
+    """Note the tokens issued from a code, so that replaying the code can revoke them."""
+    issued.access_token_id = access_token.pk if access_token is not None else None
+    issued.id_token_id = id_token.pk if id_token is not None else None
+    issued.save(update_fields=["access_token_id", "id_token_id"])
+
+
+@transaction.atomic
+def revoke_replayed(code: str) -> bool:
+    """Rule (RFC 6749 §4.1.2): a code presented again after it was redeemed revokes the access
+    and ID tokens issued from it, since whoever holds it now may have stolen it. Returns
+    whether anything was revoked."""
+    issued = (IssuedCode.objects.select_for_update()
+              .filter(code_hash=code_hash(code)).first())
+    if issued is None:
+        return False
+    access_tokens = AccessToken.objects.filter(pk=issued.access_token_id).delete()[0]
+    id_tokens = IDToken.objects.filter(pk=issued.id_token_id).delete()[0]
+    return bool(access_tokens or id_tokens)

@@ -14,14 +14,21 @@ from oauth2_provider.models import AbstractApplication, get_grant_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.common import Request as OauthlibRequest
 from oauthlib.oauth2.rfc6749 import utils
-from oauthlib.oauth2.rfc6749.errors import CustomOAuth2Error
+from oauthlib.oauth2.rfc6749.errors import CustomOAuth2Error, InvalidGrantError
 from oauthlib.openid import Server
 
+from klaspoort.sso import services
 from klaspoort.sso.claims import CLAIM_SCOPES, claims_for
-from klaspoort.sso.selectors import Decision, client_of_application, decide
+from klaspoort.sso.models import IssuedCode
+from klaspoort.sso.selectors import ACR_UNKNOWN, Decision, client_of_application, decide
 
 DECISION_ATTR = "klaspoort_decision"
 GRANT_ATTR = "_klaspoort_grant"
+# The authorization view puts the session's SignIn among the credentials; oauthlib copies
+# them onto its request, where save_authorization_code finds it.
+SIGNIN_CREDENTIAL = "klaspoort_signin"
+ISSUED_ATTR = "_klaspoort_issued_code"
+ACCESS_TOKEN_ATTR = "_klaspoort_access_token"  # noqa: S105 (an attribute name)
 
 Grant = get_grant_model()
 
@@ -29,13 +36,15 @@ Grant = get_grant_model()
 class NoRefreshTokenServer(Server):
     """oauthlib's OpenID Connect server without refresh tokens: a publisher signs a user in
     again through Klaspoort (which asks the rules again) rather than keeping a token that
-    outlives a withdrawn consent."""
+    outlives a withdrawn consent. Nor does it know the device-code grant: Klaspoort has no
+    device flow, so such a token request is unsupported_grant_type."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.auth_grant.refresh_token = False
         self.openid_connect_auth.refresh_token = False
         self.openid_connect_hybrid.refresh_token = False
+        self._grant_types.pop("urn:ietf:params:oauth:grant-type:device_code", None)
 
 
 class KlaspoortValidator(OAuth2Validator):
@@ -114,7 +123,12 @@ class KlaspoortValidator(OAuth2Validator):
             return bool(super().confirm_redirect_uri(client_id, code, redirect_uri, client,
                                                      *args, **kwargs))
         grant = self._grant_of_client(code, client, request)
-        return bool(grant.redirect_uri_allowed(redirect_uri))
+        if not grant.redirect_uri_allowed(redirect_uri):
+            # RFC 6749 §5.2: a redirect URI that differs from the authorization request's is
+            # invalid_grant (oauthlib would say invalid_request).
+            raise InvalidGrantError(description="redirect_uri does not match the one the "
+                                                "code was issued for.", request=request)
+        return True
 
     def _validate_code_of_grant(self, code: str, client: Any, request: Any) -> bool:
         """The toolkit's validate_code, from the request's Grant."""
@@ -131,6 +145,45 @@ class KlaspoortValidator(OAuth2Validator):
         if grant.claims:
             request.claims = json.loads(grant.claims)
         return True
+
+    # --- how the user signed in (amr, acr, auth_time) and what a code gave -----------------
+
+    def save_authorization_code(self, client_id: str, code: dict[str, Any], request: Any,
+                                *args: Any, **kwargs: Any) -> None:
+        super().save_authorization_code(client_id, code, request, *args, **kwargs)
+        signin = getattr(request, SIGNIN_CREDENTIAL, None)
+        if signin is not None:
+            services.remember_code(code["code"], signin)
+
+    def _create_access_token(self, expires: Any, request: Any, token: Any,
+                             source_refresh_token: Any = None) -> Any:
+        access_token = super()._create_access_token(expires, request, token,
+                                                    source_refresh_token=source_refresh_token)
+        setattr(request, ACCESS_TOKEN_ATTR, access_token)
+        return access_token
+
+    def save_bearer_token(self, token: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
+        result = super().save_bearer_token(token, request, *args, **kwargs)
+        issued = getattr(request, ISSUED_ATTR, None)
+        if issued is not None:
+            services.record_issued(issued, getattr(request, ACCESS_TOKEN_ATTR, None),
+                                   getattr(request, "id_token", None))
+        return result
+
+    def get_id_token_dictionary(self, token: Any, token_handler: Any,
+                                request: Any) -> tuple[dict[str, Any], Any]:
+        """The toolkit's ID token claims with how the user signed in at /o/authorize: `amr`
+        (the methods), `acr` (docs/publishers-oidc.md) and `auth_time` (when they last passed
+        a sign-in step, not the account's last_login, which another device may have moved).
+        Nothing recorded: acr "0" and no amr."""
+        claims, expiration = super().get_id_token_dictionary(token, token_handler, request)
+        issued: IssuedCode | None = getattr(request, ISSUED_ATTR, None)
+        claims["acr"] = issued.acr if issued is not None and issued.acr else ACR_UNKNOWN
+        if issued is not None and issued.amr:
+            claims["amr"] = list(issued.amr)
+        if issued is not None and issued.auth_time is not None:
+            claims["auth_time"] = int(issued.auth_time.timestamp())
+        return claims, expiration
 
     # --- the Application once per authorization request ---------------------------------------
 
@@ -171,7 +224,13 @@ class KlaspoortValidator(OAuth2Validator):
         """Rule: a code is redeemed only while the user still may sign in at the publisher
         (consent, licence); otherwise the publisher gets invalid_grant."""
         if not self._validate_code_of_grant(code, client, request):
+            if self._grant_by_code(code, request) is None:
+                # Unknown: never issued, expired and cleaned up, or redeemed already. If it was
+                # redeemed, whoever presents it again may have stolen it: revoke what it gave.
+                services.revoke_replayed(code)
             return False
+        setattr(request, ISSUED_ATTR,
+                IssuedCode.objects.filter(code_hash=services.code_hash(code)).first())
         decision = decide(client_of_application(client), request.user)
         if decision.refusal:
             return False

@@ -3,25 +3,31 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from oauth2_provider import views as oauth_views
 from oauth2_provider.exceptions import OAuthToolkitError
+from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.views import AuthorizationView, ConnectDiscoveryInfoView, UserInfoView
 from oauth2_provider.views.mixins import OAuthLibMixin
 from oauthlib.common import add_params_to_uri
 
 from klaspoort.licences.models import Product
 from klaspoort.licences.selectors import access_for_user
-from klaspoort.schools.models import Publisher
-from klaspoort.signin.session import ip_rule_holds
+from klaspoort.schools.models import Publisher, School
+from klaspoort.signin.session import AT_HOME, SIGNIN_KIND, SIGNIN_SCHOOL, ip_rule_holds
 from klaspoort.sso import selectors
 from klaspoort.sso.claims import CLAIM_SCOPES
 from klaspoort.sso.models import PublisherClient
+from klaspoort.sso.validators import SIGNIN_CREDENTIAL
 
 
 def refusal_page(request: HttpRequest, message: str, publisher: Publisher | None = None,
@@ -39,6 +45,59 @@ class Refused(Exception):
         self.message = message
         self.client = client
         self.credentials = credentials
+
+
+class SignInAgain(Exception):
+    """prompt=login or an exceeded max_age: the user must prove who they are again."""
+
+    def __init__(self, client: PublisherClient | None, credentials: dict[str, Any]) -> None:
+        super().__init__("sign in again")
+        self.client = client
+        self.credentials = credentials
+
+
+def _with_iss(request: HttpRequest, url: str) -> str:
+    """RFC 9207: the authorization response names its issuer, so a client talking to several
+    providers can tell whose answer it got (mix-up attacks); errors too."""
+    if "iss" in dict(parse_qsl(urlsplit(url).query)):
+        return url
+    return add_params_to_uri(url, [("iss", oauth2_settings.oidc_issuer(request))])
+
+
+def _without_sign_in_again(request: HttpRequest) -> str:
+    """This authorization request without prompt=login and max_age, to continue with once the
+    user has signed in again (else the fresh sign-in would be asked for again, forever)."""
+    query = []
+    for key, value in parse_qsl(request.META.get("QUERY_STRING", ""), keep_blank_values=True):
+        if key == "max_age":
+            continue
+        if key == "prompt":
+            value = " ".join(p for p in value.split() if p != "login")
+            if not value:
+                continue
+        query.append((key, value))
+    return f"{request.path}?{urlencode(query)}"
+
+
+def sign_in_page(request: HttpRequest, client: PublisherClient | None) -> str:
+    """Where this session's user signs in again: a pupil on the page they signed in on (the
+    school's pupil page, or home sign-in), going on to one of the publisher's methods; staff
+    on the staff sign-in, coming back to this authorization request."""
+    user = request.user
+    if getattr(user, "kind", None) == "pupil":
+        school_id = request.session.get(SIGNIN_SCHOOL)
+        school = School.objects.filter(pk=school_id).first() if school_id else None
+        product = None
+        if client is not None:
+            product = (Product.objects.filter(publisher_id=client.publisher_id)
+                       .exclude(launch_url="").order_by("pk").first())
+        query = f"?{urlencode({'next': product.pk})}" if product else ""
+        if school is None:
+            return reverse("signin:home_school") + query
+        if request.session.get(SIGNIN_KIND) == AT_HOME and school.home_signin_enabled:
+            return reverse("signin:home_page", args=[school.public_id]) + query
+        return reverse("signin:pupil_page", args=[school.pupil_page_ref]) + query
+    return f"{reverse(settings.LOGIN_URL)}?{urlencode({'next': _without_sign_in_again(request)})}"
 
 
 class AuthorizeView(AuthorizationView):
@@ -71,9 +130,22 @@ class AuthorizeView(AuthorizationView):
             params.append(("state", credentials["state"]))
         return self.redirect(add_params_to_uri(credentials["redirect_uri"], params), None)
 
+    def redirect(self, redirect_to: str, application: Any) -> HttpResponse:
+        """Every answer sent to the publisher's redirect URI, errors included, carries `iss`
+        (RFC 9207; a strict client drops an answer without it)."""
+        response: HttpResponse = super().redirect(_with_iss(self.request, redirect_to),
+                                                   application)
+        return response
+
     def validate_authorization_request(self, request: HttpRequest) -> Any:
         scopes, credentials = super().validate_authorization_request(request)
         client = selectors.client_for(credentials["client_id"])
+        if selectors.must_sign_in_again(request, set(request.GET.get("prompt", "").split()),
+                                        request.GET.get("max_age")):
+            raise SignInAgain(client, credentials)
+        # The token endpoint has no browser session: how the user signed in travels with the
+        # code (KlaspoortValidator.save_authorization_code) into the ID token's amr and acr.
+        credentials[SIGNIN_CREDENTIAL] = selectors.signin_of(request)
         hint = request.GET.get("login_hint")
         if client is not None and hint:
             hint_refusal = selectors.login_hint_refusal(hint, request.user, client.publisher_id)
@@ -87,6 +159,19 @@ class AuthorizeView(AuthorizationView):
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
             response: HttpResponse = super().get(request, *args, **kwargs)
+        except SignInAgain as again:
+            if "none" in request.GET.get("prompt", "").split():
+                # max_age passed with prompt=none: no page may be shown (OIDC Core §3.1.2.6).
+                params = [("error", "login_required")]
+                if again.credentials.get("state"):
+                    params.append(("state", again.credentials["state"]))
+                return self.redirect(add_params_to_uri(again.credentials["redirect_uri"], params),
+                                     again.client.application if again.client else None)
+            # On a shared school device the previous user must not pass silently: end their
+            # session before anyone signs in.
+            target = sign_in_page(request, again.client)
+            logout(request)
+            return HttpResponseRedirect(target)
         except Refused as refused:
             if "none" in request.GET.get("prompt", "").split():
                 # prompt=none: the publisher asked for no page at all, so it gets the answer
@@ -105,9 +190,16 @@ class AuthorizeView(AuthorizationView):
 CLAIM_SCOPES_SUPPORTED = sorted(set(CLAIM_SCOPES.values()))
 
 
+# Claims of the ID token besides those a scope releases (docs/publishers-oidc.md).
+ID_TOKEN_CLAIMS = ["iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "acr", "amr",
+                   "jti"]
+
+
 class DiscoveryView(ConnectDiscoveryInfoView):
     """The toolkit's discovery document, saying only what Klaspoort accepts: ID tokens are
-    signed with RS256 (never HS256 with a client secret), PKCE with S256 only."""
+    signed with RS256 (never HS256 with a client secret), PKCE with S256 only, the code grant
+    only (no device flow), every authorization response carries `iss` (RFC 9207); plus the
+    revocation endpoint, the acr values and every claim."""
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response: HttpResponse = super().get(request, *args, **kwargs)
@@ -116,19 +208,71 @@ class DiscoveryView(ConnectDiscoveryInfoView):
         data["code_challenge_methods_supported"] = ["S256"]
         data["grant_types_supported"] = ["authorization_code"]
         data["scopes_supported"] = list(CLAIM_SCOPES_SUPPORTED)
+        data["authorization_response_iss_parameter_supported"] = True
+        data["revocation_endpoint"] = self._get_endpoint_url(request, "revoke-token",
+                                                             required=True)
+        data["revocation_endpoint_auth_methods_supported"] = (
+            data["token_endpoint_auth_methods_supported"])
+        data["acr_values_supported"] = list(selectors.ACR_VALUES)
+        data["claims_supported"] = sorted(set(CLAIM_SCOPES) | set(ID_TOKEN_CLAIMS))
+        data["claims_parameter_supported"] = False
+        data["request_parameter_supported"] = False
+        data["request_uri_parameter_supported"] = False
+        for device_key in ("device_authorization_endpoint", "registration_endpoint"):
+            data.pop(device_key, None)
         response.content = json.dumps(data).encode()
         response["Content-Length"] = str(len(response.content))
         return response
 
 
+def _bearer_challenge(error: str) -> str:
+    return f'Bearer realm="Klaspoort", error="{error}"'
+
+
 class UserInfo(UserInfoView):
     """The toolkit's userinfo endpoint; its refusals (403 access_denied when the school no
-    longer consents or the licence ended) are JSON like every other answer, never cached."""
+    longer consents or the licence ended) are JSON like every other answer, never cached, and
+    say what is wrong in `WWW-Authenticate` (RFC 6750 §3).
+
+    Rule: the access token only in the Authorization header. A token in the query string ends
+    up in logs and browser histories (RFC 9700 §2.5), and one in a form body is as easily
+    mishandled, so both are refused with invalid_request, whatever the token."""
 
     def _create_userinfo_response(self, request: HttpRequest) -> HttpResponse:
-        response: HttpResponse = super()._create_userinfo_response(request)
-        if response.status_code != 200 and response.content.startswith(b"{"):
-            response["Content-Type"] = "application/json"
+        if "access_token" in request.GET or "access_token" in request.POST:
+            response = HttpResponse(
+                json.dumps({"error": "invalid_request",
+                            "error_description": "Send the access token in the Authorization "
+                                                 "header (Bearer), never in the URL or body."}),
+                status=400, content_type="application/json")
+            response["WWW-Authenticate"] = _bearer_challenge("invalid_request")
+        else:
+            response = super()._create_userinfo_response(request)
+        if response.status_code >= 400:
+            error = "invalid_token"
+            if response.content.startswith(b"{"):
+                response["Content-Type"] = "application/json"
+                error = str(json.loads(response.content).get("error", error))
+            if not re.fullmatch(r"[a-z_]{1,64}", error):
+                error = "invalid_token"
+            response["WWW-Authenticate"] = _bearer_challenge(error)
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class TokenView(oauth_views.TokenView):
+    """The toolkit's token endpoint for the authorization code grant only.
+
+    The toolkit would answer a device-code grant from its device-flow table (Klaspoort has no
+    device flow, and a request without device_code gave a 500): every request goes to the
+    oauthlib server, which knows only the code grant. A client that fails to authenticate gets
+    401 with `WWW-Authenticate: Basic` (RFC 6749 §5.2: the scheme of the token endpoint, not
+    oauthlib's Bearer)."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response: HttpResponse = self.authorization_flow_token_response(request)
+        if response.status_code == 401:
+            response["WWW-Authenticate"] = 'Basic realm="Klaspoort"'
         response["Cache-Control"] = "no-store"
         return response
 
