@@ -70,6 +70,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "klaspoort.middleware.RefuseUnstorableTextMiddleware",  # NUL/lone surrogate → 400
     "django.contrib.sessions.middleware.SessionMiddleware",
     "klaspoort.i18n.DutchFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -178,6 +179,12 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+
+# Publisher API (issue 10): requests per token per minute (429 with Retry-After above it), and
+# the largest JSON body (a batch of 1,000 contracts is about 400 kB); larger bodies get 413.
+PUBLISHER_API_RATE_PER_MINUTE = int(os.environ.get("KLASPOORT_PUBLISHER_API_RATE", "600"))
+PUBLISHER_API_MAX_BODY_BYTES = int(os.environ.get("KLASPOORT_PUBLISHER_API_MAX_BODY",
+                                                  str(1024 * 1024)))
 
 # Roster uploads never touch the disk: EDEXML files carry BSNs and other data Klaspoort must not
 # keep, so they are held in memory up to this size and refused above it.

@@ -1,24 +1,43 @@
 """The publisher API (R5.1, R6.2): a publisher's systems keep its products and contracts in
 Klaspoort up to date with a token made in the publisher portal.
 
-Contracts go through the same validation and service as the CSV upload
-(klaspoort.licences.contract_import), so a row is judged the same way wherever it comes from.
-Their bodies are read by that validator, not by pydantic, so every error is a per-row Dutch
-message with a field name; the schemas below still document them in the OpenAPI.
+The OpenAPI document is exactly what the server accepts (issue 10, finding 8): request bodies
+are validated by the strict pydantic schemas below (no coercion: "5" is not 5, "CHILD" is not
+"child"; no unknown fields; dates are real dates), then contracts go through the same rules and
+service as the CSV upload (klaspoort.licences.contract_import), so a row is judged the same way
+wherever it comes from. Every answer is JSON; every error has the one shape ErrorOut and its
+status code is documented on every operation. Each token is rate-limited.
 """
 
 from __future__ import annotations
 
+import datetime
 import json
-from typing import Any, Literal
+import logging
+import math
+import re
+import time
+from typing import Annotated, Any, Literal
 
+from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Field, NinjaAPI, Router, Schema, Status
+from ninja import Field, NinjaAPI, Query, Router, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
-from ninja.pagination import LimitOffsetPagination, paginate
 from ninja.security import HttpBearer
+from pydantic import (
+    AfterValidator,
+    ConfigDict,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    StringConstraints,
+    TypeAdapter,
+    WithJsonSchema,
+)
+from pydantic import ValidationError as PydanticValidationError
 
 from klaspoort.exchange.services import token_for
 from klaspoort.licences import contract_import, services
@@ -26,41 +45,40 @@ from klaspoort.licences.models import Contract, Product
 from klaspoort.licences.services import save_product
 from klaspoort.schools.models import Publisher
 
+logger = logging.getLogger(__name__)
+
 MAX_BATCH = 1000
-DESCRIPTION = """
+MAX_LIMIT = 500
+MAX_OFFSET = 10**9
+DESCRIPTION = f"""
 Publishers keep their **products** and **contracts** in Klaspoort up to date.
 
 Authenticate with a token made by your publisher admin in the publisher portal (*API-sleutels*):
 `Authorization: Bearer kp_…`. Everything you send and read is your own publisher's: contract
 numbers and product codes are yours alone (another publisher may use the same number).
 
-Contracts are keyed by their number: sending a contract again updates it. Errors are answered as
-JSON with status 422 and per-row errors: `{"detail": "…", "errors": [{"line", "field",
-"message"}]}` (`line` is the position in the list, from 1; 0 for the request as a whole).
+Contracts are keyed by their number: sending a contract again updates it. A contract for a
+well-formed BRIN6 is always accepted, also when that school location does not use Klaspoort
+(yet): it is held and takes effect when the school arrives. Klaspoort never tells you which
+schools use it.
+
+Bodies are JSON (`Content-Type: application/json`, at most
+{settings.PUBLISHER_API_MAX_BODY_BYTES // 1024} kB) and are checked strictly against the
+schemas below: no unknown fields, no numbers as strings, no null where a value is required.
+Every token may make {settings.PUBLISHER_API_RATE_PER_MINUTE} requests a minute; beyond that
+the answer is 429 with `Retry-After` (seconds).
+
+Every error is JSON of one shape, `{{"detail": "…", "errors": [{{"line", "field",
+"message"}}]}}` (`line` is the position in a list of contracts, from 1; 0 for the request as a
+whole): 400 unreadable request, 401 no valid token, 404 unknown address, 405 method not
+allowed, 409 a conflicting change at the same moment (send again), 413 body too large, 415 not
+JSON, 422 a value the schema or a contract rule refuses, 429 too many requests, 500 our fault.
 Messages are in Dutch, the language of the schools.
 """
 
 
-class PublisherToken(HttpBearer):
-    """A publisher's API token (exchange.PublisherApiToken); revoked tokens are refused."""
-
-    def authenticate(self, request: HttpRequest, token: str) -> Publisher | None:
-        row = token_for(token.strip())
-        if row is None:
-            return None
-        request.publisher = row.publisher  # type: ignore[attr-defined]
-        request.api_token = row  # type: ignore[attr-defined]
-        return row.publisher
-
-
-api = NinjaAPI(title="Klaspoort publisher API", version="1", description=DESCRIPTION,
-               urls_namespace="api", docs_url="/docs", openapi_url="/openapi.json",
-               auth=PublisherToken())
-router = Router(tags=["publisher v1"])
-
-
 # ---------------------------------------------------------------------------------------------
-# Errors: always JSON, never a 500 for what a client sent.
+# Errors: always JSON in one shape, never a 500 for what a client sent.
 # ---------------------------------------------------------------------------------------------
 class RowErrorOut(Schema):
     line: int = Field(description="Position of the contract in the list, from 1; 0 for the "
@@ -74,21 +92,101 @@ class ErrorOut(Schema):
     errors: list[RowErrorOut] = Field(default_factory=list, description="Per-field errors.")
 
 
+ERROR_STATUSES = (400, 401, 403, 404, 405, 409, 413, 415, 422, 429, 500)
+ERRORS: dict[int, Any] = dict.fromkeys(ERROR_STATUSES, ErrorOut)
+
+
+class TooManyRequests(Exception):
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("rate limited")
+        self.retry_after = retry_after
+
+
+class PublisherToken(HttpBearer):
+    """A publisher's API token (exchange.PublisherApiToken); revoked tokens are refused. A
+    known token is then held to its rate, and its request body to size and JSON."""
+
+    def __call__(self, request: HttpRequest) -> Any:
+        publisher = super().__call__(request)
+        if publisher is None:
+            return None
+        _count_request(request.api_token.digest)  # type: ignore[attr-defined]
+        if request.method in ("POST", "PUT", "PATCH"):
+            _check_body(request)
+        return publisher
+
+    def authenticate(self, request: HttpRequest, token: str) -> Publisher | None:
+        row = token_for(token.strip())
+        if row is None:
+            return None
+        request.publisher = row.publisher  # type: ignore[attr-defined]
+        request.api_token = row  # type: ignore[attr-defined]
+        return row.publisher
+
+
+def _count_request(digest: str) -> None:
+    """RULE: at most PUBLISHER_API_RATE_PER_MINUTE requests per token per clock minute,
+    counted atomically in the shared cache (add, then incr: two workers never both read the
+    same count), so the limit holds whatever the number of processes."""
+    now = time.time()
+    window = int(now // 60)
+    key = f"api-rate:{digest[:32]}:{window}"
+    cache.add(key, 0, timeout=120)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr: this request is the first again
+        cache.add(key, 1, timeout=120)
+        count = 1
+    if count > settings.PUBLISHER_API_RATE_PER_MINUTE:
+        raise TooManyRequests(retry_after=max(1, math.ceil((window + 1) * 60 - now)))
+
+
+def _check_body(request: HttpRequest) -> None:
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > settings.PUBLISHER_API_MAX_BODY_BYTES:
+        raise HttpError(413, _("The request body is too large (at most %(kb)d kB).")
+                        % {"kb": settings.PUBLISHER_API_MAX_BODY_BYTES // 1024})
+    content_type = (request.content_type or "").lower()
+    if content_type != "application/json" and not content_type.endswith("+json"):
+        raise HttpError(415, _("Send the body as JSON (Content-Type: application/json)."))
+
+
+api = NinjaAPI(title="Klaspoort publisher API", version="1", description=DESCRIPTION,
+               urls_namespace="api", docs_url="/docs", openapi_url="/openapi.json",
+               auth=PublisherToken())
+router = Router(tags=["publisher v1"])
+
+
 def _error(request: HttpRequest, status: int, detail: str,
            errors: list[dict[str, Any]] | None = None) -> HttpResponse:
     return api.create_response(request, {"detail": detail, "errors": errors or []},
                                status=status)
 
 
+def _validation_errors(errors: Any, *, lines_from: str | None = None) -> list[dict[str, Any]]:
+    """Pydantic's errors in the API's shape. In a batch, `contracts.<i>.…` is line i+1."""
+    result = []
+    for error in errors:
+        location = [part for part in error.get("loc", ()) if part not in ("body", "query",
+                                                                           "path")]
+        line = 0
+        if lines_from and len(location) >= 2 and location[0] == lines_from and isinstance(
+                location[1], int):
+            line = location[1] + 1
+            location = location[2:]
+        # A discriminated union names the variant (group/child) in the location: not a field.
+        location = [str(part) for part in location if part not in ("group", "child")]
+        result.append({"line": line, "field": ".".join(location),
+                       "message": _("Invalid value: %(reason)s") % {"reason": error.get("msg")}})
+    return result
+
+
 @api.exception_handler(ValidationError)
 def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    errors = []
-    for error in exc.errors:
-        location = [str(part) for part in error.get("loc", ()) if part not in ("body", "query",
-                                                                                "path")]
-        errors.append({"line": 0, "field": ".".join(location),
-                       "message": _("Invalid value: %(reason)s") % {"reason": error.get("msg")}})
-    return _error(request, 422, _("The request is not valid."), errors)
+    return _error(request, 422, _("The request is not valid."), _validation_errors(exc.errors))
 
 
 @api.exception_handler(AuthenticationError)
@@ -96,6 +194,14 @@ def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResp
     response = _error(request, 401, _("A valid API token is required "
                                       "(Authorization: Bearer <token>)."))
     response["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+@api.exception_handler(TooManyRequests)
+def _too_many(request: HttpRequest, exc: TooManyRequests) -> HttpResponse:
+    response = _error(request, 429, _("Too many requests for this token; try again in "
+                                      "%(seconds)d seconds.") % {"seconds": exc.retry_after})
+    response["Retry-After"] = str(exc.retry_after)
     return response
 
 
@@ -111,11 +217,38 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return _error(request, 404, _("Not found."))
 
 
+@api.exception_handler(Exception)
+def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+    # Our fault, never the client's: logged with its traceback, answered in the API's shape.
+    logger.exception("publisher API error", exc_info=exc)
+    return _error(request, 500, _("Something went wrong on our side; please try again later."))
+
+
 def _json_body(request: HttpRequest) -> Any:
     try:
         return json.loads(request.body or b"null")
     except (ValueError, RecursionError):
         raise HttpError(400, "invalid json") from None
+
+
+def _validated(adapter: TypeAdapter[Any], request: HttpRequest, *,
+               lines_from: str | None = None) -> Any:
+    try:
+        return adapter.validate_python(_json_body(request))
+    except PydanticValidationError as exc:
+        raise _RequestInvalid(_validation_errors(exc.errors(), lines_from=lines_from)) from None
+
+
+class _RequestInvalid(Exception):
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        super().__init__("invalid")
+        self.errors = errors
+
+
+@api.exception_handler(_RequestInvalid)
+def _request_invalid(request: HttpRequest, exc: _RequestInvalid) -> HttpResponse:
+    return _error(request, 422, _("The request is not valid; nothing has been changed."),
+                  exc.errors)
 
 
 def _source(request: HttpRequest) -> str:
@@ -128,6 +261,37 @@ def _publisher(request: HttpRequest) -> Publisher:
 
 
 # ---------------------------------------------------------------------------------------------
+# Strict value types: the schema says exactly what the server accepts.
+# ---------------------------------------------------------------------------------------------
+# Printable text (no control characters) with at least one character that is not white space:
+# the server strips spaces, and an empty value would then be missing. (Lone surrogates are
+# refused by pydantic itself; control characters include NUL.)
+_PRINTABLE = r"[^\x00-\x1f\x7f]"
+_FILLED = rf"^{_PRINTABLE}*[^\s\x00-\x1f\x7f]{_PRINTABLE}*$"
+Code = Annotated[StrictStr, StringConstraints(min_length=1, max_length=64, pattern=_FILLED)]
+Name = Annotated[StrictStr, StringConstraints(min_length=1, max_length=200, pattern=_FILLED)]
+# What Django's URLField accepts and more narrowly: https, a host name, a plain path.
+_URL = (r"^(|https://([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"
+        r"(/[A-Za-z0-9._~/-]*)?)$")
+Url = Annotated[StrictStr, StringConstraints(max_length=200, pattern=_URL)]
+Brin6 = Annotated[StrictStr, StringConstraints(pattern=contract_import.BRIN6.pattern)]
+YearGroup = Annotated[StrictInt, Field(ge=1, le=8)]
+Seats = Annotated[StrictInt, Field(ge=1, le=contract_import.MAX_SEATS)]
+
+
+def _iso_date(value: str) -> str:
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        raise ValueError("not a date in the form YYYY-MM-DD")
+    datetime.date.fromisoformat(value)  # ValueError for 2026-02-30
+    return value
+
+
+IsoDate = Annotated[StrictStr, AfterValidator(_iso_date),
+                    WithJsonSchema({"type": "string", "format": "date"})]
+STRICT = ConfigDict(extra="forbid", regex_engine="python-re")
+
+
+# ---------------------------------------------------------------------------------------------
 # Products
 # ---------------------------------------------------------------------------------------------
 ProductType = Literal["oefensoftware", "digibordsoftware", "toetsen", "leerkrachtomgeving",
@@ -135,19 +299,23 @@ ProductType = Literal["oefensoftware", "digibordsoftware", "toetsen", "leerkrach
 
 
 class ProductIn(Schema):
-    name: str = Field(min_length=1, max_length=200, description="Name of the method, e.g. "
-                                                                "“Pluspunt 4”.")
+    model_config = STRICT
+
+    name: Name = Field(description="Name of the method, e.g. “Pluspunt 4”.")
     product_type: ProductType = Field("oefensoftware", description="Kind of product; portal "
                                                                    "tiles are sorted by it.")
-    icon_url: str = Field("", max_length=200, description="Address of a square icon (https).")
-    year_groups: list[int] = Field(default_factory=list, max_length=8, description=(
+    icon_url: Url = Field("", description="Address of a square icon (https), or empty.")
+    year_groups: list[YearGroup] = Field(default_factory=list, max_length=8, description=(
         "Jaargroepen 1-8 the method is for; groups of these year groups are linked "
         "automatically. Empty: the school chooses."))
-    launch_url: str = Field("", max_length=200, description="Where a signed-in user starts.")
-    allows_group_licences: bool = Field(True, description="Contracts per group are possible.")
-    allows_child_licences: bool = Field(True, description="Contracts per child are possible.")
-    replaces: str | None = Field(None, max_length=64, description=(
-        "Code of your older product this one replaces (a newer version of the method)."))
+    launch_url: Url = Field("", description="Where a signed-in user starts (https), or empty.")
+    allows_group_licences: StrictBool = Field(True, description="Contracts per group are "
+                                                                "possible.")
+    allows_child_licences: StrictBool = Field(True, description="Contracts per child are "
+                                                                "possible.")
+    replaces: Code = Field(None, description=(  # type: ignore[assignment]
+        "Code of your older product this one replaces (a newer version of the method); leave "
+        "out when none."))
 
 
 class ProductOut(Schema):
@@ -166,27 +334,59 @@ class ProductOut(Schema):
         return obj.replaces.code if obj.replaces else None
 
 
-@router.get("/products", response=list[ProductOut], summary="Your products")
+_PRODUCT_IN = TypeAdapter(ProductIn)
+
+
+def _schema_body(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"requestBody": {"required": True,
+                            "content": {"application/json": {"schema": schema}}}}
+
+
+def _inline(adapter: TypeAdapter[Any]) -> dict[str, Any]:
+    """A request body's JSON Schema with its definitions inlined, for openapi_extra."""
+    schema = adapter.json_schema(ref_template="#/$defs/{model}")
+    defs = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return resolve(defs[ref.removeprefix("#/$defs/")])
+            # The discriminator's mapping points into $defs, gone once inlined; the oneOf
+            # variants tell themselves apart by their "type" constant all the same.
+            return {key: resolve(value) for key, value in node.items()
+                    if key != "discriminator"}
+        if isinstance(node, list):
+            return [resolve(item) for item in node]
+        return node
+
+    return resolve(schema)  # type: ignore[no-any-return]
+
+
+@router.get("/products", response={200: list[ProductOut], **ERRORS}, summary="Your products")
 def list_products(request: HttpRequest) -> Any:
-    return Product.objects.filter(publisher=_publisher(request)).select_related("replaces")
+    return Product.objects.filter(publisher=_publisher(request)).select_related(
+        "replaces").order_by("code")
 
 
-@router.put("/products/{code}", response={200: ProductOut, 201: ProductOut, 422: ErrorOut},
-            summary="Create or update one product")
-def put_product(request: HttpRequest, code: str, payload: ProductIn) -> Any:
+@router.put("/products/{code}", response={200: ProductOut, 201: ProductOut, **ERRORS},
+            summary="Create or update one product",
+            openapi_extra=_schema_body(_inline(_PRODUCT_IN)))
+def put_product(request: HttpRequest, code: Code) -> Any:
     publisher = _publisher(request)
-    if not code.strip() or len(code) > 64:
-        return Status(422, {"detail": _("A product code has 1 to 64 characters."), "errors": []})
-    data = payload.dict()
+    payload = _validated(_PRODUCT_IN, request)
+    data = payload.model_dump()
     replaces_code = data.pop("replaces")
     data["replaces"] = None
     if replaces_code:
-        data["replaces"] = Product.objects.filter(publisher=publisher, code=replaces_code).first()
+        data["replaces"] = Product.objects.filter(publisher=publisher,
+                                                  code=replaces_code.strip()).first()
         if data["replaces"] is None:
             return Status(422, {"detail": _("Unknown product code %(code)s in replaces.")
-                         % {"code": replaces_code[:40]},
+                         % {"code": contract_import.shown(replaces_code)},
                          "errors": [{"line": 0, "field": "replaces",
                                      "message": _("Unknown product code.")}]})
+    data["name"] = data["name"].strip()
     try:
         product, created = save_product(publisher, code.strip(), data, actor=None,
                                         request=request)
@@ -201,36 +401,73 @@ def put_product(request: HttpRequest, code: str, payload: ProductIn) -> Any:
 # ---------------------------------------------------------------------------------------------
 # Contracts
 # ---------------------------------------------------------------------------------------------
-class ContractIn(Schema):
+class _ContractFields(Schema):
     """One contract, with the field names of the CSV format."""
 
-    brin6: str = Field(description="School location: BRIN (4) + location code (2), e.g. "
-                                   "99ZZ00. The school must be known in Klaspoort.")
-    product_code: str = Field(max_length=64, description="Your product code.")
-    product_name: str | None = Field(None, max_length=200, description=(
+    model_config = STRICT
+
+    brin6: Brin6 = Field(description=(
+        "School location: BRIN (4) + location code (2), e.g. 99ZZ00. Accepted whether or not "
+        "the school uses Klaspoort yet; the contract takes effect when it does."))
+    product_code: Code = Field(description="Your product code.")
+    product_name: Name = Field(None, description=(  # type: ignore[assignment]
         "Only needed when the product code is new: the product is then added."))
-    product_type: ProductType | None = Field(None, description="Only for a new product.")
-    year_groups: list[int] | str | None = Field(None, description=(
-        "Only for a new product: year groups 1-8, as a list or like \"4;5\"."))
-    title: str = Field(max_length=200, description="Title as the school sees it.")
-    start: str = Field(description="First day, YYYY-MM-DD.", examples=["2026-08-01"])
-    end: str = Field(description="Last day (inclusive), YYYY-MM-DD, not before start.",
-                     examples=["2027-07-31"])
-    type: Literal["group", "child"] = Field(description="group: Normaal, per group; child: per "
-                                                        "kind, with seats.")
-    seats: int | None = Field(None, description="Number of children; only (and required) for "
-                                                "type child.")
-    publisher: str | None = Field(None, description="Optional; if given, must be your own "
-                                                    "publisher's name.")
-    contract_number: str | None = Field(None, max_length=64, description=(
-        "In a batch: the contract number (required). In PUT: optional, must equal the URL."))
+    product_type: ProductType = Field(None, description=(  # type: ignore[arg-type]
+        "Only needed when the product code is new."))
+    year_groups: list[YearGroup] = Field(default_factory=list, max_length=8, description=(
+        "Only for a new product: year groups 1-8."))
+    title: Name = Field(description="Title as the school sees it.")
+    start: IsoDate = Field(description="First day.", examples=["2026-08-01"])
+    end: IsoDate = Field(description="Last day (inclusive), not before start.",
+                         examples=["2027-07-31"])
+    publisher: Name = Field(None, description=(  # type: ignore[assignment]
+        "Optional; if given, must be your own publisher's name."))
+
+
+class _GroupContract(_ContractFields):
+    type: Literal["group"] = Field(description="group: Normaal, per group (no seats).")
+
+
+class _ChildContract(_ContractFields):
+    type: Literal["child"] = Field(description="child: per kind, with seats.")
+    seats: Seats = Field(description="Number of children.")
+
+
+class GroupContractIn(_GroupContract):
+    contract_number: Code = Field(None, description=(  # type: ignore[assignment]
+        "Optional; must equal the number in the URL."))
+
+
+class ChildContractIn(_ChildContract):
+    contract_number: Code = Field(None, description=(  # type: ignore[assignment]
+        "Optional; must equal the number in the URL."))
+
+
+class GroupContractItem(_GroupContract):
+    contract_number: Code = Field(description="The contract number.")
+
+
+class ChildContractItem(_ChildContract):
+    contract_number: Code = Field(description="The contract number.")
+
+
+ContractIn = Annotated[GroupContractIn | ChildContractIn, Field(discriminator="type")]
+ContractItem = Annotated[GroupContractItem | ChildContractItem, Field(discriminator="type")]
 
 
 class ContractBatchIn(Schema):
-    contracts: list[ContractIn] = Field(description=f"At most {MAX_BATCH} contracts.")
-    confirm_partial: bool = Field(False, description=(
-        "false: when any contract is bad, nothing is applied (422). true: the good contracts "
-        "are applied and the bad ones reported (200)."))
+    model_config = STRICT
+
+    contracts: list[ContractItem] = Field(min_length=1, max_length=MAX_BATCH,
+                                          description=f"1 to {MAX_BATCH} contracts.")
+    confirm_partial: StrictBool = Field(False, description=(
+        "false: when any contract breaks a contract rule (e.g. an end before its start, an "
+        "unknown product), nothing is applied (422). true: the good contracts are applied and "
+        "the others reported (200). A body the schema refuses is always 422."))
+
+
+_CONTRACT_IN: TypeAdapter[Any] = TypeAdapter(ContractIn)
+_BATCH_IN = TypeAdapter(ContractBatchIn)
 
 
 class ContractOut(Schema):
@@ -244,10 +481,6 @@ class ContractOut(Schema):
     seats: int | None
     cancelled_until: str | None = Field(None, description=(
         "Set when the school cancelled (opzeggen): the contract ends on this day."))
-
-    @staticmethod
-    def resolve_brin6(obj: Contract) -> str:
-        return obj.school.brin6
 
     @staticmethod
     def resolve_product_code(obj: Contract) -> str:
@@ -266,83 +499,77 @@ class ContractOut(Schema):
         return obj.cancelled_until.isoformat() if obj.cancelled_until else None
 
 
+class ContractPageOut(Schema):
+    items: list[ContractOut]
+    count: int = Field(description="Number of contracts matching, over all pages.")
+
+
 class ImportResultOut(Schema):
     created: int
     updated: int
     unchanged: int
-    applied: bool = Field(description="false: nothing was applied (see errors).")
-    errors: list[RowErrorOut]
+    applied: bool = Field(description="true: the good contracts were applied.")
+    errors: list[RowErrorOut] = Field(description="The contracts that were not applied.")
 
 
-def _schema_body(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"requestBody": {"required": True,
-                            "content": {"application/json": {"schema": schema}}}}
+class ContractFilter(Schema):
+    brin6: Brin6 = Field(None, description=(  # type: ignore[assignment]
+        "Only contracts for this school location."))
+    limit: int = Field(100, ge=1, le=MAX_LIMIT, description=f"At most {MAX_LIMIT}.")
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
-def _contract_schema() -> dict[str, Any]:
-    return ContractIn.model_json_schema(ref_template="#/components/schemas/{model}")
-
-
-def _batch_schema() -> dict[str, Any]:
-    schema = ContractBatchIn.model_json_schema(ref_template="#/components/schemas/{model}")
-    # The contract schema itself is inlined: this body is read by the shared validator.
-    schema.pop("$defs", None)
-    schema["properties"]["contracts"]["items"] = _contract_schema()
-    return schema
-
-
-@router.get("/contracts", response=list[ContractOut], summary="Your contracts")
-@paginate(LimitOffsetPagination)
-def list_contracts(request: HttpRequest, brin6: str | None = None) -> Any:
+@router.get("/contracts", response={200: ContractPageOut, **ERRORS}, summary="Your contracts")
+def list_contracts(request: HttpRequest, filters: Query[ContractFilter]) -> Any:
     rows = (Contract.objects.filter(publisher=_publisher(request))
-            .select_related("school", "product").order_by("number"))
-    if brin6:
-        brin6 = brin6.strip().upper()
-        rows = rows.filter(school__brin=brin6[:4], school__dependancecode=brin6[4:6])
+            .select_related("product").order_by("number"))
+    if filters.brin6:
+        rows = rows.filter(brin6=filters.brin6)
+    return {"items": list(rows[filters.offset:filters.offset + filters.limit]),
+            "count": rows.count()}
+
+
+def _rows(contracts: list[Any]) -> list[dict[str, Any]]:
+    """Validated contracts as rows of the shared contract format."""
+    rows = []
+    for item in contracts:
+        row = item.model_dump(exclude_none=True)
+        row["seats"] = str(row["seats"]) if "seats" in row else ""
+        rows.append(row)
     return rows
 
 
-@router.post("/contracts/batch", response={200: ImportResultOut, 422: ImportResultOut},
+@router.post("/contracts/batch", response={200: ImportResultOut, **ERRORS},
              summary="Create or update many contracts at once",
-             openapi_extra=_schema_body(_batch_schema()))
+             openapi_extra=_schema_body(_inline(_BATCH_IN)))
 def batch_contracts(request: HttpRequest) -> Any:
-    body = _json_body(request)
-    empty = {"created": 0, "updated": 0, "unchanged": 0, "applied": False}
-    if not isinstance(body, dict) or not isinstance(body.get("contracts"), list):
-        return Status(422, {**empty, "errors": [{"line": 0, "field": "contracts", "message": _(
-            "The body must be a JSON object with a list “contracts”.")}]})
-    items = body["contracts"]
-    confirm = body.get("confirm_partial", False)
-    if not isinstance(confirm, bool):
-        return Status(422, {**empty, "errors": [{"line": 0, "field": "confirm_partial",
-                                          "message": _("Must be true or false.")}]})
-    if not items or len(items) > MAX_BATCH:
-        return Status(422, {**empty, "errors": [{"line": 0, "field": "contracts", "message": _(
-            "Send 1 to %(max)d contracts at a time.") % {"max": MAX_BATCH}}]})
-    parsed = contract_import.parse_dicts(items)
+    body = _validated(_BATCH_IN, request, lines_from="contracts")
+    parsed = contract_import.parse_dicts(_rows(body.contracts))
     result = services.apply_contract_rows(
-        parsed, publisher=_publisher(request), actor=None,
-        source=_source(request), confirm_partial=confirm, request=request)
-    return Status((200 if result.applied else 422), result.as_dict())
+        parsed, publisher=_publisher(request), actor=None, source=_source(request),
+        confirm_partial=body.confirm_partial, request=request)
+    if not result.applied:
+        return Status(422, {"detail": _("Some contracts are not valid; nothing has been "
+                                        "changed."),
+                            "errors": [error.as_dict() for error in result.errors]})
+    return Status(200, result.as_dict())
 
 
 # Declared after the batch route: "/contracts/batch" must not be taken for a contract number.
-@router.put("/contracts/{number}", response={200: ContractOut, 201: ContractOut, 422: ErrorOut},
-            summary="Create or update one contract", openapi_extra=_schema_body(
-                _contract_schema()))
-def put_contract(request: HttpRequest, number: str) -> Any:
-    body = _json_body(request)
-    if not isinstance(body, dict):
-        return Status(422, {"detail": _("The body must be a JSON object."), "errors": []})
-    given = body.get("contract_number")
-    if given not in (None, "", number):
+@router.put("/contracts/{number}", response={200: ContractOut, 201: ContractOut, **ERRORS},
+            summary="Create or update one contract",
+            openapi_extra=_schema_body(_inline(_CONTRACT_IN)))
+def put_contract(request: HttpRequest, number: Code) -> Any:
+    payload = _validated(_CONTRACT_IN, request)
+    if payload.contract_number not in (None, number):
         return Status(422, {"detail": _("The contract number in the body differs from the URL."),
                      "errors": [{"line": 1, "field": "contract_number",
                                  "message": _("Must equal the URL.")}]})
-    parsed = contract_import.parse_dicts([{**body, "contract_number": number}])
-    publisher = _publisher(request)
+    row = {**_rows([payload])[0], "contract_number": number}
+    parsed = contract_import.parse_dicts([row])
     result = services.apply_contract_rows(
-        parsed, publisher=publisher, actor=None, source=_source(request), request=request)
+        parsed, publisher=_publisher(request), actor=None, source=_source(request),
+        request=request)
     if not result.applied:
         return Status(422, {"detail": _("The contract is not valid; nothing has been changed."),
                      "errors": [error.as_dict() for error in result.errors]})

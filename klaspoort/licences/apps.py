@@ -8,7 +8,13 @@ class LicencesConfig(AppConfig):
     verbose_name = _("Licences")
 
     def ready(self) -> None:
+        from django.db.models.signals import post_save
+
         from klaspoort.licences import receivers
         from klaspoort.roster.signals import roster_applied
+        from klaspoort.schools.models import School
 
         roster_applied.connect(receivers.roster_applied, dispatch_uid="licences.roster_applied")
+        # Contracts sent before the school was on the platform wait for it (decision 0017).
+        post_save.connect(receivers.school_saved, sender=School,
+                          dispatch_uid="licences.school_saved")

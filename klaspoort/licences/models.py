@@ -9,6 +9,7 @@ publisher's helpdesk can see who unlinked a child and when.
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -88,7 +89,13 @@ class Contract(models.Model):
         CHILD = "child", _("per child")
 
     publisher = models.ForeignKey(Publisher, on_delete=models.PROTECT, related_name="contracts")
-    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="contracts")
+    # The school location as the publisher sent it. A contract for a BRIN6 that is not on the
+    # platform yet is held with `school` empty and attached when the school arrives
+    # (receivers.school_saved), so the publisher cannot tell which schools use Klaspoort
+    # (decision 0017). A contract without a school grants nothing.
+    brin6 = models.CharField(_("BRIN6"), max_length=6, db_index=True)
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="contracts",
+                               null=True, blank=True)
     # The publisher's contract number: unique per publisher, so a re-sent contract updates.
     number = models.CharField(_("contract number"), max_length=64)
     title = models.CharField(_("title"), max_length=200)
@@ -123,6 +130,12 @@ class Contract(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number} {self.title}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # A contract made for a known school (operator, tests) carries that school's BRIN6.
+        if not self.brin6 and self.school is not None:
+            self.brin6 = self.school.brin6
+        super().save(*args, **kwargs)
 
     @property
     def effective_end(self) -> datetime.date:

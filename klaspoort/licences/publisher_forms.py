@@ -77,7 +77,7 @@ class ContractForm(forms.Form):
                  **kwargs: Any) -> None:
         if contract is not None and "initial" not in kwargs:
             kwargs["initial"] = {
-                "contract_number": contract.number, "brin6": contract.school.brin6,
+                "contract_number": contract.number, "brin6": contract.brin6,
                 "product": contract.product_id, "title": contract.title,
                 "start": contract.start, "end": contract.end, "type": contract.contract_type,
                 "seats": contract.seats}

@@ -29,7 +29,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from klaspoort.exchange import services as tokens
 from klaspoort.exchange.models import PublisherApiToken
-from klaspoort.licences import contract_import, services
+from klaspoort.licences import contract_import, selectors, services
 from klaspoort.licences.models import ChildLicence, Contract, Product, PublisherMembership
 from klaspoort.licences.publisher_forms import (
     FORM_FIELD_OF_ROW,
@@ -41,7 +41,7 @@ from klaspoort.licences.publisher_forms import (
     TokenForm,
 )
 from klaspoort.licences.services import save_product
-from klaspoort.schools.models import Publisher, School
+from klaspoort.schools.models import Publisher
 from klaspoort.tenancy import publisher_view
 
 ADMIN = (PublisherMembership.Role.ADMIN,)
@@ -157,14 +157,13 @@ def _product_form(request: PublisherRequest, product: Product | None) -> HttpRes
 # ---------------------------------------------------------------------------------------------
 def _filtered_contracts(publisher: Publisher, form: ContractFilterForm,
                         today: datetime.date) -> QuerySet[Contract]:
-    rows = (Contract.objects.filter(publisher=publisher)
-            .select_related("school", "product").order_by("-start", "number"))
+    rows = selectors.contracts_of_publisher(publisher).order_by("-start", "number")
     if not form.is_valid():
         return rows
     data = form.cleaned_data
     brin6 = (data.get("brin6") or "").strip().upper()
     if brin6:
-        rows = rows.filter(school__brin=brin6[:4], school__dependancecode=brin6[4:6])
+        rows = rows.filter(brin6=brin6)
     if data.get("product"):
         rows = rows.filter(product=data["product"])
     not_cancelled_yet = Q(cancelled_until__isnull=True) | Q(cancelled_until__gte=today)
@@ -310,31 +309,25 @@ def token_revoke(request: PublisherRequest, token_id: int) -> HttpResponse:
 # ---------------------------------------------------------------------------------------------
 # Helpdesk
 # ---------------------------------------------------------------------------------------------
-def _customer_school(publisher: Publisher, brin6: str) -> School | None:
-    """A school only counts as found when it has a contract with this publisher: the helpdesk
-    must not learn about other schools."""
-    return (School.objects.filter(brin=brin6[:4], dependancecode=brin6[4:6],
-                                  contracts__publisher=publisher).distinct().first())
-
-
 @publisher_view(roles=HELPDESK)
 @require_GET
 def helpdesk(request: PublisherRequest) -> HttpResponse:
     form = HelpdeskLookupForm(request.GET or None)
-    school = None
+    customer = None
     licences: list[ChildLicence] = []
-    not_found = False
     if form.is_valid():
-        school = _customer_school(request.publisher, form.cleaned_data["brin6"])
-        not_found = school is None
-        if school is not None:
-            licences = list(
-                ChildLicence.objects.filter(contract__publisher=request.publisher,
-                                            contract__school=school, removed_at__isnull=True)
-                .select_related("contract", "pupil", "pupil__group", "created_by")
-                .order_by("contract__number", "pupil__last_name", "pupil__first_name"))
+        # The same page whether or not the BRIN6 is on the platform (decision 0017): the name
+        # only once the school consented, child licences only on this publisher's contracts.
+        brin6 = form.cleaned_data["brin6"]
+        customer = {"brin6": brin6,
+                    "name": selectors.school_name_for_publisher(request.publisher, brin6)}
+        licences = list(
+            ChildLicence.objects.filter(contract__publisher=request.publisher,
+                                        contract__brin6=brin6, removed_at__isnull=True)
+            .select_related("contract", "pupil", "pupil__group", "created_by")
+            .order_by("contract__number", "pupil__last_name", "pupil__first_name"))
     return publisher_render(request, "licences/publisher/helpdesk.html", {
-        "form": form, "customer": school, "licences": licences, "not_found": not_found})
+        "form": form, "customer": customer, "licences": licences})
 
 
 @publisher_view(roles=HELPDESK)
@@ -353,4 +346,4 @@ def helpdesk_unlink(request: PublisherRequest, licence_id: int) -> HttpResponse:
     else:
         messages.success(request, _("The child licence has been unlinked."))
     url = reverse("publisher:helpdesk", kwargs={"slug": request.publisher.slug})
-    return redirect(f"{url}?brin6={licence.contract.school.brin6}")
+    return redirect(f"{url}?brin6={licence.contract.brin6}")

@@ -11,3 +11,10 @@ def roster_applied(sender: Any, *, school: School, joined_pupil_ids: list[int],
     services.auto_link(school)
     if joined_pupil_ids:
         services.notice_joiners(school, joined_pupil_ids)
+
+
+def school_saved(sender: Any, *, instance: School, **kwargs: Any) -> None:
+    """A school arrived (roster import, operator): contracts held for its BRIN6 attach now."""
+    if kwargs.get("raw"):
+        return  # loading fixtures: the contracts in them say their school themselves
+    services.attach_held_contracts(instance)

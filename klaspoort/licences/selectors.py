@@ -460,3 +460,30 @@ def publishers_with_contracts(school: School) -> list[tuple[int, str]]:
     rows = (for_school(Contract, school).order_by("publisher__name")
             .values_list("publisher_id", "publisher__name").distinct())
     return list(dict.fromkeys(rows))
+
+
+# ---------------------------------------------------------------------------------------------
+# What a publisher may see of schools (decision 0017)
+# ---------------------------------------------------------------------------------------------
+def _consented_to(publisher: Publisher) -> Any:
+    return Exists(PublisherConsent.objects.filter(
+        school_id=OuterRef("school_id"), publisher_id=publisher.pk, withdrawn_at__isnull=True))
+
+
+def contracts_of_publisher(publisher: Publisher) -> Any:
+    """RULE: the publisher's contracts, each with `school_consented`: true only when the school
+    is on the platform and has ticked this publisher (*Uitgeverijen*). Only then may the
+    publisher see the school's name; otherwise it sees the BRIN6 it sent itself, so its pages
+    never tell whether a school uses Klaspoort."""
+    return (Contract.objects.filter(publisher=publisher).select_related("school", "product")
+            .annotate(school_consented=_consented_to(publisher)))
+
+
+def school_name_for_publisher(publisher: Publisher, brin6: str) -> str:
+    """The name of the school location `brin6` as this publisher may see it: its name once it
+    consented to the publisher, else "" (whether or not the school is on the platform)."""
+    consent = PublisherConsent.objects.filter(school_id=OuterRef("pk"), publisher_id=publisher.pk,
+                                              withdrawn_at__isnull=True)
+    school = School.objects.filter(brin=brin6[:4], dependancecode=brin6[4:6]).filter(
+        Exists(consent)).first()
+    return school.display_name if school is not None else ""

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import Http404, HttpRequest
 from django.utils import timezone
@@ -341,7 +341,20 @@ def save_product(publisher: Publisher, code: str, data: dict[str, Any], *, actor
     imports and the API): without `product` the code is looked up and the product created or
     updated; with `product` (the portal's edit form) the code may change if still free. Year
     groups are 1-8; a product replaces only another product of the same publisher, never
-    itself. Audited (no school). Returns (product, created)."""
+    itself. Audited (no school). Returns (product, created). Two requests creating the same
+    code at once: the second updates the first one's product (never a 500)."""
+    try:
+        with transaction.atomic():
+            return _save_product(publisher, code, data, actor=actor, product=product,
+                                 request=request)
+    except IntegrityError:
+        return _save_product(publisher, code, data, actor=actor, product=product,
+                             request=request)
+
+
+def _save_product(publisher: Publisher, code: str, data: dict[str, Any], *, actor: Any,
+                  product: Product | None, request: HttpRequest | None
+                  ) -> tuple[Product, bool]:
     data = {name: value for name, value in data.items() if name in PRODUCT_FIELDS}
     year_groups = data.get("year_groups")
     if year_groups is not None:
@@ -383,7 +396,7 @@ def _snapshot(contract: Contract) -> dict[str, Any]:
     return {"number": contract.number, "title": contract.title,
             "product": contract.product.code, "start": contract.start.isoformat(),
             "end": contract.end.isoformat(), "type": contract.contract_type,
-            "seats": contract.seats, "school": contract.school.brin6}
+            "seats": contract.seats, "school": contract.brin6}
 
 
 class _Resolver:
@@ -451,9 +464,15 @@ class _Resolver:
                         "Unknown product code %(code)s: give its product type to add it.")
                         % {"code": shown(row.product_code)}))
                     return None
-                found = Product.objects.create(
-                    publisher=publisher, code=row.product_code, name=row.product_name,
-                    product_type=row.product_type, year_groups=row.year_groups)
+                try:
+                    # A savepoint: another delivery may add the same code at the same moment;
+                    # then its product is the one meant (never a 500, issue 10).
+                    with transaction.atomic():
+                        found = Product.objects.create(
+                            publisher=publisher, code=row.product_code, name=row.product_name,
+                            product_type=row.product_type, year_groups=row.year_groups)
+                except IntegrityError:
+                    found = Product.objects.get(publisher=publisher, code=row.product_code)
             self.products[key] = found
         return self.products[key]
 
@@ -470,12 +489,12 @@ def _check_against_product_and_links(row: ContractRow, product: Product,
         return False
     if existing is None:
         return True
-    if existing.school.brin6 != row.brin6:
+    if existing.brin6 != row.brin6:
         # The contract number is the key; moving it to another school would silently take
         # the licences away from the first one.
         errors.append(RowError(row.line, "brin6", _(
             "Contract %(number)s belongs to school %(brin6)s; a contract cannot move to another "
-            "school.") % {"number": shown(row.number), "brin6": existing.school.brin6}))
+            "school.") % {"number": shown(row.number), "brin6": existing.brin6}))
         return False
     if row.contract_type == Contract.Type.CHILD and row.seats is not None:
         used = existing.child_licences.filter(removed_at__isnull=True).count()
@@ -500,9 +519,12 @@ def apply_contract_rows(rows: ParsedContracts | Sequence[ContractRow], *,
     row is bad nothing is applied unless `confirm_partial`; then the good rows apply and the
     bad ones are reported. With `publisher` (portal, API) every row must be that publisher's
     and only its own products are added; the operator (`create_unknown`) also adds unknown
-    publishers. A contract never moves to another school. One transaction; every created or
-    changed contract is audited with its school; automatic linking runs for every school
-    whose contracts changed."""
+    publishers. A contract never moves to another school. A contract for a well-formed BRIN6
+    that is not on the platform is accepted all the same and held until the school arrives
+    (`attach_held_contracts`): the answer never tells whether a school uses Klaspoort
+    (decision 0017). One transaction; every created or changed contract is audited (with its
+    school once it has one); automatic linking runs for every school whose contracts
+    changed."""
     parsed = rows if isinstance(rows, ParsedContracts) else ParsedContracts(rows=list(rows))
     result = ContractImportResult(errors=list(parsed.errors))
     if any(error.line == FILE for error in parsed.errors):
@@ -533,32 +555,43 @@ def _apply(rows: Sequence[ContractRow], result: ContractImportResult, *,
     affected: dict[int, School] = {}
     for row in rows:
         errors: list[RowError] = []
+        # None for a school not on the platform (yet): the contract is held, not refused.
         school = resolver.schools.get(row.brin6)
-        if school is None:
-            errors.append(RowError(row.line, "brin6", _("No school with BRIN6 %(brin6)s is "
-                                                        "known in Klaspoort.")
-                                   % {"brin6": row.brin6}))
         owner = resolver.publisher_of(row, errors)
-        if owner is None or school is None:
+        if owner is None:
             result.errors.extend(errors)
             continue
         product = resolver.product_of(owner, row, errors)
-        existing = (Contract.objects.select_related("school", "product")
-                    .filter(publisher=owner, number=row.number).first())
+        existing = _existing_contract(owner, row.number)
         if product is None or not _check_against_product_and_links(row, product, existing,
                                                                     errors):
             result.errors.extend(errors)
             continue
         wanted = {"title": row.title, "product": product, "start": row.start, "end": row.end,
                   "contract_type": row.contract_type, "seats": row.seats}
+        contract = None
         if existing is None:
-            contract = Contract.objects.create(publisher=owner, school=school, number=row.number,
-                                               **wanted)
+            try:
+                # A savepoint: the same contract sent twice at once makes the second create
+                # fail on the unique number; it then updates the first one's row.
+                with transaction.atomic():
+                    contract = Contract.objects.create(
+                        publisher=owner, brin6=row.brin6, school=school, number=row.number,
+                        **wanted)
+            except IntegrityError:
+                existing = _existing_contract(owner, row.number)
+                if existing is None:
+                    raise
+                if not _check_against_product_and_links(row, product, existing, errors):
+                    result.errors.extend(errors)
+                    continue
+        if contract is not None:
             result.created += 1
             record(actor=actor, school=school, action="licences.contract.create",
                    target=f"{owner.name} {row.number}", before=None,
                    after={**_snapshot(contract), "via": source}, request=request)
         else:
+            assert existing is not None
             contract = existing
             if all(getattr(contract, name) == value for name, value in wanted.items()):
                 result.unchanged += 1
@@ -573,5 +606,31 @@ def _apply(rows: Sequence[ContractRow], result: ContractImportResult, *,
                    target=f"{owner.name} {row.number}", before=before,
                    after={**_snapshot(contract), "via": source}, request=request)
         result.contracts.append(contract)
-        affected[school.pk] = school
+        if school is not None:
+            affected[school.pk] = school
     return list(affected.values())
+
+
+def _existing_contract(publisher: Publisher, number: str) -> Contract | None:
+    return (Contract.objects.select_related("school", "product")
+            .filter(publisher=publisher, number=number).first())
+
+
+@transaction.atomic
+def attach_held_contracts(school: School) -> int:
+    """RULE: contracts publishers sent for this BRIN6 before the school was on the platform
+    belong to it from the moment it arrives (a roster import or an operator creates it); then
+    groups are linked by year group as for any new contract. Each attached contract is audited
+    under the school as added by its publisher. Returns how many were attached."""
+    held = list(Contract.objects.select_for_update().select_related("publisher", "product")
+                .filter(school__isnull=True, brin6=school.brin6))
+    if not held:
+        return 0
+    Contract.objects.filter(pk__in=[contract.pk for contract in held]).update(school=school)
+    for contract in held:
+        contract.school = school
+        record(actor=None, school=school, action="licences.contract.create",
+               target=f"{contract.publisher.name} {contract.number}", before=None,
+               after={**_snapshot(contract), "via": "held"})
+    auto_link(school)
+    return len(held)

@@ -96,10 +96,21 @@ def test_the_openapi_and_docs_are_public_and_describe_the_endpoints(client):
         assert f"/api/publisher/v1{path}" in paths
     put = paths["/api/publisher/v1/contracts/{number}"]["put"]
     body = put["requestBody"]["content"]["application/json"]["schema"]
-    assert "brin6" in body["properties"] and body["properties"]["brin6"]["description"]
-    batch = paths["/api/publisher/v1/contracts/batch"]["post"]["requestBody"]
-    items = batch["content"]["application/json"]["schema"]["properties"]["contracts"]["items"]
-    assert "seats" in items["properties"]
+    group, child = body["oneOf"]
+    assert group["properties"]["brin6"]["description"]
+    assert "seats" not in group["properties"] and "seats" in child["required"]
+    assert child["properties"]["seats"] == {"type": "integer", "minimum": 1, "maximum": 100_000,
+                                            "description": "Number of children.",
+                                            "title": "Seats"}
+    assert group["properties"]["start"]["format"] == "date"
+    assert group["properties"]["title"]["minLength"] == 1
+    # Every error status is documented on every operation, in one shape.
+    for operations in paths.values():
+        for operation in operations.values():
+            for status in ("400", "401", "404", "405", "409", "413", "415", "422", "429",
+                           "500"):
+                assert operation["responses"][status]["content"]["application/json"][
+                    "schema"] == {"$ref": "#/components/schemas/ErrorOut"}
     assert spec["components"]["securitySchemes"]
     assert client.get("/api/docs").status_code == 200
 
@@ -125,6 +136,11 @@ def test_put_product_creates_then_updates_and_get_lists_only_own(api, publisher)
 @pytest.mark.parametrize("body", [
     {"name": "x", "year_groups": [9]},
     {"name": "x", "year_groups": "5"},
+    {"name": "x", "year_groups": ["5"]},
+    {"name": "x", "allows_group_licences": "yes"},
+    {"name": "x", "icon_url": None},
+    {"name": "   "},
+    {"name": "x", "onbekend": 1},
     {"name": "x", "product_type": "spelletjes"},
     {"name": "x" * 10_000},
     {"name": "x", "launch_url": "geen adres"},
@@ -184,7 +200,8 @@ def test_get_contracts_filters_by_brin6(api, publisher, school):
     ContractFactory(product=product, school=school, number="A")
     ContractFactory(product=product, school=SchoolFactory(), number="B")
     assert {c["contract_number"] for c in api.get("/contracts").json()["items"]} == {"A", "B"}
-    only = api.get("/contracts", brin6="99zz00").json()
+    assert api.get("/contracts", brin6="99zz00").status_code == 422  # the schema's pattern
+    only = api.get("/contracts", brin6="99ZZ00").json()
     assert [c["contract_number"] for c in only["items"]] == ["A"] and only["count"] == 1
 
 
@@ -193,6 +210,18 @@ def test_get_contracts_filters_by_brin6(api, publisher, school):
     json.dumps({**contract(), "seats": "veel", "type": "child"}),
     json.dumps({**contract(), "start": "x" * 10_000}),
     json.dumps({**contract(), "contract_number": "ANDERS"}),
+    json.dumps({**contract(), "type": "CHILD", "seats": 5}),
+    json.dumps({**contract(), "type": "child", "seats": "5"}),
+    json.dumps({**contract(), "type": "child", "seats": 0}),
+    json.dumps({**contract(), "type": "child", "seats": None}),
+    json.dumps({**contract(), "type": "group", "seats": None}),
+    json.dumps({**contract(), "start": "2026-02-30"}),
+    json.dumps({**contract(), "start": "20260801"}),
+    json.dumps({**contract(), "title": ""}),
+    json.dumps({**contract(), "product_code": " "}),
+    json.dumps({**contract(), "title": "a\x00b"}),
+    '{"title": "\\ud800", "brin6": "99ZZ00"}',
+    json.dumps(contract()).replace('"Zonnebloem Z-1"', '"Zon\\udc00"'),
     "\xff\xfe", "[" * 100_000,
 ])
 def test_junk_bodies_for_one_contract_are_4xx_json_never_500(api, school, raw):
@@ -202,11 +231,11 @@ def test_junk_bodies_for_one_contract_are_4xx_json_never_500(api, school, raw):
     assert not Contract.objects.exists()
 
 
-def test_an_unknown_school_is_a_row_error(api):
-    response = api.call("put", "/contracts/Z-1", contract(brin6="11AA00"))
+def test_a_lone_surrogate_in_a_title_is_422_not_500(api, school):
+    raw = json.dumps(contract()).replace('"Zonnebloem Z-1"', '"Zon\\ud800"')
+    response = api.call("put", "/contracts/Z-1", raw=raw)
     assert response.status_code == 422
-    assert response.json()["errors"] == [
-        {"line": 1, "field": "brin6", "message": response.json()["errors"][0]["message"]}]
+    assert response.json()["errors"][0]["field"] == "title"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -224,12 +253,12 @@ def test_batch_applies_all_good_contracts_with_counts(api, publisher, school):
 
 
 def test_batch_with_a_bad_row_is_422_and_applies_nothing_unless_confirmed(api, school):
-    body = {"contracts": [contract("Z-1"), contract("Z-2", end="2020-01-01"), "rommel"]}
+    body = {"contracts": [contract("Z-1"), contract("Z-2", end="2020-01-01")]}
     held = api.call("post", "/contracts/batch", body)
     assert held.status_code == 422
     result = held.json()
-    assert result["applied"] is False
-    assert {(e["line"], e["field"]) for e in result["errors"]} == {(2, "end"), (3, "")}
+    assert result["detail"]
+    assert {(e["line"], e["field"]) for e in result["errors"]} == {(2, "end")}
     assert not Contract.objects.exists()
 
     done = api.call("post", "/contracts/batch", {**body, "confirm_partial": True})
@@ -242,6 +271,7 @@ def test_batch_with_a_bad_row_is_422_and_applies_nothing_unless_confirmed(api, s
     {}, {"contracts": "veel"}, {"contracts": []}, {"contracts": [contract()],
                                                    "confirm_partial": "ja"},
     {"contracts": [contract(f"Z-{n}") for n in range(1001)]},
+    {"contracts": [contract("Z-1"), "rommel"], "confirm_partial": True},
 ])
 def test_batch_junk_is_422_with_a_reason(api, school, body):
     response = api.call("post", "/contracts/batch", body)
@@ -253,3 +283,66 @@ def test_batch_junk_is_422_with_a_reason(api, school, body):
 def test_batch_invalid_json_is_400(api):
     response = api.call("post", "/contracts/batch", raw="{")
     assert response.status_code == 400 and response.json()["detail"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Issue 10: no membership oracle, one error shape, strict bodies, limits
+# ---------------------------------------------------------------------------------------------
+def test_a_school_not_on_the_platform_gets_the_same_answer_and_its_contract_waits(
+        api, publisher, school):
+    known = api.call("put", "/contracts/Z-1", contract(brin6="99ZZ00"))
+    unknown = api.call("put", "/contracts/Z-2", contract("Z-2", brin6="11AA00"))
+    assert known.status_code == unknown.status_code == 201
+    assert set(known.json()) == set(unknown.json()) and unknown.json()["brin6"] == "11AA00"
+    held = Contract.objects.get(number="Z-2")
+    assert held.school is None
+    # The school arrives (a roster import or an operator creates it): the contract attaches.
+    arrived = SchoolFactory(brin="11AA", dependancecode="00")
+    held.refresh_from_db()
+    assert held.school == arrived
+    assert AuditEntry.objects.filter(school=arrived, action="licences.contract.create").exists()
+
+
+@pytest.mark.parametrize("limit, offset", [(0, 0), (501, 0), (1, -1), (1, 10**9 + 1),
+                                           (1, 2**70), (2**70, 0), ("veel", 0)])
+def test_limit_and_offset_are_bounded(api, limit, offset):
+    response = api.get("/contracts", limit=limit, offset=offset)
+    assert response.status_code == 422 and response.json()["detail"]
+
+
+def test_a_body_that_is_not_json_is_415(api, client, token):
+    response = client.put(BASE + "/contracts/Z-1", data=json.dumps(contract()),
+                          content_type="text/plain", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 415 and response.json()["detail"]
+
+
+def test_an_oversized_body_is_413_json(api, settings):
+    settings.PUBLISHER_API_MAX_BODY_BYTES = 1000
+    response = api.call("put", "/contracts/Z-1", {**contract(), "title": "x" * 2000})
+    assert response.status_code == 413 and response.json()["detail"]
+
+
+def test_unknown_addresses_and_methods_answer_json(api, client, token):
+    missing = client.get("/api/publisher/v1/bestaat-niet", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert missing.status_code == 404 and missing.json()["detail"]
+    wrong = client.delete(BASE + "/products", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert wrong.status_code == 405 and wrong.json()["detail"] and "GET" in wrong["Allow"]
+
+
+def test_each_token_is_rate_limited_with_retry_after(api, settings):
+    settings.PUBLISHER_API_RATE_PER_MINUTE = 3
+    answers = [api.call("get", "/products") for _ in range(4)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert 1 <= int(answers[-1]["Retry-After"]) <= 60
+    assert answers[-1].json()["detail"]
+
+
+def test_an_error_of_ours_is_a_json_500(api, monkeypatch):
+    from klaspoort.exchange import api as module
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("stuk")
+
+    monkeypatch.setattr(module.Product.objects, "filter", broken)
+    response = api.call("get", "/products")
+    assert response.status_code == 500 and response.json()["detail"]

@@ -10,7 +10,7 @@ from klaspoort.audit.models import AuditEntry
 from klaspoort.licences.contract_import import FILE, HEADER, parse_csv, parse_dicts
 from klaspoort.licences.models import Contract, GroupLicence, Product
 from klaspoort.licences.services import apply_contract_rows
-from klaspoort.schools.models import Publisher
+from klaspoort.schools.models import Publisher, School
 from tests.factories import GroupFactory, PupilFactory, SchoolFactory, UserFactory
 from tests.licences.factories import (
     ChildLicenceFactory,
@@ -197,12 +197,15 @@ def test_a_bad_row_keeps_everything_back_unless_confirmed(school, operator):
     assert set(Contract.objects.values_list("number", flat=True)) == {"K-1", "K-3"}
 
 
-def test_an_unknown_school_is_a_row_error(school, operator):
+def test_a_school_not_on_the_platform_gets_its_contract_when_it_arrives(school, operator):
     result = apply_contract_rows(parse_csv(csv_bytes(line(brin6="11AA00"))), actor=operator,
                                  source="command", create_unknown=True)
-    assert [(e.line, e.field) for e in result.errors] == [(2, "brin6")]
-    assert "11AA00" in result.errors[0].message
-    assert not Contract.objects.exists()
+    assert result.applied and result.created == 1 and not result.errors
+    held = Contract.objects.get()
+    assert held.brin6 == "11AA00" and held.school is None
+    arrived = School.objects.create(brin="11AA", dependancecode="00")
+    held.refresh_from_db()
+    assert held.school == arrived
 
 
 def test_without_create_unknown_an_unknown_publisher_is_a_row_error(school, operator):

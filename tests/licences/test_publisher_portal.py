@@ -14,6 +14,7 @@ from klaspoort.exchange.models import PublisherApiToken, hash_token
 from klaspoort.licences import publisher_urls
 from klaspoort.licences.contract_import import HEADER
 from klaspoort.licences.models import ChildLicence, Contract, Product, PublisherMembership
+from klaspoort.schools.models import PublisherConsent
 from tests.factories import PASSWORD, GroupFactory, PupilFactory, SchoolFactory
 from tests.licences.factories import (
     ChildLicenceFactory,
@@ -255,12 +256,15 @@ def test_the_contract_form_shows_the_rule_errors_at_their_fields(admin_client, p
         "start": "2026-08-01", "end": "2026-07-01", "type": "child"})
     assert response.status_code == 400
     assert set(response.context["form"].errors) == {"end", "seats"}
+    assert not Contract.objects.exists()
+    # A school not on the platform (yet) is accepted like any other: the contract waits for
+    # it, and the list shows only the BRIN6 the publisher typed (decision 0016).
     unknown_school = admin_client.post(url("contract_create", publisher), {
         "contract_number": "Z-1", "brin6": "11AA00", "product": product.pk, "title": "x",
         "start": "2026-08-01", "end": "2027-07-01", "type": "group"})
-    assert unknown_school.status_code == 400
-    assert set(unknown_school.context["form"].errors) == {"brin6"}
-    assert not Contract.objects.exists()
+    assert unknown_school.status_code == 302
+    assert Contract.objects.get(number="Z-1").school is None
+    assert "11AA00" in admin_client.get(url("contracts", publisher)).content.decode()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -293,7 +297,7 @@ def test_a_bad_upload_shows_row_errors_changes_nothing_and_the_good_rows_apply_o
     response = upload(admin_client, publisher, data, HTTP_HX_REQUEST="true")
     assert response.status_code == 200  # htmx swaps only successful answers in
     result = response.context["result"]
-    assert {(e.line, e.field) for e in result.errors} == {(3, "brin6"), (4, "")}
+    assert {(e.line, e.field) for e in result.errors} == {(4, "")}
     page = response.content.decode()
     assert 'id="upload-result"' in page and url("contract_upload_confirm", publisher) in page
     assert not Contract.objects.exists()
@@ -302,7 +306,7 @@ def test_a_bad_upload_shows_row_errors_changes_nothing_and_the_good_rows_apply_o
     confirmed = admin_client.post(url("contract_upload_confirm", publisher), {"digest": digest})
     assert confirmed.status_code == 200
     assert confirmed.context["result"].applied is True
-    assert set(Contract.objects.values_list("number", flat=True)) == {"Z-1", "Z-3"}
+    assert set(Contract.objects.values_list("number", flat=True)) == {"Z-1", "Z-2", "Z-3"}
     # The kept file is used up: confirming twice does not apply anything again.
     twice = admin_client.post(url("contract_upload_confirm", publisher), {"digest": digest})
     assert twice.status_code == 302
@@ -349,7 +353,7 @@ def test_a_token_is_shown_once_and_can_be_revoked(admin_client, publisher):
 # ---------------------------------------------------------------------------------------------
 # Helpdesk
 # ---------------------------------------------------------------------------------------------
-def test_the_helpdesk_finds_only_schools_with_a_contract_and_unlinks_audited(
+def test_the_helpdesk_shows_only_its_child_licences_and_a_name_only_after_consent(
         helpdesk_client, publisher):
     school = SchoolFactory(brin="99ZZ", dependancecode="00")
     stranger_school = SchoolFactory(brin="11AA", dependancecode="00")
@@ -360,13 +364,21 @@ def test_the_helpdesk_finds_only_schools_with_a_contract_and_unlinks_audited(
     foreign = ChildLicenceFactory(contract=ContractFactory(school=school, contract_type="child",
                                                            seats=5))
     assert stranger_school  # exists, but has no contract with this publisher
-    missing = helpdesk_client.get(url("helpdesk", publisher), {"brin6": "11AA00"})
-    assert missing.context["customer"] is None and missing.context["not_found"]
+    stranger = helpdesk_client.get(url("helpdesk", publisher), {"brin6": "11AA00"})
+    nowhere = helpdesk_client.get(url("helpdesk", publisher), {"brin6": "22BB00"})
+    # The same page whether or not a school is on the platform: no name, no licences.
+    assert stranger.context["customer"] == {"brin6": "11AA00", "name": ""}
+    assert nowhere.context["customer"] == {"brin6": "22BB00", "name": ""}
+    assert stranger.context["licences"] == nowhere.context["licences"] == []
 
     page = helpdesk_client.get(url("helpdesk", publisher), {"brin6": "99zz00"})
-    assert page.context["customer"] == school
+    assert page.context["customer"] == {"brin6": "99ZZ00", "name": ""}  # no consent yet
     assert page.context["licences"] == [licence]
-    assert "Noor B." in page.content.decode()
+    assert "Noor B." in page.content.decode() and school.name not in page.content.decode()
+    PublisherConsent.objects.create(school=school, publisher=publisher,
+                                    given_at=timezone.now())
+    page = helpdesk_client.get(url("helpdesk", publisher), {"brin6": "99ZZ00"})
+    assert page.context["customer"]["name"] == school.display_name
 
     response = helpdesk_client.post(url("helpdesk_unlink", publisher, licence_id=licence.pk))
     assert response.status_code == 302 and response["Location"].endswith("?brin6=99ZZ00")
