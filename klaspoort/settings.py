@@ -76,6 +76,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "klaspoort.signin.middleware.PupilSessionLimitMiddleware",  # a school day at most
     "django_otp.middleware.OTPMiddleware",
     "klaspoort.accounts.middleware.SecondFactorGateMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

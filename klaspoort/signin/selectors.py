@@ -219,3 +219,14 @@ def portal_for(user: Any) -> Portal:
                      if kind == Group.Kind.GROUP else "")
         portal.groups.append(GroupSection(pk, name, print_url, _sections(mine)))
     return portal
+
+
+def enrolled_groups(school: School, groups: list[GroupTile],
+                    pupil_ids: tuple[int, ...]) -> list[GroupTile]:
+    """At home: only the groups of the pupils enrolled on this device (decision 0016), so a
+    School ID alone shows nobody's name."""
+    if not pupil_ids:
+        return []
+    wanted = set(for_school(Pupil, school).filter(pk__in=pupil_ids, active=True)
+                 .values_list("group_id", flat=True))
+    return [tile for tile in groups if tile.id in wanted]

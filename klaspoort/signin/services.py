@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
+from klaspoort import auth_methods
 from klaspoort.audit.services import record
 from klaspoort.roster import secrets
 from klaspoort.roster.models import Pupil
@@ -48,36 +49,45 @@ def stored_method(pupil: Pupil) -> str | None:
     return revealed.method if revealed else None
 
 
-def check_secret(*, school: School, pupil: Pupil, given: str, address: str) -> Attempt:
+def check_secret(*, school: School, pupil: Pupil, given: str, address: str,
+                 place: str = throttling.INSIDE) -> Attempt:
     """Whether `given` ("plaatjes:3-11" or "pincode:04217") is the pupil's secret.
 
-    RULES: nothing is compared while the pupil, the address or the school must wait
-    (throttling, decision 0013); a wrong secret counts for all three; a right one clears the
-    pupil's failures (never the address's or the school's). The comparison takes the same
-    time for every wrong answer.
+    RULES: the attempt first reserves its place in the pupil's, the address's and the school's
+    counters of its place (at school or at home, decision 0016), atomically; nothing is
+    compared while one of them must wait (decision 0013); a wrong secret stays counted at all
+    three; a right one clears the pupil's failures at that place and gives the address's and
+    the school's reservation back. The comparison takes the same time for every wrong answer.
     """
-    wait = throttling.current_wait(pupil_id=pupil.pk, address=address, school_id=school.pk)
-    if wait:
-        return Attempt(False, wait)
+    slot = throttling.begin(pupil_id=pupil.pk, address=address, school_id=school.pk,
+                            place=place)
+    if isinstance(slot, throttling.Wait):
+        return Attempt(False, slot)
     try:
         stored = secrets.decrypt(pupil.signin_secret) if pupil.signin_secret else ""
     except ValueError:
         stored = ""
     if stored and hmac.compare_digest(stored.encode(), given.encode()):
-        throttling.forget_pupil(pupil.pk)
+        slot.succeeded()
         return Attempt(True)
-    return Attempt(False, throttling.record_failure(pupil_id=pupil.pk, address=address,
-                                                    school_id=school.pk))
+    return Attempt(False, slot.failed())
 
 
 PUPIL_NAME = "klaspoort_pupil_name"
 
 
-def sign_in(request: HttpRequest, school: School, pupil: Pupil, kind: str) -> None:
-    """Log the pupil's user in (a new session key) and record where (decision 0013). The name
-    on the pupil's own tile ("Sam B.") goes into the session, so the portal greets the child
-    without reading the roster again."""
+def sign_in(request: HttpRequest, school: School, pupil: Pupil, kind: str,
+            method: str) -> None:
+    """Log the pupil's user in (a new session key) and record where (decision 0013) and how
+    (`method`: auth_methods.PIN, PICTURES or CARD, read into the ID token's `amr`).
+
+    RULES: the session ends when the browser closes (no lasting cookie on a shared school
+    device) and at the latest PUPIL_SESSION_HOURS after this sign-in (signin.middleware). The
+    name on the pupil's own tile ("Sam B.") goes into the session, so the portal greets the
+    child without reading the roster again."""
     login(request, pupil.user, backend=BACKEND)
+    auth_methods.record_method(request, method)
+    request.session.set_expiry(0)
     remember_pupil_signin(request, school, kind)
     request.session[PUPIL_NAME] = selectors.tile_label(pupil.first_name, pupil.last_name)
 
@@ -95,10 +105,10 @@ def check_card(*, school: School, token: str, address: str) -> tuple[Pupil | Non
     card = selectors.valid_card(school, token)
     if card is not None:
         return card.pupil, None
-    wait = throttling.current_wait(pupil_id=None, address=address, school_id=school.pk)
-    if wait:
-        return None, wait
-    return None, throttling.record_failure(pupil_id=None, address=address, school_id=school.pk)
+    slot = throttling.begin(pupil_id=None, address=address, school_id=school.pk)
+    if isinstance(slot, throttling.Wait):
+        return None, slot
+    return None, slot.failed()
 
 
 def unlock_pupil(*, actor: Any, pupil: Pupil, request: HttpRequest | None = None) -> bool:

@@ -8,6 +8,7 @@ in from anywhere.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django.http import HttpRequest
@@ -18,6 +19,8 @@ from klaspoort.schools.selectors import address_allowed
 
 SIGNIN_KIND = "klaspoort_signin_kind"  # "school" | "home" | "card"
 SIGNIN_SCHOOL = "klaspoort_signin_school"  # the school's id
+SIGNED_IN_AT = "klaspoort_signed_in_at"  # seconds since the epoch
+PUPIL_SESSION_HOURS = 8  # a school day; a pupil signs in again the next day
 AT_SCHOOL = "school"
 AT_HOME = "home"
 WITH_CARD = "card"
@@ -27,6 +30,21 @@ def remember_pupil_signin(request: HttpRequest, school: School, kind: str) -> No
     """Called by the pupil sign-in right after login(): how and where the pupil signed in."""
     request.session[SIGNIN_KIND] = kind
     request.session[SIGNIN_SCHOOL] = school.pk
+    request.session[SIGNED_IN_AT] = time.time()
+
+
+def pupil_session_over(request: HttpRequest, user: Any) -> bool:
+    """Rule: a pupil's session lasts at most PUPIL_SESSION_HOURS after the sign-in (also when
+    the browser is never closed). A pupil session without a recorded time (one started before
+    this rule) is given one now, so it too ends within the limit. Staff: never here (their
+    sessions follow the staff rules)."""
+    if getattr(user, "kind", None) != "pupil":
+        return False
+    started = request.session.get(SIGNED_IN_AT)
+    if not isinstance(started, (int, float)):
+        request.session[SIGNED_IN_AT] = time.time()
+        return False
+    return time.time() - started > PUPIL_SESSION_HOURS * 3600
 
 
 def ip_rule_holds(request: HttpRequest, user: Any) -> bool:

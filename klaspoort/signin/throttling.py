@@ -1,20 +1,28 @@
-"""Throttling of pupils' sign-in: stop guessing without locking out a class (decision 0013).
+"""Throttling of pupils' sign-in: stop guessing without locking out a class (decisions 0013, 0016).
 
-Failures are counted in Django's cache at three levels:
+Failures are counted in Django's cache at three levels, each twice: once for attempts from the
+school's registered addresses (INSIDE) and once for home sign-in (OUTSIDE). The two never share
+a counter, so no amount of traffic from outside can make a pupil, an address or the school wait
+at school (decision 0016).
 
 - per pupil: after every PUPIL_STEP failures the pupil waits, 1 minute the first time and twice
   as long each next time, at most PUPIL_MAX_WAIT; a correct secret or the teacher's unlock
   clears it. A guess is always against one pupil, so this is what bounds guessing a secret.
-- per client address: a school's devices share one public address, so the limit is far above
-  what a class that mistypes produces, and only stops one device trying many pupils.
-- per school: a ceiling over all addresses against a scripted attack from many addresses
-  (home sign-in), high enough that a whole school at 8:30 never reaches it.
+- per client address: a school's devices share one public address, so the inside limit is far
+  above what a class that mistypes produces, and only stops one device trying many pupils.
+- per school: a ceiling over all addresses against a scripted attack from many addresses.
 
-Cache keys are hashed so addresses never appear in them. Nothing here touches the database.
+Every attempt first *reserves* its place in all three counters with one atomic increment each
+(`begin`), and only then is the secret compared: 32 parallel guesses cannot all pass a check
+made before any of them was counted. A right secret gives its reservations at the address and
+the school back, so the counters hold failures (and attempts still being checked), never the
+morning's successful sign-ins. Cache keys are hashed so addresses never appear in them.
+Nothing here touches the database.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import math
@@ -29,10 +37,38 @@ PUPIL_STEP = 5  # failures before each wait
 PUPIL_FIRST_WAIT = 60  # seconds; doubled with every next wait
 PUPIL_MAX_WAIT = 60 * 60
 PUPIL_MEMORY = 24 * 60 * 60  # a pupil's failures are remembered this long after the last one
-ADDRESS_LIMIT = 100  # failures from one address ...
-ADDRESS_WINDOW = 10 * 60  # ... within this window
-SCHOOL_LIMIT = 300  # failures at one school, all addresses together ...
-SCHOOL_WINDOW = 60 * 60  # ... within this window
+
+INSIDE = "in"  # from one of the school's registered addresses
+OUTSIDE = "out"  # home sign-in (thuisinlog): anywhere else
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How many failures one address and one school may have within a fixed window."""
+
+    address_limit: int
+    address_window: int  # seconds
+    school_limit: int
+    school_window: int  # seconds
+
+
+# At school: a class that mistypes must never reach these (decision 0013).
+ADDRESS_LIMIT = 100
+ADDRESS_WINDOW = 10 * 60
+SCHOOL_LIMIT = 300
+SCHOOL_WINDOW = 60 * 60
+# At home: only devices enrolled at school get this far (decision 0016); a family's device
+# needs a handful of tries, a whole school's evening a few dozen.
+HOME_ADDRESS_LIMIT = 10
+HOME_ADDRESS_WINDOW = 60 * 60
+HOME_SCHOOL_LIMIT = 50
+HOME_SCHOOL_WINDOW = 60 * 60
+
+BUDGETS = {
+    INSIDE: Budget(ADDRESS_LIMIT, ADDRESS_WINDOW, SCHOOL_LIMIT, SCHOOL_WINDOW),
+    OUTSIDE: Budget(HOME_ADDRESS_LIMIT, HOME_ADDRESS_WINDOW, HOME_SCHOOL_LIMIT,
+                    HOME_SCHOOL_WINDOW),
+}
 
 PUPIL = "pupil"
 ADDRESS = "address"
@@ -55,16 +91,44 @@ def _hash(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()[:32]
 
 
-def _pupil_key(pupil_id: int) -> str:
-    return f"kp:signin:pupil:{pupil_id}"
+def _pupil_key(pupil_id: int, place: str) -> str:
+    return f"kp:signin:pupil:{place}:{pupil_id}"
 
 
-def _address_key(address: str) -> str:
-    return f"kp:signin:addr:{_hash(address)}"
+def _address_key(address: str, place: str) -> str:
+    return f"kp:signin:addr:{place}:{_hash(address)}"
 
 
-def _school_key(school_id: int) -> str:
-    return f"kp:signin:school:{school_id}"
+def _school_key(school_id: int, place: str) -> str:
+    return f"kp:signin:school:{place}:{school_id}"
+
+
+def _gate_key(pupil_key: str, slot: int) -> str:
+    """When the wait that follows failure number `slot` (a multiple of PUPIL_STEP) ends."""
+    return f"{pupil_key}:until:{slot}"
+
+
+# ---------------------------------------------------------------------------------------------
+# The atomic counter
+# ---------------------------------------------------------------------------------------------
+def increment(key: str, timeout: int) -> int:
+    """Add one to a counter and return the new value, atomically: cache.add creates it only if
+    it is missing and cache.incr is atomic (Redis INCR; a lock in the local-memory cache), so
+    every parallel caller gets its own number."""
+    for _ in range(3):
+        if cache.add(key, 0, timeout):
+            cache.set(f"{key}:start", time.time(), timeout)
+        try:
+            return int(cache.incr(key))
+        except ValueError:  # expired between add and incr: start again
+            continue
+    cache.set(key, 1, timeout)
+    return 1
+
+
+def _decrement(key: str) -> None:
+    with contextlib.suppress(ValueError):  # the window ended meanwhile: nothing to give back
+        cache.decr(key)
 
 
 def _window_left(key: str, window: int) -> int:
@@ -72,18 +136,6 @@ def _window_left(key: str, window: int) -> int:
     if started is None:
         return window
     return max(1, math.ceil(window - (time.time() - float(started))))
-
-
-def _count(key: str, window: int) -> int:
-    """Add one failure to a fixed window that starts at the first failure."""
-    if cache.add(key, 0, window):
-        cache.set(f"{key}:start", time.time(), window)
-    try:
-        return int(cache.incr(key))
-    except ValueError:  # expired between add and incr: a fresh window
-        cache.set(key, 1, window)
-        cache.set(f"{key}:start", time.time(), window)
-        return 1
 
 
 def pupil_wait_seconds(failures: int) -> int:
@@ -94,69 +146,157 @@ def pupil_wait_seconds(failures: int) -> int:
     return min(PUPIL_MAX_WAIT, PUPIL_FIRST_WAIT * 2 ** (failures // PUPIL_STEP - 1))
 
 
-def address_wait(address: str) -> Wait | None:
-    key = _address_key(address)
-    if int(cache.get(key, 0)) >= ADDRESS_LIMIT:
-        return Wait(ADDRESS, _window_left(key, ADDRESS_WINDOW))
+# ---------------------------------------------------------------------------------------------
+# Reserving an attempt
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Slot:
+    """An attempt that may be checked: its places in the counters are taken."""
+
+    pupil_id: int | None
+    address: str
+    school_id: int
+    place: str
+
+    def succeeded(self) -> None:
+        """A right secret or card: the pupil's failures (at this place) are forgotten and the
+        address's and the school's reservations are given back."""
+        if self.pupil_id is not None:
+            forget_pupil(self.pupil_id, place=self.place)
+        _decrement(_address_key(self.address, self.place))
+        _decrement(_school_key(self.school_id, self.place))
+
+    def failed(self) -> Wait | None:
+        """A wrong answer: the reservations stay as failures. The wait that applies now."""
+        if self.pupil_id is not None:
+            key = _pupil_key(self.pupil_id, self.place)
+            cache.touch(key, PUPIL_MEMORY)  # remembered for a day after the *last* failure
+        return current_wait(pupil_id=self.pupil_id, address=self.address,
+                            school_id=self.school_id, place=self.place)
+
+
+def _reserve_pupil(pupil_id: int, place: str) -> tuple[int, Wait | None]:
+    """Take the pupil's next attempt number; refuse (and give it back) while the pupil waits.
+
+    Attempt n of a block (n > PUPIL_STEP) may be checked only once the wait after the previous
+    block's last failure has ended. That wait is written by the attempt that took the block's
+    last number, *before* its secret is compared; an attempt that finds no wait written yet is
+    one that overtook it, and is refused like one that came too early."""
+    key = _pupil_key(pupil_id, place)
+    number = increment(key, PUPIL_MEMORY)
+    now = time.time()
+    if number > PUPIL_STEP:
+        gate = (number - 1) // PUPIL_STEP * PUPIL_STEP
+        until = cache.get(_gate_key(key, gate))
+        if until is None or float(until) > now:
+            _decrement(key)
+            left = math.ceil(float(until) - now) if until is not None else PUPIL_FIRST_WAIT
+            return number, Wait(PUPIL, max(1, left))
+    if number % PUPIL_STEP == 0:
+        wait = pupil_wait_seconds(number)
+        cache.set(_gate_key(key, number), now + wait, PUPIL_MEMORY + PUPIL_MAX_WAIT)
+        cache.set(f"{key}:until", now + wait, wait)
+    return number, None
+
+
+def _reserve_window(key: str, limit: int, window: int, scope: str) -> Wait | None:
+    number = increment(key, window)
+    if number > limit:
+        _decrement(key)
+        return Wait(scope, _window_left(key, window))
+    if number == limit and scope == SCHOOL:
+        logger.warning("pupil sign-in: a school reached its failure ceiling (%s)", key)
     return None
 
 
-def current_wait(*, pupil_id: int | None, address: str, school_id: int) -> Wait | None:
-    """Whether a sign-in attempt must wait now; the pupil's own wait is told first, since that is
-    the one the child (and the teacher who can lift it) can do something about. One round trip
-    to the cache for the three counters: this runs on every sign-in of the Monday peak."""
-    pupil_until = f"{_pupil_key(pupil_id)}:until" if pupil_id is not None else None
-    address_key, school_key = _address_key(address), _school_key(school_id)
+def begin(*, pupil_id: int | None, address: str, school_id: int,
+          place: str = INSIDE) -> Slot | Wait:
+    """Reserve one attempt at the pupil (if any), the address and the school, atomically, or
+    say who must wait. RULE: nothing is compared without a Slot (decision 0013: while a level
+    waits, the right secret waits too, so the wait is no oracle)."""
+    budget = BUDGETS[place]
+    number = 0
+    if pupil_id is not None:
+        number, wait = _reserve_pupil(pupil_id, place)
+        if wait:
+            return wait
+    address_key = _address_key(address, place)
+    wait = _reserve_window(address_key, budget.address_limit, budget.address_window, ADDRESS)
+    if wait is None:
+        wait = _reserve_window(_school_key(school_id, place), budget.school_limit,
+                               budget.school_window, SCHOOL)
+        if wait is not None:
+            _decrement(address_key)
+    if wait is not None:
+        if pupil_id is not None:
+            _give_back_pupil(pupil_id, place, number)
+        return wait
+    return Slot(pupil_id, address, school_id, place)
+
+
+def _give_back_pupil(pupil_id: int, place: str, number: int) -> None:
+    """An attempt refused by the address or the school was never checked: it is no failure."""
+    key = _pupil_key(pupil_id, place)
+    if number % PUPIL_STEP == 0:
+        cache.delete_many([_gate_key(key, number), f"{key}:until"])
+    _decrement(key)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading and clearing
+# ---------------------------------------------------------------------------------------------
+def current_wait(*, pupil_id: int | None, address: str, school_id: int,
+                 place: str = INSIDE) -> Wait | None:
+    """Whether a sign-in attempt must wait now (to show it before the child tries); the pupil's
+    own wait is told first, since that is the one the child (and the teacher who can lift it)
+    can do something about. One round trip to the cache: this runs on every sign-in of the
+    Monday peak. Informative only: `begin` decides."""
+    budget = BUDGETS[place]
+    pupil_until = f"{_pupil_key(pupil_id, place)}:until" if pupil_id is not None else None
+    address_key, school_key = _address_key(address, place), _school_key(school_id, place)
     found = cache.get_many([k for k in (pupil_until, address_key, school_key) if k])
     until = found.get(pupil_until) if pupil_until else None
     if until is not None and float(until) > time.time():
         return Wait(PUPIL, math.ceil(float(until) - time.time()))
-    if int(found.get(address_key, 0)) >= ADDRESS_LIMIT:
-        return Wait(ADDRESS, _window_left(address_key, ADDRESS_WINDOW))
-    if int(found.get(school_key, 0)) >= SCHOOL_LIMIT:
-        return Wait(SCHOOL, _window_left(school_key, SCHOOL_WINDOW))
+    if int(found.get(address_key, 0)) >= budget.address_limit:
+        return Wait(ADDRESS, _window_left(address_key, budget.address_window))
+    if int(found.get(school_key, 0)) >= budget.school_limit:
+        return Wait(SCHOOL, _window_left(school_key, budget.school_window))
     return None
 
 
-def record_failure(*, pupil_id: int | None, address: str, school_id: int) -> Wait | None:
-    """Count one wrong secret (or, without a pupil, one unusable card) and return the wait it
-    starts, if any."""
-    _count(_address_key(address), ADDRESS_WINDOW)
-    if _count(_school_key(school_id), SCHOOL_WINDOW) == SCHOOL_LIMIT:
-        logger.warning("pupil sign-in: school %s reached its failure ceiling", school_id)
-    if pupil_id is None:
-        return address_wait(address)
-    key = _pupil_key(pupil_id)
-    cache.add(key, 0, PUPIL_MEMORY)
-    try:
-        failures = int(cache.incr(key))  # atomic: parallel guesses each count
-    except ValueError:
-        failures = 1
-        cache.set(key, failures, PUPIL_MEMORY)
-    cache.touch(key, PUPIL_MEMORY)  # remembered for a day after the *last* failure
-    wait = pupil_wait_seconds(failures) if failures % PUPIL_STEP == 0 else 0
-    if wait:
-        cache.set(f"{key}:until", time.time() + wait, wait)
-        return Wait(PUPIL, wait)
-    return current_wait(pupil_id=None, address=address, school_id=school_id)
+def record_failure(*, pupil_id: int | None, address: str, school_id: int,
+                   place: str = INSIDE) -> Wait | None:
+    """Count one failure that was not reserved first (tests, and the teacher's view of a
+    pupil's failures); the wait it starts, if any."""
+    slot = begin(pupil_id=pupil_id, address=address, school_id=school_id, place=place)
+    return slot if isinstance(slot, Wait) else slot.failed()
 
 
-def clear_pupil(pupil_id: int) -> bool:
-    """Forget a pupil's failures and wait (correct secret, or the teacher's unlock). True when
-    the pupil was waiting."""
-    key = _pupil_key(pupil_id)
-    until = cache.get(f"{key}:until")
+def _clear(pupil_id: int, place: str) -> bool:
+    key = _pupil_key(pupil_id, place)
+    found = cache.get_many([key, f"{key}:until"])
+    until = found.get(f"{key}:until")
     waiting = until is not None and float(until) > time.time()
-    cache.delete_many([key, f"{key}:until"])
+    blocks = int(found.get(key, 0)) // PUPIL_STEP + 1
+    cache.delete_many([key, f"{key}:until",
+                       *(_gate_key(key, n * PUPIL_STEP) for n in range(1, blocks + 1))])
     return waiting
 
 
-def forget_pupil(pupil_id: int) -> None:
-    """After a right secret: the pupil's failures are forgotten (one round trip, no question
-    asked, unlike clear_pupil, which also tells the teacher whether the pupil was waiting)."""
-    key = _pupil_key(pupil_id)
-    cache.delete_many([key, f"{key}:until"])
+def clear_pupil(pupil_id: int) -> bool:
+    """Forget a pupil's failures and waits, at school and at home (the teacher's unlock). True
+    when the pupil was waiting."""
+    inside = _clear(pupil_id, INSIDE)
+    outside = _clear(pupil_id, OUTSIDE)
+    return inside or outside
 
 
-def pupil_failures(pupil_id: int) -> int:
-    return int(cache.get(_pupil_key(pupil_id), 0))
+def forget_pupil(pupil_id: int, *, place: str = INSIDE) -> None:
+    """After a right secret: the pupil's failures at this place are forgotten (a right secret at
+    home does not wipe the count of guesses made at school, nor the other way round)."""
+    _clear(pupil_id, place)
+
+
+def pupil_failures(pupil_id: int, *, place: str = INSIDE) -> int:
+    return int(cache.get(_pupil_key(pupil_id, place), 0))

@@ -24,12 +24,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from klaspoort import auth_methods
 from klaspoort.roster import secrets
 from klaspoort.roster.models import Group, Pupil
 from klaspoort.schools.models import School
 from klaspoort.schools.network import client_ip
 from klaspoort.schools.selectors import address_allowed
-from klaspoort.signin import selectors, services, throttling
+from klaspoort.signin import devices, selectors, services, throttling
 from klaspoort.signin.session import AT_HOME, AT_SCHOOL, SIGNIN_KIND, SIGNIN_SCHOOL, WITH_CARD
 from klaspoort.tenancy import SchoolRequest, for_school, school_admin_view
 
@@ -56,6 +57,11 @@ class Place:
     @property
     def kind(self) -> str:
         return AT_HOME if self.home else AT_SCHOOL
+
+    @property
+    def budget(self) -> str:
+        """Which counters an attempt here uses: home never touches the school's (0016)."""
+        return throttling.OUTSIDE if self.home else throttling.INSIDE
 
 
 def _next_id(request: HttpRequest) -> int | None:
@@ -108,8 +114,20 @@ def _page_context(place: Place, **extra: Any) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------
 # The three steps, shared by the school's page and home sign-in
 # ---------------------------------------------------------------------------------------------
+def _not_enrolled(request: HttpRequest, place: Place) -> HttpResponse:
+    """At home on a device that never signed this pupil in at school: no names, nothing
+    compared (decision 0016)."""
+    return _pupil_render(request, "signin/home_enrol.html", _page_context(place), status=403)
+
+
 def _groups(request: HttpRequest, place: Place) -> HttpResponse:
-    tiles = [(tile, place.url("names", tile.id)) for tile in selectors.signin_groups(place.school)]
+    groups = selectors.signin_groups(place.school)
+    if place.home:
+        groups = selectors.enrolled_groups(place.school, groups,
+                                           devices.device_of(request).pupils)
+        if not groups:
+            return _not_enrolled(request, place)
+    tiles = [(tile, place.url("names", tile.id)) for tile in groups]
     return _pupil_render(request, "signin/groups.html", _page_context(
         place, tiles=tiles, scan=not place.home))
 
@@ -118,8 +136,13 @@ def _names(request: HttpRequest, place: Place, group_id: Any) -> HttpResponse:
     group = selectors.signin_group(place.school, group_id)
     if group is None:
         return _gone(request, place)
-    tiles = [(tile, place.url("secret", group.pk, tile.id))
-             for tile in selectors.name_tiles(place.school, group)]
+    names = selectors.name_tiles(place.school, group)
+    if place.home:
+        enrolled = devices.device_of(request)
+        names = [tile for tile in names if enrolled.enrolled(tile.id)]
+        if not names:
+            return _not_enrolled(request, place)
+    tiles = [(tile, place.url("secret", group.pk, tile.id)) for tile in names]
     return _pupil_render(request, "signin/names.html", _page_context(
         place, group=group, tiles=tiles))
 
@@ -160,6 +183,8 @@ def _secret(request: HttpRequest, place: Place, group_id: Any, pupil_id: Any) ->
     pupil = selectors.signin_pupil(place.school, group, pupil_id) if group else None
     if group is None or pupil is None:
         return _gone(request, place)
+    if place.home and not devices.device_of(request).enrolled(pupil.pk):
+        return _not_enrolled(request, place)
     method = services.stored_method(pupil)
     address = client_ip(request)
     context = _page_context(place, group=group, pupil=pupil, method=method,
@@ -169,17 +194,22 @@ def _secret(request: HttpRequest, place: Place, group_id: Any, pupil_id: Any) ->
     if method is None:
         return _pupil_render(request, "signin/secret.html", context)
     wait = throttling.current_wait(pupil_id=pupil.pk, address=address,
-                                   school_id=place.school.pk)
+                                   school_id=place.school.pk, place=place.budget)
     progress: list[int] | str = [] if method == secrets.PICTURES else ""
     wrong = False
     if request.method == "POST" and wait is None:
         given, progress, complete = _given(request, method)
         if complete:
             attempt = services.check_secret(school=place.school, pupil=pupil, given=given,
-                                            address=address)
+                                            address=address, place=place.budget)
             if attempt.ok:
-                services.sign_in(request, place.school, pupil, place.kind)
-                return redirect(_after_signin(place.next_id))
+                services.sign_in(request, place.school, pupil, place.kind,
+                                 auth_methods.PICTURES if method == secrets.PICTURES
+                                 else auth_methods.PIN)
+                response = redirect(_after_signin(place.next_id))
+                if not place.home:
+                    devices.enrol(request, response, pupil.pk)
+                return response
             wait, wrong = attempt.wait, attempt.wait is None
             progress = [] if method == secrets.PICTURES else ""
     context.update(wait=wait, wrong=wrong, progress=progress)
@@ -234,8 +264,10 @@ def card(request: HttpRequest, ref: str, token: str) -> HttpResponse:
     if pupil is None:
         return _pupil_render(request, "signin/card_failed.html",
                              _page_context(place, wait=wait), status=429 if wait else 404)
-    services.sign_in(request, place.school, pupil, WITH_CARD)
-    return redirect(_after_signin(place.next_id))
+    services.sign_in(request, place.school, pupil, WITH_CARD, auth_methods.CARD)
+    response = redirect(_after_signin(place.next_id))
+    devices.enrol(request, response, pupil.pk)
+    return response
 
 
 # --- Home sign-in (thuisinlog) -----------------------------------------------------------------

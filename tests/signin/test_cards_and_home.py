@@ -156,6 +156,10 @@ def test_the_coordinator_switches_home_signin_on(coordinator_client, klas):
 def test_at_home_the_school_id_is_entered_once_then_the_same_flow(client, klas):
     klas.school.home_signin_enabled = True
     klas.school.save()
+    # The device was used at school once (decision 0016), then goes home.
+    response = client.post(klas.secret(klas.noor), {"code": klas.code}, REMOTE_ADDR=SCHOOL_IP)
+    assert response.status_code == 302 and "klaspoort_device" in response.cookies
+    client.post(reverse("signin:pupil_logout"))
     typed = klas.school.public_id.lower()[:4] + " " + klas.school.public_id.lower()[4:]
     response = client.post(reverse("signin:home_school"), {"school_id": typed},
                            REMOTE_ADDR=OTHER_IP)
@@ -165,6 +169,7 @@ def test_at_home_the_school_id_is_entered_once_then_the_same_flow(client, klas):
     assert client.get(reverse("signin:home_school"))["Location"] == home
     page = client.get(home, REMOTE_ADDR=OTHER_IP).content.decode()
     assert "Groep 6" in page
+    assert "Groep 1-2" not in page  # only the groups of pupils enrolled on this device
     secret = reverse("signin:home_secret", args=[klas.school.public_id, klas.groep6.pk,
                                                   klas.noor.pk])
     response = client.post(secret, {"code": klas.code}, REMOTE_ADDR=OTHER_IP)
