@@ -23,3 +23,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("operator/", admin.site.urls),
 ]
+
+# A refused request's body is never read for the "not found" page (klaspoort/error_views.py).
+handler404 = "klaspoort.error_views.page_not_found"

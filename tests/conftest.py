@@ -1,5 +1,6 @@
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.utils import translation
 
 from klaspoort.roster.generator import generate_school
@@ -14,6 +15,15 @@ def _default_language_for_every_test():
     translation.activate(settings.LANGUAGE_CODE)
     yield
     translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache_for_every_test():
+    """Counters in the cache (throttling, upload limits) are keyed by ids that the next test's
+    rows reuse; each test starts with none, as a fresh server would."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

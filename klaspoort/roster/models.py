@@ -215,7 +215,8 @@ class RosterImport(models.Model):
         SPREADSHEET = "spreadsheet", _("spreadsheet (XML maker)")
 
     class Status(models.TextChoices):
-        RECEIVED = "received", _("received")
+        # Uploaded in Beheer; a background task checks it in a moment (roster.tasks).
+        RECEIVED = "received", _("being checked")
         WAITING = "waiting", _("waiting for the nightly run")
         # Would deactivate a large part of the school (services.mass_removals): applied only
         # once a coordinator chooses to go ahead anyway.
@@ -240,6 +241,9 @@ class RosterImport(models.Model):
     file_sha256 = models.CharField(max_length=64)
     file_size = models.BigIntegerField()
     edexml_version = models.CharField(max_length=8, blank=True)
+    # The file as uploaded in Beheer, encrypted (roster.secrets.seal_file), only until the
+    # background check has read it: a file can carry BSNs, which Klaspoort never keeps.
+    received_file = models.BinaryField(null=True, blank=True, editable=False)
     # The validated roster, without the fields Klaspoort never keeps (BSN, postcode, …);
     # kept only while the import waits, cleared once it is processed.
     payload = models.JSONField(null=True, blank=True)

@@ -152,6 +152,33 @@ def encrypt(plain: str) -> str:
     return f"{_PREFIX_V2}{ring.current}:" + base64.urlsafe_b64encode(nonce + sealed).decode()
 
 
+_AAD_FILE = b"klaspoort:roster-file:v1:"
+
+
+def seal_file(data: bytes) -> bytes:
+    """A received roster file encrypted under the current key while it waits to be checked
+    (it may carry BSNs): key id, newline, nonce and AES-256-GCM ciphertext. Never a secret's
+    token: the purpose is bound into the ciphertext."""
+    ring = _keyring()
+    nonce = os.urandom(12)
+    aad = _AAD_FILE + ring.current.encode()
+    sealed = _cipher(ring.keys[ring.current]).encrypt(nonce, data, aad)
+    return ring.current.encode() + b"\n" + nonce + sealed
+
+
+def open_file(blob: bytes) -> bytes:
+    """The file seal_file sealed; ValueError if it was altered or its key is gone."""
+    ring = _keyring()
+    kid, _sep, raw = bytes(blob).partition(b"\n")
+    key = ring.keys.get(kid.decode("ascii", "replace"))
+    if key is None:
+        raise ValueError("roster file was sealed with a key that is not configured")
+    try:
+        return _cipher(key).decrypt(raw[:12], raw[12:], _AAD_FILE + kid)
+    except InvalidTag as exc:
+        raise ValueError("roster file does not decrypt") from exc
+
+
 def decrypt(token: str) -> str:
     """The plain secret; ValueError for a token that is not ours, was altered, or whose key is
     no longer configured. A v2 token names its key; a v1 token (written before key ids) is

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -12,6 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import CharField, Value
 from django.db.models.functions import Cast, Concat
@@ -31,6 +33,7 @@ from klaspoort.roster.edexml import (
 )
 from klaspoort.roster.models import Group, RosterEvent, RosterImport
 from klaspoort.roster.signals import roster_applied
+from klaspoort.roster.spreadsheet import parse_spreadsheet
 from klaspoort.schools.models import School
 
 log = logging.getLogger(__name__)
@@ -65,7 +68,15 @@ def receive_roster_file(
     `file_size`/`file_sha256` describe the whole file when `data` is only its first part (a
     file too large to read, which the size check refuses).
     """
-    record = RosterImport(
+    record = _new_record(data, source=source, filename=filename, uploaded_by=uploaded_by,
+                         school=school, file_size=file_size, file_sha256=file_sha256)
+    return _validate(record, data, parse=parse, school=school)
+
+
+def _new_record(data: bytes, *, source: str, filename: str, uploaded_by: User | None,
+                school: School | None, file_size: int | None = None,
+                file_sha256: str | None = None) -> RosterImport:
+    return RosterImport(
         school=school,
         source=source,
         filename=filename[:255],
@@ -73,6 +84,11 @@ def receive_roster_file(
         file_sha256=file_sha256 or hashlib.sha256(data).hexdigest(),
         file_size=len(data) if file_size is None else file_size,
     )
+
+
+def _validate(record: RosterImport, data: bytes, *, parse: Any,
+              school: School | None) -> RosterImport:
+    """receive_roster_file's rules on a record that is new or was received in Beheer."""
     try:
         roster = parse(data)
     except RosterFileError as exc:
@@ -110,6 +126,81 @@ def receive_roster_file(
             record.status = RosterImport.Status.HELD
         record.save()
     return record
+
+
+# An upload is checked in the background, but each one still costs a worker some CPU: a
+# coordinator (or a stolen session) cannot keep the workers busy with a stream of files.
+UPLOADS_PER_WINDOW = 10
+UPLOAD_WINDOW_SECONDS = 600
+
+
+class TooManyUploads(Exception):
+    """The user uploaded UPLOADS_PER_WINDOW files in the last UPLOAD_WINDOW_SECONDS."""
+
+
+def accept_upload(data: bytes, *, source: str, filename: str, uploaded_by: User,
+                  school: School, request: HttpRequest | None = None) -> RosterImport:
+    """Take a file uploaded in *Beheer* for checking in the background (issue 10 §9).
+
+    Rules: the caller has checked that the user administers `school` before the body was
+    read; at most UPLOADS_PER_WINDOW uploads per user per UPLOAD_WINDOW_SECONDS (counted in
+    the shared cache, TooManyUploads beyond); the file is kept only encrypted
+    (secrets.seal_file) and only until the task `roster.tasks.check_roster_file` has read it;
+    that task is queued once this transaction commits, and applies receive_roster_file's rules
+    (check_received_import). The upload is audited.
+    """
+    key = f"roster-uploads:{uploaded_by.pk}"
+    cache.add(key, 0, timeout=UPLOAD_WINDOW_SECONDS)
+    if cache.incr(key) > UPLOADS_PER_WINDOW:
+        raise TooManyUploads
+    record = _new_record(data, source=source, filename=filename, uploaded_by=uploaded_by,
+                         school=school)
+    record.status = RosterImport.Status.RECEIVED
+    record.received_file = secrets.seal_file(data)
+    record.save()
+    audit.record(actor=uploaded_by, school=school, action="roster.upload",
+                 target=record.filename, request=request,
+                 after={"status": record.status, "file_sha256": record.file_sha256})
+    # Imported here: the tasks module imports this one.
+    from klaspoort.roster import tasks
+
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        # An in-process task sees this transaction's rows: the coordinator gets the outcome
+        # in this very response.
+        tasks.check_roster_file.delay(record.pk)
+    else:
+        # A worker must find the committed row.
+        transaction.on_commit(functools.partial(tasks.check_roster_file.delay, record.pk))
+    return record
+
+
+def check_received_import(import_id: int) -> RosterImport:
+    """The background check of an upload: receive_roster_file's rules, then the file is gone.
+
+    Rules: only a received import is checked, once; its encrypted file is erased in the same
+    transaction that records the outcome; a spreadsheet (*invulbestand*) is read for the school
+    it was uploaded to.
+    """
+    with transaction.atomic():
+        record = RosterImport.objects.select_for_update(of=("self",)).select_related(
+            "school").get(pk=import_id)
+        if record.status != RosterImport.Status.RECEIVED or record.received_file is None:
+            return record
+        school = record.school
+        assert school is not None
+        blob = record.received_file
+        record.received_file = None
+        try:
+            data = secrets.open_file(blob)
+        except ValueError:
+            return _save_failed(record, [RosterError(None, gettext(
+                "The file could not be read back for checking. Import it again."))])
+        parse: Any = parse_edexml
+        if record.source == RosterImport.Source.SPREADSHEET:
+            parse = functools.partial(parse_spreadsheet, brin=school.brin,
+                                      dependancecode=school.dependancecode,
+                                      school_year=school.school_year)
+        return _validate(record, data, parse=parse, school=school)
 
 
 def dry_run_roster_file(data: bytes, *, source: str, filename: str = "",

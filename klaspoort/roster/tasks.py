@@ -13,3 +13,8 @@ def nightly_run() -> int:
 @shared_task(name="klaspoort.roster.tasks.process_import")
 def process_import(import_id: int) -> str:
     return services.process_import(import_id).status
+
+
+@shared_task(name="klaspoort.roster.tasks.check_roster_file")
+def check_roster_file(import_id: int) -> str:
+    return services.check_received_import(import_id).status

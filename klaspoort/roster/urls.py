@@ -10,6 +10,8 @@ urlpatterns = [
          name="spreadsheet_template"),
     path("gebruikersgegevens/<int:import_id>/", views.import_detail, name="import"),
     path("gebruikersgegevens/<int:import_id>/verwerken/", views.process_now, name="process"),
+    path("gebruikersgegevens/<int:import_id>/uitkomst/", views.upload_result,
+         name="upload_result"),
     path("gebruikersgegevens/<int:import_id>/bevestigen/", views.confirm_import,
          name="confirm"),
     path("gebruikersgegevens/<int:import_id>/annuleren/", views.cancel_import, name="cancel"),

@@ -7,8 +7,6 @@ also works without JavaScript at a real URL.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from typing import Any, cast
 
 from django.contrib import messages
@@ -20,12 +18,11 @@ from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from klaspoort.accounts.models import User
-from klaspoort.audit import services as audit
 from klaspoort.roster import secrets, selectors, services, spreadsheet
-from klaspoort.roster.edexml import RosterData, parse_edexml
 from klaspoort.roster.forms import PupilSearchForm, RosterUploadForm, max_upload_size
 from klaspoort.roster.models import Group, RosterImport
 from klaspoort.schools.views import beheer_render
@@ -68,55 +65,78 @@ def _imports_context(request: SchoolRequest, **extra: Any) -> dict[str, Any]:
     return context
 
 
+# Uploads: the school is checked before the body is read. CSRF middleware would read a
+# multipart body to find the token, so these views are exempt from it and protected inside the
+# tenancy check instead: a stranger's 20 MB never reaches the upload handler.
+@csrf_exempt
 @school_admin_view
+@csrf_protect
 @require_http_methods(["GET", "POST"])
 def imports(request: SchoolRequest) -> HttpResponse:
     if request.method == "POST":
         return _receive(request, form_name="upload_form", result_for="edexml",
-                        source=RosterImport.Source.UPLOAD, accept=EDEXML_ACCEPT,
-                        parse=parse_edexml)
+                        source=RosterImport.Source.UPLOAD, accept=EDEXML_ACCEPT)
     return beheer_render(request, "roster/imports.html", _imports_context(request))
 
 
+@csrf_exempt
 @school_admin_view
+@csrf_protect
 @require_POST
 def spreadsheet_upload(request: SchoolRequest) -> HttpResponse:
-    school = request.school
-    parse = functools.partial(spreadsheet.parse_spreadsheet, brin=school.brin,
-                              dependancecode=school.dependancecode,
-                              school_year=school.school_year)
     return _receive(request, form_name="sheet_form", result_for="sheet",
-                    source=RosterImport.Source.SPREADSHEET, accept=SPREADSHEET_ACCEPT,
-                    parse=parse)
+                    source=RosterImport.Source.SPREADSHEET, accept=SPREADSHEET_ACCEPT)
 
 
 def _receive(request: SchoolRequest, *, form_name: str, result_for: str, source: str,
-             accept: str, parse: Callable[[bytes], RosterData]) -> HttpResponse:
-    """Validate the uploaded file now; a valid one waits for the nightly run (R2.2, R2.4)."""
+             accept: str) -> HttpResponse:
+    """Take the uploaded file; a task checks it in a moment, and a valid one waits for the
+    nightly run (R2.2, R2.4)."""
     form = RosterUploadForm.from_request(request, accept=accept)
     record = None
     if form.is_valid():
         upload = form.cleaned_data["bestand"]
-        record = services.receive_roster_file(
-            upload.read(), source=source, filename=upload.name or "",
-            # school_admin_view let only a signed-in coordinator through.
-            uploaded_by=cast(User, request.user), school=request.school, parse=parse,
-        )
-        audit.record(actor=request.user, school=request.school, action="roster.upload",
-                     target=record.filename or upload.name or "",
-                     after={"status": record.status, "file_sha256": record.file_sha256},
-                     request=request)
+        try:
+            record = services.accept_upload(
+                upload.read(), source=source, filename=upload.name or "",
+                # school_admin_view let only a signed-in coordinator through.
+                uploaded_by=cast(User, request.user), school=request.school, request=request)
+        except services.TooManyUploads:
+            form.add_error(None, _(
+                "You have imported %(count)s files in the last %(minutes)s minutes. Wait a few "
+                "minutes and try again.") % {"count": services.UPLOADS_PER_WINDOW,
+                                             "minutes": services.UPLOAD_WINDOW_SECONDS // 60})
+        else:
+            # Where tasks run in-process the check is already done; elsewhere it is under way.
+            record.refresh_from_db()
     if _partial_wanted(request):
-        context = {"school": request.school, "form": form, "record": record,
-                   "imports": selectors.imports_of(request.school)[:HISTORY_LENGTH],
-                   "can_process": request.user.is_staff,
-                   **(_import_extras(record) if record is not None else {})}
-        return _varies_on_htmx(render(request, "roster/_upload_response.html", context))
+        return _varies_on_htmx(render(request, "roster/_upload_response.html",
+                                      _upload_result_context(request, form, record)))
     if record is not None:
         # Post/redirect/get: reloading the result page must not upload the file again.
         return redirect("roster:import", brin6=request.school.brin6, import_id=record.pk)
     context = _imports_context(request, result_for=result_for, **{form_name: form})
     return beheer_render(request, "roster/imports.html", context, status=400)
+
+
+def _upload_result_context(request: SchoolRequest, form: RosterUploadForm | None,
+                           record: RosterImport | None) -> dict[str, Any]:
+    return {"school": request.school, "form": form, "record": record,
+            "imports": selectors.imports_of(request.school)[:HISTORY_LENGTH],
+            "can_process": request.user.is_staff,
+            **(_import_extras(record) if record is not None else {})}
+
+
+@school_admin_view
+@require_GET
+def upload_result(request: SchoolRequest, import_id: int) -> HttpResponse:
+    """The outcome of an upload that was still being checked: htmx asks again until it is
+    known; without JavaScript the import's own page says the same."""
+    record = _import_or_404(request, import_id)
+    if not _partial_wanted(request):
+        return redirect("roster:import", brin6=request.school.brin6, import_id=record.pk)
+    return _varies_on_htmx(render(request, "roster/_upload_response.html",
+                                  _upload_result_context(request, None, record)))
 
 
 @school_admin_view

@@ -204,7 +204,14 @@ def test_export_of_a_school_created_by_an_import_has_no_name(db, roster_file):
 @pytest.mark.parametrize("brin6", ["12AB00", "99ZZ0", "99ZZ0000"])
 def test_export_of_an_unknown_school(school, brin6):
     with pytest.raises(CommandError, match=f"Geen school met BRIN6 {brin6}"):
-        call_command("export-roster", brin6, "--json", stdout=io.StringIO())
+        call_command("export-roster", brin6, stdout=io.StringIO())
+    # With --json the refusal is a JSON document too, so a script can read it.
+    out = io.StringIO()
+    with pytest.raises(SystemExit) as exit_:
+        call_command("export-roster", brin6, "--json", stdout=out, stderr=io.StringIO())
+    assert exit_.value.code == 1
+    assert json.loads(out.getvalue()) == {"status": "error",
+                                          "error": f"Geen school met BRIN6 {brin6}."}
 
 
 # ---------------------------------------------------------------------------------------------
