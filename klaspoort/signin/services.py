@@ -160,31 +160,45 @@ def attach_cards(*, actor: Any, school: School, pupils: Iterable[Pupil],
 
     RULES: a pupil's valid card is shown again (reprinting does not void anything); a pupil
     without one (or whose card can no longer be read back) gets a new card, issued by whoever
-    prints; one audit entry for all cards issued in one print. Three queries whatever the group.
+    prints; one audit entry for the cards this print really issued. Safe when several people
+    print the same group at once: new cards are inserted with ON CONFLICT DO NOTHING (the
+    one-valid-card constraint decides who wins) and every print then shows the cards that
+    are stored, so all of them print the same, working cards. A handful of queries whatever
+    the group.
     """
     pupils = list(pupils)
-    existing = {card.pupil_id: card for card in for_school(PupilCard, school).filter(
-        pupil__in=pupils, voided_at__isnull=True)}
+    existing = _valid_cards(school, pupils)
     fresh: list[PupilCard] = []
     unreadable: list[int] = []
     for pupil in pupils:
         card = existing.get(pupil.pk)
-        token = _token_of(card) if card else None
-        if card is not None and token is None:
+        if card is not None and _token_of(card) is None:
             unreadable.append(card.pk)
-        if token is None:
-            card, token = _new_card(school, pupil, actor)
-            fresh.append(card)
-        url = card_url(school, token)
-        pupil.card_url = url  # type: ignore[attr-defined]
-        pupil.card_qr = qr_svg(url, pupil.full_name)  # type: ignore[attr-defined]
+            card = None
+        if card is None:
+            fresh.append(_new_card(school, pupil, actor)[0])
     if unreadable:
         for_school(PupilCard, school).filter(pk__in=unreadable).update(voided_at=timezone.now())
     if fresh:
-        PupilCard.objects.bulk_create(fresh)
-        record(actor=actor, school=school, action="signin.card.issue",
-               target=str(len(fresh)), after={"cards": len(fresh)}, request=request)
+        PupilCard.objects.bulk_create(fresh, ignore_conflicts=True)
+        existing = _valid_cards(school, pupils)
+        mine = {card.token_digest for card in fresh}
+        issued = sum(1 for card in existing.values() if card.token_digest in mine)
+        if issued:
+            record(actor=actor, school=school, action="signin.card.issue",
+                   target=str(issued), after={"cards": issued}, request=request)
+    for pupil in pupils:
+        card = existing.get(pupil.pk)
+        token = _token_of(card) if card is not None else None
+        url = card_url(school, token) if token else ""
+        pupil.card_url = url  # type: ignore[attr-defined]
+        pupil.card_qr = qr_svg(url, pupil.full_name) if url else ""  # type: ignore[attr-defined]
     return pupils
+
+
+def _valid_cards(school: School, pupils: list[Pupil]) -> dict[int, PupilCard]:
+    return {card.pupil_id: card for card in for_school(PupilCard, school).filter(
+        pupil__in=pupils, voided_at__isnull=True)}
 
 
 @transaction.atomic
