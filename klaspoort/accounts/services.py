@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -93,31 +95,77 @@ def email_in_use(email: str, *, except_teacher: Teacher | None = None,
     return users.exists() or teachers.exists()
 
 
-def _staff_user(email: str, display_name: str = "") -> User:
-    email = email.strip().lower()
-    user = User.objects.filter(email__iexact=email).first()
-    if user is None:
-        user = User.objects.create_user(email=email, password=None, display_name=display_name,
-                                        kind=User.Kind.STAFF)
-    elif user.kind != User.Kind.STAFF:
-        raise ValidationError(_("This e-mail address cannot be used for a staff account."))
-    return user
+INVITATION_SALT = "klaspoort.accounts.coordinator-invitation"
+
+
+def invitation_token(user: User, school: School) -> str:
+    """A signed, dated invitation of this account to coordinate this school (no database row:
+    the signature is the invitation)."""
+    return signing.dumps({"u": user.pk, "s": school.pk}, salt=INVITATION_SALT, compress=True)
+
+
+def invitation_from_token(token: str) -> tuple[User, School] | None:
+    """The (account, school) of a valid invitation no older than ACTIVATION_TIMEOUT; else None."""
+    try:
+        data = signing.loads(str(token)[:500], salt=INVITATION_SALT,
+                             max_age=settings.ACTIVATION_TIMEOUT)
+        user = User.objects.get(pk=int(data["u"]), is_active=True, kind=User.Kind.STAFF)
+        school = School.objects.get(pk=int(data["s"]))
+    except (signing.BadSignature, KeyError, TypeError, ValueError, User.DoesNotExist,
+            School.DoesNotExist):
+        return None
+    return user, school
 
 
 @transaction.atomic
 def invite_coordinator(school: School, email: str, *, actor: Any = None,
-                       request: HttpRequest | None = None) -> User:
-    """Make the address a coordinator of the school: the account is created when it does not
-    exist yet (without a password) and receives the activation link while it is pending. An
-    existing active account simply gains the membership. Audited."""
-    user = _staff_user(email)
+                       request: HttpRequest | None = None) -> None:
+    """Invite the address to become a coordinator of the school (issue 10, finding 6).
+
+    RULES: nothing about an existing account changes before its owner accepts — no membership,
+    no new password, no new activation token (a pending activation elsewhere keeps working).
+    A new address gets a pending account and an activation link; setting the password accepts
+    the invitation. A pending account gets a fresh activation link that accepts on activation
+    (its earlier links stay valid). An active account gets a link to accept while signed in as
+    itself. An address that cannot be staff gets nothing. The inviter sees and the audit log
+    records the same in every case, so an invitation tells nobody whether an account exists.
+    """
+    email = email.strip().lower()
+    user = User.objects.filter(email__iexact=email).first()
+    if user is None:
+        user = User.objects.create_user(email=email, password=None, kind=User.Kind.STAFF)
+    record(actor=actor, school=school, action="accounts.coordinator.invite", target=email,
+           after={"email": email}, request=request)
+    if user.kind != User.Kind.STAFF or not user.is_active:
+        return
+    token = invitation_token(user, school)
+    days = settings.ACTIVATION_TIMEOUT // 86400
+    if is_pending(user):
+        url = f"{activation_url(user, request)}?{urlencode({'uitnodiging': token})}"
+        send_mail_pair("activation", email, {"user": user, "school": school, "url": url,
+                                             "days": days, "coordinator": True})
+        return
+    path = reverse("accounts:invitation", kwargs={"token": token})
+    url = request.build_absolute_uri(path) if request is not None else settings.SITE_URL + path
+    send_mail_pair("coordinator_invitation", email, {"user": user, "school": school,
+                                                     "url": url, "days": days})
+
+
+@transaction.atomic
+def accept_invitation(user: User, token: str, *, request: HttpRequest | None = None
+                      ) -> School | None:
+    """The owner accepts: the signed-in (or just activated) account named in a valid invitation
+    becomes a coordinator of its school. Anybody else's token does nothing. Audited."""
+    found = invitation_from_token(token)
+    if found is None or found[0].pk != user.pk:
+        return None
+    school = found[1]
     _membership, created = SchoolMembership.objects.get_or_create(
         user=user, school=school, role=SchoolMembership.Role.COORDINATOR)
     if created:
-        record(actor=actor, school=school, action="accounts.coordinator.invite",
+        record(actor=user, school=school, action="accounts.coordinator.accept",
                target=user.email or "", after={"email": user.email}, request=request)
-    send_activation(user, school, request)
-    return user
+    return school
 
 
 def resend_invitation(school: School, user_id: int, *, actor: Any,
@@ -251,11 +299,15 @@ def sync_ict_coordinators(school: School) -> int:
     return added
 
 
-def activate(user: User, password: str) -> None:
+def activate(user: User, password: str, *, invitation: str = "",
+             request: HttpRequest | None = None) -> None:
     """Set the first password of an invited account (the form has checked the password
-    rules). Changing the hash ends the link; ICT teachers become coordinators now."""
+    rules). Changing the hash ends the link; ICT teachers become coordinators now, and so does
+    the owner of a coordinator invitation that came with the link (accept_invitation)."""
     user.set_password(password)
     user.is_active = True
     user.save(update_fields=["password", "is_active"])
+    if invitation:
+        accept_invitation(user, invitation, request=request)
     for teacher in Teacher.objects.filter(user=user).select_related("school"):
         sync_ict_coordinators(teacher.school)

@@ -6,6 +6,7 @@ Views stay thin: the rules live in accounts.services.
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import SetPasswordForm
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -38,10 +39,31 @@ def activate(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
         return render(request, "accounts/activate_invalid.html", status=400)
     form = SetPasswordForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.activate(user, form.cleaned_data["new_password1"])
+        services.activate(user, form.cleaned_data["new_password1"],
+                          invitation=str(request.GET.get("uitnodiging", "")), request=request)
         messages.success(request, _("Your password has been set. You can sign in now."))
         return redirect("accounts:login")
     return render(request, "accounts/activate.html", {"form": form, "user_email": user.email})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """*Uitnodiging*: the owner of an existing account, signed in as themselves, confirms that
+    they become an ICT coordinator of the inviting school; nothing changes before the POST."""
+    found = services.invitation_from_token(token)
+    if found is None:
+        return render(request, "accounts/invitation_invalid.html", status=400)
+    invited, school = found
+    if invited.pk != request.user.pk:
+        return render(request, "accounts/invitation_invalid.html", {"other_account": True},
+                      status=403)
+    if request.method == "POST":
+        services.accept_invitation(invited, token, request=request)
+        messages.success(request, _("You are now an ICT coordinator of %(school)s.")
+                         % {"school": school.display_name})
+        return redirect("schools:home")
+    return render(request, "accounts/invitation.html", {"school": school})
 
 
 @school_admin_view
@@ -49,13 +71,10 @@ def activate(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
 def invite_coordinator(request: SchoolRequest) -> HttpResponse:
     form = EmailForm(request.POST)
     if form.is_valid():
-        try:
-            user = services.invite_coordinator(request.school, form.cleaned_data["email"],
-                                               actor=request.user, request=request)
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        else:
-            messages.success(request, _("%(email)s has been invited.") % {"email": user.email})
+        email = form.cleaned_data["email"]
+        services.invite_coordinator(request.school, email, actor=request.user, request=request)
+        # The same words whether or not the address has an account (it learns nothing).
+        messages.success(request, _("%(email)s has been invited.") % {"email": email})
     else:
         messages.error(request, " ".join(str(e) for e in form.errors["email"]))
     return redirect("roster:coordinators", brin6=request.school.brin6)

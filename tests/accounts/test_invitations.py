@@ -5,6 +5,7 @@ from unittest import mock
 import pytest
 from django.core import mail
 from django.core.management import CommandError, call_command
+from django.test import Client
 from django.urls import reverse
 
 from klaspoort.accounts import services
@@ -12,7 +13,7 @@ from klaspoort.accounts.models import User
 from klaspoort.accounts.tokens import ActivationTokenGenerator
 from klaspoort.audit.models import AuditEntry
 from klaspoort.schools.models import SchoolMembership
-from tests.factories import CoordinatorFactory, SchoolFactory
+from tests.factories import CoordinatorFactory, SchoolFactory, UserFactory
 
 # Mail leaves after commit; these tests read the outbox as production would fill it.
 pytestmark = pytest.mark.usefixtures("commits_run_on_commit")
@@ -21,7 +22,8 @@ NEW_PASSWORD = "Zonnebloem47"
 
 
 def _link(message) -> str:
-    match = re.search(r"https?://[^/\s]+(/accounts/activeren/[^\s\"]+/)", message.body)
+    match = re.search(r"https?://[^/\s]+(/accounts/activeren/[^\s\"?]+/(\?uitnodiging=[^\s\"]+)?)",
+                      message.body)
     assert match, message.body
     return match.group(1)
 
@@ -34,7 +36,8 @@ def _set_password(client, link, password=NEW_PASSWORD):
 def test_invite_command_creates_coordinator_and_mails_dutch_text_and_html(school):
     call_command("invite-coordinator", school.brin6, "Nieuw@Regenboog.example")
     user = User.objects.get(email="nieuw@regenboog.example")
-    assert SchoolMembership.objects.filter(user=user, school=school).exists()
+    # The invitation is accepted by setting the password (test_activation_accepts_...).
+    assert not SchoolMembership.objects.filter(user=user, school=school).exists()
     assert not user.has_usable_password()
     [message] = mail.outbox
     assert message.to == ["nieuw@regenboog.example"]
@@ -50,6 +53,9 @@ def test_invite_command_refuses_unknown_school_and_bad_address(school):
     with pytest.raises(CommandError):
         call_command("invite-coordinator", school.brin6, "geen-adres")
     call_command("invite-coordinator", "11XX00", "a@b.example", "--create-school")
+    [message] = mail.outbox
+    assert message.to == ["a@b.example"]
+    _set_password(Client(), _link(message))
     assert SchoolMembership.objects.filter(school__brin="11XX", user__email="a@b.example").exists()
 
 
@@ -98,17 +104,22 @@ def test_coordinator_invites_and_resends_for_own_school(coordinator_client, scho
     url = reverse("staff:invite", kwargs={"brin6": school.brin6})
     coordinator_client.post(url, {"email": "tweede@regenboog.example"})
     user = User.objects.get(email="tweede@regenboog.example")
-    assert SchoolMembership.objects.filter(user=user, school=school).exists()
     assert AuditEntry.objects.filter(school=school, action="accounts.coordinator.invite").exists()
-    first_link = _link(mail.outbox[0])
+    # Inviting again sends a new link; the first keeps working (nobody's link is reset).
+    coordinator_client.post(url, {"email": "tweede@regenboog.example"})
+    assert len(mail.outbox) == 2
+    assert _set_password(Client(), _link(mail.outbox[0])).status_code == 302
+    assert SchoolMembership.objects.filter(user=user, school=school).exists()
+    assert AuditEntry.objects.filter(school=school, action="accounts.coordinator.accept").exists()
+    # A coordinator still pending from before: Opnieuw versturen replaces the earlier link.
+    pending = CoordinatorFactory(school=school, password="!")
     page = coordinator_client.get(reverse("roster:coordinators", kwargs={"brin6": school.brin6}))
-    resend = reverse("staff:resend", kwargs={"brin6": school.brin6, "user_id": user.pk})
+    resend = reverse("staff:resend", kwargs={"brin6": school.brin6, "user_id": pending.pk})
     assert resend in page.content.decode()
     coordinator_client.post(resend)
-    assert len(mail.outbox) == 2
-    # The re-sent link replaces the first one.
-    assert _set_password(coordinator_client, first_link).status_code == 400
-    assert _set_password(coordinator_client, _link(mail.outbox[1])).status_code == 302
+    coordinator_client.post(resend)
+    assert _set_password(Client(), _link(mail.outbox[-2])).status_code == 400
+    assert _set_password(Client(), _link(mail.outbox[-1])).status_code == 302
 
 
 @pytest.mark.django_db
@@ -142,3 +153,87 @@ def test_invalid_invitation_address_gives_a_dutch_message_and_changes_nothing(
     assert errors and all(("Vul" in e or "Zorg" in e) for e in errors), errors
     assert User.objects.count() == users
     assert mail.outbox == []
+
+
+# ---------------------------------------------------------------------------------------------
+# Issue 10, finding 6: an invitation never takes over an existing account
+# ---------------------------------------------------------------------------------------------
+def _invite(client, school, email):
+    url = reverse("staff:invite", kwargs={"brin6": school.brin6})
+    response = client.post(url, {"email": email}, follow=True)
+    return [str(m.message).replace(email, "EMAIL") for m in response.context["messages"]]
+
+
+def _invitation_link(message) -> str:
+    match = re.search(r"https?://[^/\s]+(/accounts/uitnodiging/[^\s\"]+/)", message.body)
+    assert match, message.body
+    return match.group(1)
+
+
+@pytest.mark.django_db
+def test_inviting_an_existing_account_changes_nothing_and_tells_the_inviter_nothing(
+        coordinator_client, school):
+    elsewhere = CoordinatorFactory(email="juf@anderschool.example")
+    password_before = elsewhere.password
+    said_for_existing = _invite(coordinator_client, school, "juf@anderschool.example")
+    said_for_new = _invite(coordinator_client, school, "nieuw@regenboog.example")
+    assert said_for_existing == said_for_new
+    elsewhere.refresh_from_db()
+    assert elsewhere.password == password_before
+    assert not SchoolMembership.objects.filter(user=elsewhere, school=school).exists()
+    page = coordinator_client.get(
+        reverse("roster:coordinators", kwargs={"brin6": school.brin6})).content.decode()
+    assert "juf@anderschool.example" not in page and "nieuw@regenboog.example" not in page
+    actions = list(AuditEntry.objects.filter(school=school).values_list("action", flat=True))
+    assert actions == ["accounts.coordinator.invite", "accounts.coordinator.invite"]
+    # The owner, and only the owner, receives an invitation to accept.
+    assert [m.to for m in mail.outbox] == [["juf@anderschool.example"],
+                                           ["nieuw@regenboog.example"]]
+    assert "/accounts/uitnodiging/" in mail.outbox[0].body
+
+
+@pytest.mark.django_db
+def test_the_owner_accepts_the_invitation_signed_in_as_themselves(client, school):
+    elsewhere = CoordinatorFactory(email="juf@anderschool.example")
+    services.invite_coordinator(school, elsewhere.email)
+    link = _invitation_link(mail.outbox[0])
+    assert client.get(link)["Location"].startswith(reverse("accounts:login"))
+    stranger = UserFactory()
+    client.force_login(stranger)
+    assert client.post(link).status_code == 403
+    assert not SchoolMembership.objects.filter(school=school).exists()
+    client.force_login(elsewhere)
+    page = client.get(link)
+    assert page.status_code == 200 and school.name in page.content.decode()
+    assert not SchoolMembership.objects.filter(user=elsewhere, school=school).exists()
+    assert client.post(link).status_code == 302
+    assert SchoolMembership.objects.filter(user=elsewhere, school=school).exists()
+    assert client.get(reverse("roster:coordinators", kwargs={"brin6": school.brin6})
+                      ).status_code == 200
+    assert client.get("/accounts/uitnodiging/vervalst/").status_code == 400
+
+
+@pytest.mark.django_db
+def test_a_pending_activation_elsewhere_keeps_working(client, school):
+    other = SchoolFactory()
+    services.invite_coordinator(other, "nieuw@anderschool.example")
+    first_link = _link(mail.outbox[0])
+    services.invite_coordinator(school, "nieuw@anderschool.example")
+    assert len(mail.outbox) == 2
+    # The earlier link still sets the password; this school's invitation is not accepted by it.
+    assert _set_password(client, first_link).status_code == 302
+    user = User.objects.get(email="nieuw@anderschool.example")
+    assert SchoolMembership.objects.filter(user=user, school=other).exists()
+    assert not SchoolMembership.objects.filter(user=user, school=school).exists()
+    assert client.login(email=user.email, password=NEW_PASSWORD)
+
+
+@pytest.mark.django_db
+def test_the_command_says_the_same_for_an_existing_and_a_new_address(school, capsys):
+    CoordinatorFactory(email="juf@anderschool.example")
+    call_command("invite-coordinator", school.brin6, "juf@anderschool.example")
+    call_command("invite-coordinator", school.brin6, "nieuw@regenboog.example")
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(" ", 1)[1] for line in lines if line] == [
+        lines[0].split(" ", 1)[1]] * 2
+    assert not SchoolMembership.objects.filter(school=school).exists()

@@ -16,7 +16,8 @@ BRIN6 = re.compile(r"^[0-9]{2}[A-Z]{2}[0-9]{2}$")
 
 
 class Command(BaseCommand):
-    help = "Make EMAIL an ICT coordinator of the school BRIN6 and e-mail the activation link."
+    help = ("Invite EMAIL to become an ICT coordinator of the school BRIN6; the owner of the "
+            "address accepts by e-mail.")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("brin6")
@@ -40,9 +41,8 @@ class Command(BaseCommand):
                 raise CommandError(_("No school with BRIN6 %(brin6)s.") % {"brin6": brin6})
             school = School.objects.create(brin=brin6[:4], dependancecode=brin6[4:],
                                            name=options["name"])
-        try:
-            user = invite_coordinator(school, options["email"])
-        except ValidationError as exc:
-            raise CommandError(" ".join(exc.messages)) from exc
-        self.stdout.write(_("%(email)s is an ICT coordinator of %(school)s.")
-                          % {"email": user.email, "school": school.display_name})
+        invite_coordinator(school, options["email"])
+        # The same words whether or not the address has an account.
+        self.stdout.write(_("%(email)s has been invited to become an ICT coordinator of "
+                            "%(school)s.") % {"email": options["email"].strip().lower(),
+                                              "school": school.display_name})
