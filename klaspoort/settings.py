@@ -11,6 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -18,11 +19,25 @@ PROJECT_DIR = BASE_DIR.parent
 VAR_DIR = Path(os.environ.get("KLASPOORT_VAR_DIR", PROJECT_DIR / "var"))
 
 
+_TRUE_WORDS = {"1", "true", "yes", "on"}
+_FALSE_WORDS = {"0", "false", "no", "off"}
+
+
 def env_bool(name: str, default: bool = False) -> bool:
+    """A yes/no variable: 1/0, true/false, yes/no, on/off (any case). Anything else is refused,
+    so a typo such as KLASPOORT_HTTPS=ture never silently means "off"."""
     value = os.environ.get(name)
     if value is None:
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    word = value.strip().lower()
+    if not word:  # KLASPOORT_X= in an env file: as if unset
+        return default
+    if word in _TRUE_WORDS:
+        return True
+    if word in _FALSE_WORDS:
+        return False
+    raise ImproperlyConfigured(
+        f"{name}={value!r} is not a yes/no value: use 1/0, true/false, yes/no or on/off.")
 
 
 def env_list(name: str, default: str = "") -> list[str]:
@@ -65,6 +80,7 @@ INSTALLED_APPS = [
     "klaspoort.signin",
     "oauth2_provider",
     "klaspoort.sso",
+    "klaspoort.core",  # system checks: production refuses to start unsafe (klaspoort.checks)
 ]
 
 MIDDLEWARE = [
@@ -104,9 +120,6 @@ TEMPLATES = [
 ]
 
 # Database: DATABASE_URL selects it; the default is an SQLite file under var/.
-if "DATABASE_URL" not in os.environ:
-    # The embedded default must work in a fresh clone, where var/ does not exist yet.
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'klaspoort.sqlite3'}"),
@@ -114,6 +127,9 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's SQLite, but it makes the file's folder at the first connection: a fresh clone
+    # has no var/ yet, and reading the settings creates no files.
+    DATABASES["default"]["ENGINE"] = "klaspoort.core.sqlite3"
     # IMMEDIATE makes every write transaction take SQLite's write lock at BEGIN, so two imports
     # of one school queue up instead of failing half-way with "database is locked".
     DATABASES["default"]["OPTIONS"] = {
@@ -264,8 +280,9 @@ LOGGING = {
 from klaspoort.sso import keys as _sso_keys  # noqa: E402
 
 # Keys the pairwise pseudonyms (`sub`, the school id) per publisher. Changing it changes every
-# pseudonym a publisher knows, so it is set once and never rotated; unset, it is derived from
-# SECRET_KEY (fine for one machine, production sets its own).
+# pseudonym a publisher knows, so it is set once and never rotated. Never derived from
+# SECRET_KEY: unset, a single machine generates its own at first use (VAR_DIR/pseudonym-key,
+# klaspoort.sso.keys); production refuses to start without it (klaspoort.checks).
 KLASPOORT_PSEUDONYM_KEY = os.environ.get("KLASPOORT_PSEUDONYM_KEY", "")
 # How long the login_hint of a tile stays valid (seconds): the publisher sends the browser
 # straight back, so a short time is enough and a copied launch link soon stops working.
@@ -278,7 +295,8 @@ OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 OAUTH2_PROVIDER = {
     "OIDC_ENABLED": True,
     "OIDC_ISS_ENDPOINT": OIDC_ISSUER,
-    "OIDC_RSA_PRIVATE_KEY": _sso_keys.signing_key(VAR_DIR),
+    # Lazy: the embedded default generates its key file when a token is first signed, not here.
+    "OIDC_RSA_PRIVATE_KEY": _sso_keys.lazy_signing_key(VAR_DIR),
     "OIDC_RSA_PRIVATE_KEYS_INACTIVE": _sso_keys.inactive_keys(),
     "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
     "OIDC_SUBJECT_TYPES_SUPPORTED": ["pairwise"],

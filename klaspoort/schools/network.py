@@ -23,6 +23,22 @@ def _parse_ip(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | Non
         return None
 
 
+def _parse_hop(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """One address of a forwarding chain or the connection, as a proxy may write it: bare, with
+    a port (`145.10.20.30:4711`, `[2a01::1]:4711`), bracketed; an IPv4-mapped IPv6 address (a
+    server listening on `[::]`) counts as its IPv4 form, so a proxy listed as 127.0.0.1 is
+    recognised however the connection reports it."""
+    value = value.strip().strip('"')
+    ip = _parse_ip(value)
+    if ip is None and value.startswith("["):
+        ip = _parse_ip(value[1:].split("]", 1)[0])
+    if ip is None and value.count(":") == 1:
+        ip = _parse_ip(value.split(":", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    return ip
+
+
 def trusted_proxies() -> list[IPNetwork]:
     """The configured proxies as networks; an unreadable entry is skipped rather than trusted."""
     networks: list[IPNetwork] = []
@@ -34,27 +50,30 @@ def trusted_proxies() -> list[IPNetwork]:
     return networks
 
 
-def _is_trusted(address: str, proxies: list[IPNetwork]) -> bool:
-    ip = _parse_ip(address)
+def _is_trusted(ip: ipaddress.IPv4Address | ipaddress.IPv6Address | None,
+                proxies: list[IPNetwork]) -> bool:
     return ip is not None and any(ip.version == net.version and ip in net for net in proxies)
 
 
 def client_ip(request: HttpRequest) -> str:
-    """The client's address: REMOTE_ADDR, or behind a trusted proxy the right-most untrusted
-    address of X-Forwarded-For (entries to its left could be forged by the client)."""
+    """Rule: the client's address is REMOTE_ADDR; when that is a trusted proxy, it is the
+    right-most address of X-Forwarded-For that is not a trusted proxy (entries to its left
+    could be forged by the client; each of our proxies appends the peer it saw). Garbage in
+    the chain stops the walk at the last address a trusted proxy vouched for."""
     remote = str(request.META.get("REMOTE_ADDR", "") or "")
     proxies = trusted_proxies()
-    if not proxies or not _is_trusted(remote, proxies):
-        return remote
+    current = _parse_hop(remote)
+    if not proxies or not _is_trusted(current, proxies):
+        return str(current) if current is not None else remote
     forwarded = str(request.META.get("HTTP_X_FORWARDED_FOR", "") or "")
-    for hop in reversed([part.strip() for part in forwarded.split(",") if part.strip()]):
-        if _parse_ip(hop) is None:
-            # Garbage in the chain: stop at the last address we could vouch for.
-            return remote
+    for part in reversed([part for part in forwarded.split(",") if part.strip()]):
+        hop = _parse_hop(part)
+        if hop is None:
+            break
+        current = hop
         if not _is_trusted(hop, proxies):
-            return hop
-        remote = hop
-    return remote
+            break
+    return str(current)
 
 
 # --- The school's own addresses (*IP-adres toevoegen*) -------------------------------------------

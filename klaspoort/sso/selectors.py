@@ -171,7 +171,7 @@ def may_receive_eck_id(client: PublisherClient, school: School) -> bool:
 # --- pseudonyms ------------------------------------------------------------------------------
 
 def _pseudonym_key() -> bytes:
-    # Its own key, never derived from SECRET_KEY (decision 0016).
+    # Its own key, never derived from SECRET_KEY (decision 0019).
     return keys.pseudonym_key()
 
 

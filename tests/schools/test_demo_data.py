@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from django.core.management import call_command
 from oauth2_provider.models import Application
 
@@ -39,3 +40,28 @@ def test_demo_data_registers_the_example_app_and_opens_the_pupil_page_on_localho
     assert school.networks.count() == 2
     for output in (first, second):
         assert f"/leerling/{school.pupil_page_ref}/" in output.getvalue()
+
+
+def test_demo_data_refuses_a_database_with_a_real_school(db):
+    from django.core.management.base import CommandError
+
+    from klaspoort.accounts.models import User
+    from tests.factories import SchoolFactory
+
+    SchoolFactory(brin="12AB", dependancecode="00", name="Basisschool De Esch")
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="12AB00 Basisschool De Esch"):
+        call_command("demo-data", stdout=out)
+    # Nothing was made: no accounts with printed passwords, no demo school, no demo client.
+    assert not User.objects.filter(email__endswith=".example").exists()
+    assert not School.objects.filter(brin="99ZZ").exists()
+    assert not Application.objects.filter(client_id="klaspoort-demo-malmberg").exists()
+
+
+def test_demo_data_refuses_settings_that_serve_another_host(db, settings):
+    from django.core.management.base import CommandError
+
+    settings.ALLOWED_HOSTS = ["klaspoort.example"]
+    with pytest.raises(CommandError, match="localhost"):
+        call_command("demo-data", stdout=io.StringIO())
+    assert not School.objects.exists()

@@ -265,3 +265,44 @@ def test_the_stranger_walk_covers_these_pages():
 
     names = {name for name, _params in beheer_patterns()}
     assert {"schools:networks", "schools:network_remove", "audit:log"} <= names
+
+
+def test_behind_the_documented_nginx_each_client_keeps_its_own_address(rf, settings):
+    # docs/operations.md: gunicorn on 127.0.0.1, nginx appends the peer it saw
+    # ($proxy_add_x_forwarded_for), KLASPOORT_TRUSTED_PROXIES=127.0.0.1.
+    settings.KLASPOORT_TRUSTED_PROXIES = ["127.0.0.1", "::1"]
+    request = rf.get("/", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="145.10.20.30")
+    assert client_ip(request) == "145.10.20.30"
+    # A client that forges the header only adds to the left of what nginx saw.
+    request = rf.get("/", REMOTE_ADDR="127.0.0.1",
+                     HTTP_X_FORWARDED_FOR="145.10.20.30, 94.1.2.3")
+    assert client_ip(request) == "94.1.2.3"
+    # Forging a proxy's address as the last hop does not help: it is skipped as trusted.
+    request = rf.get("/", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="94.1.2.3, 127.0.0.1")
+    assert client_ip(request) == "94.1.2.3"
+
+
+def test_a_proxy_seen_through_a_dual_stack_socket_is_still_trusted(rf, settings):
+    # gunicorn bound to [::] reports an IPv4 peer as ::ffff:127.0.0.1.
+    settings.KLASPOORT_TRUSTED_PROXIES = ["127.0.0.1"]
+    request = rf.get("/", REMOTE_ADDR="::ffff:127.0.0.1", HTTP_X_FORWARDED_FOR="145.10.20.30")
+    assert client_ip(request) == "145.10.20.30"
+    request = rf.get("/", REMOTE_ADDR="::ffff:145.10.20.30")
+    assert client_ip(request) == "145.10.20.30"
+
+
+def test_forwarded_addresses_with_ports_are_read(rf, settings):
+    settings.KLASPOORT_TRUSTED_PROXIES = ["10.0.0.0/8"]
+    request = rf.get("/", REMOTE_ADDR="10.1.1.1",
+                     HTTP_X_FORWARDED_FOR="145.10.20.30:4711, 10.2.2.2:80")
+    assert client_ip(request) == "145.10.20.30"
+    request = rf.get("/", REMOTE_ADDR="10.1.1.1", HTTP_X_FORWARDED_FOR="[2a01:7c8:aab0::9]:4711")
+    assert client_ip(request) == "2a01:7c8:aab0::9"
+
+
+def test_the_coordinator_sees_the_address_behind_the_proxy(coordinator_client, school,
+                                                          settings):
+    settings.KLASPOORT_TRUSTED_PROXIES = ["127.0.0.1"]
+    response = coordinator_client.get(page(school), REMOTE_ADDR="127.0.0.1",
+                                      HTTP_X_FORWARDED_FOR="145.10.20.30")
+    assert "<code>145.10.20.30</code>" in response.content.decode()

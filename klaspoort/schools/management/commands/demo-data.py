@@ -6,13 +6,15 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from oauth2_provider.models import Application
 
 from klaspoort.accounts.models import User
+from klaspoort.checks import is_production
 from klaspoort.licences import services as licence_services
 from klaspoort.licences.models import Contract, Product, PublisherMembership
 from klaspoort.licences.schoolyear import school_year_start
@@ -89,6 +91,16 @@ DEMO_CONTRACTS: list[tuple[str, str, str, str, int, int, int | None]] = [
 ]
 # Children linked to each per-child contract, so seats show as partly used.
 DEMO_CHILDREN = {"MB-100204": 6, "NH-5500323": 5}
+
+
+def non_demo_schools() -> list[School]:
+    """Rule (decision 0019): a demo school is one of DEMO_SCHOOLS, by BRIN and dependancecode
+    (99ZZ is no school's BRIN). Any other school means the database holds real data, which the
+    demo's accounts with printed passwords and its loopback pupil networks must never touch."""
+    demo = Q()
+    for brin, dep, _name, _pupils in DEMO_SCHOOLS:
+        demo |= Q(brin=brin, dependancecode=dep)
+    return list(School.objects.exclude(demo).order_by("brin", "dependancecode")[:3])
 
 
 def _years(first: int, count: int) -> tuple[datetime.date, datetime.date]:
@@ -171,6 +183,18 @@ class Command(BaseCommand):
     help = "Create the demo schools with a generated roster and the demo ICT coordinator."
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if is_production():
+            raise CommandError(_(
+                "demo-data only runs on a machine serving localhost: it makes accounts with "
+                "printed passwords. These settings serve another host (KLASPOORT_ALLOWED_HOSTS "
+                "or KLASPOORT_SITE_URL)."))
+        others = non_demo_schools()
+        if others:
+            raise CommandError(_(
+                "demo-data only runs on an empty or demo database: this one holds other "
+                "schools (%(schools)s). Use a database of its own for the demo, e.g. "
+                "KLASPOORT_VAR_DIR=/tmp/klaspoort-demo.") % {
+                "schools": ", ".join(f"{s.brin6} {s.name}" for s in others)})
         with transaction.atomic():
             user = User.objects.filter(email=DEMO_EMAIL).first()
             if user is None:

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.core import checks
+
+
+class CoreConfig(AppConfig):
+    name = "klaspoort.core"
+    label = "klaspoort_core"
+    verbose_name = "Klaspoort"
+
+    def ready(self) -> None:
+        from klaspoort.checks import TAG, check_production
+
+        # Not deploy-only: runserver and migrate run it too, and it is silent on localhost.
+        checks.register(check_production, checks.Tags.security, TAG)
