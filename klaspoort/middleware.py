@@ -17,14 +17,16 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
 # NUL, or a surrogate code point (never valid on its own in UTF-8 text).
 BROKEN = re.compile("[\x00\ud800-\udfff]")
 FORM = "application/x-www-form-urlencoded"
+MULTIPART = "multipart/form-data"
 
 
 def _broken(values: Iterable[str]) -> bool:
@@ -75,9 +77,10 @@ def request_is_broken(request: HttpRequest) -> bool:
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return False
     try:
-        if content_type == FORM:
-            # Multipart bodies are left to their views: reading them here would fix the upload
-            # handlers before a view can choose its own (roster uploads stay in memory).
+        if content_type in (FORM, MULTIPART):
+            # Files are not looked at (their names and contents are the views' business); the
+            # upload handlers are the settings' ones, so reading the fields here changes nothing
+            # (the CSRF middleware reads them the same way).
             return _broken(key for key in request.POST) or _broken(
                 value for _key, values in request.POST.lists() for value in values)
         # The publisher API checks its JSON bodies against its own schema and answers 422 in
@@ -89,8 +92,8 @@ def request_is_broken(request: HttpRequest) -> bool:
             except (ValueError, RecursionError):
                 return False  # not JSON at all: the view answers that itself
             return _broken(_json_strings(document))
-    except RequestDataTooBig:
-        return False  # the view's own size limit answers this one
+    except (SuspiciousOperation, MultiPartParserError):
+        return False  # too big or unreadable: Django and the view answer this themselves
     return False
 
 

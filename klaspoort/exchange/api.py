@@ -251,6 +251,15 @@ def _request_invalid(request: HttpRequest, exc: _RequestInvalid) -> HttpResponse
                   exc.errors)
 
 
+def _only_query(request: HttpRequest, *allowed: str) -> None:
+    """The schema lists every query parameter; any other one is refused, not ignored (a typo
+    such as `?brin=` must not silently return every contract)."""
+    unknown = sorted(set(request.GET) - set(allowed))
+    if unknown:
+        raise _RequestInvalid([{"line": 0, "field": name[:40], "message": _(
+            "Unknown parameter.")} for name in unknown[:10]])
+
+
 def _source(request: HttpRequest) -> str:
     """Recorded in the audit trail: which token made the change (the API has no user)."""
     return f"api:{request.api_token.prefix}"  # type: ignore[attr-defined]
@@ -365,6 +374,7 @@ def _inline(adapter: TypeAdapter[Any]) -> dict[str, Any]:
 
 @router.get("/products", response={200: list[ProductOut], **ERRORS}, summary="Your products")
 def list_products(request: HttpRequest) -> Any:
+    _only_query(request)
     return Product.objects.filter(publisher=_publisher(request)).select_related(
         "replaces").order_by("code")
 
@@ -373,6 +383,7 @@ def list_products(request: HttpRequest) -> Any:
             summary="Create or update one product",
             openapi_extra=_schema_body(_inline(_PRODUCT_IN)))
 def put_product(request: HttpRequest, code: Code) -> Any:
+    _only_query(request)
     publisher = _publisher(request)
     payload = _validated(_PRODUCT_IN, request)
     data = payload.model_dump()
@@ -521,6 +532,7 @@ class ContractFilter(Schema):
 
 @router.get("/contracts", response={200: ContractPageOut, **ERRORS}, summary="Your contracts")
 def list_contracts(request: HttpRequest, filters: Query[ContractFilter]) -> Any:
+    _only_query(request, "brin6", "limit", "offset")
     rows = (Contract.objects.filter(publisher=_publisher(request))
             .select_related("product").order_by("number"))
     if filters.brin6:
@@ -543,6 +555,7 @@ def _rows(contracts: list[Any]) -> list[dict[str, Any]]:
              summary="Create or update many contracts at once",
              openapi_extra=_schema_body(_inline(_BATCH_IN)))
 def batch_contracts(request: HttpRequest) -> Any:
+    _only_query(request)
     body = _validated(_BATCH_IN, request, lines_from="contracts")
     parsed = contract_import.parse_dicts(_rows(body.contracts))
     result = services.apply_contract_rows(
@@ -560,6 +573,7 @@ def batch_contracts(request: HttpRequest) -> Any:
             summary="Create or update one contract",
             openapi_extra=_schema_body(_inline(_CONTRACT_IN)))
 def put_contract(request: HttpRequest, number: Code) -> Any:
+    _only_query(request)
     payload = _validated(_CONTRACT_IN, request)
     if payload.contract_number not in (None, number):
         return Status(422, {"detail": _("The contract number in the body differs from the URL."),

@@ -1,0 +1,71 @@
+"""Schemathesis over the whole publisher API document, in-process (issue 10, finding 8).
+
+Every operation is fuzzed with all checks (server errors, status codes and response bodies as
+documented, content types, headers, positive data accepted, negative data refused, ignored
+auth, unsupported methods, …) and then the stateful phase runs sequences of calls. It is
+bounded (derandomized, a fixed number of examples per operation) so it runs in the normal
+suite, on SQLite and on PostgreSQL. A failure here is a difference between the OpenAPI
+document and what the server does.
+
+One setting is chosen on purpose (decision 0017): 422 counts as an acceptable answer to data
+the schema allows, because some contract rules cannot be expressed in JSON Schema (an end
+before the start, an unknown product code without its name, fewer seats than linked children).
+"""
+
+import json
+
+import pytest
+import schemathesis
+from django.core.cache import cache
+from hypothesis import HealthCheck, settings
+from schemathesis.config import SchemathesisConfig
+
+from klaspoort.exchange.api import api
+from klaspoort.exchange.models import PublisherApiToken, hash_token
+from klaspoort.wsgi import application
+from tests.factories import SchoolFactory
+from tests.licences.factories import PublisherFactory
+
+EXAMPLES_PER_OPERATION = 30
+# A fixed token, made in the database by the fixture: schemathesis must know the credentials
+# to check that the API refuses requests without them.
+TOKEN = "kp_schemathesis-fuzzing-token-0123456789"
+CONFIG = SchemathesisConfig.from_dict({
+    "headers": {"Authorization": f"Bearer {TOKEN}"},
+    "checks": {"positive_data_acceptance": {
+        "expected-statuses": ["2xx", "401", "404", "409", "422", "429"]}},
+})
+# The document as /api/openapi.json serves it (test_the_served_document_is_the_one_fuzzed),
+# read without a request: serving any page reads the database, which collection may not.
+schema = schemathesis.openapi.from_dict(json.loads(json.dumps(api.get_openapi_schema())),
+                                        config=CONFIG)
+schema.app = application
+HYPOTHESIS = settings(max_examples=EXAMPLES_PER_OPERATION, derandomize=True, deadline=None,
+                      database=None, suppress_health_check=list(HealthCheck))
+
+
+@pytest.fixture
+def token(db, settings):
+    # Many requests in one minute: the rate limit has a test of its own.
+    settings.PUBLISHER_API_RATE_PER_MINUTE = 10**9
+    SchoolFactory(brin="99ZZ", dependancecode="00")
+    PublisherApiToken.objects.create(publisher=PublisherFactory(name="Uitgeverij Fuzz"),
+                                     name="fuzz", prefix=TOKEN[:10], digest=hash_token(TOKEN))
+    cache.clear()
+    return TOKEN
+
+
+def test_the_served_document_is_the_one_fuzzed(db, client):
+    assert client.get("/api/openapi.json").json() == schema.raw_schema
+
+
+@schema.parametrize()
+@HYPOTHESIS
+def test_every_operation_is_exactly_its_schema(case, token):
+    case.call_and_validate()
+
+
+def test_sequences_of_calls_hold_the_schema_too(token):
+    schema.as_state_machine().run(settings=settings(
+        max_examples=EXAMPLES_PER_OPERATION, derandomize=True, deadline=None, database=None,
+        stateful_step_count=5, suppress_health_check=list(HealthCheck)))
