@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "ninja",  # /api/docs serves Swagger UI from our own static files, not a CDN
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
@@ -86,6 +87,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "klaspoort.security_headers.SecurityHeadersMiddleware",  # CSP; no-store when signed in
     "klaspoort.middleware.RefuseUnstorableTextMiddleware",  # NUL/lone surrogate → 400
     "django.contrib.sessions.middleware.SessionMiddleware",
     "klaspoort.i18n.DutchFirstLocaleMiddleware",

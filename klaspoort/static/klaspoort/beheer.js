@@ -78,3 +78,17 @@ function keepLanguageSwitchOnThisPage() {
 }
 document.addEventListener("htmx:pushedIntoHistory", keepLanguageSwitchOnThisPage);
 document.addEventListener("htmx:historyRestore", keepLanguageSwitchOnThisPage);
+
+// "Are you sure?" before a form or button marked with data-confirm does something that cannot
+// be undone (the question comes translated from the page). Here, not in an onsubmit attribute:
+// the Content-Security-Policy allows no inline script.
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (!(form instanceof HTMLFormElement) || !form.dataset.confirm) return;
+  if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+}, true);
+
+document.addEventListener("click", (event) => {
+  const button = event.target instanceof Element ? event.target.closest("button[data-confirm]") : null;
+  if (button && !window.confirm(button.dataset.confirm)) event.preventDefault();
+}, true);
