@@ -10,7 +10,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import LoginView
+from django.contrib.auth.views import LoginView, PasswordResetView
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from klaspoort import auth_methods
 from klaspoort.accounts import second_factor, throttling
 from klaspoort.accounts.forms import EmailLoginForm
+from klaspoort.accounts.models import User
 from klaspoort.schools.network import client_ip
 from klaspoort.tenancy import SchoolRequest, school_admin_view
 
@@ -69,20 +70,29 @@ class SignInView(LoginView):
         return email, client_ip(self.request)
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        minutes = throttling.wait_minutes(*self._who())
-        if minutes is not None:
-            # Refused before the password is even checked: a right guess must not be learnt.
-            context = self.get_context_data(form=self.authentication_form(request),
-                                            throttle_message=_wait_message(minutes))
-            return self.render_to_response(context, status=429)
+        email, address = self._who()
+        self._user = User.objects.filter(email=email).first() if email else None
+        # Refused before the password is even checked: a right guess must not be learnt.
+        if throttling.reset_needed(email, self._user):
+            return self._refuse(_("There have been too many failed attempts to sign in to "
+                                  "this account. Choose a new password with \"Forgot your "
+                                  "password?\" to sign in again."))
+        self._attempt = throttling.begin_password_attempt(email, address)
+        if self._attempt.refused:
+            return self._refuse(_wait_message(self._attempt.wait_minutes))
         return super().post(request, *args, **kwargs)
 
+    def _refuse(self, message: object) -> HttpResponse:
+        context = self.get_context_data(form=self.authentication_form(self.request),
+                                        throttle_message=message)
+        return self.render_to_response(context, status=429)
+
     def form_invalid(self, form: Any) -> HttpResponse:
-        throttling.record_failure(*self._who())
+        throttling.password_failed(self._attempt, self._who()[0], self._user)
         return super().form_invalid(form)
 
     def form_valid(self, form: Any) -> HttpResponse:
-        throttling.record_success(*self._who())
+        throttling.password_succeeded(self._attempt)
         response = super().form_valid(form)
         auth_methods.record_method(self.request, auth_methods.PASSWORD)
         step = second_factor.pending_step(self.request)
@@ -99,24 +109,34 @@ def code(request: HttpRequest) -> HttpResponse:
         return redirect(target)
     form = CodeForm(request.POST or None)
     status = 200
-    if request.method == "POST":
-        email = str(request.user.email or "")  # type: ignore[union-attr]
-        address = client_ip(request)
-        minutes = throttling.wait_minutes(email, address)
-        if minutes is not None:
-            form.add_error(None, _wait_message(minutes))
+    if request.method == "POST" and form.is_valid():
+        attempt = throttling.begin_code_attempt(int(request.user.pk or 0))
+        if attempt.refused:
+            form.add_error(None, _wait_message(attempt.wait_minutes))
             status = 429
-        elif form.is_valid():
-            if second_factor.verify_code(request, form.cleaned_data["code"]):
-                throttling.record_success(email, address)
-                auth_methods.record_method(request, auth_methods.ONE_TIME_CODE)
-                return redirect(target)
-            throttling.record_failure(email, address)
+        elif second_factor.verify_code(request, form.cleaned_data["code"]):
+            throttling.code_succeeded(attempt)
+            auth_methods.record_method(request, auth_methods.ONE_TIME_CODE)
+            return redirect(target)
+        else:
             form.add_error("code", _("This code is not right. Use the current code from your "
                                      "app, or one of your recovery codes."))
             status = 400
     return render(request, "accounts/security/code.html",
                   {"form": form, "next": target}, status=status)
+
+
+class ThrottledPasswordResetView(PasswordResetView):
+    """*Wachtwoord vergeten*, at most RESET_LIMIT requests an hour per address and per network.
+    The refusal reads the same whether or not the address has an account."""
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        attempt = throttling.begin_reset_request(form.cleaned_data["email"],
+                                                 client_ip(self.request))
+        if attempt.refused:
+            form.add_error(None, _wait_message(attempt.wait_minutes))
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().form_valid(form)
 
 
 @login_required

@@ -1,68 +1,151 @@
-"""Throttling of staff sign-in (R1.2/R1.3; numbers in docs/decisions/0008).
+"""Throttling of staff sign-in, the code step and *Wachtwoord vergeten* (numbers and reasons in
+docs/decisions/0008).
 
-Failures are counted in Django's cache, per (account, address) and per address. The account
-counter is deliberately keyed by the address too: an attacker who hammers an account from
-their own address only locks themselves out, never the real owner at school.
+Every attempt first reserves a place in each of its counters (klaspoort.counters.hit, atomic in
+the shared cache) and is only then let through or refused, so parallel guesses cannot slip past
+a check. Counters:
+
+- password, per account from one network: 5 failures in 15 minutes;
+- password, per network (IPv4 address, IPv6 /64), any accounts: 20 failures in 15 minutes;
+- password, per account from anywhere: 100 failures in 24 hours, after which the account can
+  only sign in again after a password reset by e-mail (NIST SP 800-63B §5.2.2);
+- code step, per account from anywhere: 5 failures in 15 minutes and 20 in 24 hours; a correct
+  password does not touch these;
+- *Wachtwoord vergeten*, per e-mail address and per network: 5 requests an hour.
 """
 
 from __future__ import annotations
 
 import hashlib
-import math
-import time
+from dataclasses import dataclass
+from typing import Any
 
-from django.core.cache import cache
+from klaspoort import counters
 
 WINDOW_SECONDS = 15 * 60
-ACCOUNT_LIMIT = 5  # failures for one account from one address within the window
-ADDRESS_LIMIT = 20  # failures from one address, whatever the accounts, within the window
+DAY_SECONDS = 24 * 60 * 60
+ACCOUNT_LIMIT = 5  # password failures for one account from one network within the window
+ADDRESS_LIMIT = 20  # password failures from one network, whatever the accounts, in the window
+DAILY_ACCOUNT_LIMIT = 100  # password failures for one account from anywhere in a day
+CODE_LIMIT = 5  # code-step failures for one account within the window
+DAILY_CODE_LIMIT = 20  # code-step failures for one account in a day
+RESET_WINDOW_SECONDS = 60 * 60
+RESET_LIMIT = 5  # reset requests for one address, and from one network, within an hour
+# How long the "reset your password first" mark is kept; a reset ends it at once.
+RESET_NEEDED_SECONDS = 90 * DAY_SECONDS
 
 
-def _account_key(email: str, address: str) -> str:
-    # Hashed: cache keys must stay short and free of odd characters, and need not reveal e-mail.
-    digest = hashlib.sha256(f"{email.strip().lower()}|{address}".encode()).hexdigest()
-    return f"signin:account:{digest}"
+def _email(email: str) -> str:
+    return str(email).strip().lower()[:254]
 
 
-def _address_key(address: str) -> str:
-    return f"signin:address:{hashlib.sha256(address.encode()).hexdigest()}"
+@dataclass
+class Attempt:
+    """The reservations one attempt holds; `refused` is set when a counter was already full."""
+
+    keys: list[str]
+    refused: bool = False
+    wait_minutes: int = 0
+
+    def refund(self) -> None:
+        """Give back every reservation (the attempt did not count as a failure)."""
+        for name in self.keys:
+            counters.refund(name)
 
 
-def _remaining_minutes(key: str) -> int | None:
-    """Whole minutes until the window of a full counter ends (at least 1)."""
-    started = cache.get(f"{key}:start")
-    if started is None:
-        return None
-    seconds = WINDOW_SECONDS - (time.time() - float(started))
-    return max(1, math.ceil(seconds / 60))
+def _reserve(limits: list[tuple[str, int, int]]) -> Attempt:
+    """Reserve one place in each (key, limit, window); refused, with everything given back,
+    when any of them was full already."""
+    attempt = Attempt(keys=[])
+    for name, limit, window in limits:
+        attempt.keys.append(name)
+        if counters.hit(name, window) > limit:
+            attempt.refused = True
+            attempt.wait_minutes = max(attempt.wait_minutes,
+                                       counters.minutes_left(name, window))
+    if attempt.refused:
+        attempt.refund()
+    return attempt
 
 
-def wait_minutes(email: str, address: str) -> int | None:
-    """How long sign-in for this account from this address must wait, or None when it may try.
-    Refuses after ACCOUNT_LIMIT failures for the account from the address, or ADDRESS_LIMIT
-    failures from the address in total, within the window."""
-    for key, limit in ((_address_key(address), ADDRESS_LIMIT),
-                       (_account_key(email, address), ACCOUNT_LIMIT)):
-        if int(cache.get(key, 0)) >= limit:
-            return _remaining_minutes(key) or math.ceil(WINDOW_SECONDS / 60)
-    return None
+# --- Password -----------------------------------------------------------------------------------
+def _password_limits(email: str, address: str) -> list[tuple[str, int, int]]:
+    network = counters.network_of(address)
+    return [
+        (counters.key("signin-network", network), ADDRESS_LIMIT, WINDOW_SECONDS),
+        (counters.key("signin-account", _email(email), network), ACCOUNT_LIMIT, WINDOW_SECONDS),
+        (counters.key("signin-account-day", _email(email)), DAILY_ACCOUNT_LIMIT, DAY_SECONDS),
+    ]
 
 
-def record_failure(email: str, address: str) -> None:
-    """Count one failed sign-in for the account from the address, and for the address. The
-    window starts at the first failure and is not extended by later ones."""
-    for key in (_account_key(email, address), _address_key(address)):
-        if cache.add(key, 0, WINDOW_SECONDS):
-            cache.set(f"{key}:start", time.time(), WINDOW_SECONDS)
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add and incr: start a fresh window
-            cache.set(key, 1, WINDOW_SECONDS)
-            cache.set(f"{key}:start", time.time(), WINDOW_SECONDS)
+def begin_password_attempt(email: str, address: str) -> Attempt:
+    """Reserve a password attempt for this account from this address. Refused (before the
+    password is even checked, so a right guess is never learnt) when the account or the network
+    has used its failures."""
+    return _reserve(_password_limits(email, address))
 
 
-def record_success(email: str, address: str) -> None:
-    """A correct sign-in clears the account's counter for that address. The address counter
-    stays: one valid account must not let an address go on guessing others."""
-    key = _account_key(email, address)
-    cache.delete_many([key, f"{key}:start"])
+def password_failed(attempt: Attempt, email: str, user: Any | None) -> None:
+    """The attempt failed: its reservations stay as failures. The 100th failure of the day
+    marks the account as needing a password reset."""
+    if counters.count(counters.key("signin-account-day", _email(email))) >= DAILY_ACCOUNT_LIMIT:
+        _mark_reset_needed(email, user)
+
+
+def password_succeeded(attempt: Attempt) -> None:
+    """A correct password: the attempt was no failure. The network's other failures stay (one
+    valid account must not let a network go on guessing others); the code-step counters are
+    not touched."""
+    attempt.refund()
+
+
+def _fingerprint(user: Any | None) -> str:
+    # The mark holds while the password is the one it was set for: a reset changes the hash.
+    password = getattr(user, "password", "") or ""
+    return hashlib.sha256(f"klaspoort-reset-needed|{password}".encode()).hexdigest()
+
+
+def _mark_reset_needed(email: str, user: Any | None) -> None:
+    counters.cache.set(counters.key("signin-reset-needed", _email(email)), _fingerprint(user),
+                       RESET_NEEDED_SECONDS)
+
+
+def reset_needed(email: str, user: Any | None) -> bool:
+    """Whether the account had 100 failed sign-ins in a day and its password has not been reset
+    since. Answers alike for an address without an account, which says nothing about it."""
+    mark_key = counters.key("signin-reset-needed", _email(email))
+    mark = counters.cache.get(mark_key)
+    if mark is None:
+        return False
+    if mark == _fingerprint(user):
+        return True
+    # The password was reset since: the day's failures were answered, start afresh.
+    counters.cache.delete(mark_key)
+    counters.clear(counters.key("signin-account-day", _email(email)))
+    return False
+
+
+# --- Code step ----------------------------------------------------------------------------------
+def begin_code_attempt(user_id: int) -> Attempt:
+    """Reserve a code attempt for the account, from any address: the one who knows the password
+    must not get fresh code guesses by changing address or signing in again."""
+    return _reserve([
+        (counters.key("code-account", user_id), CODE_LIMIT, WINDOW_SECONDS),
+        (counters.key("code-account-day", user_id), DAILY_CODE_LIMIT, DAY_SECONDS),
+    ])
+
+
+def code_succeeded(attempt: Attempt) -> None:
+    """A right code is no failure."""
+    attempt.refund()
+
+
+# --- Wachtwoord vergeten ------------------------------------------------------------------------
+def begin_reset_request(email: str, address: str) -> Attempt:
+    """Count one reset request for the address and the network; refused after RESET_LIMIT of
+    either within the hour. Every request counts, whether or not the address has an account."""
+    return _reserve([
+        (counters.key("reset-email", _email(email)), RESET_LIMIT, RESET_WINDOW_SECONDS),
+        (counters.key("reset-network", counters.network_of(address)), RESET_LIMIT,
+         RESET_WINDOW_SECONDS),
+    ])

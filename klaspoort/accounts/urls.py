@@ -15,7 +15,7 @@ urlpatterns = [
     path("activeren/<str:uidb64>/<str:token>/", views.activate, name="activate"),
     path("uitnodiging/<str:token>/", views.invitation, name="invitation"),
     # Wachtwoord vergeten: Django's views answer the same whether or not the address exists.
-    path("wachtwoord-vergeten/", auth_views.PasswordResetView.as_view(
+    path("wachtwoord-vergeten/", security_views.ThrottledPasswordResetView.as_view(
         form_class=QueuedPasswordResetForm,
         template_name="accounts/password_reset.html",
         email_template_name="accounts/email/password_reset.txt",
