@@ -4,6 +4,7 @@ import datetime
 import json
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from klaspoort.audit.models import AuditEntry
@@ -346,3 +347,51 @@ def test_an_error_of_ours_is_a_json_500(api, monkeypatch):
     monkeypatch.setattr(module.Product.objects, "filter", broken)
     response = api.call("get", "/products")
     assert response.status_code == 500 and response.json()["detail"]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql",
+                    reason="two writers at once need PostgreSQL (SQLite queues its writers)")
+def test_two_simultaneous_creates_of_one_contract_both_succeed(monkeypatch):
+    import threading
+
+    from klaspoort.licences import services
+
+    SchoolFactory(brin="99ZZ", dependancecode="00")
+    publisher = PublisherFactory(name="Uitgeverij Zonnebloem", slug="zonnebloem")
+    _row, plain = PublisherApiToken.issue(publisher, "crm")
+    ProductFactory(publisher=publisher, code="ZB5")
+    # Both requests look for the contract before either has created it.
+    barrier = threading.Barrier(2, timeout=10)
+    original = services._existing_contract
+    first_look: set[int] = set()
+
+    def racing(owner, number):
+        if threading.get_ident() not in first_look:
+            first_look.add(threading.get_ident())
+            found = original(owner, number)
+            barrier.wait()
+            return found
+        return original(owner, number)
+
+    monkeypatch.setattr(services, "_existing_contract", racing)
+    answers: list[int] = []
+
+    def put() -> None:
+        from django.test import Client
+
+        try:
+            response = Client().put(BASE + "/contracts/Z-1", data=json.dumps(contract()),
+                                    content_type="application/json",
+                                    HTTP_AUTHORIZATION=f"Bearer {plain}")
+            answers.append(response.status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=put) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(answers) == [200, 201]
+    assert Contract.objects.filter(number="Z-1").count() == 1

@@ -17,6 +17,8 @@ import json
 import pytest
 import schemathesis
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
 
@@ -45,7 +47,18 @@ HYPOTHESIS = settings(max_examples=EXAMPLES_PER_OPERATION, derandomize=True, dea
 
 
 @pytest.fixture
-def token(db, settings):
+def keep_the_test_connection():
+    """The WSGI client is not Django's test client: without this, the end of each request
+    closes the database connection, and with it the test's transaction (on PostgreSQL)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def token(db, settings, keep_the_test_connection):
     # Many requests in one minute: the rate limit has a test of its own.
     settings.PUBLISHER_API_RATE_PER_MINUTE = 10**9
     SchoolFactory(brin="99ZZ", dependancecode="00")
