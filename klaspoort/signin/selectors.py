@@ -174,12 +174,20 @@ class Portal:
     beheer: bool = False
 
 
+def own_icon(url: str) -> str:
+    """The tile's icon only when Klaspoort serves it itself: a pupil's browser never loads
+    anything from a publisher's server (issue 10, finding 10; the Content-Security-Policy
+    would refuse it anyway). Other tiles show their letter."""
+    return url if url.startswith("/") and not url.startswith("//") else ""
+
+
 def _sections(products: list[ProductAccess]) -> list[TypeSection]:
     """Tiles grouped by product type, types in the catalogue's order, names alphabetical."""
     by_type: dict[str, list[Tile]] = defaultdict(list)
     for access in products:
         p = access.product
-        by_type[p.product_type].append(Tile(p.id, p.name, p.publisher_name, p.icon_url,
+        by_type[p.product_type].append(Tile(p.id, p.name, p.publisher_name,
+                                            own_icon(p.icon_url),
                                             (p.name[:1] or "?").upper(), launch_url(p.id)))
     order = [value for value, _label in Product.Type.choices]
     sections = []
