@@ -132,6 +132,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Django's SQLite, but it makes the file's folder at the first connection: a fresh clone
     # has no var/ yet, and reading the settings creates no files.
     DATABASES["default"]["ENGINE"] = "klaspoort.core.sqlite3"
+    # Tests on SQLite run in memory, as Django's default (pytest-django recognises that default
+    # only by Django's own ENGINE name, and would otherwise put per-worker files under "test_").
+    DATABASES["default"]["TEST"] = {"NAME": ":memory:"}
     # IMMEDIATE makes every write transaction take SQLite's write lock at BEGIN, so two imports
     # of one school queue up instead of failing half-way with "database is locked".
     DATABASES["default"]["OPTIONS"] = {
