@@ -1,6 +1,7 @@
 """The operator's licence commands: consent, licences, access (names and fields of issue 4)."""
 
 import datetime
+import io
 import json
 
 import pytest
@@ -79,4 +80,11 @@ def test_access_json_for_a_pupil_and_a_teacher(school):
 
 def test_access_for_an_unknown_key_fails_clearly(school):
     with pytest.raises(CommandError, match="L404"):
-        run("access", "99ZZ00", "L404", "--json")
+        run("access", "99ZZ00", "L404")
+    # With --json a script reads the refusal as a JSON document, and the exit status says it.
+    out = io.StringIO()
+    with pytest.raises(SystemExit) as exit_:
+        call_command("access", "99ZZ00", "L404", "--json", stdout=out, stderr=io.StringIO())
+    assert exit_.value.code == 1
+    result = json.loads(out.getvalue())
+    assert result["status"] == "error" and "L404" in result["error"]
