@@ -61,9 +61,24 @@ def _basic_credentials(request: HttpRequest) -> list[str]:
     return [decoded]
 
 
+def body_checked_by_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Mark an upload view that must check who is asking before any of its (multipart) body is
+    read: this middleware then leaves the body alone, and the view's form refuses unstorable
+    text itself (issue 10 §9: a stranger's 20 MB upload is never read)."""
+    view.body_checked_by_view = True  # type: ignore[attr-defined]
+    return view
+
+
+def fields_are_broken(request: HttpRequest) -> bool:
+    """True when a form field (urlencoded or multipart; files are not looked at) holds a NUL or
+    a lone surrogate."""
+    return _broken(key for key in request.POST) or _broken(
+        value for _key, values in request.POST.lists() for value in values)
+
+
 def request_is_broken(request: HttpRequest) -> bool:
-    """True when the path, query, cookies, Basic credentials, form fields or JSON body hold a
-    NUL or a lone surrogate."""
+    """True when the path, query, cookies, Basic credentials, urlencoded form fields or JSON body
+    hold a NUL or a lone surrogate (multipart fields: process_view, once the view is known)."""
     if _broken([request.path, request.path_info]):
         return True
     if _broken(key for key in request.GET) or _broken(
@@ -77,12 +92,8 @@ def request_is_broken(request: HttpRequest) -> bool:
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return False
     try:
-        if content_type in (FORM, MULTIPART):
-            # Files are not looked at (their names and contents are the views' business); the
-            # upload handlers are the settings' ones, so reading the fields here changes nothing
-            # (the CSRF middleware reads them the same way).
-            return _broken(key for key in request.POST) or _broken(
-                value for _key, values in request.POST.lists() for value in values)
+        if content_type == FORM:
+            return fields_are_broken(request)
         # The publisher API checks its JSON bodies against its own schema and answers 422 in
         # its documented shape (issue 10: a lone surrogate in a title is a 422 there).
         if (content_type == "application/json" or content_type.endswith("+json")) and not (
@@ -135,6 +146,22 @@ class RefuseUnstorableTextMiddleware:
                 response.get("Content-Type", "").startswith("application/json")):
             return _api_error(response)
         return response
+
+    def process_view(self, request: HttpRequest, view: Callable[..., HttpResponse],
+                     args: Any, kwargs: Any) -> HttpResponse | None:
+        # Multipart fields: files are not looked at (their names and contents are the views'
+        # business); the upload handlers are the settings' ones, so reading the fields here
+        # changes nothing (the CSRF middleware reads them the same way) — except for a view
+        # that checks who asks before its body is read.
+        if (request.method not in ("GET", "HEAD", "OPTIONS")
+                and (request.content_type or "") == MULTIPART
+                and not getattr(view, "body_checked_by_view", False)):
+            try:
+                if fields_are_broken(request):
+                    return refusal(request)
+            except (SuspiciousOperation, MultiPartParserError):
+                return None
+        return None
 
 
 def _api_error(response: HttpResponse) -> HttpResponse:

@@ -22,6 +22,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from klaspoort.accounts.models import User
+from klaspoort.middleware import body_checked_by_view
 from klaspoort.roster import secrets, selectors, services, spreadsheet
 from klaspoort.roster.forms import PupilSearchForm, RosterUploadForm, max_upload_size
 from klaspoort.roster.models import Group, RosterImport
@@ -65,9 +66,10 @@ def _imports_context(request: SchoolRequest, **extra: Any) -> dict[str, Any]:
     return context
 
 
-# Uploads: the school is checked before the body is read. CSRF middleware would read a
-# multipart body to find the token, so these views are exempt from it and protected inside the
-# tenancy check instead: a stranger's 20 MB never reaches the upload handler.
+# Uploads: the school is checked before the body is read. CSRF middleware (and the check for
+# unstorable text) would read a multipart body first, so these views are exempt from both and
+# do them inside the tenancy check instead: a stranger's 20 MB never reaches the upload handler.
+@body_checked_by_view
 @csrf_exempt
 @school_admin_view
 @csrf_protect
@@ -79,6 +81,7 @@ def imports(request: SchoolRequest) -> HttpResponse:
     return beheer_render(request, "roster/imports.html", _imports_context(request))
 
 
+@body_checked_by_view
 @csrf_exempt
 @school_admin_view
 @csrf_protect

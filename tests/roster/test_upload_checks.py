@@ -138,3 +138,13 @@ def test_a_file_that_cannot_be_read_back_fails_with_a_message(school, blob):
     record.refresh_from_db()
     assert record.received_file is None
     assert "opnieuw" in record.errors[0]["message"]
+
+
+
+def test_a_nul_in_the_file_name_never_reaches_the_database(coordinator_client, school,
+                                                           school_file):
+    # The upload's body is left to the view (middleware.body_checked_by_view); Django's
+    # multipart parser drops a NUL from a file name, so the import keeps a storable name.
+    coordinator_client.post(imports_url(school),
+                            {"bestand": named(school_file(20), "leer\x00lingen.xml")})
+    assert RosterImport.objects.get().filename == "leerlingen.xml"
