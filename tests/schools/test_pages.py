@@ -12,7 +12,7 @@ from tests.factories import PASSWORD, CoordinatorFactory, SchoolFactory, UserFac
 LOGIN = reverse("accounts:login")
 
 
-def test_the_login_page_is_dutch_with_labelled_fields(client):
+def test_the_login_page_is_dutch_with_labelled_fields(client, db):  # the CSP reads publishers
     page = client.get(LOGIN).content.decode()
     assert '<html lang="nl">' in page
     assert '<label for="id_username">E-mailadres</label>' in page
