@@ -27,6 +27,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from klaspoort.audit.services import record
+from klaspoort.checks import is_production
 from klaspoort.roster.models import Group, Pupil
 from klaspoort.schools.models import School
 
@@ -39,7 +40,6 @@ _AAD_V1 = b"klaspoort:pupil-secret:v1"
 _AAD_V2 = b"klaspoort:pupil-secret:v2:"
 _PREFIX_V1 = "v1:"  # before key rotation: no key id (still read, rewritten by rotate_all)
 _PREFIX_V2 = "v2:"
-_LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]", "::1", "testserver"}
 
 # The sixteen pictures, by their Dutch names (the words the children learn on the card). The
 # order is part of the stored secrets: append, never reorder.
@@ -73,7 +73,8 @@ def method_of(group: Group | None, jaargroep: str = "") -> str:
 # Encryption
 # ---------------------------------------------------------------------------------------------
 def _is_production() -> bool:
-    return not settings.DEBUG and not set(settings.ALLOWED_HOSTS) <= _LOCAL_HOSTS
+    # One rule for "production" (decision 0019), the one the start-up checks use.
+    return is_production()
 
 
 @dataclass(frozen=True)
