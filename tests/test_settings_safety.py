@@ -165,3 +165,11 @@ def test_production_without_a_pseudonym_key_signs_nobody_in(tmp_path):
             pytest.raises(ImproperlyConfigured, match="KLASPOORT_PSEUDONYM_KEY"):
         subject_for(1, 42)
     assert not (tmp_path / keys.PSEUDONYM_KEY_FILE).exists()
+
+
+def test_a_celery_worker_does_not_start_unsafe():
+    from celery.signals import worker_init
+
+    with override_settings(ALLOWED_HOSTS=["klaspoort.nl"], KLASPOORT_PSEUDONYM_KEY=""), \
+            pytest.raises(SystemExit, match="E002"):
+        worker_init.send(sender=None)
