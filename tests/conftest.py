@@ -117,3 +117,20 @@ def _operators_signed_in_by_tests_have_shown_a_code(monkeypatch):
             session.save()
 
     monkeypatch.setattr(Client, "_login", _login)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """A machine without chromium skips the browser tests; say so loudly at the end of the run,
+    with the way to install it, rather than in one short line among the skips."""
+    from tests.browser_support import CHROMIUM
+
+    skipped = [report for report in terminalreporter.stats.get("skipped", [])
+               if "no chromium at" in str(getattr(report, "longrepr", ""))]
+    if not skipped:
+        return
+    terminalreporter.write_sep("!", f"{len(skipped)} BROWSER TESTS WERE NOT RUN", red=True,
+                               bold=True)
+    terminalreporter.write_line(
+        f"There is no chromium at {CHROMIUM}, so nothing was checked in a real browser. Install "
+        "Debian's chromium (sudo apt-get install chromium; never a downloaded browser) and run "
+        "make test again, or set KLASPOORT_CHROMIUM to another chromium binary.", red=True)
