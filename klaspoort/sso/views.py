@@ -22,7 +22,10 @@ from oauthlib.common import add_params_to_uri
 
 from klaspoort.licences.models import Product
 from klaspoort.licences.selectors import access_for_user
+from klaspoort.roster.models import Pupil
 from klaspoort.schools.models import Publisher, School
+from klaspoort.signin.selectors import tile_label
+from klaspoort.signin.services import PUPIL_NAME
 from klaspoort.signin.session import AT_HOME, SIGNIN_KIND, SIGNIN_SCHOOL, ip_rule_holds
 from klaspoort.sso import selectors
 from klaspoort.sso.claims import CLAIM_SCOPES
@@ -32,10 +35,25 @@ from klaspoort.sso.validators import SIGNIN_CREDENTIAL
 
 def refusal_page(request: HttpRequest, message: str, publisher: Publisher | None = None,
                  product_name: str = "") -> HttpResponse:
-    """The Dutch page that says why a method cannot be opened (R4.5)."""
-    return render(request, "sso/refused.html",
-                  {"message": message, "publisher": publisher, "product_name": product_name},
-                  status=403)
+    """The Dutch page that says why a method cannot be opened (R4.5).
+
+    A pupil gets the pupil layout: their own name and *Uitloggen* (never the staff header with
+    its *Overal uitloggen*), short words and one big way back to *Lesmateriaal* (issue 11,
+    item 5). The reason for adults stays on the staff page."""
+    context = {"message": message, "publisher": publisher, "product_name": product_name}
+    if getattr(request.user, "kind", "") == "pupil":
+        return render(request, "sso/refused_pupil.html",
+                      {**context, "pupil_name": _pupil_name(request)}, status=403)
+    return render(request, "sso/refused.html", context, status=403)
+
+
+def _pupil_name(request: HttpRequest) -> str:
+    """The name the pupil chose at sign-in ("Zoë J."), else their roster name: never empty."""
+    name = request.session.get(PUPIL_NAME, "")
+    if not name:
+        pupil = Pupil.objects.filter(user=request.user).only("first_name", "last_name").first()
+        name = tile_label(pupil.first_name, pupil.last_name) if pupil else ""
+    return str(name)
 
 
 class Refused(Exception):
