@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from klaspoort.licences.icons import product_icon
 from klaspoort.schools import profile
 
 urlpatterns = [
@@ -15,6 +16,7 @@ urlpatterns = [
     path("beheer/<str:brin6>/", include("klaspoort.accounts.beheer_urls")),
     path("beheer/<str:brin6>/", include("klaspoort.signin.shortcut_urls")),
     path("uitgever/", include("klaspoort.licences.publisher_urls")),
+    path("icoon/<int:product_id>/<str:name>", product_icon, name="product_icon"),
     path("api/", include("klaspoort.exchange.api_urls")),
     path("leerkracht/", include("klaspoort.roster.teacher_urls")),
     path("", include("klaspoort.signin.urls")),

@@ -40,7 +40,7 @@ from pydantic import (
 from pydantic import ValidationError as PydanticValidationError
 
 from klaspoort.exchange.services import token_for
-from klaspoort.licences import contract_import, services
+from klaspoort.licences import contract_import, icons, services
 from klaspoort.licences.models import Contract, Product
 from klaspoort.licences.services import save_product
 from klaspoort.schools.models import Publisher
@@ -313,7 +313,10 @@ class ProductIn(Schema):
     name: Name = Field(description="Name of the method, e.g. “Pluspunt 4”.")
     product_type: ProductType = Field("oefensoftware", description="Kind of product; portal "
                                                                    "tiles are sorted by it.")
-    icon_url: Url = Field("", description="Address of a square icon (https), or empty.")
+    icon_url: Url = Field("", description=(
+        "Ignored, accepted for compatibility. Klaspoort never loads an icon from your server "
+        "into a pupil's browser: upload the icon in the publisher portal (PNG or JPEG, "
+        "32x32 to 1024x1024 pixels, at most 256 KB) and Klaspoort serves it itself."))
     year_groups: list[YearGroup] = Field(default_factory=list, max_length=8, description=(
         "Jaargroepen 1-8 the method is for; groups of these year groups are linked "
         "automatically. Empty: the school chooses."))
@@ -331,7 +334,9 @@ class ProductOut(Schema):
     code: str = Field(description="Your product code, unique within your products.")
     name: str
     product_type: str
-    icon_url: str
+    icon_url: str = Field(description=(
+        "Klaspoort's address (a path) of the icon you uploaded in the publisher portal, or "
+        "empty when there is none."))
     year_groups: list[int]
     launch_url: str
     allows_group_licences: bool
@@ -341,6 +346,10 @@ class ProductOut(Schema):
     @staticmethod
     def resolve_replaces(obj: Product) -> str | None:
         return obj.replaces.code if obj.replaces else None
+
+    @staticmethod
+    def resolve_icon_url(obj: Product) -> str:
+        return icons.url_of(obj)
 
 
 _PRODUCT_IN = TypeAdapter(ProductIn)
@@ -376,7 +385,7 @@ def _inline(adapter: TypeAdapter[Any]) -> dict[str, Any]:
 def list_products(request: HttpRequest) -> Any:
     _only_query(request)
     return Product.objects.filter(publisher=_publisher(request)).select_related(
-        "replaces").order_by("code")
+        "replaces", "icon").defer("icon__data").order_by("code")
 
 
 @router.put("/products/{code}", response={200: ProductOut, 201: ProductOut, **ERRORS},
@@ -386,6 +395,7 @@ def put_product(request: HttpRequest, code: Code) -> Any:
     _only_query(request)
     publisher = _publisher(request)
     payload = _validated(_PRODUCT_IN, request)
+    # `icon_url` is validated but not kept: save_product takes no icon address (decision 0021).
     data = payload.model_dump()
     replaces_code = data.pop("replaces")
     data["replaces"] = None

@@ -58,7 +58,6 @@ class Product(models.Model):
     name = models.CharField(_("name"), max_length=200)
     product_type = models.CharField(_("product type"), max_length=24, choices=Type.choices,
                                     default=Type.PRACTICE)
-    icon_url = models.URLField(_("icon"), blank=True)
     # Jaargroepen 1-8 the method is for, e.g. [4] or [1, 2]; empty = every year group, and then
     # nothing is linked automatically (the coordinator chooses).
     year_groups = models.JSONField(_("year groups"), default=list, blank=True)
@@ -81,6 +80,31 @@ class Product(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ProductIcon(models.Model):
+    """A product's icon as the publisher uploaded it (PNG or JPEG, checked by
+    licences.icons.inspect_icon). Klaspoort stores and serves it, so a pupil's browser never
+    loads anything from a publisher's server (issue 10, finding 10; decision 0021). A row of
+    its own, so reading products never reads the bytes."""
+
+    product = models.OneToOneField(Product, on_delete=models.CASCADE, primary_key=True,
+                                   related_name="icon")
+    content_type = models.CharField(max_length=16)  # image/png or image/jpeg
+    data = models.BinaryField()
+    # Of `data`: its first characters are in the icon's address, so a new icon gets a new
+    # address and the old one may be cached for a year.
+    sha256 = models.CharField(max_length=64)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("product icon")
+        verbose_name_plural = _("product icons")
+
+    def __str__(self) -> str:
+        return f"icon of product {self.product_id}"
 
 
 class Contract(models.Model):

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from klaspoort.licences.icons import MAX_ICON_BYTES, inspect_icon
 from klaspoort.licences.models import Contract, Product
 from klaspoort.schools.models import Publisher
 
@@ -23,14 +24,20 @@ class ProductForm(forms.ModelForm):
         help_text=_("Groups are linked automatically by these year groups; none ticked means "
                     "the school chooses."))
 
-    icon_url = forms.URLField(label=_("icon"), required=False, assume_scheme="https",
-                              max_length=200)
+    # Not a model field: the bytes are checked here and stored by licences.icons.store_icon.
+    icon = forms.FileField(
+        label=_("Icon"), required=False,
+        widget=forms.FileInput(attrs={"accept": "image/png,image/jpeg"}),
+        help_text=_("PNG or JPEG, square, from 32x32 to 1024x1024 pixels, at most 256 KB. "
+                    "Klaspoort keeps it and shows it on the tiles of pupils and teachers."))
+    remove_icon = forms.BooleanField(label=_("Remove the icon (show the letter tile)"),
+                                     required=False)
     launch_url = forms.URLField(label=_("launch address"), required=False,
                                 assume_scheme="https", max_length=200)
 
     class Meta:
         model = Product
-        fields = ["code", "name", "product_type", "icon_url", "year_groups", "launch_url",
+        fields = ["code", "name", "product_type", "year_groups", "launch_url",
                   "allows_group_licences", "allows_child_licences", "replaces"]
 
     def __init__(self, *args: Any, publisher: Publisher, **kwargs: Any) -> None:
@@ -45,6 +52,17 @@ class ProductForm(forms.ModelForm):
         assert isinstance(replaces, forms.ModelChoiceField)
         replaces.queryset = others
         replaces.required = False
+
+    def clean_icon(self) -> bytes | None:
+        upload = self.cleaned_data.get("icon")
+        if not upload:
+            return None
+        # The size is known before anything is read; a bigger file is never read at all.
+        if upload.size > MAX_ICON_BYTES:
+            raise forms.ValidationError(_("The icon is too large (at most 256 KB)."))
+        data = bytes(upload.read(MAX_ICON_BYTES + 1))
+        inspect_icon(data)  # ValidationError with the reason: format, damage or dimensions
+        return data
 
     def clean_year_groups(self) -> list[int]:
         return sorted({int(g) for g in self.cleaned_data["year_groups"]})

@@ -17,6 +17,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -29,7 +30,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from klaspoort.exchange import services as tokens
 from klaspoort.exchange.models import PublisherApiToken
-from klaspoort.licences import contract_import, selectors, services
+from klaspoort.licences import contract_import, icons, selectors, services
 from klaspoort.licences.models import ChildLicence, Contract, Product, PublisherMembership
 from klaspoort.licences.publisher_forms import (
     FORM_FIELD_OF_ROW,
@@ -114,8 +115,11 @@ def home(request: PublisherRequest) -> HttpResponse:
 @publisher_view
 @require_GET
 def products(request: PublisherRequest) -> HttpResponse:
-    rows = (Product.objects.filter(publisher=request.publisher).select_related("replaces")
-            .annotate(contract_count=Count("contracts")).order_by("name", "code"))
+    rows = list(Product.objects.filter(publisher=request.publisher)
+                .select_related("replaces", "icon").defer("icon__data")
+                .annotate(contract_count=Count("contracts")).order_by("name", "code"))
+    for row in rows:
+        row.icon_address = icons.url_of(row)  # type: ignore[attr-defined]
     return publisher_render(request, "licences/publisher/products.html", {"products": rows})
 
 
@@ -133,23 +137,34 @@ def product_edit(request: PublisherRequest, product_id: int) -> HttpResponse:
 
 
 def _product_form(request: PublisherRequest, product: Product | None) -> HttpResponse:
-    form = ProductForm(request.POST or None, instance=product, publisher=request.publisher)
+    form = ProductForm(request.POST or None, request.FILES or None, instance=product,
+                       publisher=request.publisher)
     if request.method == "POST" and form.is_valid():
         data = {name: form.cleaned_data[name] for name in form.Meta.fields if name != "code"}
         # The model form has already copied the input onto its instance; the service compares
         # with the stored row to audit before and after.
         stored = Product.objects.get(pk=product.pk) if product is not None else None
         try:
-            saved, _created = save_product(request.publisher, form.cleaned_data["code"], data,
-                                           actor=request.user, product=stored, request=request)
+            with transaction.atomic():
+                saved, _created = save_product(request.publisher, form.cleaned_data["code"],
+                                               data, actor=request.user, product=stored,
+                                               request=request)
+                if form.cleaned_data.get("icon"):
+                    icons.store_icon(request.publisher, saved, form.cleaned_data["icon"],
+                                     actor=request.user, request=request)
+                elif form.cleaned_data.get("remove_icon"):
+                    icons.remove_icon(request.publisher, saved, actor=request.user,
+                                      request=request)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
             messages.success(request, _("Product %(name)s has been saved.") % {"name": saved.name})
             return redirect("publisher:products", slug=request.publisher.slug)
     status = 400 if request.method == "POST" else 200
+    current_icon = icons.url_of(product) if product is not None and product.pk else ""
     return publisher_render(request, "licences/publisher/product_form.html",
-                            {"form": form, "product": product}, status=status)
+                            {"form": form, "product": product, "current_icon": current_icon},
+                            status=status)
 
 
 # ---------------------------------------------------------------------------------------------

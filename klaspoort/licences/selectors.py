@@ -15,7 +15,15 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from klaspoort.licences.models import ChildLicence, Contract, GroupLicence, JoinNotice, Product
+from klaspoort.licences.icons import icon_url
+from klaspoort.licences.models import (
+    ChildLicence,
+    Contract,
+    GroupLicence,
+    JoinNotice,
+    Product,
+    ProductIcon,
+)
 from klaspoort.roster.models import Group, Pupil, PupilCluster, Teacher, TeacherGroup
 from klaspoort.schools.models import Publisher, PublisherConsent, School
 from klaspoort.tenancy import for_school
@@ -42,7 +50,7 @@ class ProductInfo:
     code: str
     name: str
     product_type: str
-    icon_url: str
+    icon_url: str  # Klaspoort's own address of the stored icon, or "" (licences.icons)
     launch_url: str
     publisher_id: int
     publisher_slug: str
@@ -98,7 +106,8 @@ class Access:
 
 _CONTRACT_VALUES = ("id", "number", "start", "end", "cancelled_until", "product_id",
                     "product__code", "product__name", "product__product_type",
-                    "product__icon_url", "product__launch_url", "publisher_id",
+                    "product__icon__sha256", "product__icon__content_type",
+                    "product__launch_url", "publisher_id",
                     "publisher__slug", "publisher__name", "consented")
 
 
@@ -119,19 +128,19 @@ def _contracts(school_id: int, linked: Any = None) -> tuple[list[_ContractInfo],
     consented: set[int] = set()
     linked_ids: set[int] = set()
     for row in rows.order_by("product__name", "start", "number").values_list(*values):
-        (pk, number, start, end, cancelled_until, product_id, code, name, product_type, icon,
-         launch, publisher_id, slug, publisher_name, is_consented) = row[:15]
+        (pk, number, start, end, cancelled_until, product_id, code, name, product_type,
+         icon_sha, icon_type, launch, publisher_id, slug, publisher_name, is_consented) = row[:16]
         product = products.get(product_id)
         if product is None:
             product = products[product_id] = ProductInfo(
-                product_id, code, name, product_type, icon, launch, publisher_id, slug,
-                publisher_name)
+                product_id, code, name, product_type, icon_url(product_id, icon_sha, icon_type),
+                launch, publisher_id, slug, publisher_name)
         if cancelled_until is not None and cancelled_until < end:
             end = cancelled_until
         contracts.append(_ContractInfo(pk, number, product, start, end))
         if is_consented:
             consented.add(publisher_id)
-        if linked is not None and row[15]:
+        if linked is not None and row[16]:
             linked_ids.add(pk)
     return contracts, consented, linked_ids
 
@@ -189,7 +198,8 @@ def _sql_contracts(role: str) -> str:
              f"AND cl.pupil_id = %s AND cl.removed_at IS NULL)" if role == "pupil" else "")
     return (
         f"SELECT c.id, c.number, c.start, c.{q('end')}, c.cancelled_until, p.id, p.code, "  # noqa: S608
-        f"p.name, p.product_type, p.icon_url, p.launch_url, pub.id, pub.slug, pub.name, "
+        f"p.name, p.product_type, pi.sha256, pi.content_type, p.launch_url, pub.id, pub.slug, "
+        f"pub.name, "
         f"EXISTS (SELECT 1 FROM {_table(PublisherConsent)} pc "
         f"WHERE pc.school_id = c.school_id "
         f"AND pc.publisher_id = c.publisher_id AND pc.withdrawn_at IS NULL), "
@@ -198,6 +208,7 @@ def _sql_contracts(role: str) -> str:
         f"AND gl.removed_at IS NULL AND g.active AND {groups})){child}) "
         f"FROM {_table(Contract)} c JOIN {_table(Product)} p ON p.id = c.product_id "
         f"JOIN {_table(Publisher)} pub ON pub.id = c.publisher_id "
+        f"LEFT JOIN {_table(ProductIcon)} pi ON pi.product_id = p.id "
         f"WHERE c.school_id = %s ORDER BY p.name, c.start, c.number")
 
 
@@ -233,13 +244,14 @@ def access_for_user(user: Any, *, today: datetime.date | None = None) -> Access 
     contracts = []
     consented: set[int] = set()
     linked_ids: set[int] = set()
-    for (pk, number, start, end, cancelled_until, product_id, code, name, product_type, icon,
-         launch, publisher_id, slug, publisher_name, is_consented, is_linked) in rows:
+    for (pk, number, start, end, cancelled_until, product_id, code, name, product_type,
+         icon_sha, icon_type, launch, publisher_id, slug, publisher_name, is_consented,
+         is_linked) in rows:
         product = products.get(product_id)
         if product is None:
             product = products[product_id] = ProductInfo(
-                product_id, code, name, product_type, icon, launch, publisher_id, slug,
-                publisher_name)
+                product_id, code, name, product_type, icon_url(product_id, icon_sha, icon_type),
+                launch, publisher_id, slug, publisher_name)
         start, end = _date(start), _date(end)
         if cancelled_until is not None and _date(cancelled_until) < end:
             end = _date(cancelled_until)

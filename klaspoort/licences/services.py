@@ -320,13 +320,14 @@ def dismiss_join_notice(school: School, notice_id: Any, *, actor: Any,
 # ---------------------------------------------------------------------------------------------
 # The publisher's side: products and contracts (portal, CSV upload, API, operator command)
 # ---------------------------------------------------------------------------------------------
-PRODUCT_FIELDS = ("name", "product_type", "icon_url", "year_groups", "launch_url",
+# No icon address: icons are uploaded in the portal and served by Klaspoort (licences.icons).
+PRODUCT_FIELDS = ("name", "product_type", "year_groups", "launch_url",
                   "allows_group_licences", "allows_child_licences", "replaces")
 
 
 def _product_snapshot(product: Product) -> dict[str, Any]:
     return {"code": product.code, "name": product.name, "product_type": product.product_type,
-            "icon_url": product.icon_url, "year_groups": product.year_groups,
+            "year_groups": product.year_groups,
             "launch_url": product.launch_url,
             "allows_group_licences": product.allows_group_licences,
             "allows_child_licences": product.allows_child_licences,

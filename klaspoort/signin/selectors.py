@@ -175,10 +175,11 @@ class Portal:
 
 
 def own_icon(url: str) -> str:
-    """The tile's icon only when Klaspoort serves it itself: a pupil's browser never loads
-    anything from a publisher's server (issue 10, finding 10; the Content-Security-Policy
-    would refuse it anyway). Other tiles show their letter."""
-    return url if url.startswith("/") and not url.startswith("//") else ""
+    """The tile's icon: the publisher's uploaded icon as Klaspoort stores and serves it
+    (/icoon/…, licences.icons), never an address on a publisher's server, which a pupil's
+    browser must not load (issue 10, finding 10; decision 0021; the Content-Security-Policy
+    would refuse it anyway). A product without a stored icon shows its letter."""
+    return url if url.startswith("/icoon/") else ""
 
 
 def _sections(products: list[ProductAccess]) -> list[TypeSection]:

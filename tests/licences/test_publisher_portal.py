@@ -149,7 +149,7 @@ def test_an_admin_adds_and_edits_a_product_audited(admin_client, publisher):
     old = ProductFactory(publisher=publisher, code="ZB4", name="Zonnebloem 4")
     response = admin_client.post(url("product_create", publisher), {
         "code": "ZB5", "name": "Zonnebloem 5", "product_type": "oefensoftware",
-        "icon_url": "https://zonnebloem.example/icon.png", "year_groups": ["5", "6"],
+        "year_groups": ["5", "6"],
         "launch_url": "https://zonnebloem.example/start", "allows_group_licences": "on",
         "replaces": old.pk})
     assert response.status_code == 302

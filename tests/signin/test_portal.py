@@ -4,6 +4,10 @@ notices; the teacher shortcut."""
 from __future__ import annotations
 
 import datetime
+import hashlib
+import json
+import struct
+import zlib
 from typing import Any
 
 import pytest
@@ -11,7 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 from lxml import html
 
-from klaspoort.licences.models import GroupLicence, Product
+from klaspoort.exchange.models import PublisherApiToken
+from klaspoort.licences.models import GroupLicence, Product, ProductIcon
 from klaspoort.schools.models import PublisherConsent, SchoolMembership
 from klaspoort.signin.models import MaintenanceNotice
 from tests.factories import TeacherFactory, UserFactory
@@ -19,6 +24,17 @@ from tests.licences.factories import ContractFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
 XPATH_NAME = ".//span[@class='portal-tile__name']"
+
+
+def _chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+# A 32 by 32 grey PNG, as a publisher would upload it.
+PNG_32 = (b"\x89PNG\r\n\x1a\n"
+          + _chunk(b"IHDR", struct.pack(">IIBBBBB", 32, 32, 8, 0, 0, 0, 0))
+          + _chunk(b"IDAT", zlib.compress((b"\x00" + b"\x80" * 32) * 32))
+          + _chunk(b"IEND", b""))
 
 
 def licensed(school: Any, name: str, *, consent: bool = True, end: Any = None,
@@ -44,8 +60,7 @@ def test_the_portal_needs_a_sign_in(client):
 
 
 def test_a_pupil_sees_exactly_the_licensed_products_and_a_new_licence_at_once(client, klas):
-    rekenen = licensed(klas.school, "Pluspunt", product_type=Product.Type.PRACTICE,
-                       icon_url="https://uitgever.example/pluspunt.svg")
+    rekenen = licensed(klas.school, "Pluspunt", product_type=Product.Type.PRACTICE)
     taal = licensed(klas.school, "Taal actief", product_type=Product.Type.TESTS)
     no_consent = licensed(klas.school, "Zonder toestemming", consent=False)
     ended = licensed(klas.school, "Afgelopen", end=timezone.localdate() - datetime.timedelta(1))
@@ -58,14 +73,46 @@ def test_a_pupil_sees_exactly_the_licensed_products_and_a_new_licence_at_once(cl
     assert sorted(tiles(response)) == ["Pluspunt", "Taal actief"]
     page = response.content.decode()
     assert "Oefensoftware" in page or "practice software" in page.lower()
-    # A publisher's own icon address is never loaded by the pupil's browser (finding 10).
-    assert "uitgever.example" not in page
     assert f'href="/lesmateriaal/open/{rekenen.product_id}/"' in page
     assert rekenen.publisher.name in page
     # Linked a moment ago: shown at the next load.
     later = licensed(klas.school, "Nieuw blok")
     GroupLicence.objects.create(contract=later, group=klas.groep6)
     assert "Nieuw blok" in tiles(client.get(reverse("signin:portal")))
+
+
+def test_tiles_show_the_icon_klaspoort_stores_never_one_from_the_publishers_server(
+        client, klas):
+    """Issue 10, finding 10 (decision 0021): the icon comes from /icoon/ on Klaspoort; a
+    product without a stored icon shows its letter; an address a publisher sent through the
+    API is never put in a page."""
+    with_icon = licensed(klas.school, "Pluspunt")
+    without = licensed(klas.school, "Taal actief")
+    for contract in (with_icon, without):
+        GroupLicence.objects.create(contract=contract, group=klas.groep6)
+    # A publisher's API call with its own icon address: accepted and ignored.
+    _row, token = PublisherApiToken.issue(with_icon.publisher, "crm")
+    put = client.put(f"/api/publisher/v1/products/{with_icon.product.code}",
+                     json.dumps({"name": "Pluspunt",
+                                 "icon_url": "https://uitgever.example/pluspunt.svg"}),
+                     content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert put.status_code == 200, put.content
+    data = PNG_32
+    ProductIcon.objects.create(product=with_icon.product, content_type="image/png", data=data,
+                               sha256=hashlib.sha256(data).hexdigest(), width=32, height=32)
+    teacher = TeacherFactory(school=klas.school, user=UserFactory())
+    teacher.groups.add(klas.groep6)
+    for user in (klas.noor.user, teacher.user):
+        client.force_login(user)
+        page = client.get(reverse("signin:portal")).content.decode()
+        tree = html.fromstring(page)
+        sources = tree.xpath("//img[contains(@class, 'portal-tile__icon')]/@src")
+        assert sources == [f"/icoon/{with_icon.product_id}/"
+                           f"{hashlib.sha256(data).hexdigest()[:16]}.png"]
+        assert client.get(sources[0]).content == data
+        letters = tree.xpath("//span[contains(@class, 'portal-tile__letter')]/text()")
+        assert letters == ["T"]
+        assert "uitgever.example" not in page
 
 
 def test_a_teacher_sees_tiles_per_group_with_the_cards_link(client, klas):
