@@ -1,9 +1,20 @@
-"""Readable names for action codes on the *Logboek*; an unknown code is shown as it is."""
+"""How the *Logboek* reads: action codes, the keys of before/after and their values in words.
+
+Everything a school sees on the Logboek passes through this module, so a new action or key is
+added here once and is Dutch everywhere (tests/audit/test_log_dutch.py renders every action).
+An unknown code is shown as it is rather than hidden.
+"""
 
 from __future__ import annotations
 
+import datetime
+from collections.abc import Callable
+from typing import Any
+
+from django.utils import formats
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 ACTION_LABELS: dict[str, Promise] = {
     "roster.upload": _("User data file uploaded"),
@@ -41,6 +52,10 @@ ACTION_LABELS: dict[str, Promise] = {
     "signin.card.void": _("Sign-in card voided"),
     "signin.card.reissue": _("New sign-in card made"),
     "signin.home.set": _("Home sign-in switched"),
+    "accounts.coordinator.accept": pgettext_lazy("logboek", "Invitation accepted"),
+    "accounts.coordinator.remove": pgettext_lazy("logboek", "ICT coordinator removed"),
+    "roster.secret.choose": pgettext_lazy("logboek", "Pupil's pincode chosen by hand"),
+    "licences.product.icon": pgettext_lazy("logboek", "Product icon changed"),
 }
 
 
@@ -48,6 +63,8 @@ def action_label(action: str) -> str:
     """The label for an action code; every app's codes are listed in ACTION_LABELS."""
     label = ACTION_LABELS.get(action)
     return str(label) if label is not None else action
+
+
 
 # Names for the keys of before/after, so the *Logboek* reads as Dutch rather than as JSON.
 FIELD_LABELS: dict[str, Promise] = {
@@ -59,9 +76,133 @@ FIELD_LABELS: dict[str, Promise] = {
     "file_sha256": _("checksum"),
     "consent": _("consent"),
     "email": _("e-mail address"),
+    "was_waiting": pgettext_lazy("logboek", "was waiting"),
+    "cards": pgettext_lazy("logboek", "cards"),
+    "enabled": pgettext_lazy("logboek", "switched on"),
+    "require_second_factor": pgettext_lazy("logboek", "two-step verification required"),
+    "group": pgettext_lazy("logboek", "group"),
+    "automatic": pgettext_lazy("logboek", "linked automatically"),
+    "child": pgettext_lazy("logboek", "child"),
+    "publisher": pgettext_lazy("logboek", "publisher"),
+    "start": pgettext_lazy("logboek", "start date"),
+    "end": pgettext_lazy("logboek", "end date"),
+    "added": pgettext_lazy("logboek", "added"),
+    "removed": pgettext_lazy("logboek", "removed"),
+    "groups": pgettext_lazy("logboek", "groups"),
+    "teachers": pgettext_lazy("logboek", "teachers"),
+    "code": pgettext_lazy("logboek", "code"),
+    "name": pgettext_lazy("logboek", "name"),
+    "title": pgettext_lazy("logboek", "title"),
+    "number": pgettext_lazy("logboek", "contract number"),
+    "product": pgettext_lazy("logboek", "product"),
+    "product_type": pgettext_lazy("logboek", "kind of product"),
+    "type": pgettext_lazy("logboek", "kind"),
+    "seats": pgettext_lazy("logboek", "number of licences"),
+    "school": pgettext_lazy("logboek", "school (BRIN)"),
+    "via": pgettext_lazy("logboek", "delivered via"),
+    "year_groups": pgettext_lazy("logboek", "year groups"),
+    "launch_url": pgettext_lazy("logboek", "start address"),
+    "allows_group_licences": pgettext_lazy("logboek", "licences per group"),
+    "allows_child_licences": pgettext_lazy("logboek", "licences per child"),
+    "replaces": pgettext_lazy("logboek", "replaces"),
+    "icon": pgettext_lazy("logboek", "icon"),
+    "size": pgettext_lazy("logboek", "size"),
 }
+
+# Keys that mean nothing to a school (fingerprints, file types): shown only under "Technical
+# details", folded away, so an operator can still compare them.
+TECHNICAL_KEYS = frozenset({"file_sha256", "icon"})
 
 
 def field_label(key: str) -> str:
     label = FIELD_LABELS.get(key)
     return str(label) if label is not None else key
+
+
+def _choices(*pairs: tuple[str, Promise]) -> Callable[[Any], str | None]:
+    table = dict(pairs)
+
+    def label(value: Any) -> str | None:
+        found = table.get(value) if isinstance(value, str) else None
+        return str(found) if found is not None else None
+    return label
+
+
+def _code_labels() -> dict[str, Callable[[Any], str | None]]:
+    # Imported here: the models import nothing from the audit labels, but keeping the model
+    # imports out of module level lets this module load before the app registry is ready.
+    from klaspoort.licences.models import Contract, Product
+    from klaspoort.roster.models import RosterImport
+
+    return {
+        "status": _choices(*((value, label) for value, label in RosterImport.Status.choices)),
+        "method": _choices(("plaatjes", pgettext_lazy("logboek", "two pictures")),
+                           ("pincode", pgettext_lazy("logboek", "pincode"))),
+        "type": _choices(*((value, label) for value, label in Contract.Type.choices)),
+        "product_type": _choices(*((value, label) for value, label in Product.Type.choices)),
+        "via": _choices(("command", pgettext_lazy("logboek", "command line")),
+                        ("portal", pgettext_lazy("logboek", "publisher portal")),
+                        ("upload", pgettext_lazy("logboek", "CSV file in the portal")),
+                        ("api", pgettext_lazy("logboek", "publisher API")),
+                        ("held", pgettext_lazy("logboek", "held until the school arrived"))),
+    }
+
+
+def _date(value: str) -> str | None:
+    try:
+        day = datetime.date.fromisoformat(value)
+    except ValueError:
+        return None
+    return str(formats.date_format(day, "j F Y"))
+
+
+def format_value(key: str, value: Any) -> str:
+    """RULE: a value in words: yes/no for booleans, a dash for nothing, a code's Dutch label, a
+    date as a date, a list as a list; anything else as it was stored (names, numbers)."""
+    if value is None or value == "" or value == []:
+        return "\N{EN DASH}"
+    if isinstance(value, bool):
+        return str(pgettext_lazy("logboek", "yes") if value else pgettext_lazy("logboek", "no"))
+    if isinstance(value, list | tuple):
+        return ", ".join(format_value(key, item) for item in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{field_label(k)}: {format_value(k, v)}" for k, v in value.items())
+    if isinstance(value, str):
+        coded = _code_labels().get(key)
+        label = coded(value) if coded is not None else None
+        if label is not None:
+            return label
+        if key in {"start", "end"}:
+            return _date(value) or value
+    return str(value)
+
+
+def readable(values: Any) -> str:
+    """Before or after as short "label: value" text, technical keys left out."""
+    if values is None or values == {}:
+        return ""
+    if not isinstance(values, dict):
+        return format_value("", values)
+    return ", ".join(f"{field_label(key)}: {format_value(key, value)}"
+                     for key, value in values.items() if key not in TECHNICAL_KEYS)
+
+
+def technical(before: Any, after: Any) -> str:
+    """The technical keys of before/after (checksums, icon fingerprints), labelled, for the
+    folded "Technical details"; empty when the entry has none."""
+    parts = []
+    for side in (before, after):
+        if isinstance(side, dict):
+            parts += [f"{field_label(key)}: {format_value(key, value)}"
+                      for key, value in side.items() if key in TECHNICAL_KEYS]
+    return ", ".join(parts)
+
+
+def actor_label(label: str) -> str:
+    """Who acted, with the system's own names in the user's language (they are stored in
+    English, as written by klaspoort.audit.services)."""
+    from klaspoort.audit.services import OPERATOR
+
+    if label == OPERATOR.label:
+        return str(pgettext_lazy("logboek", "operator (command line)"))
+    return label

@@ -1,0 +1,132 @@
+"""The *Logboek* reads as Dutch: every action, every key and every value, not only the labels.
+
+One entry of every action in ACTION_LABELS, with before/after as the code writes them, is
+rendered with Dutch chosen; no English field name, no Python literal and no raw code may show.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import reverse
+from lxml import html
+
+from klaspoort.audit import services
+from klaspoort.audit.labels import ACTION_LABELS, FIELD_LABELS, format_value, readable
+from klaspoort.audit.services import OPERATOR
+
+pytestmark = pytest.mark.django_db
+
+PRODUCT = {"code": "PP-4", "name": "Pluspunt 4", "product_type": "oefensoftware",
+           "year_groups": [4, 5], "launch_url": "https://pluspunt.example/start",
+           "allows_group_licences": True, "allows_child_licences": False, "replaces": None}
+CONTRACT = {"number": "C-1", "title": "Pluspunt", "product": "PP-4", "start": "2026-08-01",
+            "end": "2027-07-31", "type": "child", "seats": 25, "school": "99ZZ00"}
+
+# action: (before, after), as each app's services write them.
+ENTRIES: dict[str, tuple[dict | None, dict | None]] = {
+    "roster.upload": (None, {"status": "received", "file_sha256": "ab" * 32}),
+    "roster.import.confirm": ({"status": "held"},
+                              {"status": "waiting", "pupils": 40, "teachers": 3, "groups": 4}),
+    "roster.import.cancel": ({"status": "held"}, {"status": "failed"}),
+    "schools.ip.add": (None, {"network": "145.10.20.0/24", "label": "Gebouw A"}),
+    "schools.ip.remove": ({"network": "145.10.20.0/24", "label": "Gebouw A"}, None),
+    "schools.second_factor.require": ({"require_second_factor": False},
+                                      {"require_second_factor": True}),
+    "schools.publisher.give": ({"consent": False}, {"consent": True}),
+    "schools.publisher.withdraw": ({"consent": True}, {"consent": False}),
+    "schools.network_provider.give": ({"consent": False}, {"consent": True}),
+    "schools.network_provider.withdraw": ({"consent": True}, {"consent": False}),
+    "accounts.coordinator.invite": (None, {"email": "nieuw@school.example"}),
+    "accounts.coordinator.accept": (None, {"email": "nieuw@school.example"}),
+    "accounts.coordinator.remove": ({"email": "oud@school.example"}, None),
+    "accounts.invitation.resend": (None, None),
+    "accounts.teacher.email": ({"email": ""}, {"email": "juf@school.example"}),
+    "accounts.coordinator.from_roster": (None, {"email": "juf@school.example"}),
+    "roster.secret.change": (None, {"method": "pincode"}),
+    "roster.secret.choose": (None, {"method": "pincode"}),
+    "roster.secret.regenerate": (None, {"method": "plaatjes", "pupils": 27}),
+    "roster.secret.method": ({"method": "plaatjes"}, {"method": "pincode", "pupils": 27}),
+    "accounts.teacher.email_from_roster": ({"email": None}, {"email": "meester@school.example"}),
+    "licences.group.link": (None, {"group": "Plusklas"}),
+    "licences.group.unlink": ({"group": "Plusklas", "automatic": False}, None),
+    "licences.child.link": (None, {"child": "Raphaël Dijkstra"}),
+    "licences.child.unlink": ({"child": "Raphaël Dijkstra", "publisher": "Malmberg"}, None),
+    "licences.contract.cancel": ({"end": "2028-07-31"}, {"end": "2027-07-31"}),
+    "licences.auto_link": (None, {"added": 3, "removed": 1}),
+    "licences.contract.create": (None, {**CONTRACT, "via": "upload"}),
+    "licences.contract.update": ({**CONTRACT, "seats": 20}, {**CONTRACT, "via": "held"}),
+    "licences.product.create": (None, PRODUCT),
+    "licences.product.update": (PRODUCT, {**PRODUCT, "allows_child_licences": True}),
+    "licences.product.icon": ({"icon": None},
+                              {"icon": "cd" * 32, "type": "image/png", "size": "256x256"}),
+    "exchange.token.create": (None, {"name": "Koppeling"}),
+    "exchange.token.revoke": (None, None),
+    "signin.pupil.unlock": (None, {"was_waiting": True}),
+    "signin.card.issue": (None, {"cards": 25}),
+    "signin.card.void": (None, {"cards": 1}),
+    "signin.card.reissue": (None, None),
+    "signin.home.set": ({"enabled": False}, {"enabled": True}),
+}
+# English words and codes that appeared on the Logboek before it was Dutch throughout.
+ENGLISH = ["True", "False", "None", "received", "waiting", "held", "failed", "digibordsoftware",
+           "operator", "command line", "upload", "child:", "group:", "automatic",
+           "cards", "enabled", "publisher", "seats", "year_groups", "launch_url", "via"]
+
+
+def test_every_action_has_a_realistic_entry_here():
+    # A new action must be added to ENTRIES, so this test keeps covering every one.
+    assert set(ENTRIES) == set(ACTION_LABELS)
+
+
+def test_every_key_written_has_a_label():
+    keys = {key for pair in ENTRIES.values() for side in pair if side for key in side}
+    assert keys <= set(FIELD_LABELS)
+
+
+def test_the_log_shows_every_action_in_dutch_words(coordinator_client, school, coordinator):
+    for action, (before, after) in ENTRIES.items():
+        services.record(actor=OPERATOR if action == "roster.upload" else coordinator,
+                        school=school, action=action, target="Plusklas",
+                        before=before, after=after)
+    response = coordinator_client.get(reverse("audit:log", kwargs={"brin6": school.brin6}))
+    assert response.status_code == 200
+    page = html.fromstring(response.content)
+    # What the school sees unfolded; the folded technical details are checked separately.
+    for details in page.xpath("//details"):
+        details.getparent().remove(details)
+    text = " ".join(page.xpath("//main")[0].text_content().split())
+    for word in ENGLISH:
+        assert not re.search(rf"(?<![\w@.-]){re.escape(word)}(?![\w@-])", text), word
+    for action in ACTION_LABELS:
+        assert action not in text
+    for key, label in FIELD_LABELS.items():
+        if str(label) != key:
+            assert f"{key}:" not in text, key
+    for expected in ["uitgeverij: Malmberg", "kind: Raphaël Dijkstra",
+                     "automatisch gekoppeld: nee", "kaarten: 25", "toestemming: nee → ",
+                     "soort: per kind", "status: wacht op bevestiging",
+                     "einddatum: 31 juli 2027", "inlogmethode: twee plaatjes",
+                     "beheerder (opdrachtregel)"]:
+        assert expected in text, expected
+    assert "checksum" not in text and "ab" * 32 not in text
+
+
+def test_checksums_fold_away_under_technical_details(coordinator_client, school, coordinator):
+    services.record(actor=coordinator, school=school, action="roster.upload",
+                    target="regenboog.xml", after={"status": "received", "file_sha256": "ab" * 32})
+    page = html.fromstring(coordinator_client.get(
+        reverse("audit:log", kwargs={"brin6": school.brin6})).content)
+    (details,) = page.xpath("//details")
+    assert details.xpath("summary")[0].text_content() == "Technische details"
+    assert "controlegetal: " + "ab" * 32 in details.text_content()
+
+
+def test_values_in_words():
+    assert format_value("automatic", True) == "ja"
+    assert format_value("consent", False) == "nee"
+    assert format_value("email", None) == "\N{EN DASH}"
+    assert format_value("year_groups", [4, 5]) == "4, 5"
+    assert readable({"group": "Plusklas", "automatic": False}) == (
+        "groep: Plusklas, automatisch gekoppeld: nee")
