@@ -9,6 +9,7 @@ one transaction. See docs/decisions/0011-contract-import.md.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime
 import io
@@ -31,6 +32,24 @@ MAX_ROWS = 20_000
 # Shown back in an error message: never the whole of a 10 kB garbage value.
 SHOWN_CHARS = 40
 BRIN6 = re.compile(r"^[0-9]{2}[A-Z0-9]{2}[0-9]{2}$")
+# The CSV's columns in Dutch, in the style of the school's *invulbestand* (lowercase, words
+# joined by "_"), plus the spellings people type; keys are compared without case, spaces, "_"
+# and "-" (_normal_header), so "Contract nummer" and "contract_nummer" are the same column.
+DUTCH_HEADER = ("contractnummer", "brin6", "uitgeverij", "productcode", "productnaam",
+                "productsoort", "jaargroepen", "titel", "startdatum", "einddatum", "soort",
+                "aantal_licenties")
+_COLUMN_NAMES = {
+    **{name.replace("_", ""): name for name in HEADER},
+    **{dutch.replace("_", ""): name for dutch, name in zip(DUTCH_HEADER, HEADER, strict=True)},
+    "nummer": "contract_number", "contract": "contract_number", "brin": "brin6",
+    "soortproduct": "product_type", "producttype": "product_type", "begindatum": "start",
+    "startdatum": "start", "licentiesoort": "type", "soortlicentie": "type",
+    "aantal": "seats", "licenties": "seats", "plaatsen": "seats", "aantalplaatsen": "seats",
+}
+# CSV values a Dutch spreadsheet holds, in the words of the format (the API keeps its own).
+_CONTRACT_TYPES = {"pergroep": "group", "groep": "group", "normaal": "group",
+                   "perkind": "child", "kind": "child"}
+DUTCH_DATE = re.compile(r"^(\d{1,2})-(\d{1,2})-(\d{4})$")
 
 FILE = 0  # the "line" of an error about the file as a whole
 
@@ -247,10 +266,32 @@ def _collect(rows: Iterable[tuple[int, Mapping[str, Any]]], *, publisher_require
     return parsed
 
 
+def _normal_header(name: str) -> str:
+    return re.sub(r"[\s_\-]+", "", name.strip().lstrip("\ufeff").lower())
+
+
+def _from_spreadsheet(values: dict[str, str]) -> dict[str, str]:
+    """A CSV row with the Dutch spellings a spreadsheet holds turned into the format's words:
+    *per groep*/*per kind* for the type, dates as DD-MM-YYYY, year groups separated by ","
+    or spaces too (a ";"-separated file cannot use ";" inside a cell unquoted)."""
+    kind = re.sub(r"[\s_\-]+", "", values["type"].lower())
+    values["type"] = _CONTRACT_TYPES.get(kind, values["type"])
+    for name in ("start", "end"):
+        match = DUTCH_DATE.match(values[name].strip())
+        if match:
+            day, month, year = (int(part) for part in match.groups())
+            # A day that does not exist is left as typed, so the error shows what was sent.
+            with contextlib.suppress(ValueError):
+                values[name] = datetime.date(year, month, day).isoformat()
+    values["year_groups"] = re.sub(r"[,\s]+", ";", values["year_groups"].strip())
+    return values
+
+
 def parse_csv(data: bytes, *, publisher_required: bool = True) -> ParsedContracts:
-    """Read a contracts CSV file (UTF-8, with the fixed header). A problem with the file as a
-    whole is one error on line 0; otherwise every bad row gets its own errors. A publisher's
-    own upload may leave the publisher column empty (`publisher_required=False`)."""
+    """Read a contracts CSV file (UTF-8; the header names the columns in English or Dutch, in
+    any order; "," or ";" between the fields, as the header line shows). A problem with the
+    file as a whole is one error on line 0; otherwise every bad row gets its own errors. A
+    publisher's own upload may leave the publisher column empty (`publisher_required=False`)."""
     if not data.strip():
         return ParsedContracts(errors=[RowError(FILE, "", _("The file is empty."))])
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -265,14 +306,20 @@ def parse_csv(data: bytes, *, publisher_required: bool = True) -> ParsedContract
         return ParsedContracts(errors=[RowError(FILE, "", _(
             "The file is not UTF-8 text (line %(line)d); save it as CSV in UTF-8.")
             % {"line": line})])
-    reader = csv.reader(io.StringIO(text, newline=""))
+    # The separator is whichever of ";" (Dutch Excel) and "," the header line uses most.
+    first_line = next((row for row in text.splitlines() if row.strip()), "")
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = next(reader)
     except (StopIteration, csv.Error):
         return ParsedContracts(errors=[RowError(FILE, "", _("The file has no header line."))])
-    if tuple(name.strip().lower() for name in header) != HEADER:
+    columns = [_COLUMN_NAMES.get(_normal_header(name)) for name in header]
+    names = [name for name in columns if name is not None]
+    if len(names) != len(header) or sorted(names, key=HEADER.index) != list(HEADER):
         return ParsedContracts(errors=[RowError(FILE, "", _(
-            "The first line must be exactly: %(header)s") % {"header": ",".join(HEADER)})])
+            "The first line must name these columns (in any order): %(header)s, or in Dutch: "
+            "%(dutch)s") % {"header": ",".join(HEADER), "dutch": ";".join(DUTCH_HEADER)})])
 
     def rows() -> Iterable[tuple[int, Mapping[str, Any]]]:
         count = 0
@@ -294,7 +341,7 @@ def parse_csv(data: bytes, *, publisher_required: bool = True) -> ParsedContract
             if len(cells) != len(HEADER):
                 yield line, {"__cells__": len(cells)}
                 continue
-            yield line, dict(zip(HEADER, cells, strict=True))
+            yield line, _from_spreadsheet(dict(zip(names, cells, strict=True)))
 
     parsed = ParsedContracts()
     shaped: list[tuple[int, Mapping[str, Any]]] = []
@@ -306,8 +353,9 @@ def parse_csv(data: bytes, *, publisher_required: bool = True) -> ParsedContract
                                           % {"max": MAX_ROWS}))
         elif "__cells__" in values:
             parsed.errors.append(RowError(line, "", _(
-                "Expected %(expected)d fields separated by commas, found %(found)d.")
-                % {"expected": len(HEADER), "found": values["__cells__"]}))
+                "Expected %(expected)d fields separated by “%(separator)s”, found %(found)d.")
+                % {"expected": len(HEADER), "found": values["__cells__"],
+                   "separator": delimiter}))
         else:
             shaped.append((line, values))
     collected = _collect(shaped, publisher_required=publisher_required)

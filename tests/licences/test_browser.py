@@ -20,7 +20,12 @@ from tests.factories import (
     PupilFactory,
     SchoolFactory,
 )
-from tests.licences.factories import ContractFactory, ProductFactory, PublisherFactory
+from tests.licences.factories import (
+    ContractFactory,
+    ProductFactory,
+    PublisherFactory,
+    PublisherMemberFactory,
+)
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM calls from the test
 # body are then refused as "async unsafe" although nothing here is concurrent.
@@ -105,3 +110,41 @@ def test_a_coordinator_links_a_group_and_a_child_and_sees_the_counts_change(
     assert GroupLicence.objects.get(contract=contract).group == group5
     assert ChildLicence.objects.get(contract=contract).pupil == child
     assert Contract.objects.get(pk=contract.pk).cancelled_at is None
+
+
+def test_a_publisher_uploads_a_dutch_csv_with_javascript_on_and_sees_the_result_in_place(
+        live_server, transactional_db):
+    """Issue 11, item 3: with JavaScript on the upload used to do nothing (its htmx target was
+    missing on the contracts page)."""
+    SchoolFactory(brin="99ZZ", dependancecode="00", name="Basisschool De Regenboog")
+    publisher = PublisherFactory(name="Malmberg", slug="malmberg")
+    member = PublisherMemberFactory(publisher=publisher, user__email="beheer@malmberg.example")
+    data = (b"Contractnummer;BRIN6;Uitgeverij;Productcode;Productnaam;Productsoort;Jaargroepen;"
+            b"Titel;Startdatum;Einddatum;Soort;Aantal licenties\r\n"
+            b"MB-1;99ZZ00;;PP4;Pluspunt 4;oefensoftware;4;Pluspunt 4;1-8-2026;31-7-2027;"
+            b"per groep;\r\n"
+            b"MB-2;99ZZ00;;RT;Rekentuin;oefensoftware;;Rekentuin plus;1-8-2026;31-7-2027;"
+            b"per kind;25\r\n")
+
+    with chromium_page() as page:
+        javascript_errors: list[str] = []
+        page.on("pageerror", lambda error: javascript_errors.append(str(error)))
+        page.goto(live_server.url + "/")
+        page.get_by_label("E-mailadres").fill(member.user.email)
+        page.get_by_label("Wachtwoord").fill(PASSWORD)
+        page.get_by_role("button", name="Inloggen").click()
+        page.get_by_role("link", name="Contracten", exact=True).first.click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Contracten")
+        address = page.url
+        page.locator("#contracts-file").set_input_files(
+            {"name": "contracten.csv", "mimeType": "text/csv", "buffer": data})
+        page.get_by_role("button", name="Uploaden en controleren").first.click()
+        expect(page.get_by_role("status").filter(has_text="Verwerkt")).to_contain_text(
+            "2 nieuw")
+        # htmx put the answer in place: still the contracts page, no full page load.
+        assert page.url == address
+        assert javascript_errors == []
+        screenshots(page, "uitgever-01-upload-verwerkt")
+
+    assert set(Contract.objects.filter(publisher=publisher).values_list(
+        "number", "contract_type", "seats")) == {("MB-1", "group", None), ("MB-2", "child", 25)}

@@ -81,6 +81,35 @@ def test_a_utf8_byte_order_mark_from_a_spreadsheet_is_accepted():
     assert parsed.errors == [] and len(parsed.rows) == 1
 
 
+DUTCH_SHEET = (
+    "\ufeffContractnummer;BRIN6;Uitgeverij;Productcode;Productnaam;Productsoort;Jaargroepen;"
+    "Titel;Startdatum;Einddatum;Soort;Aantal licenties\r\n"
+    "K-1;99ZZ00;Leeruitgeverij Noord;PP4;Pluspunt 4;oefensoftware;4,5;Pluspunt 4 groep 4-5;"
+    "1-8-2026;31-07-2027;per groep;\r\n"
+    "K-2;99ZZ00;Leeruitgeverij Noord;RT;Rekentuin;oefensoftware;;Rekentuin plus;"
+    "01-08-2026;31-07-2027;Per kind;25\r\n").encode()
+
+
+def test_a_dutch_spreadsheet_with_semicolons_reads_like_the_english_file():
+    parsed = parse_csv(DUTCH_SHEET)
+    assert parsed.errors == []
+    first, second = parsed.rows
+    assert (first.number, first.year_groups, first.contract_type, first.start.isoformat(),
+            first.end.isoformat()) == ("K-1", [4, 5], "group", "2026-08-01", "2027-07-31")
+    assert (second.contract_type, second.seats, second.title) == ("child", 25, "Rekentuin plus")
+
+
+def test_columns_may_come_in_any_order_but_each_exactly_once():
+    columns = DUTCH_SHEET.decode().split("\r\n")[0].split(";")
+    swapped = ";".join([columns[1], columns[0], *columns[2:]])
+    data = DUTCH_SHEET.decode().split("\r\n")
+    cells = data[1].split(";")
+    moved = "\r\n".join([swapped, ";".join([cells[1], cells[0], *cells[2:]])]).encode()
+    assert [row.number for row in parse_csv(moved).rows] == ["K-1"]
+    twice = DUTCH_SHEET.replace(b"Titel", b"Contractnummer")
+    assert [(e.line, e.field) for e in parse_csv(twice).errors] == [(FILE, "")]
+
+
 def test_a_10_kb_garbage_line_is_a_row_error_and_the_message_stays_short():
     parsed = parse_csv(csv_bytes(line(), "x" * 10_000, line(number="K-3", title="y" * 10_000)))
     assert [row.number for row in parsed.rows] == ["K-1"]
@@ -98,7 +127,8 @@ def test_a_10_kb_garbage_line_is_a_row_error_and_the_message_stays_short():
     ({"years": "4;9"}, "year_groups"),
     ({"years": "vier"}, "year_groups"),
     ({"title": ""}, "title"),
-    ({"start": "01-08-2026"}, "start"),
+    ({"start": "1 augustus 2026"}, "start"),
+    ({"start": "31-02-2026"}, "start"),
     ({"end": "2027-02-30"}, "end"),
     ({"end": "2026-07-31"}, "end"),
     ({"kind": "school"}, "type"),
