@@ -58,11 +58,34 @@ def school_for_home(public_id: str) -> School | None:
     return School.objects.filter(public_id=public_id, home_signin_enabled=True).first()
 
 
+def words(text: str) -> list[str]:
+    """A name as a tile shows it, word by word: a word with a hyphen is kept on one line
+    (klaspoort.css .kid-word), so a line breaks only between words, never after a hyphen
+    ("Groep 1-" / "2A"); .kid-tile never breaks inside a word ("Mohamme" / "d")."""
+    return text.split()
+
+
+def size_class(text: str) -> str:
+    """Long names get a smaller font instead of a break inside a word (klaspoort.css)."""
+    longest = max((len(word) for word in text.split()), default=0)
+    if len(text) > 22 or longest > 13:
+        return "kid-tile--xlong"
+    return "kid-tile--long" if len(text) > 14 or longest > 9 else ""
+
+
 @dataclass(frozen=True)
 class GroupTile:
     id: int
     name: str
     jaargroep: str
+
+    @property
+    def words(self) -> list[str]:
+        return words(self.name)
+
+    @property
+    def size(self) -> str:
+        return size_class(self.name)
 
 
 def signin_groups(school: School) -> list[GroupTile]:
@@ -84,7 +107,15 @@ def signin_group(school: School, group_id: Any) -> Group | None:
 @dataclass(frozen=True)
 class NameTile:
     id: int
-    label: str  # first name and the initial of the last name: "Zoë J."
+    label: str  # first name and as much of the last name as tells the group apart: "Zoë J."
+
+    @property
+    def words(self) -> list[str]:
+        return words(self.label)
+
+    @property
+    def size(self) -> str:
+        return size_class(self.label)
 
 
 def tile_label(first_name: str, last_name: str) -> str:
@@ -92,11 +123,61 @@ def tile_label(first_name: str, last_name: str) -> str:
     return f"{first_name} {initial}." if initial else first_name
 
 
+def _shared_start(one: str, other: str) -> int:
+    count = 0
+    for a, b in zip(one, other, strict=False):
+        if a != b:
+            break
+        count += 1
+    return count
+
+
+def unique_labels(people: list[tuple[int, str, str]]) -> dict[int, str]:
+    """The name tiles' labels of one group, each different from every other on the screen.
+
+    Rule (issue 11, item 4; decision 0023): first name and the initial of the last name
+    ("Zoë J."); pupils who share a first name get more letters of the last name until their
+    labels differ ("Raphaël Da.", "Raphaël De."), the whole last name when that is all that
+    tells them apart. Klaspoort keeps nothing else to tell two identical names apart (no birth
+    dates), so identical labels get a number in roster order: "Sam Bakker", "Sam Bakker (2)".
+    `people` is (id, first name, last name) in the order the tiles are shown."""
+    clusters: dict[str, list[tuple[int, str, str]]] = defaultdict(list)
+    for pk, first, last in people:
+        clusters[first.strip().casefold()].append((pk, first.strip(), last.strip()))
+    labels: dict[int, str] = {}
+    for cluster in clusters.values():
+        for pk, first, last in cluster:
+            key = last.casefold()
+            need = 1 + max((_shared_start(key, other.casefold())
+                            for other_pk, _first, other in cluster if other_pk != pk), default=0)
+            if not last:
+                labels[pk] = first
+            elif need >= len(last):
+                labels[pk] = f"{first} {last}"
+            else:
+                labels[pk] = f"{first} {last[:1].upper()}{last[1:need]}."
+    seen: dict[str, int] = defaultdict(int)
+    for pk, _first, _last in sorted(people):  # the number follows the roster's order
+        label = labels[pk]
+        seen[label.casefold()] += 1
+        if seen[label.casefold()] > 1:
+            labels[pk] = f"{label} ({seen[label.casefold()]})"
+    return labels
+
+
 def name_tiles(school: School, group: Group) -> list[NameTile]:
-    rows = (for_school(Pupil, school).filter(group=group, active=True)
-            .order_by("first_name", "last_name", "pk")
-            .values_list("pk", "first_name", "last_name"))
-    return [NameTile(pk, tile_label(first, last)) for pk, first, last in rows]
+    """The group's name tiles, each label unique in the group (unique_labels)."""
+    rows = list(for_school(Pupil, school).filter(group=group, active=True)
+                .order_by("first_name", "last_name", "pk")
+                .values_list("pk", "first_name", "last_name"))
+    labels = unique_labels(rows)
+    return [NameTile(pk, labels[pk]) for pk, _first, _last in rows]
+
+
+def name_label(school: School, group: Group, pupil: Pupil) -> str:
+    """The label of the tile this pupil chose, as the names page showed it."""
+    tile = next((t for t in name_tiles(school, group) if t.id == pupil.pk), None)
+    return tile.label if tile else tile_label(pupil.first_name, pupil.last_name)
 
 
 def signin_pupil(school: School, group: Group, pupil_id: Any) -> Pupil | None:
@@ -199,6 +280,20 @@ def _sections(products: list[ProductAccess]) -> list[TypeSection]:
     return sections
 
 
+# What a pupil opens themselves (decision 0023): practice software, tests, reference works and
+# "other" (a publisher's games and extras). Whiteboard software and the teacher environment are
+# the teacher's, shown on the class's board or used to prepare; teachers see every type.
+PUPIL_TYPES = frozenset({Product.Type.PRACTICE, Product.Type.TESTS, Product.Type.REFERENCE,
+                         Product.Type.OTHER})
+
+
+def for_pupils(products: list[ProductAccess]) -> list[ProductAccess]:
+    """Rule: a pupil's tiles show only the products meant for pupils (PUPIL_TYPES). Access
+    itself is unchanged (licences.selectors.access_for_user), so a link a teacher shares
+    still opens."""
+    return [p for p in products if p.product.product_type in PUPIL_TYPES]
+
+
 def portal_for(user: Any) -> Portal:
     """What the portal shows: a pupil's tiles by type; a teacher's tiles per group they teach
     (with the group's sign-in cards); *Beheer* for a coordinator. Read fresh on every load, so
@@ -209,7 +304,7 @@ def portal_for(user: Any) -> Portal:
     if access is None:
         return Portal(role="staff", beheer=beheer)
     if access.role == "pupil":
-        return Portal(role="pupil", sections=_sections(access.products))
+        return Portal(role="pupil", sections=_sections(for_pupils(access.products)))
     portal = Portal(role="teacher", beheer=beheer)
     teacher = teacher_of(user)
     if teacher is None:

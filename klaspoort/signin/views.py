@@ -188,10 +188,10 @@ def _secret(request: HttpRequest, place: Place, group_id: Any, pupil_id: Any) ->
     method = services.stored_method(pupil)
     address = client_ip(request)
     context = _page_context(place, group=group, pupil=pupil, method=method,
-                            label=selectors.tile_label(pupil.first_name, pupil.last_name),
                             names_url=place.url("names", group.pk),
                             action=place.url("secret", group.pk, pupil.pk))
     if method is None:
+        context["label"] = selectors.name_label(place.school, group, pupil)
         return _pupil_render(request, "signin/secret.html", context)
     wait = throttling.current_wait(pupil_id=pupil.pk, address=address,
                                    school_id=place.school.pk, place=place.budget)
@@ -226,6 +226,8 @@ def _secret(request: HttpRequest, place: Place, group_id: Any, pupil_id: Any) ->
         context.update(code=progress if isinstance(progress, str) else "",
                        keys=["1", "2", "3", "4", "5", "6", "7", "8", "9"])
     status = 429 if wait else 200
+    # The name as the tile showed it; read only for a page, never on the sign-in itself.
+    context["label"] = selectors.name_label(place.school, group, pupil)
     return _pupil_render(request, "signin/secret.html", context, status=status)
 
 
