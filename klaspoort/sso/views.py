@@ -51,7 +51,8 @@ def _pupil_name(request: HttpRequest) -> str:
     """The name the pupil chose at sign-in ("Zoë J."), else their roster name: never empty."""
     name = request.session.get(PUPIL_NAME, "")
     if not name:
-        pupil = Pupil.objects.filter(user=request.user).only("first_name", "last_name").first()
+        pupil = (Pupil.objects.filter(user_id=request.user.pk or 0)
+                 .only("first_name", "last_name").first())
         name = tile_label(pupil.first_name, pupil.last_name) if pupil else ""
     return str(name)
 
