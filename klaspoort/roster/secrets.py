@@ -335,6 +335,44 @@ def change_pupil_secret(*, actor: Any, pupil: Pupil, request: HttpRequest | None
                target=pupil.full_name, after={"method": method}, request=request)
 
 
+class TrivialPincode(ValueError):
+    """A chosen pincode was refused; the message says why, in the user's language."""
+
+
+# The digit runs a child or a classmate guesses first (decision 0022).
+_RUNS = "0123456789"
+
+
+def check_chosen_pincode(code: str) -> str:
+    """RULE (decision 0022): a pincode typed by a coordinator or teacher is exactly five digits
+    0-9, has at least three different digits (refuses 11111, 12121, 00010) and is no run up or
+    down (01234, 12345, 98765, 54321). Returns the code; raises TrivialPincode otherwise."""
+    code = code.strip()
+    if len(code) != PINCODE_DIGITS or not all(char in _RUNS for char in code):
+        raise TrivialPincode(_("A pincode is exactly five digits."))
+    if len(set(code)) < 3:
+        raise TrivialPincode(_("This pincode is too easy to guess: use at least three "
+                               "different digits."))
+    if code in _RUNS or code in _RUNS[::-1]:
+        raise TrivialPincode(_("This pincode is too easy to guess: it counts up or down."))
+    return code
+
+
+def choose_pincode(*, actor: Any, pupil: Pupil, code: str,
+                   request: HttpRequest | None = None) -> None:
+    """Give one pupil a pincode typed by a coordinator or teacher (the seeds let a school keep a
+    code a child already knows). Only in a pincode group; trivial codes are refused
+    (check_chosen_pincode). Audited as "chosen by hand", never with the value."""
+    if method_of(pupil.group, pupil.jaargroep) != PINCODE:
+        raise TrivialPincode(_("This group signs in with pictures, not with a pincode."))
+    code = check_chosen_pincode(code)
+    with transaction.atomic():
+        pupil.signin_secret = encrypt(f"{PINCODE}:{code}")
+        pupil.save(update_fields=["signin_secret"])
+        record(actor=actor, school=pupil.school, action="roster.secret.choose",
+               target=pupil.full_name, after={"method": PINCODE}, request=request)
+
+
 def regenerate_group(*, actor: Any, group: Group, request: HttpRequest | None = None) -> int:
     """New random secrets for every active pupil of the group; one audit entry for the group."""
     method = method_of(group)

@@ -315,6 +315,8 @@ def change_signin(request: HttpRequest, group: Group) -> None:
             secrets.change_pupil_secret(actor=request.user, pupil=pupil, request=request)
             messages.success(request, _("%(name)s has a new secret.") % {
                 "name": pupil.full_name})
+    elif action == "choose":
+        _choose_pincode(request, group)
     elif action == "group":
         secrets.regenerate_group(actor=request.user, group=group, request=request)
         messages.success(request, _("Every pupil of this group has a new secret."))
@@ -325,6 +327,22 @@ def change_signin(request: HttpRequest, group: Group) -> None:
         messages.success(request, _("The sign-in method is set; the pupils have new secrets."))
     else:
         messages.error(request, _("Choose what to change."))
+
+
+def _choose_pincode(request: HttpRequest, group: Group) -> None:
+    """A pincode typed for one pupil (secrets.choose_pincode); a refused one is told why."""
+    pupil = selectors.group_pupil(group, request.POST.get("pupil", ""))
+    if pupil is None:
+        messages.error(request, _("Choose a pupil of this group."))
+        return
+    try:
+        secrets.choose_pincode(actor=request.user, pupil=pupil,
+                               code=request.POST.get("pincode", "")[:20], request=request)
+    except secrets.TrivialPincode as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, _("%(name)s has the pincode you chose.") % {
+            "name": pupil.full_name})
 
 
 @school_admin_view
