@@ -82,6 +82,8 @@ class SecurityHeadersMiddleware:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             current = response.get("Cache-Control", "")
-            if "no-store" not in current:
+            # A response its view declared public is the same for everybody (a product icon):
+            # it stays cacheable. Every other answer to a signed-in user may show their data.
+            if "no-store" not in current and "public" not in current:
                 response["Cache-Control"] = "no-store, private"
         return response

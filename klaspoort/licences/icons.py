@@ -21,7 +21,6 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
@@ -252,8 +251,4 @@ def product_icon(request: HttpRequest, product_id: int, name: str) -> HttpRespon
     # nothing in them runs.
     response["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'none'"
     response["Cross-Origin-Resource-Policy"] = "same-origin"
-    # The same bytes for everybody: not a signed-in page, so SecurityHeadersMiddleware (which
-    # marks every response to a signed-in user no-store) must leave this cacheable. It judges
-    # by request.user, which this view does not use.
-    request.user = AnonymousUser()
     return response
