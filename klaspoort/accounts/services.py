@@ -182,6 +182,58 @@ def resend_invitation(school: School, user_id: int, *, actor: Any,
     return membership.user
 
 
+class LastCoordinator(Exception):
+    """Removing this coordinator would leave the school without one who can sign in."""
+
+
+def coordinator_membership(school: School, user_id: Any) -> SchoolMembership:
+    """This school's coordinator membership of the user; Http404 for anybody else (another
+    school's coordinator, a teacher, a made-up number)."""
+    if not str(user_id).isdigit():
+        raise Http404
+    membership = for_school(SchoolMembership, school).filter(
+        user_id=int(user_id), role=SchoolMembership.Role.COORDINATOR,
+        user__is_active=True).select_related("user").first()
+    if membership is None:
+        raise Http404
+    return membership
+
+
+def returns_with_next_import(school: School, user: User) -> bool:
+    """Whether the user data give this account the ICT coordinator role: the next import then
+    makes it a coordinator again (sync_ict_coordinators), which the confirmation must say."""
+    return any(teacher.is_ict_coordinator for teacher in for_school(Teacher, school).filter(
+        user=user, active=True))
+
+
+@transaction.atomic
+def remove_coordinator(school: School, user_id: Any, *, actor: Any,
+                       request: HttpRequest | None = None) -> User:
+    """Take away a coordinator's right to manage this school (issue 11, item 9).
+
+    RULES: never the last one: at least one other coordinator with an activated account (active,
+    with a password) stays, so somebody can still sign in and manage the school. The school's
+    coordinator rows are locked first, so two coordinators removing each other at the same
+    moment cannot both succeed. Only the membership goes: the account keeps its other schools
+    and, as a teacher, its own groups. Access ends at once (every Beheer page checks the
+    membership). Audited.
+    """
+    memberships = list(for_school(SchoolMembership, school).select_for_update().filter(
+        role=SchoolMembership.Role.COORDINATOR).select_related("user").order_by("pk"))
+    membership = next((m for m in memberships if str(m.user_id) == str(user_id)
+                       and m.user.is_active), None)
+    if membership is None:
+        raise Http404
+    if not any(m.pk != membership.pk and m.user.is_active and not is_pending(m.user)
+               for m in memberships):
+        raise LastCoordinator
+    user = membership.user
+    membership.delete()
+    record(actor=actor, school=school, action="accounts.coordinator.remove",
+           target=user.email or "", before={"email": user.email}, request=request)
+    return user
+
+
 @transaction.atomic
 def set_teacher_email(school: School, teacher_id: int, email: str, *, actor: Any,
                       request: HttpRequest | None = None) -> Teacher:

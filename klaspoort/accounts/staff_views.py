@@ -107,3 +107,34 @@ def teacher_email(request: SchoolRequest, teacher_id: int) -> HttpResponse:
     else:
         messages.error(request, " ".join(str(e) for e in form.errors["email"]))
     return redirect("roster:teachers", brin6=request.school.brin6)
+
+
+@school_admin_view
+@require_http_methods(["GET", "POST"])
+def remove_coordinator(request: SchoolRequest, user_id: int) -> HttpResponse:
+    """GET asks first, saying what follows (a page, so it works without JavaScript); POST
+    removes (services.remove_coordinator: never the last one)."""
+    # Imported here: the schools app imports the accounts app.
+    from klaspoort.schools.views import beheer_render
+
+    membership = services.coordinator_membership(request.school, user_id)
+    person = membership.user
+    if request.method == "POST":
+        try:
+            services.remove_coordinator(request.school, person.pk, actor=request.user,
+                                        request=request)
+        except services.LastCoordinator:
+            messages.error(request, _("%(email)s is the last ICT coordinator of this school and "
+                                      "cannot be removed. Invite somebody else first.")
+                           % {"email": person.email})
+            return redirect("roster:coordinators", brin6=request.school.brin6)
+        messages.success(request, _("%(email)s is no longer an ICT coordinator of %(school)s.")
+                         % {"email": person.email, "school": request.school.display_name})
+        if person.pk == request.user.pk:
+            # Removed themselves: this school's Beheer is closed to them now.
+            return redirect("schools:home")
+        return redirect("roster:coordinators", brin6=request.school.brin6)
+    return beheer_render(request, "accounts/coordinator_remove.html", {
+        "person": person, "is_self": person.pk == request.user.pk,
+        "returns": services.returns_with_next_import(request.school, person),
+    })
