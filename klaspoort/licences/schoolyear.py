@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime
 
+# The rule itself lives with the school (schools.selectors), so every app counts alike.
+from klaspoort.schools.selectors import school_year_start
 
-def school_year_start(day: datetime.date) -> datetime.date:
-    year = day.year if day.month >= 8 else day.year - 1
-    return datetime.date(year, 8, 1)
+__all__ = ["cancellation_deadline", "school_year_end", "school_year_start"]
 
 
 def school_year_end(day: datetime.date) -> datetime.date:

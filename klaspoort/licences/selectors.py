@@ -24,6 +24,7 @@ from klaspoort.licences.models import (
     Product,
     ProductIcon,
 )
+from klaspoort.licences.schoolyear import cancellation_deadline, school_year_end
 from klaspoort.roster.models import Group, Pupil, PupilCluster, Teacher, TeacherGroup
 from klaspoort.schools.models import Publisher, PublisherConsent, School
 from klaspoort.tenancy import for_school
@@ -334,13 +335,47 @@ class ContractRow:
 
 
 def contract_status(contract: Contract, today: datetime.date) -> str:
+    """RULE: a contract's status on `today`, by `Contract.runs_on` (start to effective end,
+    both inclusive): running (or cancelled, when it runs until the end of the school year it was
+    cancelled for), future, or ended. A contract cancelled before it started never runs: it is
+    cancelled until its start date has passed, then ended."""
+    cancelled = contract.cancelled_at is not None
+    if contract.runs_on(today):
+        return CANCELLED if cancelled else RUNNING
     if today < contract.start:
-        return FUTURE
-    if today > contract.effective_end:
-        return ENDED_STATUS
+        return CANCELLED if contract.effective_end < contract.start else FUTURE
+    return ENDED_STATUS
+
+
+# Why *Opzeggen* is not on offer (the coordinator is told which).
+ALREADY_CANCELLED, ENDS_THIS_YEAR, DEADLINE_PASSED = "cancelled", "ends_this_year", "too_late"
+
+
+@dataclass(frozen=True)
+class CancelOption:
+    """Whether the school can cancel a contract today, and if not, why not."""
+
+    allowed: bool
+    reason: str  # "" when allowed, else ALREADY_CANCELLED, ENDS_THIS_YEAR or DEADLINE_PASSED
+    year_end: datetime.date  # the day a cancellation made today ends the contract
+    deadline: datetime.date  # the last day to cancel for the next school year (30 June)
+
+
+def cancel_option(contract: Contract, today: datetime.date) -> CancelOption:
+    """RULE (decision 0012): *Opzeggen* ends the contract on 31 July of the running school year
+    and is possible until 30 June; not for a contract cancelled already or one that ends in
+    this school year anyway (nothing to cancel). The one answer the pages (the button, the
+    status texts) and `services.cancel_contract` follow."""
+    year_end, deadline = school_year_end(today), cancellation_deadline(today)
     if contract.cancelled_at is not None:
-        return CANCELLED
-    return RUNNING
+        reason = ALREADY_CANCELLED
+    elif contract.end <= year_end:
+        reason = ENDS_THIS_YEAR
+    elif today > deadline:
+        reason = DEADLINE_PASSED
+    else:
+        reason = ""
+    return CancelOption(not reason, reason, year_end, deadline)
 
 
 def contracts_for_school(school: School, *, publisher_id: Any = None, product_type: str = "",
@@ -363,15 +398,21 @@ def contracts_for_school(school: School, *, publisher_id: Any = None, product_ty
         contracts = contracts.filter(product__product_type=product_type)
     if contract_type:
         contracts = contracts.filter(contract_type=contract_type)
+    # Newer versions the school has running or still to come (a cancelled one counts until
+    # the day it ends, like everywhere else).
     replaced = set(for_school(Contract, school).filter(
         end__gte=today, product__replaces__isnull=False,
-    ).values_list("product__replaces_id", flat=True))
-    return [
-        ContractRow(c, c.group_count, c.child_count,  # type: ignore[attr-defined]
-                    contract_status(c, today),
-                    c.product_id in replaced and today <= c.effective_end)
-        for c in contracts
-    ]
+    ).filter(Q(cancelled_until__isnull=True) | Q(cancelled_until__gte=today))
+        .values_list("product__replaces_id", flat=True))
+    rows = []
+    for c in contracts:
+        status = contract_status(c, today)
+        # *te beëindigen* asks the school to act: only for a contract it has not cancelled
+        # and that has not ended (the page then says what it can do: decision 0012).
+        to_end = c.product_id in replaced and status in (RUNNING, FUTURE)
+        rows.append(ContractRow(c, c.group_count, c.child_count,  # type: ignore[attr-defined]
+                                status, to_end))
+    return rows
 
 
 def contract_for_school(school: School, contract_id: Any) -> Contract:

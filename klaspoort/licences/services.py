@@ -29,7 +29,6 @@ from klaspoort.licences.contract_import import (
     shown,
 )
 from klaspoort.licences.models import ChildLicence, Contract, GroupLicence, JoinNotice, Product
-from klaspoort.licences.schoolyear import cancellation_deadline, school_year_end
 from klaspoort.roster.models import Group, Pupil
 from klaspoort.schools.models import Publisher, School
 from klaspoort.tenancy import for_school
@@ -192,17 +191,19 @@ def cancel_contract(school: School, contract_id: Any, *, actor: Any,
     """
     today = today or timezone.localdate()
     contract = _contract(school, contract_id, lock=True)
-    if contract.cancelled_at is not None:
+    # The rule itself is selectors.cancel_option, which the pages show the button by.
+    option = selectors.cancel_option(contract, today)
+    if option.reason == selectors.ALREADY_CANCELLED:
         raise ValidationError(_("This contract has already been cancelled."))
-    year_end = school_year_end(today)
-    if contract.end <= year_end:
+    if option.reason == selectors.ENDS_THIS_YEAR:
         raise ValidationError(_(
             "This contract ends on %(end)s, in this school year; there is nothing to cancel."
         ) % {"end": contract.end.strftime("%d-%m-%Y")})
-    if today > cancellation_deadline(today):
+    if option.reason == selectors.DEADLINE_PASSED:
         raise ValidationError(_(
             "Cancelling for the next school year was possible until 30 June. Contact the "
             "publisher about this contract."))
+    year_end = option.year_end
     contract.cancelled_at = timezone.now()
     contract.cancelled_by = user_of(actor)
     contract.cancelled_until = year_end

@@ -27,7 +27,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from klaspoort.licences import selectors, services
 from klaspoort.licences.forms import ContractFilterForm, IdForm, LinkGroupsForm, parse_id
 from klaspoort.licences.models import Contract
-from klaspoort.licences.schoolyear import cancellation_deadline, school_year_end
 from klaspoort.roster import selectors as roster_selectors
 from klaspoort.roster.models import Group
 from klaspoort.schools.views import beheer_render
@@ -113,16 +112,17 @@ def _contract_context(request: SchoolRequest, contract_id: int) -> dict[str, Any
     contract = selectors.contract_for_school(request.school, contract_id)
     row = next((r for r in selectors.contracts_for_school(request.school, today=today())
                 if r.contract.pk == contract.pk), None)
-    day = today()
+    option = selectors.cancel_option(contract, today())
     return {
         "contract": contract,
         "row": row,
         "per_child": contract.contract_type == Contract.Type.CHILD,
         "seats_used": selectors.seats_used(contract),
-        "can_cancel": (contract.cancelled_at is None and contract.end > school_year_end(day)
-                       and day <= cancellation_deadline(day)),
-        "cancel_deadline": cancellation_deadline(day),
-        "year_end": school_year_end(day),
+        # The button, the texts and the cancellation itself all follow this one answer.
+        "can_cancel": option.allowed,
+        "cancel_reason": option.reason,
+        "cancel_deadline": option.deadline,
+        "year_end": option.year_end,
     }
 
 

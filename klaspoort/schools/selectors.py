@@ -6,6 +6,7 @@ cached copy, so a withdrawal stops both at once.
 
 from __future__ import annotations
 
+import datetime
 import ipaddress
 
 from django.db.models import Q, QuerySet
@@ -20,6 +21,21 @@ from klaspoort.schools.models import (
 )
 from klaspoort.schools.network import parse_client_address
 from klaspoort.tenancy import for_school
+
+
+def school_year_start(day: datetime.date) -> datetime.date:
+    """RULE: a Dutch school year runs from 1 August to 31 July; this is the 1 August of the
+    school year `day` falls in."""
+    return datetime.date(day.year if day.month >= 8 else day.year - 1, 8, 1)
+
+
+def current_school_year(today: datetime.date) -> str:
+    """The school year `today` falls in, as schools write it: "2026-2027" from 1 August 2026
+    to 31 July 2027. Always derived from the date, never from the latest roster file (which
+    may be of last year until the new one arrives); every page that shows or needs the current
+    school year asks this."""
+    start = school_year_start(today).year
+    return f"{start}-{start + 1}"
 
 
 def consented_publishers(school: School) -> QuerySet[Publisher]:

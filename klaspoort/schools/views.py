@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +14,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -77,6 +79,11 @@ def beheer_render(request: SchoolRequest, template: str, context: dict[str, Any]
     return render(request, template, context, status=status)
 
 
+def today() -> datetime.date:
+    """The day the pages take as today; one place, so tests can set the date."""
+    return timezone.localdate()
+
+
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """After sign-in: straight to the only school, or a choice when there are several (R1.4);
@@ -124,8 +131,13 @@ def school_data(request: SchoolRequest) -> HttpResponse:
         messages.success(request, _("Pupils can now sign in at home.") if enabled
                          else _("Pupils can no longer sign in at home."))
         return redirect("schools:data", brin6=request.school.brin6)
-    return beheer_render(request, "schools/data.html",
-                         {"summary": selectors.school_summary(request.school)})
+    year = school_selectors.current_school_year(today())
+    return beheer_render(request, "schools/data.html", {
+        "summary": selectors.school_summary(request.school),
+        "school_year": year,
+        # The latest roster file may still be of last year (until the new one arrives).
+        "roster_school_year": request.school.school_year
+        if request.school.school_year not in ("", year) else ""})
 
 
 # ---------------------------------------------------------------------------------------------

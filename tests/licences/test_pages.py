@@ -450,3 +450,55 @@ def test_a_coordinator_of_another_school_gets_404_and_changes_nothing(client, sc
 def test_an_unknown_licence_is_404(coordinator_client, school):
     assert coordinator_client.get(url("licences:contract_groups", school, contract_id=999999)
                                   ).status_code == 404
+
+
+# ---------------------------------------------------------------------------------------------
+# Every status text agrees with the actions on offer (issue 11, item 6)
+# ---------------------------------------------------------------------------------------------
+CANCELLED_AT = datetime.datetime(2026, 9, 1, tzinfo=datetime.UTC)
+
+
+@pytest.mark.parametrize("day, contract_kwargs, newer, status, may_cancel", [
+    # An older version the school must end, long-running: Opzeggen is there.
+    ("2026-11-23", {"end": datetime.date(2029, 7, 31)}, True, "te beëindigen", True),
+    # The same, but it ends this school year anyway: nothing to cancel (the reported case).
+    ("2026-11-23", {"start": datetime.date(2024, 8, 1), "end": datetime.date(2027, 7, 31)},
+     True, "te beëindigen", False),
+    # The same after 30 June: too late, the publisher is the one to contact.
+    ("2027-07-01", {"end": datetime.date(2029, 7, 31)}, True, "te beëindigen", False),
+    ("2026-11-23", {}, False, "loopt", True),
+    ("2027-07-01", {}, False, "loopt", False),
+    ("2026-11-23", {"start": datetime.date(2027, 8, 1)}, False, "toekomstig", True),
+    ("2026-11-23", {"cancelled_at": CANCELLED_AT, "cancelled_until": datetime.date(2027, 7, 31)},
+     True, "opgezegd", False),
+    # Cancelled before it started: it never runs, and says so (it is not "toekomstig").
+    ("2026-11-23", {"start": datetime.date(2027, 8, 1), "cancelled_at": CANCELLED_AT,
+                    "cancelled_until": datetime.date(2027, 7, 31)}, False, "opgezegd", False),
+    ("2026-11-23", {"start": datetime.date(2023, 8, 1), "end": datetime.date(2025, 7, 31)},
+     False, "verlopen", False),
+])
+def test_every_status_text_matches_the_actions_on_offer(
+        coordinator_client, school, monkeypatch, day, contract_kwargs, newer, status, may_cancel):
+    today = datetime.date.fromisoformat(day)
+    monkeypatch.setattr(views, "today", lambda: today)
+    old = ProductFactory(name="Pluspunt 3")
+    contract = contract_for(school, product=old, number="OLD", **contract_kwargs)
+    if newer:
+        contract_for(school, product=ProductFactory(name="Pluspunt 4", publisher=old.publisher,
+                                                    replaces=old), number="NEW")
+    table = page(coordinator_client.get(url("licences:contracts", school)))
+    assert cells(row_of(table, "OLD"))[-1] == status
+    licence_page = page(coordinator_client.get(url("licences:contract_groups", school,
+                                                   contract_id=contract.pk)))
+    cancel_page = page(coordinator_client.get(url("licences:cancel", school,
+                                                  contract_id=contract.pk)))
+    # The button, the request to cancel and the confirmation are there together or not at all.
+    assert (">Opzeggen</a>" in licence_page) is may_cancel
+    assert ("zeg hem op" in licence_page) is (may_cancel and status == "te beëindigen")
+    assert ("Ja, zeg dit contract op" in cancel_page) is may_cancel
+    if status == "te beëindigen":
+        assert "nieuwere versie" in licence_page  # and the page says why, with what to do
+    # ... and the cancellation itself follows the same rule.
+    coordinator_client.post(url("licences:cancel", school, contract_id=contract.pk))
+    contract_after = Contract.objects.get(pk=contract.pk)
+    assert (contract_after.cancelled_at != contract.cancelled_at) is may_cancel

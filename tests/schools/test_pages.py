@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.urls import reverse
 
 from klaspoort.roster import services
 from klaspoort.roster.models import RosterImport
+from klaspoort.schools import views as school_views
+from klaspoort.schools.selectors import current_school_year
 from tests.factories import PASSWORD, CoordinatorFactory, SchoolFactory, UserFactory
 
 LOGIN = reverse("accounts:login")
@@ -116,3 +120,23 @@ def test_gegevens_before_any_import_says_so(coordinator_client, school):
     page = coordinator_client.get(reverse("schools:data", kwargs={"brin6": school.brin6}))
     assert "Nog geen import" in page.content.decode()
     assert "<dt>Actieve leerlingen</dt><dd>0</dd>" in page.content.decode()
+
+
+@pytest.mark.parametrize("day, year", [
+    ("2026-07-31", "2025-2026"), ("2026-08-01", "2026-2027"), ("2026-12-01", "2026-2027"),
+    ("2027-01-01", "2026-2027"), ("2027-07-31", "2026-2027"), ("2027-08-01", "2027-2028"),
+])
+def test_the_current_school_year_follows_the_date_from_1_august_to_31_july(day, year):
+    assert current_school_year(datetime.date.fromisoformat(day)) == year
+
+
+def test_gegevens_on_1_december_2026_shows_school_year_2026_2027_whatever_the_last_roster_said(
+        coordinator_client, school, monkeypatch):
+    """Issue 11, item 6: the page showed the school year of the latest roster file."""
+    school.school_year = "2025-2026"
+    school.save()
+    monkeypatch.setattr(school_views, "today", lambda: datetime.date(2026, 12, 1))
+    text = coordinator_client.get(reverse("schools:data", kwargs={"brin6": school.brin6})
+                                  ).content.decode()
+    assert "<dt>Schooljaar</dt><dd>2026-2027 " in text
+    assert "de laatste gebruikersgegevens zijn van schooljaar 2025-2026" in text
