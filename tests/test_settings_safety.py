@@ -36,9 +36,11 @@ SAFE = {
 
 def clean_env(var: Path, **variables: str) -> dict[str, str]:
     """The environment of a machine with none of Klaspoort's variables set, plus `variables`."""
+    # DJANGO_* too: the browser tests set DJANGO_ALLOW_ASYNC_UNSAFE in this process, which a
+    # production check rightly refuses (async.E001).
     env = {name: value for name, value in os.environ.items()
-           if not name.startswith(("KLASPOORT_", "CELERY_", "EMAIL_"))
-           and name not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}}
+           if not name.startswith(("KLASPOORT_", "CELERY_", "EMAIL_", "DJANGO_"))
+           and name not in {"DATABASE_URL", "REDIS_URL"}}
     env.update(KLASPOORT_VAR_DIR=str(var), DJANGO_SETTINGS_MODULE="klaspoort.settings",
                **variables)
     return env
