@@ -13,10 +13,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db.models import Exists, OuterRef
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from klaspoort.licences.models import GroupLicence, Product
+from klaspoort.licences import selectors as licence_rule
+from klaspoort.licences.models import Contract, GroupLicence, Product
 from klaspoort.licences.selectors import ProductAccess, access_for_user
 from klaspoort.roster.models import Group, Pupil
 from klaspoort.schools.models import School, SchoolMembership
@@ -253,6 +255,8 @@ class Portal:
     sections: list[TypeSection] = field(default_factory=list)
     groups: list[GroupSection] = field(default_factory=list)
     beheer: bool = False
+    # A coordinator's "Bekijk als groep …" per school they administer: (school name, address).
+    view_as: list[tuple[str, str]] = field(default_factory=list)
 
 
 def own_icon(url: str) -> str:
@@ -299,13 +303,17 @@ def portal_for(user: Any) -> Portal:
     (with the group's sign-in cards); *Beheer* for a coordinator. Read fresh on every load, so
     a licence linked a moment ago shows at once."""
     access = access_for_user(user)  # once per request: it is the expensive read
-    beheer = (getattr(user, "kind", "") == "staff" and SchoolMembership.objects.filter(
-        user=user, role=SchoolMembership.Role.COORDINATOR).exists())
-    if access is None:
-        return Portal(role="staff", beheer=beheer)
-    if access.role == "pupil":
+    if access is not None and access.role == "pupil":
         return Portal(role="pupil", sections=_sections(for_pupils(access.products)))
-    portal = Portal(role="teacher", beheer=beheer)
+    schools = (list(School.objects.filter(
+        memberships__user=user, memberships__role=SchoolMembership.Role.COORDINATOR)
+        .distinct().order_by("brin", "dependancecode")) if getattr(user, "kind", "") == "staff"
+        else [])
+    view_as = [(school.display_name, reverse("signin:group_view", args=[school.brin6]))
+               for school in schools]
+    if access is None:
+        return Portal(role="staff", beheer=bool(schools), view_as=view_as)
+    portal = Portal(role="teacher", beheer=bool(schools), view_as=view_as)
     teacher = teacher_of(user)
     if teacher is None:
         return portal
@@ -323,6 +331,35 @@ def portal_for(user: Any) -> Portal:
                      if kind == Group.Kind.GROUP else "")
         portal.groups.append(GroupSection(pk, name, print_url, _sections(mine)))
     return portal
+
+
+def view_groups(school: School) -> list[tuple[int, str]]:
+    """The groups a coordinator may look at as a pupil: the school's active groups and
+    clusters, main groups first."""
+    return list(for_school(Group, school).filter(active=True).order_by("kind", "name")
+                .values_list("pk", "name"))
+
+
+def group_view(school: School, group_id: Any) -> tuple[Group, list[TypeSection]] | None:
+    """*Bekijk als groep*: the tiles every pupil of this group sees through the group's
+    licences, to check the set-up; None for an id that is not an active group of the school.
+
+    Not a rule of its own: licences.selectors' one rule (`_contracts` and `_decide`, as
+    access_for_school applies it per pupil) with the contracts linked to this group, then the
+    pupils' product types (for_pupils), exactly as the pupil's own portal. A pupil may see more
+    than this: their clusters' and their own per-child licences."""
+    pk = valid_id(group_id)
+    group = (for_school(Group, school).filter(pk=pk, active=True).first()
+             if pk is not None else None)
+    if group is None:
+        return None
+    linked = Exists(GroupLicence.objects.filter(
+        contract_id=OuterRef("pk"), contract__contract_type=Contract.Type.GROUP,
+        group_id=group.pk, group__active=True, removed_at__isnull=True))
+    contracts, consented, linked_ids = licence_rule._contracts(school.pk, linked)
+    access = licence_rule._decide(contracts, consented, linked_ids, "", "pupil",
+                                  timezone.localdate())
+    return group, _sections(for_pupils(access.products))
 
 
 def enrolled_groups(school: School, groups: list[GroupTile],

@@ -19,4 +19,5 @@ urlpatterns = [
     path("leraar/", views.teacher_shortcut, name="teacher_shortcut"),
     path("beheer/<str:brin6>/groepen/<int:group_id>/inloghulp/", views.beheer_pupil_help,
          name="beheer_pupil_help"),
+    path("beheer/<str:brin6>/bekijk-als-groep/", views.group_view, name="group_view"),
 ]

@@ -395,3 +395,20 @@ def beheer_pupil_help(request: SchoolRequest, group_id: int) -> HttpResponse:
         raise Http404
     help_pupil(request, group)
     return redirect("roster:group", brin6=request.school.brin6, group_id=group.pk)
+
+
+@school_admin_view
+@require_GET
+def group_view(request: SchoolRequest) -> HttpResponse:
+    """*Bekijk als groep …*: the coordinator chooses a group and sees the tiles its pupils see,
+    read-only, to check the set-up (issue 11, item 1; selectors.group_view)."""
+    from klaspoort.schools.views import beheer_render  # the Beheer layout's tabs and switcher
+
+    chosen = request.GET.get("groep", "")[:12]
+    result = selectors.group_view(request.school, chosen) if chosen else None
+    return beheer_render(request, "signin/group_view.html", {
+        "groups": selectors.view_groups(request.school),
+        "group": result[0] if result else None,
+        "sections": result[1] if result else [],
+        "unknown": bool(chosen) and result is None,
+    }, status=404 if chosen and result is None else 200)
