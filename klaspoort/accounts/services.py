@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core import signing
 from django.core.exceptions import ValidationError
@@ -22,6 +23,7 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from klaspoort.accounts.models import User
+from klaspoort.accounts.second_factor import end_all_sessions
 from klaspoort.accounts.tokens import activation_token
 from klaspoort.audit.services import record
 from klaspoort.roster.models import Teacher
@@ -349,6 +351,20 @@ def sync_ict_coordinators(school: School) -> int:
             record(actor=None, school=school, action="accounts.coordinator.from_roster",
                    target=teacher.user.email or "", after={"email": teacher.user.email})
     return added
+
+
+def change_own_password(request: HttpRequest, password: str) -> None:
+    """RULE: the signed-in user's new password (the form has checked the current one and the
+    password rules) ends every other session of the account, on every device, and keeps this
+    one: a password is changed because it may be known to somebody else."""
+    user = request.user
+    assert isinstance(user, User)
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    # The session hash covers the password already; the generation makes it explicit.
+    end_all_sessions(user)
+    user.refresh_from_db(fields=["session_generation"])
+    update_session_auth_hash(request, user)
 
 
 def activate(user: User, password: str, *, invitation: str = "",

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import SetPasswordForm
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -19,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from klaspoort.accounts import services
 from klaspoort.accounts.forms import EmailForm
 from klaspoort.accounts.models import User
+from klaspoort.accounts.password_forms import NewPasswordForm
 from klaspoort.accounts.tokens import activation_token
 from klaspoort.tenancy import SchoolRequest, school_admin_view
 
@@ -37,7 +37,7 @@ def activate(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
     if user is None or not services.is_pending(user) or not activation_token.check_token(
             user, token):
         return render(request, "accounts/activate_invalid.html", status=400)
-    form = SetPasswordForm(user, request.POST or None)
+    form = NewPasswordForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         services.activate(user, form.cleaned_data["new_password1"],
                           invitation=str(request.GET.get("uitnodiging", "")), request=request)

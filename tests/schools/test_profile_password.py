@@ -1,0 +1,74 @@
+"""*Mijn profiel*: changing the own password with the activation rules, other sessions ended,
+and a way back to Beheer (issue 11, item 9)."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.urls import reverse
+
+from tests.factories import PASSWORD, TeacherFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+NEW = "Zonnebloem42"
+
+
+def change(client, old=PASSWORD, new=NEW, again=None):
+    return client.post(reverse("profile"), {
+        "old_password": old, "new_password1": new, "new_password2": again or new}, follow=True)
+
+
+def test_the_profile_offers_the_change_and_the_way_back_to_beheer(coordinator_client):
+    page = coordinator_client.get(reverse("profile")).content.decode()
+    assert "Wachtwoord wijzigen" in page and "Huidig wachtwoord" in page
+    assert "Minstens 8 tekens, met letters én cijfers" in page
+    assert f'href="{reverse("schools:home")}"' in page and "Terug naar Beheer" in page
+    assert "Uw " not in page and " uw " not in page
+
+
+def test_a_coordinator_changes_the_password_stored_with_argon2id(coordinator_client,
+                                                                 coordinator):
+    response = change(coordinator_client)
+    assert "Je wachtwoord is gewijzigd" in response.content.decode()
+    coordinator.refresh_from_db()
+    assert coordinator.password.startswith("argon2$argon2id$")
+    assert coordinator.check_password(NEW) and not coordinator.check_password(PASSWORD)
+    # This session stays signed in.
+    assert coordinator_client.get(reverse("profile")).status_code == 200
+
+
+def test_the_other_sessions_end(coordinator_client, coordinator):
+    elsewhere = Client()
+    assert elsewhere.login(email=coordinator.email, password=PASSWORD)
+    assert elsewhere.get(reverse("profile")).status_code == 200
+    change(coordinator_client)
+    response = elsewhere.get(reverse("profile"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("accounts:login"))
+
+
+@pytest.mark.parametrize(("old", "new", "again", "message"), [
+    ("Verkeerd123", NEW, None, "Dat is niet je huidige wachtwoord"),
+    (PASSWORD, "kort1", None, "Dit wachtwoord is te kort: gebruik minstens 8 tekens"),
+    (PASSWORD, "alleenletters", None, "zowel letters als cijfers"),
+    (PASSWORD, NEW, "Anders12345", "komen niet overeen"),
+    (PASSWORD, "password123", None, "te algemeen"),
+])
+def test_a_refused_change_says_why_in_dutch_and_keeps_the_password(
+        coordinator_client, coordinator, old, new, again, message):
+    response = change(coordinator_client, old, new, again)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    coordinator.refresh_from_db()
+    assert coordinator.check_password(PASSWORD)
+
+
+def test_a_teacher_changes_the_password_and_finds_mijn_groepen_back(client, school):
+    user = UserFactory(email="juf@regenboog.example")
+    TeacherFactory(school=school, user=user, email=user.email)
+    client.force_login(user)
+    page = client.get(reverse("profile")).content.decode()
+    assert "Terug naar Mijn groepen" in page and "Terug naar Beheer" not in page
+    change(client)
+    assert get_user_model().objects.get(pk=user.pk).check_password(NEW)
