@@ -474,6 +474,52 @@ def seats_used(contract: Contract) -> int:
     return ChildLicence.objects.filter(contract=contract, removed_at__isnull=True).count()
 
 
+# ---------------------------------------------------------------------------------------------
+# What an irreversible action would change: the numbers its confirmation states (issue 11)
+# ---------------------------------------------------------------------------------------------
+def pupils_losing_group_link(school: School, contract: Contract, group: Group) -> int:
+    """RULE: how many active pupils of `group` (its own pupils, or a cluster's members) lose
+    this licence when the group is unlinked: all of them except those who keep it through
+    another linked group or cluster of theirs, or a child licence on this contract."""
+    members = for_school(Pupil, school).filter(active=True).filter(
+        Q(group_id=group.pk) | Q(pupilcluster__group_id=group.pk)).distinct()
+    other_groups = GroupLicence.objects.filter(
+        contract=contract, removed_at__isnull=True, group__active=True).exclude(
+        group_id=group.pk).values("group_id")
+    keep = members.filter(
+        Q(group_id__in=other_groups) | Q(pupilcluster__group_id__in=other_groups)
+        | Q(pk__in=ChildLicence.objects.filter(contract=contract, removed_at__isnull=True)
+            .values("pupil_id")))
+    return members.count() - keep.distinct().count()
+
+
+@dataclass(frozen=True)
+class PublisherReach:
+    """Who can open something of one publisher at a school today, through its licences."""
+
+    pupils: int
+    teachers: int
+    products: list[str]  # the names of the tiles, as they show
+
+
+def publisher_reach(school: School, publisher_id: int,
+                    today: datetime.date | None = None) -> PublisherReach:
+    """RULE: what unticking the publisher in *Uitgeverijen* stops at once: the pupils and
+    teachers who may open at least one of its products today (the access rule,
+    `access_for_school`), and those products' tiles."""
+    pupils = teachers = 0
+    products: set[str] = set()
+    for access in access_for_school(school, today=today).values():
+        mine = [p.product.name for p in access.products if p.product.publisher_id == publisher_id]
+        if mine:
+            products.update(mine)
+            if access.role == "pupil":
+                pupils += 1
+            else:
+                teachers += 1
+    return PublisherReach(pupils, teachers, sorted(products))
+
+
 def open_join_notices(school: School, group_ids: list[int] | None = None) -> list[JoinNotice]:
     """Children who joined a licensed group and whose lesson week is not started yet."""
     notices = for_school(JoinNotice, school).filter(

@@ -28,8 +28,8 @@ from klaspoort.licences import selectors, services
 from klaspoort.licences.forms import ContractFilterForm, IdForm, LinkGroupsForm, parse_id
 from klaspoort.licences.models import Contract
 from klaspoort.roster import selectors as roster_selectors
-from klaspoort.roster.models import Group
-from klaspoort.schools.views import beheer_render
+from klaspoort.roster.models import Group, Pupil
+from klaspoort.schools.views import Confirmation, ask_first, beheer_render, go_to, is_confirmed
 from klaspoort.tenancy import SchoolRequest, for_school, school_admin_view
 
 
@@ -164,8 +164,13 @@ def contract_children(request: SchoolRequest, contract_id: int) -> HttpResponse:
 
 
 def _groups_url(request: SchoolRequest, contract_id: int) -> HttpResponse:
-    return redirect("licences:contract_groups", brin6=request.school.brin6,
-                    contract_id=contract_id)
+    return go_to(request, reverse("licences:contract_groups", kwargs={
+        "brin6": request.school.brin6, "contract_id": contract_id}))
+
+
+def _beheer_page(request: SchoolRequest) -> Any:
+    """The whole-page form of a confirmation, in the *Beheer* layout."""
+    return lambda template, context: beheer_render(request, f"schools/{template}", context)
 
 
 @school_admin_view
@@ -206,6 +211,24 @@ def unlink_group(request: SchoolRequest, contract_id: int) -> HttpResponse:
     if group is None:
         raise Http404
     was_linked = any(link.group_id == group.pk for link in selectors.group_links(contract))
+    if was_linked and not is_confirmed(request):
+        losing = selectors.pupils_losing_group_link(request.school, contract, group)
+        names = {"group": group.name, "count": losing, "title": contract.title}
+        return ask_first(request, Confirmation(
+            title=_("Remove %(group)s from %(title)s?") % names,
+            consequences=[
+                ngettext("%(count)d pupil of %(group)s then loses this licence.",
+                         "%(count)d pupils of %(group)s then lose this licence.",
+                         losing) % names if losing else
+                _("No pupil of %(group)s loses this licence: they all have it in another "
+                  "way.") % names,
+                _("Klaspoort then no longer links %(group)s to this licence automatically; "
+                  "you can add it again yourself.") % names],
+            yes=_("Yes, remove %(group)s") % names,
+            action=request.path,
+            back=reverse("licences:contract_groups", kwargs={
+                "brin6": request.school.brin6, "contract_id": contract.pk}),
+            fields=[("group", group.pk)]), _beheer_page(request))
     try:
         services.unlink_group(request.school, contract.pk, group.pk, actor=request.user,
                               request=request)
@@ -235,20 +258,55 @@ def link_child(request: SchoolRequest, contract_id: int) -> HttpResponse:
     back = f"{children_url}?groep={group_id}" if group_id else children_url
     if pupil_id is None:
         messages.error(request, form.error_text())
-        return redirect(back)
+        return go_to(request, back)
     already = any(link.pupil_id == pupil_id for link in selectors.child_links(contract))
+    if not already and not is_confirmed(request):
+        confirmation = _child_confirmation(request, contract, pupil_id, group_id, back)
+        if confirmation is not None:
+            return ask_first(request, confirmation, _beheer_page(request))
     try:
         link = services.link_child(request.school, contract.pk, pupil_id, actor=request.user,
                                    request=request)
     except ValidationError as error:
         messages.error(request, _message(error))
-        return redirect(back)
+        return go_to(request, back)
     name = link.pupil.full_name
     if already:
         messages.info(request, _("%(child)s already has this licence.") % {"child": name})
     else:
         messages.success(request, _("%(child)s is linked to this licence.") % {"child": name})
-    return redirect(back)
+    return go_to(request, back)
+
+
+def _child_confirmation(request: SchoolRequest, contract: Contract, pupil_id: int,
+                        group_id: int | None, back: str) -> Confirmation | None:
+    """*Kind toevoegen* on a per-child licence uses a paid seat that only the publisher can
+    free, so it asks first. Not for a group licence's extra child (no seat), nor when the
+    service will refuse anyway (no such child, no seat left): then its message says why."""
+    if contract.contract_type != Contract.Type.CHILD:
+        return None
+    pupil = for_school(Pupil, request.school).filter(pk=pupil_id, active=True).first()
+    used = selectors.seats_used(contract)
+    free = selectors.seats_free(contract, used)
+    if pupil is None or free == 0:
+        return None
+    left = (free or 1) - 1
+    names = {"child": pupil.full_name, "title": contract.title, "seats": contract.seats,
+             "left": left}
+    if contract.seats is None:
+        consequences = [_("Only the publisher can unlink this child licence again.")]
+    else:
+        consequences = [
+            _("This uses 1 of the %(seats)d seats; only the publisher can free it "
+              "again.") % names,
+            ngettext("%(left)d seat is left after this.", "%(left)d seats are left after this.",
+                     left) % names]
+    return Confirmation(
+        title=_("Give %(child)s the licence %(title)s?") % names,
+        consequences=consequences,
+        yes=_("Yes, link %(child)s") % names,
+        action=request.path, back=back,
+        fields=[("pupil", pupil.pk), ("groep", group_id or "")])
 
 
 # ---------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from klaspoort.accounts.second_factor import pending_step
 from klaspoort.roster import selectors
@@ -77,6 +78,46 @@ def beheer_render(request: SchoolRequest, template: str, context: dict[str, Any]
         **context,
     }
     return render(request, template, context, status=status)
+
+
+# ---------------------------------------------------------------------------------------------
+# Asking first: the one confirm pattern for irreversible actions (issue 11, item 2)
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Confirmation:
+    """What an irreversible action asks first (templates/_confirm.html): what follows, with the
+    numbers from the selectors; a "Ja, …" button that posts `fields` again to `action` with
+    confirmed=1; a "Nee, terug" link to `back`."""
+
+    title: str
+    consequences: list[str]
+    yes: str
+    action: str
+    back: str
+    fields: list[tuple[str, Any]]
+
+
+def is_confirmed(request: HttpRequest) -> bool:
+    """Only a POST with confirmed=1 acts; any other request to the action asks first."""
+    return request.method == "POST" and request.POST.get("confirmed") == "1"
+
+
+def ask_first(request: HttpRequest, confirmation: Confirmation,
+              page: Callable[[str, dict[str, Any]], HttpResponse]) -> HttpResponse:
+    """The confirmation: for htmx only the part, which appears in place (the form's
+    hx-target); otherwise a whole page, rendered by `page` in the caller's layout (Beheer or
+    the publisher portal), so it works without JavaScript. Nothing is changed here."""
+    if getattr(request, "htmx", False):
+        return render(request, "_confirm.html", {"confirm": confirmation})
+    return page("confirm.html", {"confirm": confirmation})
+
+
+def go_to(request: HttpRequest, url: str) -> HttpResponse:
+    """After an action: to `url`, also when htmx sent the request (a whole new page, with its
+    messages, rather than a page inside the part htmx would swap)."""
+    if getattr(request, "htmx", False):
+        return HttpResponseClientRedirect(url)
+    return redirect(url)
 
 
 def today() -> datetime.date:

@@ -16,7 +16,12 @@ from klaspoort.licences import services, views
 from klaspoort.licences import urls as licence_urls
 from klaspoort.licences.models import ChildLicence, Contract, GroupLicence
 from tests.factories import CoordinatorFactory, GroupFactory, PupilFactory, SchoolFactory
-from tests.licences.factories import ContractFactory, ProductFactory, PublisherFactory
+from tests.licences.factories import (
+    ChildLicenceFactory,
+    ContractFactory,
+    ProductFactory,
+    PublisherFactory,
+)
 
 TODAY = datetime.date(2026, 11, 23)
 
@@ -225,8 +230,8 @@ def test_removing_a_group_sticks_even_when_automatic_linking_runs_again(
     assert "Groep 5b" in linked and "automatisch" in linked
 
     response = coordinator_client.post(
-        url("licences:unlink_group", school, contract_id=contract.pk), {"group": group.pk},
-        follow=True)
+        url("licences:unlink_group", school, contract_id=contract.pk),
+        {"group": group.pk, "confirmed": "1"}, follow=True)
     html = page(response)
     assert "Groep 5b is niet meer aan deze licentie gekoppeld." in html
     services.auto_link(school, today=TODAY)
@@ -321,7 +326,8 @@ def test_per_child_licences_run_out_with_a_clear_message(coordinator_client, sch
     children_url = url("licences:contract_children", school, contract_id=contract.pk)
     assert "Er zijn nog 2 licenties beschikbaar." in page(coordinator_client.get(children_url))
     for pupil in pupils[:2]:
-        coordinator_client.post(address, {"groep": group.pk, "pupil": pupil.pk})
+        coordinator_client.post(address, {"groep": group.pk, "pupil": pupil.pk,
+                                          "confirmed": "1"})
     html = page(coordinator_client.get(children_url))
     assert "2 van 2" in html
     assert "Alle 2 licenties van dit contract zijn in gebruik." in html
@@ -502,3 +508,79 @@ def test_every_status_text_matches_the_actions_on_offer(
     coordinator_client.post(url("licences:cancel", school, contract_id=contract.pk))
     contract_after = Contract.objects.get(pk=contract.pk)
     assert (contract_after.cancelled_at != contract.cancelled_at) is may_cancel
+
+
+# ---------------------------------------------------------------------------------------------
+# Irreversible actions ask first, with the numbers (issue 11, item 2)
+# ---------------------------------------------------------------------------------------------
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.mark.parametrize("headers", [{}, HTMX], ids=["without JavaScript", "with htmx"])
+def test_kind_toevoegen_on_a_per_child_licence_asks_first_with_the_seats(
+        coordinator_client, school, headers):
+    contract = contract_for(school, name="Taal actief 4", contract_type=Contract.Type.CHILD,
+                            seats=25)
+    group = GroupFactory(school=school, name="Groep 7")
+    ChildLicenceFactory(contract=contract, pupil=PupilFactory(school=school, group=group))
+    noor = PupilFactory(school=school, group=group, first_name="Noor", last_name="de Jong")
+    address = url("licences:link_child", school, contract_id=contract.pk)
+    children = url("licences:contract_children", school, contract_id=contract.pk)
+    # The form htmx sends shows the question in place of the child picker.
+    picker = page(coordinator_client.get(f"{children}?groep={group.pk}"))
+    assert f'hx-post="{address}" hx-target="#child-picker"' in picker
+
+    asked = coordinator_client.post(address, {"groep": group.pk, "pupil": noor.pk}, **headers)
+    html = page(asked)
+    assert "Dit gebruikt 1 van de 25 plaatsen; alleen de uitgeverij kan die weer vrijmaken." \
+        in html
+    assert "Daarna zijn er nog 23 plaatsen vrij." in html
+    assert "Ja, koppel Noor de Jong" in html and f'href="{children}?groep={group.pk}"' in html
+    assert "Nee, terug" in html and 'name="confirmed" value="1"' in html
+    # A fragment for htmx, a whole page without JavaScript.
+    assert ("<html" in html) is (not headers)
+    assert not ChildLicence.objects.filter(pupil=noor).exists()  # nothing until confirmed
+
+    done = coordinator_client.post(address, {"groep": group.pk, "pupil": noor.pk,
+                                             "confirmed": "1"}, **headers)
+    assert ChildLicence.objects.filter(pupil=noor, contract=contract).exists()
+    target = f"{children}?groep={group.pk}"
+    if headers:
+        assert done.status_code == 200 and done["HX-Redirect"] == target
+    else:
+        assert done.status_code == 302 and done["Location"] == target
+
+
+def test_a_group_licences_extra_child_uses_no_seat_and_is_linked_at_once(
+        coordinator_client, school):
+    contract = contract_for(school)
+    child = PupilFactory(school=school, group=GroupFactory(school=school))
+    coordinator_client.post(url("licences:link_child", school, contract_id=contract.pk),
+                            {"pupil": child.pk})
+    assert ChildLicence.objects.filter(pupil=child, contract=contract).exists()
+
+
+@pytest.mark.parametrize("headers", [{}, HTMX], ids=["without JavaScript", "with htmx"])
+def test_removing_a_group_asks_first_saying_how_many_pupils_lose_the_licence(
+        coordinator_client, school, headers):
+    contract = contract_for(school, years=(5,))
+    group = GroupFactory(school=school, name="Groep 5b", jaargroep="5")
+    pupils = [PupilFactory(school=school, group=group) for _ in range(4)]
+    # One of them keeps it through a child licence: 3 lose it.
+    ChildLicenceFactory(contract=contract, pupil=pupils[0])
+    services.auto_link(school, today=TODAY)
+    address = url("licences:unlink_group", school, contract_id=contract.pk)
+    groups_page = page(coordinator_client.get(url("licences:contract_groups", school,
+                                                  contract_id=contract.pk)))
+    assert f'hx-post="{address}" hx-target="#group-confirm"' in groups_page
+
+    html = page(coordinator_client.post(address, {"group": group.pk}, **headers))
+    assert "3 leerlingen van Groep 5b hebben deze licentie dan niet meer." in html
+    assert "automatisch" in html and "Ja, verwijder Groep 5b" in html
+    assert ("<html" in html) is (not headers)
+    assert GroupLicence.objects.filter(contract=contract, group=group,
+                                       removed_at__isnull=True).exists()
+
+    coordinator_client.post(address, {"group": group.pk, "confirmed": "1"}, **headers)
+    assert not GroupLicence.objects.filter(contract=contract, group=group,
+                                           removed_at__isnull=True).exists()

@@ -79,9 +79,20 @@ function keepLanguageSwitchOnThisPage() {
 document.addEventListener("htmx:pushedIntoHistory", keepLanguageSwitchOnThisPage);
 document.addEventListener("htmx:historyRestore", keepLanguageSwitchOnThisPage);
 
+// Irreversible actions with consequences to state (a paid seat, a group's pupils, a
+// publisher's tiles) ask on the server (templates/_confirm.html): with htmx the question
+// appears in place; bring it into view and give it focus so it is read out and answered first.
+document.addEventListener("htmx:afterSwap", (event) => {
+  if (!(event.target instanceof Element)) return;
+  const question = event.target.querySelector("#confirm");
+  if (!question) return;
+  question.focus({ preventScroll: true });
+  question.scrollIntoView({ behavior: "smooth", block: "nearest" });
+});
+
 // "Are you sure?" before a form or button marked with data-confirm does something that cannot
-// be undone (the question comes translated from the page). Here, not in an onsubmit attribute:
-// the Content-Security-Policy allows no inline script.
+// be undone and has nothing to count (the question comes translated from the page). Here, not
+// in an onsubmit attribute: the Content-Security-Policy allows no inline script.
 document.addEventListener("submit", (event) => {
   const form = event.target;
   if (!(form instanceof HTMLFormElement) || !form.dataset.confirm) return;
