@@ -43,6 +43,7 @@ from klaspoort.licences.publisher_forms import (
 )
 from klaspoort.licences.services import save_product
 from klaspoort.schools.models import Publisher
+from klaspoort.schools.views import Confirmation, ask_first, go_to, is_confirmed
 from klaspoort.tenancy import publisher_view
 
 ADMIN = (PublisherMembership.Role.ADMIN,)
@@ -351,8 +352,14 @@ def helpdesk_unlink(request: PublisherRequest, licence_id: int) -> HttpResponse:
     from klaspoort.licences import services
 
     licence = get_object_or_404(
-        ChildLicence.objects.select_related("contract__school", "pupil"),
+        ChildLicence.objects.select_related("contract__school", "pupil", "pupil__group"),
         contract__publisher=request.publisher, pk=licence_id)
+    back = reverse("publisher:helpdesk", kwargs={"slug": request.publisher.slug})
+    back = f"{back}?brin6={licence.contract.brin6}"
+    if licence.removed_at is None and not is_confirmed(request):
+        return ask_first(request, _unlink_confirmation(request, licence, back),
+                         lambda template, context: publisher_render(
+                             request, f"licences/publisher/{template}", context))
     try:
         services.unlink_child_by_helpdesk(request.publisher, licence.pk, actor=request.user,
                                           request=request)
@@ -360,5 +367,26 @@ def helpdesk_unlink(request: PublisherRequest, licence_id: int) -> HttpResponse:
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, _("The child licence has been unlinked."))
-    url = reverse("publisher:helpdesk", kwargs={"slug": request.publisher.slug})
-    return redirect(f"{url}?brin6={licence.contract.brin6}")
+    return go_to(request, back)
+
+
+def _unlink_confirmation(request: PublisherRequest, licence: ChildLicence,
+                         back: str) -> Confirmation:
+    """*Ontkoppelen* cannot be undone by the helpdesk's school either (linking again uses a
+    seat again), so it asks first: who loses what, and how many seats are in use after."""
+    contract = licence.contract
+    used = selectors.seats_used(contract)
+    # The helpdesk sees a child as the helpdesk page shows it: first name and initial.
+    names = {"child": f"{licence.pupil.first_name} {licence.pupil.last_name[:1]}.",
+             "number": contract.number, "title": contract.title, "used": used - 1,
+             "seats": contract.seats or 0}
+    consequences = [_("%(child)s can then no longer open %(title)s through contract "
+                      "%(number)s. The school sees in its log that your helpdesk did this.")
+                    % names]
+    if contract.seats is not None:
+        consequences.append(_("The seat becomes free: %(used)d of %(seats)d in use after "
+                              "this.") % names)
+    return Confirmation(
+        title=_("Unlink %(child)s from contract %(number)s?") % names,
+        consequences=consequences, yes=_("Yes, unlink %(child)s") % names,
+        action=request.path, back=back, fields=[])

@@ -380,7 +380,8 @@ def test_the_helpdesk_shows_only_its_child_licences_and_a_name_only_after_consen
     page = helpdesk_client.get(url("helpdesk", publisher), {"brin6": "99ZZ00"})
     assert page.context["customer"]["name"] == school.display_name
 
-    response = helpdesk_client.post(url("helpdesk_unlink", publisher, licence_id=licence.pk))
+    response = helpdesk_client.post(url("helpdesk_unlink", publisher, licence_id=licence.pk),
+                                    {"confirmed": "1"})
     assert response.status_code == 302 and response["Location"].endswith("?brin6=99ZZ00")
     licence.refresh_from_db()
     assert licence.removed_at is not None and licence.removed_by is not None
@@ -388,8 +389,8 @@ def test_the_helpdesk_shows_only_its_child_licences_and_a_name_only_after_consen
     assert entry.school == school
 
     # Another publisher's child licence at the same school is out of reach.
-    assert helpdesk_client.post(url("helpdesk_unlink", publisher, licence_id=foreign.pk)
-                                ).status_code == 404
+    assert helpdesk_client.post(url("helpdesk_unlink", publisher, licence_id=foreign.pk),
+                                {"confirmed": "1"}).status_code == 404
     assert ChildLicence.objects.get(pk=foreign.pk).removed_at is None
 
 
@@ -399,3 +400,35 @@ def test_publisher_staff_land_on_the_portal_after_sign_in(client):
     response = client.get("/beheer/", follow=True)
     assert response.redirect_chain[-1][0].startswith("/uitgever/")
     assert member.publisher.name in response.content.decode()
+
+
+@pytest.mark.parametrize("headers", [{}, {"HTTP_HX_REQUEST": "true"}],
+                         ids=["without JavaScript", "with htmx"])
+def test_ontkoppelen_asks_first_saying_who_loses_what_and_the_seats_after(
+        helpdesk_client, publisher, headers):
+    """Issue 11, item 2: the helpdesk's Ontkoppelen acted in one click."""
+    school = SchoolFactory(brin="99ZZ", dependancecode="00")
+    contract = ContractFactory(product=ProductFactory(publisher=publisher), school=school,
+                               contract_type="child", seats=5, number="ZB-7",
+                               title="Zonnebloem 5")
+    licence = ChildLicenceFactory(contract=contract, pupil=PupilFactory(
+        school=school, first_name="Noor", last_name="Bakker"))
+    ChildLicenceFactory(contract=contract)
+    address = url("helpdesk_unlink", publisher, licence_id=licence.pk)
+    page = helpdesk_client.get(url("helpdesk", publisher), {"brin6": "99ZZ00"}).content.decode()
+    assert f'hx-post="{address}" hx-target="#unlink-confirm"' in page
+
+    asked = helpdesk_client.post(address, **headers)
+    html = asked.content.decode()
+    assert asked.status_code == 200
+    assert "Noor B. kan Zonnebloem 5 dan niet meer openen via contract ZB-7." in html
+    assert "De plaats komt vrij: daarna 1 van 5 in gebruik." in html
+    assert "Ja, ontkoppel Noor B." in html and "Nee, terug" in html
+    assert ("<html" in html) is (not headers)
+    licence.refresh_from_db()
+    assert licence.removed_at is None  # nothing until confirmed
+
+    done = helpdesk_client.post(address, {"confirmed": "1"}, **headers)
+    assert done.status_code == (200 if headers else 302)
+    licence.refresh_from_db()
+    assert licence.removed_at is not None
