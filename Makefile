@@ -9,7 +9,11 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum
 
 .PHONY: setup demo test lint bench messages clean
 
+# The static folder (STATIC_ROOT, VAR_DIR/static) exists from the start, so WhiteNoise does not
+# warn "No directory at var/static/"; `collectstatic` fills it for production only (a filled
+# folder would serve stale copies while developing).
 setup: $(STAMP)
+	mkdir -p "$${KLASPOORT_VAR_DIR:-var}/static"
 	$(BIN)/klaspoort migrate --noinput -v0
 
 $(STAMP): requirements.lock pyproject.toml
@@ -20,10 +24,18 @@ $(STAMP): requirements.lock pyproject.toml
 	touch $@
 
 # The example publisher application (examples/publisher_app) runs beside Klaspoort on :8001 as
-# the demo Malmberg's client; it stops when runserver does (Ctrl-C).
+# the client of every demo publisher (Malmberg at /, the others under /<slug>/, as registered by
+# demo-data's DEMO_CLIENTS); it stops when runserver does (Ctrl-C).
 DEMO_APP_ENV := PUBLISHER_APP_CLIENT_ID=klaspoort-demo-malmberg \
 	PUBLISHER_APP_CLIENT_SECRET=demo-secret-malmberg-8001 \
-	PUBLISHER_APP_POST_LOGOUT_URI=http://localhost:8001/ PUBLISHER_APP_PORT=8001
+	PUBLISHER_APP_POST_LOGOUT_URI=http://localhost:8001/ PUBLISHER_APP_PORT=8001 \
+	PUBLISHER_APP_MOUNTS=noordhoff,thiememeulenhoff \
+	PUBLISHER_APP_NOORDHOFF_CLIENT_ID=klaspoort-demo-noordhoff \
+	PUBLISHER_APP_NOORDHOFF_CLIENT_SECRET=demo-secret-noordhoff-8001 \
+	PUBLISHER_APP_NOORDHOFF_NAME="Noordhoff (demo)" \
+	PUBLISHER_APP_THIEMEMEULENHOFF_CLIENT_ID=klaspoort-demo-thiememeulenhoff \
+	PUBLISHER_APP_THIEMEMEULENHOFF_CLIENT_SECRET=demo-secret-thiememeulenhoff-8001 \
+	PUBLISHER_APP_THIEMEMEULENHOFF_NAME="ThiemeMeulenhoff (demo)"
 
 demo: setup
 	$(BIN)/klaspoort demo-data

@@ -26,7 +26,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -64,6 +64,9 @@ class Config:
     name: str = "Malmberg (demo)"
     host: str = "localhost"
     port: int = 8001
+    # Where this publisher lives on the server: "" at the root, "/noordhoff" for a publisher
+    # mounted beside it (several publishers on one port, see mount_from_env and `make demo`).
+    path: str = ""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Config:
@@ -81,10 +84,35 @@ class Config:
             port=int(env.get("PUBLISHER_APP_PORT", str(default.port))),
         )
 
+    @classmethod
+    def mounted_from_env(cls, main: Config, environ: dict[str, str] | None = None
+                         ) -> list[Config]:
+        """More publishers on the same server, each under its own path: PUBLISHER_APP_MOUNTS
+        names them ("noordhoff,thiememeulenhoff"); for each, PUBLISHER_APP_<NAME>_CLIENT_ID,
+        _CLIENT_SECRET and _NAME (upper case). Its redirect URI is <origin>/<name>/callback and
+        Klaspoort sends the user back to <origin>/<name>/ after logout."""
+        env = os.environ if environ is None else environ
+        configs = []
+        for mount in filter(None, (m.strip() for m in env.get("PUBLISHER_APP_MOUNTS",
+                                                                "").split(","))):
+            prefix = f"PUBLISHER_APP_{mount.upper()}_"
+            base = f"{main.origin}/{mount}"
+            configs.append(replace(
+                main, path=f"/{mount}", client_id=env.get(prefix + "CLIENT_ID", mount),
+                client_secret=env.get(prefix + "CLIENT_SECRET", ""),
+                name=env.get(prefix + "NAME", mount), redirect_uri=f"{base}/callback",
+                post_logout_redirect_uri=f"{base}/"))
+        return configs
+
     @property
     def origin(self) -> str:
         parts = urlsplit(self.redirect_uri)
         return f"{parts.scheme}://{parts.netloc}"
+
+    @property
+    def cookie(self) -> str:
+        """Each mounted publisher keeps its own session cookie, as separate sites would."""
+        return COOKIE + self.path.replace("/", "_")
 
 
 class SignInError(Exception):
@@ -162,13 +190,14 @@ class Session:
 
 
 class Sessions:
-    def __init__(self) -> None:
+    def __init__(self, cookie_name: str = COOKIE) -> None:
         self._data: dict[str, Session] = {}
         self._lock = threading.Lock()
+        self.cookie_name = cookie_name
 
     def get(self, environ: dict[str, Any]) -> tuple[str, Session]:
         cookie = SimpleCookie(environ.get("HTTP_COOKIE", ""))
-        key = cookie[COOKIE].value if COOKIE in cookie else ""
+        key = cookie[self.cookie_name].value if self.cookie_name in cookie else ""
         with self._lock:
             if key not in self._data:
                 key = secrets.token_urlsafe(32)
@@ -227,7 +256,7 @@ je bent ingelogd via Klaspoort.</p>
 </dl>
 <h2>Alle gegevens van Klaspoort</h2>
 <pre class="claims">{html.escape(json.dumps(claims, indent=2, ensure_ascii=False))}</pre>
-<p><a class="button" href="/logout">Uitloggen</a></p>"""
+<p><a class="button" href="{config.path}/logout">Uitloggen</a></p>"""
     return page(config, "Welkom", body)
 
 
@@ -235,14 +264,14 @@ def signed_out(config: Config) -> bytes:
     return page(config, "Inloggen", f"""
 <h1>Welkom bij {html.escape(config.name)}</h1>
 <p>Je bent nog niet ingelogd. Open deze methode vanuit Klaspoort, of log hier in.</p>
-<p><a class="button" href="/login">Inloggen via Klaspoort</a></p>""")
+<p><a class="button" href="{config.path}/login">Inloggen via Klaspoort</a></p>""")
 
 
 def problem(config: Config, message: str) -> bytes:
     return page(config, "Inloggen lukt niet", f"""
 <h1>Inloggen lukt niet</h1>
 <p class="problem">{html.escape(message)}</p>
-<p><a class="button" href="/login">Opnieuw proberen</a></p>""")
+<p><a class="button" href="{config.path}/login">Opnieuw proberen</a></p>""")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -251,7 +280,8 @@ def problem(config: Config, message: str) -> bytes:
 def make_app(config: Config) -> WSGIApp:
     """The WSGI application for `config`."""
     provider = Provider(config.issuer)
-    sessions = Sessions()
+    sessions = Sessions(config.cookie)
+    home = f"{config.path}/"
 
     def oauth_client(**kwargs: Any) -> OAuth2Session:
         return OAuth2Session(
@@ -269,9 +299,10 @@ def make_app(config: Config) -> WSGIApp:
         target = query.get("target_link_uri", "")
         # Never an open redirect, and never back into the sign-in itself (Klaspoort sends the
         # launch address as target when the publisher named no other).
-        if (not target.startswith(config.origin + "/")
-                or urlsplit(target).path in ("/login", "/callback", "/logout")):
-            target = "/"
+        if (not target.startswith(config.origin + home)
+                or urlsplit(target).path in (f"{config.path}/login", f"{config.path}/callback",
+                                             f"{config.path}/logout")):
+            target = home
         state, nonce, verifier = generate_token(32), generate_token(32), generate_token(48)
         now = time.time()
         session.pending = {s: v for s, v in session.pending.items()
@@ -317,7 +348,7 @@ def make_app(config: Config) -> WSGIApp:
         sessions.forget(key)
         end = provider.metadata.get("end_session_endpoint")
         if not (end and id_token):
-            return "302 Found", [("Location", "/")], b""
+            return "302 Found", [("Location", home)], b""
         params = {"id_token_hint": id_token, "client_id": config.client_id}
         if config.post_logout_redirect_uri:
             params["post_logout_redirect_uri"] = config.post_logout_redirect_uri
@@ -349,8 +380,8 @@ def make_app(config: Config) -> WSGIApp:
             log.warning("Klaspoort unreachable: %s", error)
             status, headers, body = "502 Bad Gateway", [], problem(
                 config, "Klaspoort is niet bereikbaar. Probeer het zo nog eens.")
-        cookie = (f"{COOKIE}={key}; Path=/; HttpOnly; SameSite=Lax" if key
-                  else f"{COOKIE}=; Path=/; Max-Age=0")
+        cookie = (f"{config.cookie}={key}; Path={home}; HttpOnly; SameSite=Lax" if key
+                  else f"{config.cookie}=; Path={home}; Max-Age=0")
         if config.redirect_uri.startswith("https:"):
             cookie += "; Secure"
         start_response(status, [
@@ -362,6 +393,24 @@ def make_app(config: Config) -> WSGIApp:
     return app
 
 
+def mount(configs: list[Config]) -> WSGIApp:
+    """One server for several publishers: each config's application under its own path (the
+    one without a path at the root), as `make demo` serves every demo publisher on :8001."""
+    apps = sorted(((c.path, make_app(c)) for c in configs), key=lambda pair: -len(pair[0]))
+
+    def dispatch(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "/")
+        for prefix, app in apps:
+            if not prefix or path == prefix or path.startswith(prefix + "/"):
+                return app({**environ, "PATH_INFO": path[len(prefix):] or "/",
+                            "SCRIPT_NAME": environ.get("SCRIPT_NAME", "") + prefix},
+                           start_response)
+        start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])
+        return [b"Deze pagina bestaat niet."]
+
+    return dispatch
+
+
 class _QuietHandler(WSGIRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         log.info("%s %s", self.address_string(), format % args)
@@ -370,9 +419,11 @@ class _QuietHandler(WSGIRequestHandler):
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="[publisher_app] %(message)s")
     config = Config.from_env()
-    with make_server(config.host, config.port, make_app(config),
+    configs = [config, *Config.mounted_from_env(config)]
+    with make_server(config.host, config.port, mount(configs),
                      handler_class=_QuietHandler) as server:
-        log.info("%s op http://%s:%s/ (Klaspoort: %s, client %s)", config.name, config.host,
-                 config.port, config.issuer, config.client_id)
+        for each in configs:
+            log.info("%s op http://%s:%s%s/ (Klaspoort: %s, client %s)", each.name,
+                     config.host, config.port, each.path, config.issuer, each.client_id)
         with contextlib.suppress(KeyboardInterrupt):
             server.serve_forever()

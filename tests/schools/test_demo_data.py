@@ -14,11 +14,15 @@ from klaspoort.schools.models import Publisher, School
 from klaspoort.schools.selectors import address_allowed
 from klaspoort.sso.models import PublisherClient
 
+DEMO_PUBLISHERS = {"malmberg": "Malmberg", "noordhoff": "Noordhoff",
+                   "thiememeulenhoff": "ThiemeMeulenhoff"}
+
 
 def test_demo_data_registers_the_example_app_and_opens_the_pupil_page_on_localhost(db):
     # The catalogue comes from a data migration; a browser test (transactional) that ran before
     # in the same process has flushed it, so the publisher the demo needs is made sure of here.
-    Publisher.objects.get_or_create(slug="malmberg", defaults={"name": "Malmberg"})
+    for slug, name in DEMO_PUBLISHERS.items():
+        Publisher.objects.get_or_create(slug=slug, defaults={"name": name})
     first, second = io.StringIO(), io.StringIO()
     call_command("demo-data", stdout=first)
     call_command("demo-data", stdout=second)  # idempotent: a second run changes nothing
@@ -32,8 +36,19 @@ def test_demo_data_registers_the_example_app_and_opens_the_pupil_page_on_localho
     launch = set(Product.objects.filter(publisher__slug="malmberg")
                  .values_list("launch_url", flat=True))
     assert launch == {"http://localhost:8001/login"}
-    assert not Product.objects.exclude(publisher__slug="malmberg").filter(
-        launch_url__contains="localhost").exists()
+    # Every demo publisher's tiles open the example application (issue 11, item 10): each
+    # publisher is a registered client with its redirect URIs on localhost:8001, and no
+    # product points at an unreachable *.example host.
+    for slug in DEMO_PUBLISHERS:
+        registered = PublisherClient.objects.select_related("application").get(
+            publisher__slug=slug)
+        base = "http://localhost:8001" + ("" if slug == "malmberg" else f"/{slug}")
+        assert registered.application.redirect_uris == f"{base}/callback"
+        assert registered.application.post_logout_redirect_uris == f"{base}/"
+        assert set(Product.objects.filter(publisher__slug=slug).values_list(
+            "launch_url", flat=True)) == {f"{base}/login"}
+    assert PublisherClient.objects.count() == len(DEMO_PUBLISHERS)  # the second run added none
+    assert not Product.objects.filter(launch_url__contains=".example").exists()
     school = School.objects.get(brin="99ZZ", dependancecode="00")
     assert address_allowed(school, "127.0.0.1") and address_allowed(school, "::1")
     assert not address_allowed(school, "203.0.113.5")

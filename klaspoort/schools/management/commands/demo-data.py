@@ -39,11 +39,20 @@ DEMO_SCHOOLS = [
 
 PUBLISHER_EMAIL = "helpdesk@malmberg.example"
 # The example publisher application (examples/publisher_app, started by `make demo` on port
-# 8001) is Malmberg's registered client, so the demo's Malmberg tiles open something real.
-DEMO_CLIENT_PUBLISHER = "malmberg"
+# 8001) is the registered client of every demo publisher, so every demo tile opens something
+# real: Malmberg at its root, the others each under their own path (the Makefile's
+# DEMO_APP_ENV gives the application the same ids and secrets).
 DEMO_CLIENT_ID = "klaspoort-demo-malmberg"
 DEMO_CLIENT_SECRET = "demo-secret-malmberg-8001"  # noqa: S105 - the demo app's, on localhost
 DEMO_APP = "http://localhost:8001"
+# Per demo publisher (slug): (path on the example application, client id, client secret, name).
+DEMO_CLIENTS = {
+    "malmberg": ("", DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, "Malmberg"),
+    "noordhoff": ("/noordhoff", "klaspoort-demo-noordhoff", "demo-secret-noordhoff-8001",
+                  "Noordhoff"),
+    "thiememeulenhoff": ("/thiememeulenhoff", "klaspoort-demo-thiememeulenhoff",
+                         "demo-secret-thiememeulenhoff-8001", "ThiemeMeulenhoff"),
+}
 # Pupils sign in on the machine itself in the demo: the pupil page works from loopback only.
 DEMO_NETWORKS = ["127.0.0.0/8", "::1/128"]
 LICENCE_SCHOOL = ("99ZZ", "00")
@@ -135,8 +144,7 @@ def demo_licences(school: School, coordinator: User) -> None:
                     "name": name, "product_type": product_type, "year_groups": years,
                     "replaces": products.get((slug, replaces)),
                     "allows_child_licences": per_child,
-                    "launch_url": (f"{DEMO_APP}/login" if slug == DEMO_CLIENT_PUBLISHER
-                                   else f"https://{slug}.example/methode/{code.lower()}/")})
+                    "launch_url": f"{DEMO_APP}{DEMO_CLIENTS[slug][0]}/login"})
             products[(slug, code)] = product
     for slug, number, code, title, first, count, seats in DEMO_CONTRACTS:
         if (slug, code) not in products:
@@ -166,13 +174,15 @@ def demo_licences(school: School, coordinator: User) -> None:
         PublisherMembership.objects.get_or_create(
             user=staff, publisher=malmberg,
             defaults={"role": PublisherMembership.Role.ADMIN})
-    demo_client = publishers.get(DEMO_CLIENT_PUBLISHER)
-    if demo_client is not None and not Application.objects.filter(
-            client_id=DEMO_CLIENT_ID).exists():
+    for slug, (path, client_id, secret, name) in DEMO_CLIENTS.items():
+        publisher = publishers.get(slug)
+        if publisher is None or Application.objects.filter(client_id=client_id).exists():
+            continue
+        base = f"{DEMO_APP}{path}"
         sso_services.register_client(
-            demo_client, "Malmberg demo (examples/publisher_app)", [f"{DEMO_APP}/callback"],
-            client_id=DEMO_CLIENT_ID, client_secret=DEMO_CLIENT_SECRET,
-            post_logout_redirect_uris=[f"{DEMO_APP}/"], default_target_uri=f"{DEMO_APP}/")
+            publisher, f"{name} demo (examples/publisher_app)", [f"{base}/callback"],
+            client_id=client_id, client_secret=secret,
+            post_logout_redirect_uris=[f"{base}/"], default_target_uri=f"{base}/")
     for network in DEMO_NETWORKS:
         # Not through schools.services.add_network: it rightly refuses non-public addresses.
         SchoolNetwork.objects.get_or_create(school=school, network=network,
