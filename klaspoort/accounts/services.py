@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+import time
 from collections.abc import Collection
 from typing import Any
 from urllib.parse import urlencode
@@ -25,6 +27,7 @@ from django.utils.translation import gettext as _
 from klaspoort.accounts.models import User
 from klaspoort.accounts.second_factor import end_all_sessions
 from klaspoort.accounts.tokens import activation_token
+from klaspoort.audit.models import AuditEntry
 from klaspoort.audit.services import record
 from klaspoort.roster.models import Teacher
 from klaspoort.schools.models import School, SchoolMembership
@@ -103,7 +106,9 @@ INVITATION_SALT = "klaspoort.accounts.coordinator-invitation"
 def invitation_token(user: User, school: School) -> str:
     """A signed, dated invitation of this account to coordinate this school (no database row:
     the signature is the invitation)."""
-    return signing.dumps({"u": user.pk, "s": school.pk}, salt=INVITATION_SALT, compress=True)
+    # "t": when it was made, so a removal after it wins (invitation_withdrawn).
+    return signing.dumps({"u": user.pk, "s": school.pk, "t": int(time.time())},
+                         salt=INVITATION_SALT, compress=True)
 
 
 def invitation_from_token(token: str) -> tuple[User, School] | None:
@@ -117,6 +122,19 @@ def invitation_from_token(token: str) -> tuple[User, School] | None:
             School.DoesNotExist):
         return None
     return user, school
+
+
+def invitation_withdrawn(token: str, user: User, school: School) -> bool:
+    """RULE: removing a coordinator also withdraws every invitation of that account to that
+    school made before the removal, so a link still in a mailbox cannot undo it. The removal is
+    known from the (unchangeable) audit trail; a token without its date counts as older."""
+    try:
+        made = int(signing.loads(str(token)[:500], salt=INVITATION_SALT).get("t", 0))
+    except (signing.BadSignature, AttributeError, TypeError, ValueError):
+        return True
+    return AuditEntry.objects.filter(
+        action="accounts.coordinator.remove", school=school, before__email=user.email,
+        created_at__gte=datetime.datetime.fromtimestamp(made, tz=datetime.UTC)).exists()
 
 
 @transaction.atomic
@@ -162,6 +180,8 @@ def accept_invitation(user: User, token: str, *, request: HttpRequest | None = N
     if found is None or found[0].pk != user.pk:
         return None
     school = found[1]
+    if invitation_withdrawn(token, user, school):
+        return None
     _membership, created = SchoolMembership.objects.get_or_create(
         user=user, school=school, role=SchoolMembership.Role.COORDINATOR)
     if created:

@@ -52,7 +52,7 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
     """*Uitnodiging*: the owner of an existing account, signed in as themselves, confirms that
     they become an ICT coordinator of the inviting school; nothing changes before the POST."""
     found = services.invitation_from_token(token)
-    if found is None:
+    if found is None or services.invitation_withdrawn(token, *found):
         return render(request, "accounts/invitation_invalid.html", status=400)
     invited, school = found
     if invited.pk != request.user.pk:

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from django.urls import reverse
 
@@ -104,3 +106,22 @@ def test_another_schools_coordinator_is_404(coordinator_client, school):
     assert coordinator_client.get(remove_url(school, stranger)).status_code == 404
     assert coordinator_client.post(remove_url(school, stranger)).status_code == 404
     assert SchoolMembership.objects.filter(user=stranger).exists()
+
+
+def test_an_invitation_from_before_the_removal_no_longer_brings_them_back(
+        client, school, coordinator, colleague, monkeypatch):
+    old_link = reverse("accounts:invitation",
+                       kwargs={"token": services.invitation_token(colleague, school)})
+    services.remove_coordinator(school, colleague.pk, actor=coordinator)
+    client.force_login(colleague)
+    assert client.get(old_link).status_code == 400
+    client.post(old_link)
+    assert not is_coordinator(colleague, school)
+    # Invited again afterwards: that invitation works.
+    later = time.time() + 5
+    monkeypatch.setattr(services.time, "time", lambda: later)
+    new_link = reverse("accounts:invitation",
+                       kwargs={"token": services.invitation_token(colleague, school)})
+    assert client.get(new_link).status_code == 200
+    client.post(new_link)
+    assert is_coordinator(colleague, school)
