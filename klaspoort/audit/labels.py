@@ -205,4 +205,7 @@ def actor_label(label: str) -> str:
 
     if label == OPERATOR.label:
         return str(pgettext_lazy("logboek", "operator (command line)"))
+    if not label:
+        # Nobody acted: Klaspoort itself did it (the nightly import, automatic linking).
+        return str(pgettext_lazy("logboek", "Klaspoort (automatic)"))
     return label

@@ -87,7 +87,8 @@ def test_every_key_written_has_a_label():
 
 def test_the_log_shows_every_action_in_dutch_words(coordinator_client, school, coordinator):
     for action, (before, after) in ENTRIES.items():
-        services.record(actor=OPERATOR if action == "roster.upload" else coordinator,
+        actor = {"roster.upload": OPERATOR, "licences.auto_link": None}.get(action, coordinator)
+        services.record(actor=actor,
                         school=school, action=action, target="Plusklas",
                         before=before, after=after)
     response = coordinator_client.get(reverse("audit:log", kwargs={"brin6": school.brin6}))
@@ -108,7 +109,7 @@ def test_the_log_shows_every_action_in_dutch_words(coordinator_client, school, c
                      "automatisch gekoppeld: nee", "kaarten: 25", "toestemming: nee → ",
                      "soort: per kind", "status: wacht op bevestiging",
                      "einddatum: 31 juli 2027", "inlogmethode: twee plaatjes",
-                     "beheerder (opdrachtregel)"]:
+                     "beheerder (opdrachtregel)", "Klaspoort (automatisch)"]:
         assert expected in text, expected
     assert "checksum" not in text and "ab" * 32 not in text
 
