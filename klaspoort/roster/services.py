@@ -179,9 +179,11 @@ def check_received_import(import_id: int) -> RosterImport:
 
     Rules: only a received import is checked, once; its encrypted file is erased in the same
     transaction that records the outcome; a spreadsheet (*invulbestand*) is read for the school
-    it was uploaded to.
+    it was uploaded to. The stored messages are in Dutch, like every stored import message: the
+    whole school reads them later, whatever language the uploader had chosen (with the embedded
+    eager task this runs in the uploader's request).
     """
-    with transaction.atomic():
+    with transaction.atomic(), translation.override(settings.LANGUAGE_CODE):
         record = RosterImport.objects.select_for_update(of=("self",)).select_related(
             "school").get(pk=import_id)
         if record.status != RosterImport.Status.RECEIVED or record.received_file is None:

@@ -4,6 +4,8 @@ never "EDEXML-versie: csv" (issue 11, item 7)."""
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from lxml import html
 
@@ -53,3 +55,12 @@ def test_the_history_names_the_source_in_words(coordinator_client, school):
     assert "Invulbestand (spreadsheet)" in text
     assert "Ingelezen door de beheerders van Klaspoort" in text
     assert "Opdrachtregel" not in text and "XML-maker" not in text
+
+
+def test_messages_stored_by_an_english_uploader_are_dutch_for_the_school(coordinator_client,
+                                                                        school):
+    coordinator_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    coordinator_client.post(reverse("roster:imports", kwargs={"brin6": school.brin6}),
+                            {"bestand": SimpleUploadedFile("kapot.xml", b"<EDEXML>")})
+    [error] = RosterImport.objects.get(school=school).errors
+    assert error["message"].startswith("Het bestand is onvolledig")
