@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
@@ -194,6 +195,44 @@ class ConsentPage:
     history: Callable[[School], QuerySet[Any]]
     save: Callable[..., services.ConsentChange]
     entry_field: str
+    # Asks before a tick is taken away, saying what stops (None: saved at once).
+    confirm_untick: Callable[[SchoolRequest, list[Any], list[int]], Confirmation] | None = None
+
+
+def _confirm_publisher_untick(request: SchoolRequest, unticked: list[Any],
+                              chosen: list[int]) -> Confirmation:
+    """Unticking a publisher stops every pupil's and teacher's access to its methods at once:
+    say how many, and which tiles disappear (licences.selectors.publisher_reach)."""
+    from klaspoort.licences.selectors import publisher_reach
+
+    consequences = []
+    for publisher in unticked:
+        reach = publisher_reach(request.school, publisher.pk, today())
+        names = {"publisher": publisher.name,
+                 "pupils": ngettext("%(count)d pupil", "%(count)d pupils", reach.pupils)
+                 % {"count": reach.pupils},
+                 "teachers": ngettext("%(count)d teacher", "%(count)d teachers",
+                                      reach.teachers) % {"count": reach.teachers},
+                 "tiles": len(reach.products), "products": ", ".join(reach.products)}
+        if reach.products:
+            consequences.append(" ".join([
+                gettext("%(publisher)s: %(pupils)s and %(teachers)s can then no longer open "
+                        "its methods, at once.") % names,
+                ngettext("%(tiles)d tile disappears: %(products)s.",
+                         "%(tiles)d tiles disappear: %(products)s.", len(reach.products))
+                % names]))
+        else:
+            consequences.append(gettext("%(publisher)s: nobody at your school opens one of "
+                                        "its methods today.") % names)
+    listed = {"publishers": ", ".join(p.name for p in unticked)}
+    consequences.append(gettext("%(publishers)s then no longer receives your school's data. "
+                                "You can tick it again later.") % listed)
+    return Confirmation(
+        title=gettext("Untick %(publishers)s?") % listed,
+        consequences=consequences,
+        yes=gettext("Yes, untick %(publishers)s") % listed,
+        action=request.path, back=request.path,
+        fields=[("chosen", pk) for pk in chosen])
 
 
 PUBLISHER_PAGE = ConsentPage(
@@ -210,6 +249,7 @@ PUBLISHER_PAGE = ConsentPage(
     history=school_selectors.publisher_consent_history,
     save=services.set_publisher_consents,
     entry_field="publisher",
+    confirm_untick=_confirm_publisher_untick,
 )
 NETWORK_PROVIDER_PAGE = ConsentPage(
     title=_("Set network provider"),
@@ -234,9 +274,14 @@ def _consent_page(request: SchoolRequest, page: ConsentPage) -> HttpResponse:
         form = ConsentForm(request.POST, offered=offered, label=str(page.legend))
         error = None
         if form.is_valid():
+            chosen = [e.pk for e in form.cleaned_data["chosen"]]
+            unticked = [e for e in offered if e.pk in _chosen(page, request) - set(chosen)]
+            if page.confirm_untick is not None and unticked and not is_confirmed(request):
+                return ask_first(request, page.confirm_untick(request, unticked, chosen),
+                                 lambda template, context: beheer_render(
+                                     request, f"schools/{template}", context))
             try:
-                change = page.save(request.school, [e.pk for e in form.cleaned_data["chosen"]],
-                                   request.user, request)
+                change = page.save(request.school, chosen, request.user, request)
             except services.ConsentError as exc:
                 error = str(exc)
             else:
@@ -245,9 +290,13 @@ def _consent_page(request: SchoolRequest, page: ConsentPage) -> HttpResponse:
                                                 "coordinators receive a receipt by e-mail."))
                 else:
                     messages.info(request, _("Nothing has changed."))
-                return redirect(request.path)
+                return go_to(request, request.path)
         else:
             error = str(UNKNOWN_CHOICE)
+        if getattr(request, "htmx", False):
+            # htmx swaps no 400 in: the page itself again, with the refusal as a message.
+            messages.error(request, error)
+            return go_to(request, request.path)
         # A refused POST shows the saved state again, not the refused ticks.
         form = ConsentForm(initial={"chosen": list(_chosen(page, request))}, offered=offered,
                            label=str(page.legend))

@@ -17,6 +17,8 @@ from django.utils.html import escape
 from playwright.sync_api import expect
 
 from klaspoort.audit.models import AuditEntry
+from klaspoort.licences.models import GroupLicence
+from klaspoort.roster.models import TeacherGroup
 from klaspoort.schools import selectors, services
 from klaspoort.schools.models import (
     NetworkProvider,
@@ -25,7 +27,15 @@ from klaspoort.schools.models import (
     PublisherConsent,
 )
 from tests.browser_support import chromium_page, needs_chromium, screenshots
-from tests.factories import PASSWORD, CoordinatorFactory, SchoolFactory
+from tests.factories import (
+    PASSWORD,
+    CoordinatorFactory,
+    GroupFactory,
+    PupilFactory,
+    SchoolFactory,
+    TeacherFactory,
+)
+from tests.licences.factories import ContractFactory, ProductFactory
 
 # Mail leaves after commit; these tests read the outbox as production would fill it.
 pytestmark = pytest.mark.usefixtures("commits_run_on_commit")
@@ -193,8 +203,8 @@ def test_ticking_on_the_page_saves_confirms_and_shows_the_history(
     assert page.count(coordinator.email) >= 2  # the history says who
     assert re.search(rf'value="{malmberg.pk}" id="id_chosen_\d+" checked>', page)
 
-    page = coordinator_client.post(address, {"chosen": [zwijsen.pk]}, follow=True
-                                   ).content.decode()
+    page = coordinator_client.post(address, {"chosen": [zwijsen.pk], "confirmed": "1"},
+                                   follow=True).content.decode()
     assert not selectors.has_publisher_consent(school, malmberg)
     assert "nog aangevinkt" in page  # Zwijsen's open consent in the history
     assert not re.search(rf'value="{malmberg.pk}" id="id_chosen_\d+" checked>', page)
@@ -289,3 +299,44 @@ def test_the_logboek_names_consent_changes_in_dutch(coordinator_client, coordina
     page = coordinator_client.get(url("audit:log", school)).content.decode()
     assert "Toestemming gegeven aan een uitgeverij" in page
     assert "Toestemming ingetrokken bij een uitgeverij" in page
+
+
+@pytest.mark.parametrize("headers", [{}, {"HTTP_HX_REQUEST": "true"}],
+                         ids=["without JavaScript", "with htmx"])
+def test_unticking_a_publisher_asks_first_saying_how_many_pupils_and_tiles_stop(
+        coordinator_client, coordinator, school, malmberg, zwijsen, headers):
+    """Issue 11, item 2: unticking stopped every pupil's access in one click."""
+    group = GroupFactory(school=school, name="Groep 5")
+    for _ in range(3):
+        PupilFactory(school=school, group=group)
+    teacher = TeacherFactory(school=school)
+    TeacherGroup.objects.create(teacher=teacher, group=group)
+    for name in ("Pluspunt 4", "Taal actief 4"):
+        contract = ContractFactory(school=school, product=ProductFactory(
+            publisher=malmberg, name=name, year_groups=[]))
+        GroupLicence.objects.create(contract=contract, group=group, automatic=False)
+    services.set_publisher_consents(school, [malmberg.pk, zwijsen.pk], coordinator)
+    address = url("schools:publishers", school)
+    assert f'hx-post="{address}" hx-target="#consent-confirm"' in coordinator_client.get(
+        address).content.decode()
+
+    asked = coordinator_client.post(address, {"chosen": [zwijsen.pk]}, **headers)
+    html = asked.content.decode()
+    assert asked.status_code == 200
+    assert ("Malmberg: 3 leerlingen en 1 leerkracht kunnen de methodes dan meteen niet meer "
+            "openen. 2 tegels verdwijnen: Pluspunt 4, Taal actief 4.") in html
+    assert "Ja, vink Malmberg uit" in html and "Nee, terug" in html
+    assert re.search(rf'name="chosen" value="{zwijsen.pk}"', html)
+    assert ("<html" in html) is (not headers)
+    assert selectors.has_publisher_consent(school, malmberg)  # nothing until confirmed
+
+    done = coordinator_client.post(address, {"chosen": [zwijsen.pk], "confirmed": "1"},
+                                   **headers)
+    assert done.status_code == (200 if headers else 302)
+    assert not selectors.has_publisher_consent(school, malmberg)
+    assert selectors.has_publisher_consent(school, zwijsen)
+
+
+def test_ticking_only_adds_and_saves_at_once(coordinator_client, school, malmberg):
+    coordinator_client.post(url("schools:publishers", school), {"chosen": [malmberg.pk]})
+    assert selectors.has_publisher_consent(school, malmberg)
