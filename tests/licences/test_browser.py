@@ -148,3 +148,60 @@ def test_a_publisher_uploads_a_dutch_csv_with_javascript_on_and_sees_the_result_
 
     assert set(Contract.objects.filter(publisher=publisher).values_list(
         "number", "contract_type", "seats")) == {("MB-1", "group", None), ("MB-2", "child", 25)}
+
+
+def test_irreversible_licence_actions_ask_in_place_with_javascript_on(
+        live_server, transactional_db):
+    """Issue 11, item 2: Kind toevoegen on a per-child licence and removing a group ask first,
+    in place, with the numbers; "Nee, terug" changes nothing, "Ja, …" does it."""
+    school = SchoolFactory(brin="99ZZ", dependancecode="00", name="Basisschool De Regenboog")
+    CoordinatorFactory(school=school, email="ict@regenboog.example")
+    group = GroupFactory(school=school, name="Groep 6", jaargroep="6")
+    child = PupilFactory(school=school, group=group, first_name="Noor", last_name="de Jong")
+    PupilFactory(school=school, group=group)
+    malmberg = PublisherFactory(name="Malmberg", slug="malmberg")
+    start = timezone.localdate() - datetime.timedelta(days=30)
+    end = timezone.localdate() + datetime.timedelta(days=700)
+    per_child = ContractFactory(
+        school=school, number="MB-200", title="Taal actief 6", start=start, end=end,
+        contract_type=Contract.Type.CHILD, seats=10,
+        product=ProductFactory(publisher=malmberg, name="Taal actief 6", year_groups=[]))
+    per_group = ContractFactory(
+        school=school, number="MB-300", title="Pluspunt 6", start=start, end=end,
+        product=ProductFactory(publisher=malmberg, name="Pluspunt 6", year_groups=[]))
+    GroupLicence.objects.create(contract=per_group, group=group, automatic=False)
+
+    with chromium_page() as page:
+        page.goto(live_server.url + "/")
+        page.get_by_label("E-mailadres").fill("ict@regenboog.example")
+        page.get_by_label("Wachtwoord").fill(PASSWORD)
+        page.get_by_role("button", name="Inloggen").click()
+        page.goto(f"{live_server.url}/beheer/{school.brin6}/licenties/{per_child.pk}/kinderen/")
+        address = page.url
+        page.get_by_label("1. Kies de groep van het kind").select_option(label="Groep 6")
+        page.get_by_label("2. Kies het kind (uit Groep 6)").select_option(label=child.sort_name)
+        page.get_by_role("button", name="Toevoegen").click()
+        question = page.locator("#confirm")
+        expect(question).to_contain_text(
+            "Dit gebruikt 1 van de 10 plaatsen; alleen de uitgeverij kan die weer vrijmaken.")
+        expect(question).to_be_focused()
+        assert page.url == address  # in place: the same page
+        assert not ChildLicence.objects.exists()
+        screenshots(page, "licenties-04-kind-toevoegen-bevestigen")
+        question.get_by_role("button", name="Ja, koppel Noor de Jong").click()
+        expect(page.get_by_role("status")).to_contain_text(
+            "Noor de Jong is aan deze licentie gekoppeld")
+
+        page.goto(f"{live_server.url}/beheer/{school.brin6}/licenties/{per_group.pk}/")
+        page.get_by_role("button", name="Groep 6 loskoppelen van deze licentie").click()
+        expect(page.locator("#confirm")).to_contain_text(
+            "2 leerlingen van Groep 6 hebben deze licentie dan niet meer.")
+        page.get_by_role("link", name="Nee, terug").click()
+        expect(page.locator("#confirm")).to_have_count(0)
+        assert GroupLicence.objects.filter(removed_at__isnull=True).count() == 1
+        page.get_by_role("button", name="Groep 6 loskoppelen van deze licentie").click()
+        page.get_by_role("button", name="Ja, verwijder Groep 6").click()
+        expect(page.get_by_role("status")).to_contain_text("Groep 6 is niet meer")
+
+    assert ChildLicence.objects.get().pupil == child
+    assert not GroupLicence.objects.filter(removed_at__isnull=True).exists()
