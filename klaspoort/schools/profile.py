@@ -8,13 +8,22 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
-from klaspoort.accounts import services
+from klaspoort.accounts import services, throttling
 from klaspoort.accounts.models import User
 from klaspoort.accounts.password_forms import ChangePasswordForm
 from klaspoort.roster.models import Teacher
+from klaspoort.schools.network import client_ip
 from klaspoort.tenancy import administered_schools
+
+
+def _wait_message(minutes: int) -> str:
+    # The sign-in page's words (accounts.security_views), so the catalogue has them once.
+    return ngettext("Too many attempts, try again in %(minutes)d minute.",
+                    "Too many attempts, try again in %(minutes)d minutes.",
+                    minutes) % {"minutes": minutes}
 
 
 @login_required
@@ -27,16 +36,30 @@ def profile(request: HttpRequest) -> HttpResponse:
     # Only an account that signs in with a password can change one (pupils have none).
     can_change = user.has_usable_password()
     form = ChangePasswordForm(user, request.POST or None) if can_change else None
+    status = 200
     if request.method == "POST":
-        if form is not None and form.is_valid():
+        if form is None:
+            return redirect("profile")
+        # The current password is a sign-in secret: guesses here count against the same limits
+        # as at sign-in (throttling), so an unlocked, unattended screen does not allow guessing.
+        attempt = throttling.begin_password_attempt(user.email or "", client_ip(request))
+        if attempt.refused:
+            form.is_valid()
+            form.add_error(None, _wait_message(attempt.wait_minutes))
+            status = 429
+        elif form.is_valid():
+            throttling.password_succeeded(attempt)
             services.change_own_password(request, form.cleaned_data["new_password1"])
             messages.success(request, _("Your password has been changed. You have been signed "
                                         "out on your other devices."))
             return redirect("profile")
-        if form is None:
-            return redirect("profile")
+        else:
+            status = 400
+            if "old_password" in form.errors:
+                throttling.password_failed(attempt, user.email or "", user)
+            else:
+                throttling.password_succeeded(attempt)
     schools = list(administered_schools(user))
     teaches = Teacher.objects.filter(user=user, active=True).exists()
     return render(request, "schools/profile.html", {
-        "schools": schools, "form": form, "teaches": teaches},
-        status=400 if request.method == "POST" else 200)
+        "schools": schools, "form": form, "teaches": teaches}, status=status)

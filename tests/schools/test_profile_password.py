@@ -72,3 +72,14 @@ def test_a_teacher_changes_the_password_and_finds_mijn_groepen_back(client, scho
     assert "Terug naar Mijn groepen" in page and "Terug naar Beheer" not in page
     change(client)
     assert get_user_model().objects.get(pk=user.pk).check_password(NEW)
+
+
+def test_guessing_the_current_password_is_throttled_like_sign_in(coordinator_client,
+                                                                 coordinator):
+    for _attempt in range(5):
+        assert change(coordinator_client, old="Geraden123").status_code == 400
+    response = change(coordinator_client)  # even the right password now waits
+    assert response.status_code == 429
+    assert "Te veel pogingen" in response.content.decode()
+    coordinator.refresh_from_db()
+    assert coordinator.check_password(PASSWORD)
