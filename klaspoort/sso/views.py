@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from oauth2_provider import views as oauth_views
 from oauth2_provider.exceptions import OAuthToolkitError
 from oauth2_provider.settings import oauth2_settings
@@ -323,6 +324,12 @@ def launch(request: HttpRequest, product_id: int) -> HttpResponse:
         return refusal_page(request, str(selectors.REFUSALS[selectors.IP_RULE]),
                             product.publisher, product.name)
     if not product.launch_url:
+        if getattr(request.user, "kind", "") == "pupil":  # the pupil layout, as refusal_page
+            return render(request, "sso/refused_pupil.html", {
+                "product_name": product.name, "pupil_name": _pupil_name(request),
+                "message": _("%(publisher)s has not set up the link to %(product)s in "
+                             "Klaspoort yet.") % {"publisher": product.publisher.name,
+                                                  "product": product.name}}, status=404)
         return render(request, "sso/not_set_up.html", {"product": product}, status=404)
     default_target = (PublisherClient.objects.filter(publisher_id=product.publisher_id)
                       .exclude(default_target_uri="").order_by("pk")

@@ -57,3 +57,15 @@ def test_a_refused_teacher_keeps_the_staff_page(client, world):
     assert not tree.xpath("//body[contains(@class, 'kid')]")
     assert "Overal uitloggen" in tree.text_content()
     assert "Dit gaat nu niet open" not in tree.text_content()
+
+
+def test_a_pupils_tile_without_a_launch_address_uses_the_pupil_layout(pupil_client, world):
+    world.a.product.launch_url = ""
+    world.a.product.save()
+    response = pupil_client.get(reverse("sso:launch", args=[world.a.product.pk]),
+                                REMOTE_ADDR=SCHOOL_IP)
+    assert response.status_code == 404
+    tree = html.fromstring(response.content.decode())
+    assert tree.xpath("//body[contains(@class, 'kid')]")
+    assert "Overal uitloggen" not in tree.text_content() and "None" not in tree.text_content()
+    assert world.a.publisher.name in tree.text_content()
