@@ -376,7 +376,8 @@ def sync_ict_coordinators(school: School) -> int:
 def change_own_password(request: HttpRequest, password: str) -> None:
     """RULE: the signed-in user's new password (the form has checked the current one and the
     password rules) ends every other session of the account, on every device, and keeps this
-    one: a password is changed because it may be known to somebody else."""
+    one: a password is changed because it may be known to somebody else. The owner gets an
+    e-mail about it, with the way to reset it should it not have been them."""
     user = request.user
     assert isinstance(user, User)
     user.set_password(password)
@@ -385,6 +386,10 @@ def change_own_password(request: HttpRequest, password: str) -> None:
     end_all_sessions(user)
     user.refresh_from_db(fields=["session_generation"])
     update_session_auth_hash(request, user)
+    # Told by e-mail, so the owner hears of a change made on a screen left signed in.
+    if user.email:
+        url = request.build_absolute_uri(reverse("accounts:password_reset"))
+        send_mail_pair("password_changed", user.email, {"user": user, "url": url})
 
 
 def activate(user: User, password: str, *, invitation: str = "",

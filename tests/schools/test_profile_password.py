@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
@@ -83,3 +84,14 @@ def test_guessing_the_current_password_is_throttled_like_sign_in(coordinator_cli
     assert "Te veel pogingen" in response.content.decode()
     coordinator.refresh_from_db()
     assert coordinator.check_password(PASSWORD)
+
+
+def test_the_owner_hears_of_the_change_by_dutch_e_mail(coordinator_client, coordinator,
+                                                       commits_run_on_commit):
+    change(coordinator_client)
+    [message] = mail.outbox
+    assert message.to == [coordinator.email]
+    assert message.subject == "Je wachtwoord voor Klaspoort is gewijzigd"
+    assert "Was jij dit niet?" in message.body
+    assert reverse("accounts:password_reset") in message.body
+    assert NEW not in message.body and PASSWORD not in message.body
