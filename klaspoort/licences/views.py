@@ -315,10 +315,12 @@ def _child_confirmation(request: SchoolRequest, contract: Contract, pupil_id: in
 @school_admin_view
 @require_http_methods(["GET", "POST"])
 def cancel(request: SchoolRequest, contract_id: int) -> HttpResponse:
-    """A confirm page (GET), then the cancellation (POST) with its result."""
+    """*Opzeggen* asks first (the confirm pattern: GET or an unconfirmed POST), then the
+    POST with confirmed=1 cancels. When it cannot be cancelled the page says why, and a POST
+    gets the service's refusal."""
     context = _contract_context(request, contract_id)
     contract = context["contract"]
-    if request.method == "POST":
+    if request.method == "POST" and (is_confirmed(request) or not context["can_cancel"]):
         try:
             contract = services.cancel_contract(request.school, contract.pk,
                                                 actor=request.user, today=today(),
@@ -330,4 +332,22 @@ def cancel(request: SchoolRequest, contract_id: int) -> HttpResponse:
                 "The contract has been cancelled. It counts until %(until)s.") % {
                 "until": contract.effective_end.strftime("%d-%m-%Y")})
         return _groups_url(request, contract.pk)
+    if context["can_cancel"]:
+        names = {"title": contract.title, "number": contract.number,
+                 "publisher": contract.publisher.name,
+                 "until": context["year_end"].strftime("%d-%m-%Y"),
+                 "deadline": context["cancel_deadline"].strftime("%d-%m-%Y")}
+        return ask_first(request, Confirmation(
+            title=_("Cancel %(title)s") % names,
+            consequences=[
+                _("Contract %(number)s of %(publisher)s will then end on %(until)s, at the end "
+                  "of this school year. From the next school year on, nobody at your school "
+                  "can use it.") % names,
+                _("Cancelling for the next school year is possible until %(deadline)s.")
+                % names],
+            yes=_("Yes, cancel this contract"),
+            action=request.path,
+            back=reverse("licences:contract_groups", kwargs={
+                "brin6": request.school.brin6, "contract_id": contract.pk}),
+            fields=[]), _beheer_page(request))
     return beheer_render(request, "licences/beheer/cancel.html", context)
