@@ -7,6 +7,7 @@ rendered with Dutch chosen; no English field name, no Python literal and no raw 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -131,3 +132,12 @@ def test_values_in_words():
     assert format_value("year_groups", [4, 5]) == "4, 5"
     assert readable({"group": "Plusklas", "automatic": False}) == (
         "groep: Plusklas, automatisch gekoppeld: nee")
+
+
+def test_every_action_the_code_writes_has_a_label():
+    # A new record(action="…") without a label would show its code on the Logboek.
+    written = set()
+    for path in (Path(__file__).resolve().parents[2] / "klaspoort").rglob("*.py"):
+        written |= set(re.findall(r'action="([a-z_]+\.[a-z_.]+)"', path.read_text("utf-8")))
+    assert len(written) > 30
+    assert written - set(ACTION_LABELS) == set()
