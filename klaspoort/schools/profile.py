@@ -61,5 +61,7 @@ def profile(request: HttpRequest) -> HttpResponse:
                 throttling.password_succeeded(attempt)
     schools = list(administered_schools(user))
     teaches = Teacher.objects.filter(user=user, active=True).exists()
+    publishes = user.publisher_memberships.exists()
     return render(request, "schools/profile.html", {
-        "schools": schools, "form": form, "teaches": teaches}, status=status)
+        "schools": schools, "form": form, "teaches": teaches, "publishes": publishes},
+        status=status)

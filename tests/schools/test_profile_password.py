@@ -10,6 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.factories import PASSWORD, TeacherFactory, UserFactory
+from tests.licences.factories import PublisherMemberFactory
 
 pytestmark = pytest.mark.django_db
 NEW = "Zonnebloem42"
@@ -95,3 +96,13 @@ def test_the_owner_hears_of_the_change_by_dutch_e_mail(coordinator_client, coord
     assert "Was jij dit niet?" in message.body
     assert reverse("accounts:password_reset") in message.body
     assert NEW not in message.body and PASSWORD not in message.body
+
+
+def test_publisher_staff_change_the_password_and_find_the_portal_back(client, db):
+    member = PublisherMemberFactory()
+    client.force_login(member.user)
+    page = client.get(reverse("profile")).content.decode()
+    assert "Terug naar het uitgeversportaal" in page and "Terug naar Beheer" not in page
+    assert f'href="{reverse("publisher:index")}"' in page
+    change(client)
+    assert get_user_model().objects.get(pk=member.user.pk).check_password(NEW)
