@@ -288,8 +288,23 @@ def test_a_coordinator_ticks_a_publisher_in_the_browser(live_server, transaction
         expect(page.get_by_label("Malmberg")).to_be_checked()
         expect(page.get_by_role("table")).to_contain_text("nog aangevinkt")
         screenshots(page, "uitgeverijen")
-    assert selectors.has_publisher_consent(school, malmberg)
-    assert len(mail.outbox) == 1
+
+        # Unticking asks first, in place (issue 11, item 2); "Nee, terug" keeps the tick.
+        page.get_by_label("Malmberg").uncheck()
+        page.get_by_role("button", name="Opslaan").click()
+        question = page.locator("#confirm")
+        expect(question).to_contain_text("Malmberg: niemand van je school opent vandaag")
+        expect(question).to_be_focused()
+        assert selectors.has_publisher_consent(school, malmberg)
+        question.get_by_role("link", name="Nee, terug").click()
+        expect(page.get_by_label("Malmberg")).to_be_checked()
+        page.get_by_label("Malmberg").uncheck()
+        page.get_by_role("button", name="Opslaan").click()
+        page.get_by_role("button", name="Ja, vink Malmberg uit").click()
+        expect(page.get_by_role("status")).to_contain_text("Je keuze is opgeslagen")
+        expect(page.get_by_label("Malmberg")).not_to_be_checked()
+    assert not selectors.has_publisher_consent(school, malmberg)
+    assert len(mail.outbox) == 2
 
 
 def test_the_logboek_names_consent_changes_in_dutch(coordinator_client, coordinator, school,
