@@ -4,6 +4,7 @@ from django.urls import path, reverse_lazy
 from klaspoort.accounts import security_views
 from klaspoort.accounts import staff_views as views
 from klaspoort.accounts.forms import QueuedPasswordResetForm
+from klaspoort.accounts.password_forms import NewPasswordForm
 
 app_name = "accounts"
 urlpatterns = [
@@ -28,6 +29,8 @@ urlpatterns = [
     path("wachtwoord-herstellen/<str:uidb64>/<str:token>/",
          auth_views.PasswordResetConfirmView.as_view(
              template_name="accounts/password_reset_confirm.html",
+             # The rules in our own words, with je (Django's Dutch says "Uw wachtwoord").
+             form_class=NewPasswordForm,
              success_url=reverse_lazy("accounts:password_reset_complete"),
          ), name="password_reset_confirm"),
     path("wachtwoord-herstellen/klaar/", auth_views.PasswordResetCompleteView.as_view(

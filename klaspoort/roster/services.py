@@ -35,6 +35,7 @@ from klaspoort.roster.models import Group, RosterEvent, RosterImport
 from klaspoort.roster.signals import roster_applied
 from klaspoort.roster.spreadsheet import parse_spreadsheet
 from klaspoort.schools.models import School
+from klaspoort.schools.selectors import current_school_year
 
 log = logging.getLogger(__name__)
 
@@ -201,7 +202,7 @@ def check_received_import(import_id: int) -> RosterImport:
         if record.source == RosterImport.Source.SPREADSHEET:
             parse = functools.partial(parse_spreadsheet, brin=school.brin,
                                       dependancecode=school.dependancecode,
-                                      school_year=school.school_year)
+                                      school_year=current_school_year(timezone.localdate()))
         return _validate(record, data, parse=parse, school=school)
 
 

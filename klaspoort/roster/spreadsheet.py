@@ -42,7 +42,6 @@ Decisions:
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import re
 import unicodedata
@@ -51,6 +50,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from klaspoort.roster.edexml import (
@@ -71,6 +71,7 @@ from klaspoort.roster.edexml import (
     shown,
     too_large_error,
 )
+from klaspoort.schools.selectors import current_school_year
 
 SPREADSHEET_VERSION = "csv"
 # The template's column names and the soort words are the sheet's file format (Dutch schools fill
@@ -126,12 +127,6 @@ def _decode(data: bytes) -> str:
         return data.decode("cp1252")
     except UnicodeDecodeError:
         return data.decode("latin-1")
-
-
-def _current_school_year(today: dt.date | None = None) -> str:
-    today = today or dt.date.today()
-    start = today.year if today.month >= 8 else today.year - 1
-    return f"{start}-{start + 1}"
 
 
 def _split(value: str) -> list[str]:
@@ -299,7 +294,7 @@ def parse_spreadsheet(data: bytes, *, brin: str, dependancecode: str, school_yea
             "and upload that file."))])
 
     sheet = _Sheet()
-    school_year = school_year or _current_school_year()
+    school_year = school_year or current_school_year(timezone.localdate())
     match = SCHOOLYEAR_RE.match(school_year)
     if not BRIN_RE.match(brin):
         sheet.error(None, _("The school's BRIN code '%(brin)s' is invalid.")

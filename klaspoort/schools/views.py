@@ -55,6 +55,7 @@ BEHEER_TABS = [
 TAB_OF_PAGE = {
     "roster:group": "roster:groups",
     "roster:import": "roster:imports",
+    "staff:remove": "roster:coordinators",
 }
 # Every *Licentiebeheer* page sits under its tab (the per-child list and a licence's pages).
 TAB_OF_PAGE.update({f"licences:{name}": "licences:contracts" for name in (
