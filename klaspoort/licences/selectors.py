@@ -213,6 +213,18 @@ def _sql_contracts(role: str) -> str:
         f"WHERE c.school_id = %s ORDER BY p.name, c.start, c.number")
 
 
+def access_for_group(group: Any, *, today: datetime.date | None = None) -> Access:
+    """What every pupil of this group may open through the group's own licences: the rule of
+    access_for_user with only the group's links (its per-group contracts), for *Bekijk als
+    groep*. A pupil may see more: their clusters' and their own per-child licences."""
+    linked = Exists(GroupLicence.objects.filter(
+        contract_id=OuterRef("pk"), contract__contract_type=Contract.Type.GROUP,
+        group_id=group.pk, group__active=True, removed_at__isnull=True))
+    contracts, consented, linked_ids = _contracts(group.school_id, linked)
+    return _decide(contracts, consented, linked_ids, "", "pupil",
+                   today or timezone.localdate())
+
+
 def access_for_user(user: Any, *, today: datetime.date | None = None) -> Access | None:
     """Which products this pupil or teacher may open now, through which contracts, and why not
     the school's other products.

@@ -13,12 +13,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Exists, OuterRef
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from klaspoort.licences import selectors as licence_rule
-from klaspoort.licences.models import Contract, GroupLicence, Product
+from klaspoort.licences.models import GroupLicence, Product
 from klaspoort.licences.selectors import ProductAccess, access_for_user
 from klaspoort.roster.models import Group, Pupil
 from klaspoort.schools.models import School, SchoolMembership
@@ -344,21 +343,16 @@ def group_view(school: School, group_id: Any) -> tuple[Group, list[TypeSection]]
     """*Bekijk als groep*: the tiles every pupil of this group sees through the group's
     licences, to check the set-up; None for an id that is not an active group of the school.
 
-    Not a rule of its own: licences.selectors' one rule (`_contracts` and `_decide`, as
-    access_for_school applies it per pupil) with the contracts linked to this group, then the
-    pupils' product types (for_pupils), exactly as the pupil's own portal. A pupil may see more
-    than this: their clusters' and their own per-child licences."""
+    Not a rule of its own: licences.selectors.access_for_group (the one licence rule, with the
+    contracts linked to this group), then the pupils' product types (for_pupils), exactly as
+    the pupil's own portal. A pupil may see more than this: their clusters' and their own
+    per-child licences."""
     pk = valid_id(group_id)
     group = (for_school(Group, school).filter(pk=pk, active=True).first()
              if pk is not None else None)
     if group is None:
         return None
-    linked = Exists(GroupLicence.objects.filter(
-        contract_id=OuterRef("pk"), contract__contract_type=Contract.Type.GROUP,
-        group_id=group.pk, group__active=True, removed_at__isnull=True))
-    contracts, consented, linked_ids = licence_rule._contracts(school.pk, linked)
-    access = licence_rule._decide(contracts, consented, linked_ids, "", "pupil",
-                                  timezone.localdate())
+    access = licence_rule.access_for_group(group)
     return group, _sections(for_pupils(access.products))
 
 
