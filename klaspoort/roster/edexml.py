@@ -217,9 +217,14 @@ class RosterData(TypedDict):
 class RosterError:
     line: int | None
     message: str
+    # The XML library's own (English) words, for the helpdesk; Beheer folds them away.
+    technical: str = ""
 
     def as_dict(self) -> dict[str, int | str | None]:
-        return {"line": self.line, "message": self.message}
+        found: dict[str, int | str | None] = {"line": self.line, "message": self.message}
+        if self.technical:
+            found["technical"] = self.technical
+        return found
 
 
 class RosterFileError(Exception):
@@ -590,9 +595,7 @@ def _syntax_error(exc: etree.XMLSyntaxError, data: bytes) -> RosterError:
     # dump of an encoding error is cut off, and anything shaped like an ECK iD or BSN masked.
     technical = _TECHNICAL_BYTES.sub("", _TECHNICAL_TAIL.sub("", text)).strip(" ,")
     technical = _TECHNICAL_SECRET.sub("…", technical)
-    # Translators: %(technical)s is the XML library's own (English) description of the error.
-    return RosterError(line, _("%(message)s (technical message: %(technical)s)")
-                       % {"message": message, "technical": technical})
+    return RosterError(line, message, technical=technical)
 
 
 # -- which element holds the roster -----------------------------------------------------------

@@ -71,6 +71,8 @@ def test_activation_link_works_once(client, school):
     again = _set_password(client, link, "Anders12345")
     assert again.status_code == 400
     assert "werkt niet meer" in again.content.decode()
+    # A used link says it may have been used, not only that it is old.
+    assert "al gebruikt" in again.content.decode()
     assert client.login(email="nieuw@regenboog.example", password=NEW_PASSWORD)
 
 

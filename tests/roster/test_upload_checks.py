@@ -148,3 +148,16 @@ def test_a_nul_in_the_file_name_never_reaches_the_database(coordinator_client, s
     coordinator_client.post(imports_url(school),
                             {"bestand": named(school_file(20), "leer\x00lingen.xml")})
     assert RosterImport.objects.get().filename == "leerlingen.xml"
+
+
+def test_the_xml_library_s_english_words_fold_away_under_technical_details(
+        coordinator_client, school, school_file):
+    broken = school_file(20).replace(b"</leerlingen>", b"</leerling>", 1)
+    page = coordinator_client.post(imports_url(school), {"bestand": named(broken)},
+                                   follow=True).content.decode()
+    record = RosterImport.objects.get()
+    assert record.status == RosterImport.Status.FAILED
+    [error] = record.errors
+    assert error["technical"] and error["technical"] not in error["message"]
+    assert "<summary>Technische details (voor de helpdesk)</summary>" in page
+    assert "(technische melding" not in page
