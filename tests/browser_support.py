@@ -59,3 +59,37 @@ def screenshots(page: Page, name: str) -> list[Path]:
     if original:
         page.set_viewport_size(original)
     return paths
+
+
+# axe-core from the npm registry (tests/a11y, pinned; `npm ci --prefix tests/a11y`).
+AXE_JS = Path(__file__).parent / "a11y" / "node_modules" / "axe-core" / "axe.min.js"
+# WCAG 2.2 AA, which Dutch schools must meet: every A and AA rule up to 2.2, nothing stricter.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
+
+
+def assert_no_axe_violations(page: Page, state: str = "") -> None:
+    """axe-core finds no WCAG 2.2 A/AA violation on the page as it is now.
+
+    The script goes in through page.evaluate, not a <script> tag: the strict Content-Security-
+    Policy (script-src 'self') blocks an injected tag, while evaluate runs over the DevTools
+    protocol, outside the page's policy. Skipped, with how to fix it, without node_modules.
+    """
+    if not AXE_JS.exists():
+        pytest.skip(f"no axe-core at {AXE_JS} (npm ci --prefix tests/a11y)")
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE_JS.read_text(encoding="utf-8"))
+    violations = page.evaluate(
+        # label-content-name-mismatch (WCAG 2.5.3) is "experimental" in axe: asked for by name.
+        """tags => axe.run(document, {runOnly: {type: "tag", values: tags},
+                                      rules: {"label-content-name-mismatch": {enabled: true}}})
+                   .then(result => result.violations.map(v => ({
+                       id: v.id, impact: v.impact, help: v.help,
+                       nodes: v.nodes.map(n => n.target.join(" ") + " — " +
+                                               n.failureSummary)})))""",
+        AXE_TAGS)
+    if violations:
+        lines = [f"axe-core: {len(violations)} WCAG violation(s) on {state or page.url}:"]
+        for violation in violations:
+            lines.append(f"- {violation['id']} ({violation['impact']}): {violation['help']}")
+            lines.extend(f"    {node}" for node in violation["nodes"][:10])
+        pytest.fail("\n".join(lines), pytrace=False)
