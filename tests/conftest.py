@@ -1,6 +1,9 @@
+import sqlite3
+
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 from django.utils import translation
 
 from klaspoort.roster.generator import generate_school
@@ -24,6 +27,36 @@ def _empty_cache_for_every_test():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def shared_database(transactional_db, tmp_path):
+    """A database that several threads really share.
+
+    The in-memory SQLite database of the tests keeps one shared cache, in which SQLite answers
+    "table is locked" at once instead of waiting as it does for the file a real installation
+    uses. So on SQLite the test database is copied to a file for the length of the test, with
+    the settings of the project (IMMEDIATE transactions, WAL, busy timeout).
+    """
+    if connection.vendor != "sqlite":
+        yield
+        return
+    settings_dict = connection.settings_dict
+    original = settings_dict["NAME"]
+    connection.ensure_connection()
+    # The in-memory database lives as long as a connection to it is open: keep this one aside.
+    in_memory = connection.connection
+    target = sqlite3.connect(tmp_path / "klaspoort.sqlite3")
+    in_memory.backup(target)
+    target.close()
+    connection.connection = None
+    settings_dict["NAME"] = str(tmp_path / "klaspoort.sqlite3")
+    try:
+        yield
+    finally:
+        connection.close()
+        settings_dict["NAME"] = original
+        connection.connection = in_memory
 
 
 @pytest.fixture

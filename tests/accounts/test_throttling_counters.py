@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 
 import pytest
 from django.core import mail
@@ -17,6 +16,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from klaspoort import counters
 from klaspoort.accounts import throttling
+from tests.concurrency import at_once
 from tests.factories import PASSWORD, CoordinatorFactory
 
 LOGIN = reverse("accounts:login")
@@ -57,23 +57,7 @@ def shared_cache(request, monkeypatch):
 
 def _in_parallel(threads: int, attempt) -> int:
     """Run `attempt` in that many threads released at the same moment; how many got through."""
-    barrier = threading.Barrier(threads)
-    through: list[bool] = []
-    lock = threading.Lock()
-
-    def run() -> None:
-        barrier.wait()
-        result = attempt()
-        with lock:
-            through.append(result)
-
-    workers = [threading.Thread(target=run) for _ in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=30)
-    assert len(through) == threads
-    return sum(through)
+    return sum(at_once(threads, lambda _thread: attempt()))
 
 
 def test_32_parallel_password_guesses_get_exactly_5_checks(shared_cache):

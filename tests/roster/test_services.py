@@ -10,12 +10,9 @@ from __future__ import annotations
 import io
 import json
 import logging
-import sqlite3
-import threading
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 
 from klaspoort.accounts.models import User
 from klaspoort.roster import services
@@ -32,6 +29,7 @@ from klaspoort.roster.models import (
 )
 from klaspoort.roster.selectors import export_roster, pupils_of
 from klaspoort.schools.models import School
+from tests.concurrency import at_once
 from tests.factories import SchoolFactory
 from tests.roster.test_edexml import (
     ECKID_1,
@@ -545,57 +543,6 @@ def test_privacy_fields_are_never_stored_or_logged(school, caplog):
 # ---------------------------------------------------------------------------------------------
 # Two imports of one school at the same time
 # ---------------------------------------------------------------------------------------------
-@pytest.fixture
-def shared_database(transactional_db, tmp_path):
-    """A database that several threads really share.
-
-    The in-memory SQLite database of the tests keeps one shared cache, in which SQLite answers
-    "table is locked" at once instead of waiting as it does for the file a real installation
-    uses. So on SQLite the test database is copied to a file for the length of the test, with
-    the settings of the project (IMMEDIATE transactions, WAL, busy timeout).
-    """
-    if connection.vendor != "sqlite":
-        yield
-        return
-    settings_dict = connection.settings_dict
-    original = settings_dict["NAME"]
-    connection.ensure_connection()
-    # The in-memory database lives as long as a connection to it is open: keep this one aside.
-    in_memory = connection.connection
-    target = sqlite3.connect(tmp_path / "klaspoort.sqlite3")
-    in_memory.backup(target)
-    target.close()
-    connection.connection = None
-    settings_dict["NAME"] = str(tmp_path / "klaspoort.sqlite3")
-    try:
-        yield
-    finally:
-        connection.close()
-        settings_dict["NAME"] = original
-        connection.connection = in_memory
-
-
-def _in_threads(count: int, work) -> list:
-    barrier = threading.Barrier(count)
-    results: list = []
-    failures: list = []
-
-    def run() -> None:
-        try:
-            barrier.wait()
-            results.append(work())
-        except Exception as exc:  # reported below, in the test's own thread
-            failures.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert failures == []
-    return results
 
 
 def test_two_nightly_runs_at_once_process_each_import_exactly_once(shared_database):
@@ -605,7 +552,7 @@ def test_two_nightly_runs_at_once_process_each_import_exactly_once(shared_databa
     second = services.receive_roster_file(generate_school("99ZZ", "00", 140, seed=2),
                                           source=UPLOAD, school=school)
 
-    _in_threads(2, services.process_waiting_imports)
+    at_once(2, lambda _thread: services.process_waiting_imports())
 
     first.refresh_from_db()
     second.refresh_from_db()
@@ -625,7 +572,7 @@ def test_two_workers_on_the_same_import_apply_it_once(shared_database):
     record = services.receive_roster_file(generate_school("99ZZ", "00", 80, seed=4),
                                           source=UPLOAD, school=school)
 
-    statuses = _in_threads(2, lambda: services.process_import(record.pk).status)
+    statuses = at_once(2, lambda _thread: services.process_import(record.pk).status)
 
     assert statuses == [RosterImport.Status.PROCESSED] * 2
     assert Pupil.objects.filter(school=school).count() == 80

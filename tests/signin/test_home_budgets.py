@@ -16,6 +16,7 @@ from klaspoort import auth_methods
 from klaspoort.signin import devices, services, throttling
 from klaspoort.signin import session as pupil_session
 from klaspoort.signin.throttling import Budget
+from tests.concurrency import at_once
 from tests.signin.conftest import SCHOOL_IP
 
 pytestmark = pytest.mark.django_db
@@ -189,26 +190,10 @@ def test_the_outsiders_chance_in_a_school_year_stays_below_one_percent():
 
 
 # --- atomic counters ---------------------------------------------------------------------------
-def _in_threads(count: int, work: Any) -> list[Any]:
-    barrier = threading.Barrier(count)
-    results: list[Any] = [None] * count
-
-    def run(index: int) -> None:
-        barrier.wait()
-        results[index] = work(index)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
-
-
 @pytest.mark.parametrize("place", [throttling.INSIDE, throttling.OUTSIDE])
 def test_32_parallel_guesses_at_one_pupil_get_exactly_five_checks(klas, compared, place):
     pupil = klas.noor
-    outcomes = _in_threads(32, lambda n: services.check_secret(
+    outcomes = at_once(32, lambda n: services.check_secret(
         school=klas.school, pupil=pupil, given=f"pincode:{n:05d}", address=f"80.1.1.{n}",
         place=place))
     assert len(compared) == throttling.PUPIL_STEP
@@ -221,7 +206,7 @@ def test_32_parallel_guesses_from_one_address_get_exactly_its_limit(klas, compar
     monkeypatch.setitem(throttling.BUDGETS, throttling.INSIDE, Budget(7, 600, 300, 3600))
     pupils = [SimpleNamespace(pk=20_000 + n, signin_secret=klas.noor.signin_secret)
               for n in range(32)]
-    _in_threads(32, lambda n: services.check_secret(
+    at_once(32, lambda n: services.check_secret(
         school=klas.school, pupil=pupils[n], given="pincode:99999",  # type: ignore[arg-type]
         address=SCHOOL_IP))
     assert len(compared) == 7

@@ -2,46 +2,19 @@
 
 from __future__ import annotations
 
-import threading
-from typing import Any
-
-from django.db import connection
 from django.urls import reverse
 
 from klaspoort.audit.models import AuditEntry
 from klaspoort.roster.models import Pupil
 from klaspoort.signin import services
 from klaspoort.signin.models import PupilCard
+from tests.concurrency import at_once
 from tests.factories import GroupFactory, PupilFactory, SchoolFactory
-from tests.roster.test_services import shared_database  # noqa: F401 (a fixture)
 from tests.signin.conftest import SCHOOL_IP
 
 
-def _in_threads(count: int, work: Any) -> list[Any]:
-    barrier = threading.Barrier(count)
-    results: list[Any] = []
-    failures: list[Exception] = []
-
-    def run() -> None:
-        try:
-            barrier.wait()
-            results.append(work())
-        except Exception as exc:  # reported below, in the test's own thread
-            failures.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert failures == []
-    return results
-
-
 def test_four_simultaneous_prints_of_one_group_show_the_same_cards(
-        shared_database, client):  # noqa: F811
+        shared_database, client):
     school = SchoolFactory()
     from klaspoort.schools.models import SchoolNetwork
     SchoolNetwork.objects.create(school=school, network="145.10.20.0/24")
@@ -54,7 +27,7 @@ def test_four_simultaneous_prints_of_one_group_show_the_same_cards(
         printed = services.attach_cards(actor=None, school=school, pupils=pupils)
         return {p.pk: p.card_url for p in printed}  # type: ignore[attr-defined]
 
-    prints = _in_threads(4, print_group)
+    prints = at_once(4, lambda _thread: print_group())
 
     assert len(prints) == 4 and all(p == prints[0] for p in prints)
     assert all(prints[0].values())
