@@ -5,6 +5,8 @@ Views stay thin: the rules live in accounts.services.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -20,6 +22,7 @@ from klaspoort.accounts.forms import EmailForm
 from klaspoort.accounts.models import User
 from klaspoort.accounts.password_forms import NewPasswordForm
 from klaspoort.accounts.tokens import activation_token
+from klaspoort.roster import selectors as roster_selectors
 from klaspoort.tenancy import SchoolRequest, school_admin_view
 
 
@@ -70,14 +73,25 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
 @require_POST
 def invite_coordinator(request: SchoolRequest) -> HttpResponse:
     form = EmailForm(request.POST)
-    if form.is_valid():
-        email = form.cleaned_data["email"]
-        services.invite_coordinator(request.school, email, actor=request.user, request=request)
-        # The same words whether or not the address has an account (it learns nothing).
-        messages.success(request, _("%(email)s has been invited.") % {"email": email})
-    else:
-        messages.error(request, " ".join(str(e) for e in form.errors["email"]))
+    if not form.is_valid():
+        return _form_again(request, "roster/coordinators.html", {
+            "users": roster_selectors.coordinators_of(request.school),
+            "teachers": roster_selectors.teachers_of(request.school, coordinators_only=True),
+            "invite_form": form})
+    email = form.cleaned_data["email"]
+    services.invite_coordinator(request.school, email, actor=request.user, request=request)
+    # The same words whether or not the address has an account (it learns nothing).
+    messages.success(request, _("%(email)s has been invited.") % {"email": email})
     return redirect("roster:coordinators", brin6=request.school.brin6)
+
+
+def _form_again(request: SchoolRequest, template: str, context: dict[str, Any]) -> HttpResponse:
+    """A refused form comes back on its own page, not through a redirect: what was typed stays
+    in the field and an error summary at the top takes the focus (WCAG 3.3.1, 3.3.7)."""
+    # Imported here: the schools app imports the accounts app.
+    from klaspoort.schools.views import beheer_render
+
+    return beheer_render(request, template, context, status=400)
 
 
 @school_admin_view
@@ -100,13 +114,15 @@ def teacher_email(request: SchoolRequest, teacher_id: int) -> HttpResponse:
                                                  form.cleaned_data["email"],
                                                  actor=request.user, request=request)
         except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
+            form.add_error("email", exc.messages)
         else:
             messages.success(request, _("The activation link has been sent to %(email)s.")
                              % {"email": teacher.email})
-    else:
-        messages.error(request, " ".join(str(e) for e in form.errors["email"]))
-    return redirect("roster:teachers", brin6=request.school.brin6)
+            return redirect("roster:teachers", brin6=request.school.brin6)
+    return _form_again(request, "roster/teachers.html", {
+        "teachers": roster_selectors.teachers_of(request.school),
+        "email_form": form, "email_teacher_id": teacher_id,
+        "email_field_id": f"teacher-email-{teacher_id}"})
 
 
 @school_admin_view

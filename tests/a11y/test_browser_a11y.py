@@ -18,7 +18,14 @@ from klaspoort.roster import secrets
 from klaspoort.roster.models import Group
 from klaspoort.schools.models import PublisherConsent, SchoolNetwork
 from tests.browser_support import assert_no_axe_violations, chromium_page, needs_chromium
-from tests.factories import PASSWORD, CoordinatorFactory, GroupFactory, PupilFactory, SchoolFactory
+from tests.factories import (
+    PASSWORD,
+    CoordinatorFactory,
+    GroupFactory,
+    PupilFactory,
+    SchoolFactory,
+    TeacherFactory,
+)
 from tests.licences.factories import ContractFactory
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -191,3 +198,33 @@ def test_a_failed_staff_sign_in_puts_focus_on_a_summary_that_links_to_the_field(
         expect(summary).to_be_focused()
         expect(summary.get_by_role("heading")).to_have_text("Er is iets niet goed")
         expect(page.get_by_label("E-mailadres")).to_have_value(EMAIL)
+
+
+def test_a_refused_invitation_or_teacher_address_keeps_what_was_typed_and_says_where(
+        live_server, transactional_db):
+    school = regenboog()
+    teacher = TeacherFactory(school=school, email="", first_name="Marieke", last_name="Bakker")
+    with chromium_page() as page:
+        page.goto(live_server.url + "/")
+        page.get_by_label("E-mailadres").fill(EMAIL)
+        page.get_by_label("Wachtwoord").fill(PASSWORD)
+        page.get_by_role("button", name="Inloggen").click()
+        expect(page.get_by_role("navigation", name="Beheer")).to_be_visible()
+
+        page.goto(live_server.url + reverse("roster:coordinators", args=[school.brin6]))
+        page.get_by_label("ICT-coördinator uitnodigen").fill("juf.annie@regenboog")
+        page.get_by_role("button", name="Uitnodiging versturen").click()
+        summary = page.locator("#error-summary")
+        expect(summary).to_be_focused()
+        expect(page.locator("#invite-email")).to_have_value("juf.annie@regenboog")
+        assert_no_axe_violations(page, "uitnodiging geweigerd")
+        summary.get_by_role("link").click()  # the summary leads to the field
+        expect(page.locator("#invite-email")).to_be_focused()
+
+        page.goto(live_server.url + reverse("roster:teachers", args=[school.brin6]))
+        field = page.locator(f"#teacher-email-{teacher.pk}")
+        field.fill("marieke.bakker")
+        field.press("Enter")
+        expect(page.locator("#error-summary")).to_be_focused()
+        expect(page.locator(f"#teacher-email-{teacher.pk}")).to_have_value("marieke.bakker")
+        assert_no_axe_violations(page, "e-mailadres leerkracht geweigerd")

@@ -149,10 +149,14 @@ def test_invalid_invitation_address_gives_a_dutch_message_and_changes_nothing(
         coordinator_client, school, bad):
     url = reverse("staff:invite", kwargs={"brin6": school.brin6})
     users = User.objects.count()
-    response = coordinator_client.post(url, {"email": bad}, follow=True)
-    assert response.status_code == 200
-    errors = [m.message for m in response.context["messages"] if m.level_tag == "error"]
+    response = coordinator_client.post(url, {"email": bad})
+    # The page comes back with the error summary and the address as typed (issue 11, item 13).
+    assert response.status_code == 400
+    errors = response.context["invite_form"].errors["email"]
     assert errors and all(("Vul" in e or "Zorg" in e) for e in errors), errors
+    page = response.content.decode()
+    assert 'id="error-summary"' in page and 'href="#invite-email"' in page
+    assert f'value="{bad}"' in page
     assert User.objects.count() == users
     assert mail.outbox == []
 
