@@ -68,8 +68,10 @@ def test_an_invited_coordinator_sets_a_password_and_an_app_and_signs_in_with_a_c
         page.locator("[name=new_password1]").fill("wilgenboomschool")
         page.locator("[name=new_password2]").fill("wilgenboomschool")
         page.get_by_role("button", name="Wachtwoord instellen").click()
-        expect(page.get_by_text("Het wachtwoord moet zowel letters als cijfers bevatten.")
-               ).to_be_visible()
+        # The reason is at the field and in the summary at the top, which has the focus.
+        expect(page.locator(".field__error", has_text=(
+            "Het wachtwoord moet zowel letters als cijfers bevatten."))).to_be_visible()
+        expect(page.locator("#error-summary")).to_be_focused()
         expect(page.get_by_role("heading", level=1)).to_have_text("Wachtwoord instellen")
 
         page.locator("[name=new_password1]").fill(GOOD_PASSWORD)
