@@ -2,12 +2,13 @@
 # make demo:  the demo school on http://localhost:8000 (SQLite under var/), the example
 #             publisher application on http://localhost:8001; e-mails are files in var/mail/.
 # make test:  lint, types and the whole test suite (SQLite; DATABASE_URL=postgres://… for PG).
+# make screenshots: the guide's images (docs/img/) from the browser tests.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: setup demo test lint bench messages clean
+.PHONY: setup demo test lint bench messages clean screenshots
 
 # The static folder (STATIC_ROOT, VAR_DIR/static) exists from the start, so WhiteNoise does not
 # warn "No directory at var/static/"; `collectstatic` fills it for production only (a filled
@@ -49,6 +50,14 @@ lint: setup
 
 test: lint
 	$(BIN)/pytest -n 2 --dist loadfile
+
+# The guide's images (docs/img/) from today's pages: the browser tests take screenshots into a
+# fresh folder (only when KLASPOORT_SCREENSHOTS is set), docs/screenshots.py copies the ones the
+# guide uses and fails when one is missing. Commit the changed images.
+screenshots: setup
+	shots=$$(mktemp -d) && trap 'rm -rf "$$shots"' EXIT && \
+	KLASPOORT_SCREENSHOTS="$$shots" $(BIN)/pytest -m browser -q -p no:randomly && \
+	$(BIN)/python docs/screenshots.py "$$shots"
 
 bench: setup
 	$(BIN)/pytest bench --benchmark-only -p no:xdist

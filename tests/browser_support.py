@@ -17,7 +17,9 @@ from playwright.sync_api import Page, expect, sync_playwright
 CHROMIUM = Path(os.environ.get("KLASPOORT_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync"]
-SCREENSHOT_DIR = Path(os.environ.get("KLASPOORT_SCREENSHOTS", "/tmp/kp-shots"))
+# Screenshots only when asked (`make screenshots` sets the folder): taking them slows every test.
+SCREENSHOT_DIR = (Path(os.environ["KLASPOORT_SCREENSHOTS"])
+                  if os.environ.get("KLASPOORT_SCREENSHOTS") else None)
 # The devices coordinators use: a Chromebook and a tablet held upright.
 VIEWPORTS = {"chromebook": {"width": 1366, "height": 768},
              "tablet": {"width": 768, "height": 1024}}
@@ -45,8 +47,21 @@ def chromium_page(viewport: str = "chromebook") -> Iterator[Page]:
             browser.close()
 
 
+def screenshot(page: Page, name: str, full_page: bool = False) -> Path | None:
+    """One screenshot as `name`.png in KLASPOORT_SCREENSHOTS; nothing when it is not set."""
+    if SCREENSHOT_DIR is None:
+        return None
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOT_DIR / f"{name}.png"
+    page.screenshot(path=str(path), full_page=full_page)
+    return path
+
+
 def screenshots(page: Page, name: str) -> list[Path]:
-    """What a person sees first and the whole page, at both viewports, to look at by eye."""
+    """What a person sees first and the whole page, at both viewports, to look at by eye and
+    for the guide (docs/screenshots.py); nothing when KLASPOORT_SCREENSHOTS is not set."""
+    if SCREENSHOT_DIR is None:
+        return []
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     paths = []
     original = page.viewport_size

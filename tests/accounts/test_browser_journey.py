@@ -15,7 +15,7 @@ from django_otp.oath import TOTP
 from playwright.sync_api import Page, expect
 
 from klaspoort.accounts.services import invite_coordinator
-from tests.browser_support import SCREENSHOT_DIR, chromium_page, needs_chromium
+from tests.browser_support import chromium_page, needs_chromium, screenshot
 from tests.factories import SchoolFactory
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM calls from the test
@@ -36,8 +36,7 @@ def app_code(secret_text: str, *, steps_ahead: int = 0) -> str:
 
 
 def shot(page: Page, name: str) -> None:
-    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT_DIR / f"journey-{name}.png"), full_page=True)
+    screenshot(page, f"journey-{name}", full_page=True)
 
 
 def sign_in(page: Page, url: str) -> None:

@@ -9,7 +9,7 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from klaspoort.roster import secrets
-from tests.browser_support import SCREENSHOT_DIR, chromium_page, needs_chromium
+from tests.browser_support import chromium_page, needs_chromium, screenshot
 from tests.factories import CoordinatorFactory, GroupFactory, PupilFactory, SchoolFactory
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -76,14 +76,13 @@ def test_the_cards_print_on_a4_without_splitting(live_server, transactional_db):
         expect(cards.first.locator("svg.picture")).to_have_count(2)
         for pupil in pupils:
             expect(page.get_by_role("heading", name=pupil.full_name)).to_be_visible()
-        SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOT_DIR / "printversie.png"), full_page=True)
+        screenshot(page, "printversie")
         assert page.pdf(format="A4", print_background=True).startswith(b"%PDF")
         assert cards.first.evaluate("c => getComputedStyle(c).breakInside") == "avoid"
         expect(page.get_by_role("navigation")).to_have_count(0)
         page.goto(live_server.url + print_url(pincode_group))
         expect(page.locator(".secret--code")).to_have_count(3)
-        page.screenshot(path=str(SCREENSHOT_DIR / "printversie-pincode.png"), full_page=True)
+        screenshot(page, "printversie-pincode")
 
 
 def _session_cookie(user, url: str) -> dict:

@@ -1,5 +1,5 @@
 """A pupil of group 1-2 signs in with two pictures in a real browser, on a tablet and on an
-interactive whiteboard, and lands on the portal. Screenshots: /tmp/kp-shots/signin-*.png."""
+interactive whiteboard, and lands on the portal. Screenshots (make screenshots): signin-*.png."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 from klaspoort.licences.models import GroupLicence
 from klaspoort.roster import secrets
 from klaspoort.schools.models import PublisherConsent, SchoolNetwork
-from tests.browser_support import SCREENSHOT_DIR, chromium_page, needs_chromium
+from tests.browser_support import SCREENSHOT_DIR, chromium_page, needs_chromium, screenshot
 from tests.factories import GroupFactory, PupilFactory, SchoolFactory
 from tests.licences.factories import ContractFactory
 
@@ -25,11 +25,12 @@ SIZES = {"tablet": {"width": 1024, "height": 768}, "whiteboard": {"width": 1920,
 
 
 def shot(page: Page, step: str) -> None:
-    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    if SCREENSHOT_DIR is None:  # only when asked: resizing twice slows the test
+        return
     original = page.viewport_size
     for device, size in SIZES.items():
         page.set_viewport_size(size)
-        page.screenshot(path=str(SCREENSHOT_DIR / f"signin-{step}-{device}.png"))
+        screenshot(page, f"signin-{step}-{device}")
     if original:
         page.set_viewport_size(original)
 

@@ -1,6 +1,6 @@
 """A teacher signs in in a real browser and opens *Lesmateriaal* from the header (issue 11,
-item 1): the tiles of their groups, and a tile opens the method. Screenshots:
-/tmp/kp-shots/teacher-lesmateriaal-*.png."""
+item 1): the tiles of their groups, and a tile opens the method. Screenshots (make screenshots):
+teacher-lesmateriaal-*.png."""
 
 from __future__ import annotations
 
