@@ -6,13 +6,15 @@ is shown whole and the school switcher shows a school's whole name."""
 from __future__ import annotations
 
 import os
+import re
+from urllib.parse import urlsplit
 
 import pytest
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from klaspoort.roster.models import Group
-from tests.browser_support import chromium_page, needs_chromium
+from tests.browser_support import chromium_page, needs_chromium, screenshot
 from tests.factories import (
     PASSWORD,
     CoordinatorFactory,
@@ -101,6 +103,7 @@ def misfits(page: Page, url: str, whole: tuple[str, ...] = (), selects: tuple[st
     problems = []
     for device, (width, height) in WIDTHS.items():
         page.set_viewport_size({"width": width, "height": height})
+        screenshot(page, "layout" + re.sub(r"[^a-zA-Z0-9]+", "-", urlsplit(url).path) + device)
         found = page.evaluate(OVERFLOW_JS)
         if found["scroll"] > found["width"] + 1:  # a pixel of rounding is no scrollbar
             problems.append(f"{url} at {device}: page {found['scroll']} px wide, "
