@@ -13,7 +13,8 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
-from klaspoort.roster.models import Group
+from klaspoort.licences.models import Contract
+from klaspoort.roster.models import Group, RosterImport
 from tests.browser_support import chromium_page, needs_chromium, screenshot
 from tests.factories import (
     PASSWORD,
@@ -133,6 +134,11 @@ def test_every_staff_page_fits_a_phone_a_tablet_and_a_chromebook(live_server, tr
         email="m.visser@regenboog.example", display_name="Marieke Visser-van Oosterhout"))
     teacher.groups.add(group)
     contract = ContractFactory(school=school, title="Pluspunt 4 oefensoftware voor de klas")
+    per_child = ContractFactory(school=school, contract_type=Contract.Type.CHILD, seats=5)
+    record = RosterImport.objects.create(
+        school=school, source=RosterImport.Source.UPLOAD, status=RosterImport.Status.PROCESSED,
+        filename="leerlingenbestand-van-de-wonderwereld-nieuwerkerk-2026.xml",
+        edexml_version="2.1", file_sha256="ab" * 32, file_size=10)
     publisher = contract.publisher
     PublisherMemberFactory(publisher=publisher,
                            user=UserFactory(email="helpdesk@uitgever.example"))
@@ -140,6 +146,9 @@ def test_every_staff_page_fits_a_phone_a_tablet_and_a_chromebook(live_server, tr
     base = live_server.url
     beheer = [
         reverse("schools:data", args=[brin6]),
+        reverse("roster:import", args=[brin6, record.pk]),
+        reverse("licences:contract_children", args=[brin6, per_child.pk]),
+        reverse("signin:group_view", args=[brin6]) + f"?groep={group.pk}",
         reverse("schools:publishers", args=[brin6]),
         reverse("schools:network_providers", args=[brin6]),
         reverse("schools:networks", args=[brin6]),
