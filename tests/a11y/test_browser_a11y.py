@@ -10,23 +10,17 @@ import re
 import pytest
 from django.core.cache import cache
 from django.urls import reverse
-from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from klaspoort.licences.models import GroupLicence
-from klaspoort.roster import secrets
 from klaspoort.roster.models import Group
-from klaspoort.schools.models import PublisherConsent, SchoolNetwork
 from tests.browser_support import assert_no_axe_violations, chromium_page, needs_chromium
 from tests.factories import (
     PASSWORD,
     CoordinatorFactory,
-    GroupFactory,
-    PupilFactory,
     SchoolFactory,
     TeacherFactory,
 )
-from tests.licences.factories import ContractFactory
+from tests.signin.classroom import classroom
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -39,24 +33,7 @@ def regenboog():
     """A school with a pictures group, a pincode group and a licence, signed in from school."""
     cache.clear()  # no sign-in throttling left over from another test
     school = SchoolFactory(brin="99ZZ", dependancecode="00", name="Basisschool De Regenboog")
-    SchoolNetwork.objects.create(school=school, network="127.0.0.1/32")
-    kleuters = GroupFactory(school=school, name="Groep 1-2", jaargroep="1",
-                            signin_method="plaatjes")
-    for name in ("Ayla", "Bram"):
-        PupilFactory(school=school, group=kleuters, first_name=name, jaargroep="1")
-    sam = PupilFactory(school=school, group=kleuters, first_name="Sam", last_name="Bakker",
-                       jaargroep="1")
-    sam.signin_secret = secrets.encrypt("plaatjes:3-11")
-    sam.save()
-    groep6 = GroupFactory(school=school, name="Groep 6", jaargroep="6", signin_method="pincode")
-    noor = PupilFactory(school=school, group=groep6, first_name="Noor", last_name="Vries",
-                        jaargroep="6")
-    noor.signin_secret = secrets.encrypt("pincode:04217")
-    noor.save()
-    contract = ContractFactory(school=school, product__name="Kleuterplein")
-    PublisherConsent.objects.create(school=school, publisher=contract.publisher,
-                                    given_at=timezone.now())
-    GroupLicence.objects.create(contract=contract, group=kleuters)
+    classroom(school)
     CoordinatorFactory(school=school, email=EMAIL)
     return school
 

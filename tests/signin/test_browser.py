@@ -10,12 +10,9 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
-from klaspoort.licences.models import GroupLicence
-from klaspoort.roster import secrets
-from klaspoort.schools.models import PublisherConsent, SchoolNetwork
 from tests.browser_support import SCREENSHOT_DIR, chromium_page, needs_chromium, screenshot
-from tests.factories import GroupFactory, PupilFactory, SchoolFactory
-from tests.licences.factories import ContractFactory
+from tests.factories import GroupFactory, SchoolFactory
+from tests.signin.classroom import classroom
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -36,29 +33,11 @@ def shot(page: Page, step: str) -> None:
 
 
 def test_a_kleuter_signs_in_with_pictures_and_sees_the_portal(live_server, transactional_db):
-    from django.utils import timezone
 
     school = SchoolFactory(name="Basisschool De Regenboog")
-    # The live server sees the browser at 127.0.0.1: register it as the school's address here
-    # (the Beheer form refuses loopback addresses, as it should).
-    SchoolNetwork.objects.create(school=school, network="127.0.0.1/32")
-    group = GroupFactory(school=school, name="Groep 1-2", jaargroep="1", signin_method="plaatjes")
+    classroom(school, classmates=("Ayla", "Bram", "Daan", "Emma", "Finn", "Lotte", "Mees",
+                                  "Noah"))
     GroupFactory(school=school, name="Groep 3", jaargroep="3")
-    for name in ("Ayla", "Bram", "Daan", "Emma", "Finn", "Lotte", "Mees", "Noah"):
-        PupilFactory(school=school, group=group, first_name=name, jaargroep="1")
-    sam = PupilFactory(school=school, group=group, first_name="Sam", last_name="Bakker",
-                       jaargroep="1")
-    sam.signin_secret = secrets.encrypt("plaatjes:3-11")
-    sam.save()
-    groep6 = GroupFactory(school=school, name="Groep 6", jaargroep="6", signin_method="pincode")
-    noor = PupilFactory(school=school, group=groep6, first_name="Noor", last_name="Vries",
-                        jaargroep="6")
-    noor.signin_secret = secrets.encrypt("pincode:04217")
-    noor.save()
-    contract = ContractFactory(school=school, product__name="Kleuterplein")
-    PublisherConsent.objects.create(school=school, publisher=contract.publisher,
-                                    given_at=timezone.now())
-    GroupLicence.objects.create(contract=contract, group=group)
 
     with chromium_page() as page:
         page.set_viewport_size(SIZES["tablet"])
