@@ -1,0 +1,76 @@
+"""axe-core on the teacher's and the publisher's journeys (issue 11, item 13): every page a
+teacher and a publisher's staff member use, with zero WCAG 2.2 A/AA violations."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import Page, expect
+
+from klaspoort.licences.models import GroupLicence
+from klaspoort.schools.models import PublisherConsent
+from tests.browser_support import assert_no_axe_violations, chromium_page, needs_chromium
+from tests.factories import (
+    PASSWORD,
+    GroupFactory,
+    PupilFactory,
+    SchoolFactory,
+    TeacherFactory,
+    UserFactory,
+)
+from tests.licences.factories import ContractFactory, PublisherFactory, PublisherMemberFactory
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+pytestmark = [pytest.mark.browser, needs_chromium]
+
+
+def sign_in(page: Page, base: str, email: str) -> None:
+    page.goto(base + "/accounts/inloggen/")
+    page.get_by_label("E-mailadres").fill(email)
+    page.get_by_label("Wachtwoord").fill(PASSWORD)
+    page.get_by_role("button", name="Inloggen").click()
+    expect(page.get_by_role("heading", level=1)).not_to_have_text("Inloggen")
+
+
+def test_the_teacher_s_pages_have_no_accessibility_violations(live_server, transactional_db):
+    school = SchoolFactory(name="Basisschool De Regenboog")
+    group = GroupFactory(school=school, name="Groep 6", jaargroep="6", signin_method="pincode")
+    for name in ("Noor", "Sem", "Daan"):
+        PupilFactory(school=school, group=group, first_name=name, jaargroep="6")
+    teacher = TeacherFactory(school=school, user=UserFactory(email="m.visser@regenboog.example",
+                                                             display_name="Marieke Visser"))
+    teacher.groups.add(group)
+    contract = ContractFactory(school=school, product__name="Wereld in getallen 6")
+    PublisherConsent.objects.create(school=school, publisher=contract.publisher,
+                                    given_at=timezone.now())
+    GroupLicence.objects.create(contract=contract, group=group)
+
+    with chromium_page() as page:
+        sign_in(page, live_server.url, "m.visser@regenboog.example")
+        for address, state in (("/lesmateriaal/", "teacher Lesmateriaal"),
+                               ("/leerkracht/", "Mijn groepen"),
+                               (f"/leerkracht/groepen/{group.pk}/", "a teacher's group")):
+            page.goto(live_server.url + address)
+            assert_no_axe_violations(page, state)
+
+
+def test_the_publisher_portal_has_no_accessibility_violations(live_server, transactional_db):
+    SchoolFactory(brin="99ZZ", dependancecode="00", name="Basisschool De Regenboog")
+    publisher = PublisherFactory(name="Malmberg", slug="malmberg")
+    member = PublisherMemberFactory(publisher=publisher, user__email="beheer@malmberg.example")
+    contract = ContractFactory(publisher=publisher, product__publisher=publisher)
+
+    with chromium_page() as page:
+        sign_in(page, live_server.url, member.user.email)
+        base = f"{live_server.url}/uitgever/malmberg"
+        for address, state in (("/", "publisher start"), ("/producten/", "products"),
+                               ("/producten/nieuw/", "new product"),
+                               (f"/producten/{contract.product.pk}/", "product form"),
+                               ("/contracten/", "contracts"),
+                               ("/contracten/nieuw/", "new contract"),
+                               ("/api-sleutels/", "API tokens"), ("/helpdesk/", "helpdesk")):
+            page.goto(base + address)
+            assert_no_axe_violations(page, state)
