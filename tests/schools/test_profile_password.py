@@ -62,6 +62,8 @@ def test_a_refused_change_says_why_in_dutch_and_keeps_the_password(
     response = change(coordinator_client, old, new, again)
     assert response.status_code == 400
     assert message in response.content.decode()
+    # The error summary at the top takes the focus and links to the field (issue 11, item 13).
+    assert 'id="error-summary" tabindex="-1" autofocus' in response.content.decode()
     coordinator.refresh_from_db()
     assert coordinator.check_password(PASSWORD)
 
