@@ -108,3 +108,15 @@ def assert_no_axe_violations(page: Page, state: str = "") -> None:
             lines.append(f"- {violation['id']} ({violation['impact']}): {violation['help']}")
             lines.extend(f"    {node}" for node in violation["nodes"][:10])
         pytest.fail("\n".join(lines), pytrace=False)
+
+
+def sign_in(page: Page, base: str, email: str, password: str = "") -> None:
+    """A staff member signs in through the real sign-in page (the factories' password unless
+    another is given) and gets past it."""
+    from tests.factories import PASSWORD
+
+    page.goto(base + "/accounts/inloggen/")
+    page.get_by_label("E-mailadres").fill(email)
+    page.get_by_label("Wachtwoord").fill(password or PASSWORD)
+    page.get_by_role("button", name="Inloggen").click()
+    expect(page.get_by_role("heading", level=1)).not_to_have_text("Inloggen")

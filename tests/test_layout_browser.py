@@ -15,9 +15,8 @@ from playwright.sync_api import Page, expect
 
 from klaspoort.licences.models import Contract
 from klaspoort.roster.models import Group, RosterImport
-from tests.browser_support import chromium_page, needs_chromium, screenshot
+from tests.browser_support import chromium_page, needs_chromium, screenshot, sign_in
 from tests.factories import (
-    PASSWORD,
     CoordinatorFactory,
     GroupFactory,
     PupilFactory,
@@ -85,14 +84,6 @@ SELECT_WHOLE_JS = """select => {
   const onScreen = box.left >= 0 && box.right <= window.innerWidth;
   return {ok: fits && onScreen, widest, room, right: box.right};
 }"""
-
-
-def sign_in(page: Page, base: str, email: str) -> None:
-    page.goto(base + "/accounts/inloggen/")
-    page.get_by_label("E-mailadres").fill(email)
-    page.get_by_label("Wachtwoord").fill(PASSWORD)
-    page.get_by_role("button", name="Inloggen").click()
-    expect(page.get_by_role("heading", level=1)).not_to_have_text("Inloggen")
 
 
 def misfits(page: Page, url: str, whole: tuple[str, ...] = (), selects: tuple[str, ...] = ()

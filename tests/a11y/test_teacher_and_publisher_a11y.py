@@ -7,13 +7,11 @@ import os
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Page, expect
 
 from klaspoort.licences.models import GroupLicence
 from klaspoort.schools.models import PublisherConsent
-from tests.browser_support import assert_no_axe_violations, chromium_page, needs_chromium
+from tests.browser_support import assert_no_axe_violations, chromium_page, needs_chromium, sign_in
 from tests.factories import (
-    PASSWORD,
     GroupFactory,
     PupilFactory,
     SchoolFactory,
@@ -25,14 +23,6 @@ from tests.licences.factories import ContractFactory, PublisherFactory, Publishe
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 pytestmark = [pytest.mark.browser, needs_chromium]
-
-
-def sign_in(page: Page, base: str, email: str) -> None:
-    page.goto(base + "/accounts/inloggen/")
-    page.get_by_label("E-mailadres").fill(email)
-    page.get_by_label("Wachtwoord").fill(PASSWORD)
-    page.get_by_role("button", name="Inloggen").click()
-    expect(page.get_by_role("heading", level=1)).not_to_have_text("Inloggen")
 
 
 def test_the_teacher_s_pages_have_no_accessibility_violations(live_server, transactional_db):
