@@ -47,6 +47,10 @@ MAPPING: dict[str, str] = {
     "16-licentiebeheer.png": "licenties-01-per-groep-chromebook.png",
     "16-licentiebeheer-tablet.png": "licenties-01-per-groep-tablet.png",
     "17-kinderen-gekoppeld.png": "licenties-03-kinderen-gekoppeld-chromebook.png",
+    # tests/schools/test_browser_coordinator.py: a coordinator's round through Beheer
+    "22-coordinator-verwijderen.png": "beheer-03-coordinator-verwijderen-chromebook.png",
+    "23-opzeggen.png": "beheer-02-opzeggen-chromebook.png",
+    "24-logboek.png": "beheer-04-logboek-chromebook.png",
     # tests/roster/test_printversie.py (the group's sign-in secrets, then the cards)
     "10-inlogcodes.png": "05-groep-4-tablet-full.png",
     "11-printversie.png": "printversie.png",

@@ -110,6 +110,30 @@ def assert_no_axe_violations(page: Page, state: str = "") -> None:
         pytest.fail("\n".join(lines), pytrace=False)
 
 
+# A word split over two lines has two line boxes: its range's rectangles sit at two heights.
+BROKEN_WORDS_JS = """element => {
+  const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+  const broken = [];
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    for (const match of node.data.matchAll(/\\S+/g)) {
+      const range = document.createRange();
+      range.setStart(node, match.index);
+      range.setEnd(node, match.index + match[0].length);
+      const tops = new Set([...range.getClientRects()].map(rect => Math.round(rect.top)));
+      if (tops.size > 1) broken.push(match[0]);
+    }
+  }
+  return broken;
+}"""
+
+
+def broken_words(page: Page, selector: str) -> list[str]:
+    """The words that the browser split over two lines inside the elements `selector` finds
+    ("Mohamme / d", "1- / 2A"): a child reads a name as a whole or not at all."""
+    return [word for element in page.locator(selector).all()
+            for word in element.evaluate(BROKEN_WORDS_JS)]
+
+
 def sign_in(page: Page, base: str, email: str, password: str = "") -> None:
     """A staff member signs in through the real sign-in page (the factories' password unless
     another is given) and gets past it."""

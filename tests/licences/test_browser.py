@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from klaspoort.licences.models import ChildLicence, Contract, GroupLicence
+from klaspoort.licences.models import ChildLicence, Contract, GroupLicence, Product
 from tests.browser_support import chromium_page, needs_chromium, screenshots
 from tests.factories import (
     PASSWORD,
@@ -26,6 +26,7 @@ from tests.licences.factories import (
     PublisherFactory,
     PublisherMemberFactory,
 )
+from tests.licences.test_icons import png
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM calls from the test
 # body are then refused as "async unsafe" although nothing here is concurrent.
@@ -112,10 +113,13 @@ def test_a_coordinator_links_a_group_and_a_child_and_sees_the_counts_change(
     assert Contract.objects.get(pk=contract.pk).cancelled_at is None
 
 
-def test_a_publisher_uploads_a_dutch_csv_with_javascript_on_and_sees_the_result_in_place(
+def test_a_publisher_uploads_contracts_gives_a_product_its_icon_and_unlinks_a_child(
         live_server, transactional_db):
-    """Issue 11, item 3: with JavaScript on the upload used to do nothing (its htmx target was
-    missing on the contracts page)."""
+    """The publisher's journey with JavaScript on. Issue 11: the CSV upload used to do nothing
+    with JavaScript on (its htmx target was missing) and now takes Dutch headers and values
+    (item 3); the product form has proper fields and capitalised labels, and takes an icon that
+    pupils see instead of the letter (items 4 and 8); the helpdesk's Ontkoppelen asks first, in
+    place, with the seats after (item 2)."""
     SchoolFactory(brin="99ZZ", dependancecode="00", name="Basisschool De Regenboog")
     publisher = PublisherFactory(name="Malmberg", slug="malmberg")
     member = PublisherMemberFactory(publisher=publisher, user__email="beheer@malmberg.example")
@@ -145,9 +149,47 @@ def test_a_publisher_uploads_a_dutch_csv_with_javascript_on_and_sees_the_result_
         assert page.url == address
         assert javascript_errors == []
         screenshots(page, "uitgever-01-upload-verwerkt")
+        assert set(Contract.objects.filter(publisher=publisher).values_list(
+            "number", "contract_type", "seats")) == {("MB-1", "group", None),
+                                                     ("MB-2", "child", 25)}
 
-    assert set(Contract.objects.filter(publisher=publisher).values_list(
-        "number", "contract_type", "seats")) == {("MB-1", "group", None), ("MB-2", "child", 25)}
+        # Producten: the product the upload made gets its icon.
+        page.get_by_role("link", name="Producten", exact=True).first.click()
+        page.get_by_role("link", name=re.compile("Pluspunt 4")).first.click()
+        form = page.locator("main form.card")
+        labels = [text.strip() for text in form.locator(".field > label, legend").all_inner_texts()]
+        assert labels and all(text[:1].isupper() or text[:1].isdigit() for text in labels), labels
+        name_box = form.get_by_label("Naam", exact=True).bounding_box()
+        assert name_box is not None and name_box["width"] >= 240 and name_box["height"] >= 32
+        form.get_by_label("Icoon", exact=True).set_input_files(
+            {"name": "pluspunt.png", "mimeType": "image/png", "buffer": png(128, 128)})
+        form.get_by_role("button", name="Opslaan").click()
+        expect(page.get_by_role("status")).to_be_visible()
+        page.get_by_role("link", name=re.compile("Pluspunt 4")).first.click()
+        expect(page.get_by_role("img", name="Huidig icoon")).to_be_visible()
+        screenshots(page, "uitgever-02-product-icoon")
+
+        # Helpdesk: a school linked a child to the per-child contract; Ontkoppelen asks first.
+        contract = Contract.objects.get(publisher=publisher, number="MB-2")
+        licence = ChildLicence.objects.create(contract=contract, pupil=PupilFactory(
+            school=contract.school, first_name="Noor", last_name="Bakker"))
+        page.get_by_role("link", name="Helpdesk", exact=True).first.click()
+        page.get_by_label("BRIN6").fill("99ZZ00")
+        page.get_by_role("button", name="Opzoeken").click()
+        address = page.url
+        page.get_by_role("button", name=re.compile("^Ontkoppelen Noor B.")).click()
+        question = page.locator("#confirm")
+        expect(question).to_contain_text("Noor B. kan Rekentuin plus dan niet meer openen")
+        expect(question).to_contain_text("De plaats komt vrij: daarna 0 van 25 in gebruik.")
+        assert page.url == address
+        assert ChildLicence.objects.get(pk=licence.pk).removed_at is None
+        screenshots(page, "uitgever-03-ontkoppelen-bevestigen")
+        question.get_by_role("button", name="Ja, ontkoppel Noor B.").click()
+        expect(page.get_by_role("status")).to_be_visible()
+        assert javascript_errors == []
+
+    assert Product.objects.get(publisher=publisher, code="PP4").icon is not None
+    assert ChildLicence.objects.get(pk=licence.pk).removed_at is not None
 
 
 def test_irreversible_licence_actions_ask_in_place_with_javascript_on(
