@@ -57,12 +57,12 @@ class EmailForm(forms.Form):
 
 class QueuedPasswordResetForm(PasswordResetForm):
     """*Wachtwoord vergeten* whose message, like every other, is in Dutch with both parts and
-    leaves through accounts.services.queue_mail (after commit, as a Celery task)."""
+    leaves through klaspoort.mail.queue_mail (after commit, as a Celery task)."""
 
     def send_mail(self, subject_template_name: str, email_template_name: str,
                   context: dict[str, Any], from_email: str | None, to_email: str,
                   html_email_template_name: str | None = None) -> None:
-        from klaspoort.accounts.services import queue_mail
+        from klaspoort.mail import queue_mail
 
         with translation.override(settings.LANGUAGE_CODE):
             subject = "".join(

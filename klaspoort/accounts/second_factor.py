@@ -8,13 +8,17 @@ entry (klaspoort.tenancy.school_admin_view) ask the same question.
 from __future__ import annotations
 
 import base64
+import functools
+from collections.abc import Callable
 from typing import Any
 
 import segno
 from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
 from django.db.models import F, Q
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django_otp import login as otp_login
 from django_otp import match_token, user_has_device
@@ -71,6 +75,23 @@ def pending_step(request: HttpRequest) -> str | None:
     if must_have_second_factor(user):
         return reverse("accounts:second_factor_setup")
     return None
+
+
+def second_factor_done(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Wrap a staff view: sign-in required, and the second-factor step done (a code shown this
+    session, or an app set up where one is required); otherwise to that step, and back here
+    after it. Every guard of a staff area (Beheer, the teacher area, the publisher portal)
+    starts with this."""
+
+    @login_required
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        step = pending_step(request)
+        if step:
+            return redirect_to_login(request.get_full_path(), step, "next")
+        return view(request, *args, **kwargs)
+
+    return wrapper
 
 
 def start_enrolment(user: Any) -> TOTPDevice:

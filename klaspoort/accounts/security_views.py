@@ -23,8 +23,8 @@ from klaspoort import auth_methods
 from klaspoort.accounts import second_factor, throttling
 from klaspoort.accounts.forms import EmailLoginForm
 from klaspoort.accounts.models import User
-from klaspoort.schools.network import client_ip
-from klaspoort.tenancy import SchoolRequest, school_admin_view
+from klaspoort.network import client_ip
+from klaspoort.schools.guards import SchoolRequest, school_admin_view
 
 
 class CodeForm(forms.Form):

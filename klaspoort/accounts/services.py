@@ -17,9 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.http import Http404, HttpRequest
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
@@ -29,34 +27,10 @@ from klaspoort.accounts.second_factor import end_all_sessions
 from klaspoort.accounts.tokens import activation_token
 from klaspoort.audit.models import AuditEntry
 from klaspoort.audit.services import record
+from klaspoort.mail import send_mail_pair
 from klaspoort.roster.models import Teacher
 from klaspoort.schools.models import School, SchoolMembership
 from klaspoort.tenancy import for_school
-
-
-def queue_mail(subject: str, text: str, html: str, to: list[str]) -> None:
-    """Send a rendered message only once the current transaction has committed.
-
-    RULE: a change that is rolled back never mails anybody (an invitation for an account that
-    does not exist, a receipt for a consent that was not saved). Outside a transaction the
-    message goes at once. Sending runs as a Celery task (in-process in the embedded default); a
-    failing mail server is logged and never undoes or breaks the saved change.
-    """
-    from klaspoort.accounts import tasks
-
-    transaction.on_commit(lambda: tasks.send_mail.delay(subject, text, html, list(to)),
-                          robust=True)
-
-
-def send_mail_pair(template: str, to: str, context: dict[str, Any]) -> None:
-    """Every message goes out in Dutch (whatever the sender's screen language), with a
-    plain-text part and an HTML part from the same context; it is rendered now and sent after
-    commit (queue_mail)."""
-    with translation.override(settings.LANGUAGE_CODE):
-        subject = render_to_string(f"accounts/email/{template}_subject.txt", context).strip()
-        text = render_to_string(f"accounts/email/{template}.txt", context)
-        html = render_to_string(f"accounts/email/{template}.html", context)
-    queue_mail(subject, text, html, [to])
 
 
 def is_pending(user: User) -> bool:

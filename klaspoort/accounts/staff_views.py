@@ -23,7 +23,7 @@ from klaspoort.accounts.models import User
 from klaspoort.accounts.password_forms import NewPasswordForm
 from klaspoort.accounts.tokens import activation_token
 from klaspoort.roster import selectors as roster_selectors
-from klaspoort.tenancy import SchoolRequest, school_admin_view
+from klaspoort.schools.guards import SchoolRequest, school_admin_view
 
 
 def _user_from_uid(uidb64: str) -> User | None:
@@ -89,7 +89,7 @@ def _form_again(request: SchoolRequest, template: str, context: dict[str, Any]) 
     """A refused form comes back on its own page, not through a redirect: what was typed stays
     in the field and an error summary at the top takes the focus (WCAG 3.3.1, 3.3.7)."""
     # Imported here: the schools app imports the accounts app.
-    from klaspoort.schools.views import beheer_render
+    from klaspoort.beheer import beheer_render
 
     return beheer_render(request, template, context, status=400)
 
@@ -131,7 +131,7 @@ def remove_coordinator(request: SchoolRequest, user_id: int) -> HttpResponse:
     """GET asks first, saying what follows (a page, so it works without JavaScript); POST
     removes (services.remove_coordinator: never the last one)."""
     # Imported here: the schools app imports the accounts app.
-    from klaspoort.schools.views import beheer_render
+    from klaspoort.beheer import beheer_render
 
     membership = services.coordinator_membership(request.school, user_id)
     person = membership.user

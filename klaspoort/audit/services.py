@@ -8,8 +8,8 @@ from typing import Any
 from django.http import HttpRequest
 
 from klaspoort.audit.models import AuditEntry
+from klaspoort.network import client_ip
 from klaspoort.schools.models import School
-from klaspoort.schools.network import client_ip
 
 
 class SystemActor:

@@ -8,8 +8,8 @@ from django.views.decorators.http import require_GET
 
 from klaspoort.audit.labels import action_label, actor_label, readable, technical
 from klaspoort.audit.selectors import entries_for_school
-from klaspoort.schools.views import beheer_render
-from klaspoort.tenancy import SchoolRequest, school_admin_view
+from klaspoort.beheer import beheer_render
+from klaspoort.schools.guards import SchoolRequest, school_admin_view
 
 PAGE_SIZE = 50
 

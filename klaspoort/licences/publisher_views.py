@@ -28,9 +28,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from klaspoort.beheer import Confirmation, ask_first, go_to, is_confirmed
 from klaspoort.exchange import services as tokens
 from klaspoort.exchange.models import PublisherApiToken
 from klaspoort.licences import contract_import, icons, selectors, services
+from klaspoort.licences.guards import publisher_view
 from klaspoort.licences.models import ChildLicence, Contract, Product, PublisherMembership
 from klaspoort.licences.publisher_forms import (
     FORM_FIELD_OF_ROW,
@@ -43,8 +45,6 @@ from klaspoort.licences.publisher_forms import (
 )
 from klaspoort.licences.services import save_product
 from klaspoort.schools.models import Publisher
-from klaspoort.schools.views import Confirmation, ask_first, go_to, is_confirmed
-from klaspoort.tenancy import publisher_view
 
 ADMIN = (PublisherMembership.Role.ADMIN,)
 HELPDESK = (PublisherMembership.Role.ADMIN, PublisherMembership.Role.HELPDESK)

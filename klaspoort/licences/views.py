@@ -24,13 +24,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from klaspoort.beheer import Confirmation, ask_first, beheer_render, go_to, is_confirmed
 from klaspoort.licences import selectors, services
 from klaspoort.licences.forms import ContractFilterForm, IdForm, LinkGroupsForm, parse_id
 from klaspoort.licences.models import Contract
 from klaspoort.roster import selectors as roster_selectors
 from klaspoort.roster.models import Group, Pupil
-from klaspoort.schools.views import Confirmation, ask_first, beheer_render, go_to, is_confirmed
-from klaspoort.tenancy import SchoolRequest, for_school, school_admin_view
+from klaspoort.schools.guards import SchoolRequest, school_admin_view
+from klaspoort.tenancy import for_school
 
 
 def today() -> datetime.date:

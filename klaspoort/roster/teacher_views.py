@@ -20,11 +20,12 @@ from django.views.decorators.http import require_GET, require_POST
 from klaspoort.licences import selectors as licence_selectors
 from klaspoort.licences import services as licence_services
 from klaspoort.roster import secrets, selectors
+from klaspoort.roster.guards import TeacherRequest, teacher_view
 from klaspoort.roster.models import Group
 from klaspoort.roster.views import change_signin, pupil_signin_url
 from klaspoort.signin.services import attach_cards
 from klaspoort.signin.views import help_pupil
-from klaspoort.tenancy import TeacherRequest, ViewFunc, teacher_view
+from klaspoort.tenancy import ViewFunc
 
 
 def own_group(*, main_only: bool = False) -> Callable[[ViewFunc], ViewFunc]:

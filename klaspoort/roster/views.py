@@ -22,13 +22,13 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from klaspoort.accounts.models import User
+from klaspoort.beheer import beheer_render
 from klaspoort.middleware import body_checked_by_view
 from klaspoort.roster import secrets, selectors, services, spreadsheet
 from klaspoort.roster.forms import PupilSearchForm, RosterUploadForm, max_upload_size
 from klaspoort.roster.models import Group, RosterImport
-from klaspoort.schools.views import beheer_render
+from klaspoort.schools.guards import SchoolRequest, school_admin_view
 from klaspoort.signin.services import attach_cards
-from klaspoort.tenancy import SchoolRequest, school_admin_view
 
 HISTORY_LENGTH = 50
 PUPILS_PER_PAGE = 100

@@ -8,7 +8,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from klaspoort.schools.network import MAX_INPUT_LENGTH, MAX_LABEL_LENGTH
+from klaspoort.network import MAX_INPUT_LENGTH, MAX_LABEL_LENGTH
 
 UNKNOWN_CHOICE = _("The choice contains an unknown or unavailable entry. Nothing has been changed.")
 

@@ -14,9 +14,9 @@ from django.views.decorators.http import require_http_methods
 from klaspoort.accounts import services, throttling
 from klaspoort.accounts.models import User
 from klaspoort.accounts.password_forms import ChangePasswordForm
+from klaspoort.network import client_ip
 from klaspoort.roster.models import Teacher
-from klaspoort.schools.network import client_ip
-from klaspoort.tenancy import administered_schools
+from klaspoort.schools.guards import administered_schools
 
 
 def _wait_message(minutes: int) -> str:

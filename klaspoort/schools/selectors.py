@@ -11,6 +11,7 @@ import ipaddress
 
 from django.db.models import Q, QuerySet
 
+from klaspoort.network import parse_client_address
 from klaspoort.schools.models import (
     NetworkProvider,
     NetworkProviderConsent,
@@ -19,7 +20,6 @@ from klaspoort.schools.models import (
     School,
     SchoolNetwork,
 )
-from klaspoort.schools.network import parse_client_address
 from klaspoort.tenancy import for_school
 
 

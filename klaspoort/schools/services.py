@@ -15,8 +15,14 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from klaspoort.accounts.services import queue_mail
 from klaspoort.audit.services import record, user_of
+from klaspoort.mail import queue_mail
+from klaspoort.network import (
+    MAX_LABEL_LENGTH,
+    NetworkInputError,
+    is_wide,
+    parse_school_network,
+)
 from klaspoort.schools.models import (
     CatalogueEntry,
     Consent,
@@ -27,12 +33,6 @@ from klaspoort.schools.models import (
     School,
     SchoolMembership,
     SchoolNetwork,
-)
-from klaspoort.schools.network import (
-    MAX_LABEL_LENGTH,
-    NetworkInputError,
-    is_wide,
-    parse_school_network,
 )
 from klaspoort.tenancy import for_school
 

@@ -8,120 +8,37 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import redirect_to_login
+from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect
 
-from klaspoort.accounts.second_factor import pending_step
+from klaspoort.accounts.second_factor import second_factor_done
+from klaspoort.beheer import (
+    BEHEER_TABS,
+    Confirmation,
+    ask_first,
+    beheer_render,
+    go_to,
+    is_confirmed,
+)
+from klaspoort.network import MAX_INPUT_LENGTH, NetworkInputError, client_ip
 from klaspoort.roster import selectors
 from klaspoort.schools import selectors as school_selectors
 from klaspoort.schools import services
 from klaspoort.schools.forms import UNKNOWN_CHOICE, ConsentForm, NetworkForm
-from klaspoort.schools.models import School, SchoolNetwork
-from klaspoort.schools.network import MAX_INPUT_LENGTH, NetworkInputError, client_ip
-from klaspoort.tenancy import (
+from klaspoort.schools.guards import (
     SchoolRequest,
     administered_schools,
     school_admin_view,
     school_for_admin,
-    teacher_of,
 )
-
-# The *Beheer* tabs, in the order of the navigation: (URL name, label).
-BEHEER_TABS = [
-    ("schools:data", _("School details")),
-    ("roster:imports", _("Import user data")),
-    ("roster:groups", _("Groups")),
-    ("roster:coordinators", _("ICT coordinators")),
-    ("roster:teachers", _("Teachers")),
-    ("roster:pupils", _("Pupils")),
-    ("schools:publishers", _("Publishers")),
-    ("licences:contracts", _("Licence management")),
-    ("schools:network_providers", _("Set network provider")),
-    ("schools:networks", _("IP addresses")),
-    ("shortcuts:index", _("Shortcuts")),
-    ("audit:log", _("Log")),
-]
-# Pages reached from a tab (a group's detail page belongs to *Groepen*).
-TAB_OF_PAGE = {
-    "roster:group": "roster:groups",
-    "roster:import": "roster:imports",
-    "staff:remove": "roster:coordinators",
-    "staff:invite": "roster:coordinators",
-    "staff:teacher_email": "roster:teachers",
-}
-# Every *Licentiebeheer* page sits under its tab (the per-child list and a licence's pages).
-TAB_OF_PAGE.update({f"licences:{name}": "licences:contracts" for name in (
-    "child_contracts", "contract_groups", "contract_children", "cancel")})
-
-
-def beheer_render(request: SchoolRequest, template: str, context: dict[str, Any],
-                  *, status: int = 200) -> HttpResponse:
-    """Render a *Beheer* page with what the layout needs: the tabs and the school switcher."""
-    view_name = request.resolver_match.view_name if request.resolver_match else ""
-    current_tab = TAB_OF_PAGE.get(view_name, view_name)
-    schools = list(administered_schools(request.user))
-    context = {
-        "school": request.school,
-        "tabs": [
-            {"label": label, "url": reverse(name, kwargs={"brin6": request.school.brin6}),
-             "current": name == current_tab}
-            for name, label in BEHEER_TABS
-        ],
-        "current_tab": current_tab,
-        "switch_schools": schools if len(schools) > 1 else [],
-        **context,
-    }
-    return render(request, template, context, status=status)
-
-
-# ---------------------------------------------------------------------------------------------
-# Asking first: the one confirm pattern for irreversible actions (issue 11, item 2)
-# ---------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Confirmation:
-    """What an irreversible action asks first (templates/_confirm.html): what follows, with the
-    numbers from the selectors; a "Ja, …" button that posts `fields` again to `action` with
-    confirmed=1; a "Nee, terug" link to `back`."""
-
-    title: str
-    consequences: list[str]
-    yes: str
-    action: str
-    back: str
-    fields: list[tuple[str, Any]]
-
-
-def is_confirmed(request: HttpRequest) -> bool:
-    """Only a POST with confirmed=1 acts; any other request to the action asks first."""
-    return request.method == "POST" and request.POST.get("confirmed") == "1"
-
-
-def ask_first(request: HttpRequest, confirmation: Confirmation,
-              page: Callable[[str, dict[str, Any]], HttpResponse]) -> HttpResponse:
-    """The confirmation: for htmx only the part, which appears in place (the form's
-    hx-target); otherwise a whole page, rendered by `page` in the caller's layout (Beheer or
-    the publisher portal), so it works without JavaScript. Nothing is changed here."""
-    if getattr(request, "htmx", False):
-        return render(request, "_confirm.html", {"confirm": confirmation})
-    return page("confirm.html", {"confirm": confirmation})
-
-
-def go_to(request: HttpRequest, url: str) -> HttpResponse:
-    """After an action: to `url`, also when htmx sent the request (a whole new page, with its
-    messages, rather than a page inside the part htmx would swap)."""
-    if getattr(request, "htmx", False):
-        return HttpResponseClientRedirect(url)
-    return redirect(url)
+from klaspoort.schools.models import School, SchoolNetwork
 
 
 def today() -> datetime.date:
@@ -129,19 +46,18 @@ def today() -> datetime.date:
     return timezone.localdate()
 
 
-@login_required
+@second_factor_done
 def home(request: HttpRequest) -> HttpResponse:
     """After sign-in: straight to the only school, or a choice when there are several (R1.4);
     a teacher who administers no school goes to *Mijn groepen*, a publisher's staff member to
     the publisher portal."""
-    step = pending_step(request)
-    if step:
-        return redirect_to_login(request.get_full_path(), step, "next")
     schools = list(administered_schools(request.user))
     if len(schools) == 1:
         return redirect("schools:data", brin6=schools[0].brin6)
     if not schools:
-        if teacher_of(request.user) is not None:
+        # A teacher of the roster (roster.guards.teacher_of decides at the door).
+        user: Any = request.user
+        if get_user_model().objects.filter(pk=user.pk, teacher__active=True).exists():
             return redirect("teacher:home")
         if request.user.publisher_memberships.exists():  # type: ignore[union-attr]
             return redirect("publisher:index")
@@ -149,12 +65,9 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "schools/choose.html", {"schools": schools})
 
 
-@login_required
+@second_factor_done
 def switch(request: HttpRequest) -> HttpResponse:
     """The school switcher in the header: the same tab at the chosen school (R1.4)."""
-    step = pending_step(request)
-    if step:
-        return redirect_to_login(request.get_full_path(), step, "next")
     brin6 = request.GET.get("school", "")
     school = school_for_admin(request.user, brin6)
     tab = request.GET.get("tab", "")

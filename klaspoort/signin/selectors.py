@@ -19,10 +19,11 @@ from django.utils import timezone
 from klaspoort.licences import selectors as licence_rule
 from klaspoort.licences.models import GroupLicence, Product
 from klaspoort.licences.selectors import ProductAccess, access_for_user
+from klaspoort.roster.guards import teacher_of
 from klaspoort.roster.models import Group, Pupil
 from klaspoort.schools.models import School, SchoolMembership
 from klaspoort.signin.models import MaintenanceNotice, PupilCard
-from klaspoort.tenancy import for_school, teacher_of
+from klaspoort.tenancy import for_school
 
 MAX_ID = 2**31 - 1  # larger ids exist nowhere; some databases raise on them instead
 NOTICE_AHEAD = datetime.timedelta(days=7)

@@ -13,8 +13,8 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from klaspoort.network import client_ip
 from klaspoort.schools.models import School
-from klaspoort.schools.network import client_ip
 from klaspoort.schools.selectors import address_allowed
 
 SIGNIN_KIND = "klaspoort_signin_kind"  # "school" | "home" | "card"

@@ -25,14 +25,15 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from klaspoort import auth_methods
+from klaspoort.network import client_ip
 from klaspoort.roster import secrets
 from klaspoort.roster.models import Group, Pupil
+from klaspoort.schools.guards import SchoolRequest, school_admin_view
 from klaspoort.schools.models import School
-from klaspoort.schools.network import client_ip
 from klaspoort.schools.selectors import address_allowed
 from klaspoort.signin import devices, selectors, services, throttling
 from klaspoort.signin.session import AT_HOME, AT_SCHOOL, SIGNIN_KIND, SIGNIN_SCHOOL, WITH_CARD
-from klaspoort.tenancy import SchoolRequest, for_school, school_admin_view
+from klaspoort.tenancy import for_school
 
 HOME_COOKIE = "klaspoort_school"
 HOME_COOKIE_SALT = "klaspoort.signin.home-school"
@@ -402,7 +403,7 @@ def beheer_pupil_help(request: SchoolRequest, group_id: int) -> HttpResponse:
 def group_view(request: SchoolRequest) -> HttpResponse:
     """*Bekijk als groep …*: the coordinator chooses a group and sees the tiles its pupils see,
     read-only, to check the set-up (issue 11, item 1; selectors.group_view)."""
-    from klaspoort.schools.views import beheer_render  # the Beheer layout's tabs and switcher
+    from klaspoort.beheer import beheer_render
 
     chosen = request.GET.get("groep", "")[:12]
     result = selectors.group_view(request.school, chosen) if chosen else None

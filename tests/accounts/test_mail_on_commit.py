@@ -87,11 +87,11 @@ def test_a_password_reset_goes_out_after_commit_in_dutch_with_both_parts(
 
 def test_sending_runs_as_a_celery_task(school, mailoutbox, monkeypatch,
                                        django_capture_on_commit_callbacks):
-    from klaspoort.accounts import tasks
+    from klaspoort import mail
 
     sent = []
-    original = tasks.send_mail.delay
-    monkeypatch.setattr(tasks.send_mail, "delay",
+    original = mail.send_mail.delay
+    monkeypatch.setattr(mail.send_mail, "delay",
                         lambda *args: sent.append(args) or original(*args))
     with django_capture_on_commit_callbacks(execute=True):
         services.invite_coordinator(school, "nieuw@regenboog.example")

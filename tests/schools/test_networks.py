@@ -8,7 +8,7 @@ from django.urls import reverse
 from klaspoort.audit.models import AuditEntry
 from klaspoort.schools import selectors, services
 from klaspoort.schools.models import SchoolNetwork
-from klaspoort.schools.network import NetworkInputError, client_ip
+from klaspoort.network import NetworkInputError, client_ip
 from tests.factories import CoordinatorFactory, SchoolFactory
 
 pytestmark = pytest.mark.django_db
