@@ -38,9 +38,9 @@ BEHEER_TABS = [
 TAB_OF_PAGE = {
     "roster:group": "roster:groups",
     "roster:import": "roster:imports",
-    "staff:remove": "roster:coordinators",
-    "staff:invite": "roster:coordinators",
-    "staff:teacher_email": "roster:teachers",
+    "roster:coordinator_remove": "roster:coordinators",
+    "roster:coordinator_invite": "roster:coordinators",
+    "roster:teacher_email": "roster:teachers",
 }
 # Every *Licentiebeheer* page sits under its tab (the per-child list and a licence's pages).
 TAB_OF_PAGE.update({f"licences:{name}": "licences:contracts" for name in (

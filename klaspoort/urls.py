@@ -4,16 +4,18 @@ from django.views.generic import RedirectView
 
 from klaspoort.licences.icons import product_icon
 from klaspoort.schools import profile
+from klaspoort.schools import views as school_views
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="schools:home", permanent=False)),
     path("accounts/profiel/", profile.profile, name="profile"),
+    # An invitation to coordinate a school: accepted at the schools app, under the account pages.
+    path("accounts/uitnodiging/<str:token>/", school_views.invitation, name="invitation"),
     path("accounts/", include("klaspoort.accounts.urls")),
     path("beheer/", include("klaspoort.schools.urls")),
     path("beheer/<str:brin6>/", include("klaspoort.roster.urls")),
     path("beheer/<str:brin6>/licenties/", include("klaspoort.licences.urls")),
     path("beheer/<str:brin6>/", include("klaspoort.audit.urls")),
-    path("beheer/<str:brin6>/", include("klaspoort.accounts.beheer_urls")),
     path("beheer/<str:brin6>/", include("klaspoort.signin.shortcut_urls")),
     path("uitgever/", include("klaspoort.licences.publisher_urls")),
     path("icoon/<int:product_id>/<str:name>", product_icon, name="product_icon"),

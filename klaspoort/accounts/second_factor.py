@@ -2,7 +2,7 @@
 
 django-otp keeps the devices and marks a session as verified; the rules of when a staff member
 must show a code, or must first set up an app, live here so the sign-in views and the *Beheer*
-entry (klaspoort.tenancy.school_admin_view) ask the same question.
+entry (second_factor_done, used by every staff area's guard) ask the same question.
 """
 
 from __future__ import annotations
@@ -25,9 +25,6 @@ from django_otp import match_token, user_has_device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from klaspoort.audit.services import record
-from klaspoort.schools.models import School
-
 RECOVERY_CODE_COUNT = 10
 APP_DEVICE_NAME = "Authenticator-app"
 RECOVERY_DEVICE_NAME = "Herstelcodes"
@@ -41,9 +38,11 @@ def has_second_factor(user: Any) -> bool:
 def school_requires_second_factor(user: Any) -> bool:
     """Whether one of the user's schools requires a second factor of all its staff: the
     schools they administer and the school where they teach."""
-    return School.objects.filter(
-        Q(memberships__user=user) | Q(teachers__user=user, teachers__active=True),
-        require_second_factor=True).exists()
+    # Through the account's relations: the schools app sits above this one.
+    return get_user_model().objects.filter(
+        Q(school_memberships__school__require_second_factor=True)
+        | Q(teacher__active=True, teacher__school__require_second_factor=True),
+        pk=user.pk).exists()
 
 
 def is_verified(request: HttpRequest) -> bool:
@@ -156,16 +155,3 @@ def end_all_sessions(user: Any) -> None:
     raising it makes every existing session fail Django's check on its next request."""
     get_user_model().objects.filter(pk=user.pk).update(
         session_generation=F("session_generation") + 1)
-
-
-def set_school_requirement(school: School, required: bool, *, request: HttpRequest) -> None:
-    """Require (or stop requiring) a second factor of all staff of the school; staff without
-    one are walked through setting it up at their next step in *Beheer*. Audited."""
-    before = school.require_second_factor
-    if before == required:
-        return
-    school.require_second_factor = required
-    school.save(update_fields=["require_second_factor"])
-    record(actor=request.user, school=school, action="schools.second_factor.require",
-           target=school.brin6, before={"require_second_factor": before},
-           after={"require_second_factor": required}, request=request)

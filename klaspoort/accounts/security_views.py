@@ -24,7 +24,6 @@ from klaspoort.accounts import second_factor, throttling
 from klaspoort.accounts.forms import EmailLoginForm
 from klaspoort.accounts.models import User
 from klaspoort.network import client_ip
-from klaspoort.schools.guards import SchoolRequest, school_admin_view
 
 
 class CodeForm(forms.Form):
@@ -176,17 +175,3 @@ def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
     logout(request)
     messages.success(request, _("You have been signed out on all devices."))
     return redirect("accounts:login")
-
-
-@school_admin_view
-@require_POST
-def second_factor_policy(request: SchoolRequest) -> HttpResponse:
-    """The *Gegevens* setting: require a second factor of all staff of the school."""
-    required = request.POST.get("require_second_factor") == "on"
-    second_factor.set_school_requirement(request.school, required, request=request)
-    if required:
-        messages.success(request, _("All staff of this school must now use two-step "
-                                    "verification."))
-    else:
-        messages.success(request, _("Two-step verification is no longer required."))
-    return redirect("schools:data", brin6=request.school.brin6)

@@ -14,7 +14,6 @@ urlpatterns = [
     path("overal-uitloggen/", security_views.sign_out_everywhere, name="sign_out_everywhere"),
     path("uitloggen/", auth_views.LogoutView.as_view(), name="logout"),
     path("activeren/<str:uidb64>/<str:token>/", views.activate, name="activate"),
-    path("uitnodiging/<str:token>/", views.invitation, name="invitation"),
     # Wachtwoord vergeten: Django's views answer the same whether or not the address exists.
     path("wachtwoord-vergeten/", security_views.ThrottledPasswordResetView.as_view(
         form_class=QueuedPasswordResetForm,

@@ -6,3 +6,7 @@ class RosterConfig(AppConfig):
     name = "klaspoort.roster"
     label = "roster"
     verbose_name = _("Roster")
+
+    def ready(self) -> None:
+        # Connects the receiver that makes an activated ICT teacher a coordinator.
+        from klaspoort.roster import teacher_accounts  # noqa: F401

@@ -22,7 +22,6 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from klaspoort.accounts.models import User
-from klaspoort.accounts.services import provision_teacher_accounts, sync_ict_coordinators
 from klaspoort.audit import services as audit
 from klaspoort.roster import diff, secrets, selectors
 from klaspoort.roster.edexml import (
@@ -34,6 +33,7 @@ from klaspoort.roster.edexml import (
 from klaspoort.roster.models import Group, RosterEvent, RosterImport
 from klaspoort.roster.signals import roster_applied
 from klaspoort.roster.spreadsheet import parse_spreadsheet
+from klaspoort.roster.teacher_accounts import provision_teacher_accounts, sync_ict_coordinators
 from klaspoort.schools.models import School
 from klaspoort.schools.selectors import current_school_year
 
@@ -243,7 +243,7 @@ def process_import(import_id: int) -> RosterImport:
     half-way rolls everything back and marks the import *mislukt* with the reason; afterwards
     the stored roster is erased (data minimisation) and older imports of the school that still
     wait are cancelled, as the newest file wins. Teachers get their account address and
-    activation link from the roster (accounts.services.provision_teacher_accounts); a teacher
+    activation link from the roster (roster.teacher_accounts.provision_teacher_accounts); a teacher
     whose address is already used by someone else is reported as a warning. Teachers with the
     roster role ICT and an activated account become coordinators.
     """

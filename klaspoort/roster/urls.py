@@ -22,4 +22,11 @@ urlpatterns = [
     path("ict-coordinatoren/", views.coordinators, name="coordinators"),
     path("leerkrachten/", views.teachers, name="teachers"),
     path("leerlingen/", views.pupils, name="pupils"),
+    path("ict-coordinatoren/uitnodigen/", views.coordinator_invite, name="coordinator_invite"),
+    path("ict-coordinatoren/<int:user_id>/opnieuw-versturen/", views.coordinator_resend,
+         name="coordinator_resend"),
+    path("ict-coordinatoren/<int:user_id>/verwijderen/", views.coordinator_remove,
+         name="coordinator_remove"),
+    path("leerkrachten/<int:teacher_id>/e-mailadres/", views.teacher_email,
+         name="teacher_email"),
 ]

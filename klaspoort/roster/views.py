@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -21,12 +21,15 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from klaspoort.accounts.forms import EmailForm
 from klaspoort.accounts.models import User
 from klaspoort.beheer import beheer_render
 from klaspoort.middleware import body_checked_by_view
-from klaspoort.roster import secrets, selectors, services, spreadsheet
+from klaspoort.roster import secrets, selectors, services, spreadsheet, teacher_accounts
 from klaspoort.roster.forms import PupilSearchForm, RosterUploadForm, max_upload_size
 from klaspoort.roster.models import Group, RosterImport
+from klaspoort.schools import selectors as school_selectors
+from klaspoort.schools import services as school_services
 from klaspoort.schools.guards import SchoolRequest, school_admin_view
 from klaspoort.signin.services import attach_cards
 
@@ -398,3 +401,87 @@ def pupils(request: SchoolRequest) -> HttpResponse:
     if _partial_wanted(request):
         return _varies_on_htmx(render(request, "roster/_pupil_response.html", context))
     return _varies_on_htmx(beheer_render(request, "roster/pupils.html", context))
+
+
+# ---------------------------------------------------------------------------------------------
+# *ICT-coördinatoren* and *Leerkrachten*: inviting and removing coordinators, a teacher's address
+# ---------------------------------------------------------------------------------------------
+@school_admin_view
+@require_POST
+def coordinator_invite(request: SchoolRequest) -> HttpResponse:
+    form = EmailForm(request.POST)
+    if not form.is_valid():
+        return _form_again(request, "roster/coordinators.html", {
+            "users": selectors.coordinators_of(request.school),
+            "teachers": selectors.teachers_of(request.school, coordinators_only=True),
+            "invite_form": form})
+    email = form.cleaned_data["email"]
+    school_services.invite_coordinator(request.school, email, actor=request.user, request=request)
+    # The same words whether or not the address has an account (it learns nothing).
+    messages.success(request, _("%(email)s has been invited.") % {"email": email})
+    return redirect("roster:coordinators", brin6=request.school.brin6)
+
+
+def _form_again(request: SchoolRequest, template: str, context: dict[str, Any]) -> HttpResponse:
+    """A refused form comes back on its own page, not through a redirect: what was typed stays
+    in the field and an error summary at the top takes the focus (WCAG 3.3.1, 3.3.7)."""
+    return beheer_render(request, template, context, status=400)
+
+
+@school_admin_view
+@require_POST
+def coordinator_resend(request: SchoolRequest, user_id: int) -> HttpResponse:
+    user = school_services.resend_invitation(request.school, user_id, actor=request.user,
+                                      request=request)
+    messages.success(request, _("A new activation link has been sent to %(email)s.")
+                     % {"email": user.email})
+    return redirect("roster:coordinators", brin6=request.school.brin6)
+
+
+@school_admin_view
+@require_POST
+def teacher_email(request: SchoolRequest, teacher_id: int) -> HttpResponse:
+    form = EmailForm(request.POST)
+    if form.is_valid():
+        try:
+            teacher = teacher_accounts.set_teacher_email(request.school, teacher_id,
+                                                 form.cleaned_data["email"],
+                                                 actor=request.user, request=request)
+        except ValidationError as exc:
+            form.add_error("email", exc.messages)
+        else:
+            messages.success(request, _("The activation link has been sent to %(email)s.")
+                             % {"email": teacher.email})
+            return redirect("roster:teachers", brin6=request.school.brin6)
+    return _form_again(request, "roster/teachers.html", {
+        "teachers": selectors.teachers_of(request.school),
+        "email_form": form, "email_teacher_id": teacher_id,
+        "email_field_id": f"teacher-email-{teacher_id}"})
+
+
+@school_admin_view
+@require_http_methods(["GET", "POST"])
+def coordinator_remove(request: SchoolRequest, user_id: int) -> HttpResponse:
+    """GET asks first, saying what follows (a page, so it works without JavaScript); POST
+    removes (services.remove_coordinator: never the last one)."""
+    membership = school_selectors.coordinator_membership(request.school, user_id)
+    person = membership.user
+    if request.method == "POST":
+        try:
+            school_services.remove_coordinator(request.school, person.pk, actor=request.user,
+                                        request=request)
+        except school_services.LastCoordinator:
+            messages.error(request, _("%(email)s is the last ICT coordinator of this school and "
+                                      "cannot be removed. Invite somebody else first.")
+                           % {"email": person.email})
+            return redirect("roster:coordinators", brin6=request.school.brin6)
+        messages.success(request, _("%(email)s is no longer an ICT coordinator of %(school)s.")
+                         % {"email": person.email, "school": request.school.display_name})
+        if person.pk == request.user.pk:
+            # Removed themselves: this school's Beheer is closed to them now.
+            return redirect("schools:home")
+        return redirect("roster:coordinators", brin6=request.school.brin6)
+    return beheer_render(request, "accounts/coordinator_remove.html", {
+        "person": person, "is_self": person.pk == request.user.pk,
+        "returns": teacher_accounts.returns_with_next_import(request.school, person),
+    })

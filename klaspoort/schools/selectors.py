@@ -8,9 +8,15 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+from typing import Any
 
+from django.conf import settings
+from django.core import signing
 from django.db.models import Q, QuerySet
+from django.http import Http404
 
+from klaspoort.accounts.models import User
+from klaspoort.audit.models import AuditEntry
 from klaspoort.network import parse_client_address
 from klaspoort.schools.models import (
     NetworkProvider,
@@ -18,6 +24,7 @@ from klaspoort.schools.models import (
     Publisher,
     PublisherConsent,
     School,
+    SchoolMembership,
     SchoolNetwork,
 )
 from klaspoort.tenancy import for_school
@@ -122,3 +129,48 @@ def publisher_by_name(name: str) -> Publisher | None:
     name = name.strip()
     return (Publisher.objects.filter(slug__iexact=name).first()
             or Publisher.objects.filter(name__iexact=name).first())
+
+
+# ---------------------------------------------------------------------------------------------
+# ICT coordinators: invitations and memberships
+# ---------------------------------------------------------------------------------------------
+INVITATION_SALT = "klaspoort.accounts.coordinator-invitation"
+
+
+def invitation_from_token(token: str) -> tuple[User, School] | None:
+    """The (account, school) of a valid invitation no older than ACTIVATION_TIMEOUT; else None."""
+    try:
+        data = signing.loads(str(token)[:500], salt=INVITATION_SALT,
+                             max_age=settings.ACTIVATION_TIMEOUT)
+        user = User.objects.get(pk=int(data["u"]), is_active=True, kind=User.Kind.STAFF)
+        school = School.objects.get(pk=int(data["s"]))
+    except (signing.BadSignature, KeyError, TypeError, ValueError, User.DoesNotExist,
+            School.DoesNotExist):
+        return None
+    return user, school
+
+
+def invitation_withdrawn(token: str, user: User, school: School) -> bool:
+    """RULE: removing a coordinator also withdraws every invitation of that account to that
+    school made before the removal, so a link still in a mailbox cannot undo it. The removal is
+    known from the (unchangeable) audit trail; a token without its date counts as older."""
+    try:
+        made = int(signing.loads(str(token)[:500], salt=INVITATION_SALT).get("t", 0))
+    except (signing.BadSignature, AttributeError, TypeError, ValueError):
+        return True
+    return AuditEntry.objects.filter(
+        action="accounts.coordinator.remove", school=school, before__email=user.email,
+        created_at__gte=datetime.datetime.fromtimestamp(made, tz=datetime.UTC)).exists()
+
+
+def coordinator_membership(school: School, user_id: Any) -> SchoolMembership:
+    """This school's coordinator membership of the user; Http404 for anybody else (another
+    school's coordinator, a teacher, a made-up number)."""
+    if not str(user_id).isdigit():
+        raise Http404
+    membership = for_school(SchoolMembership, school).filter(
+        user_id=int(user_id), role=SchoolMembership.Role.COORDINATOR,
+        user__is_active=True).select_related("user").first()
+    if membership is None:
+        raise Http404
+    return membership

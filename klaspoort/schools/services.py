@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
+from django.conf import settings
+from django.core import signing
 from django.db import IntegrityError, models, transaction
-from django.http import HttpRequest
+from django.dispatch import receiver
+from django.http import Http404, HttpRequest
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from klaspoort.accounts.models import User
+from klaspoort.accounts.services import activation_url, is_pending, send_activation
+from klaspoort.accounts.signals import account_activated
 from klaspoort.audit.services import record, user_of
-from klaspoort.mail import queue_mail
+from klaspoort.mail import queue_mail, send_mail_pair
 from klaspoort.network import (
     MAX_LABEL_LENGTH,
     NetworkInputError,
@@ -33,6 +42,11 @@ from klaspoort.schools.models import (
     School,
     SchoolMembership,
     SchoolNetwork,
+)
+from klaspoort.schools.selectors import (
+    INVITATION_SALT,
+    invitation_from_token,
+    invitation_withdrawn,
 )
 from klaspoort.tenancy import for_school
 
@@ -211,3 +225,135 @@ def set_publisher_consent(school: School, publisher: Publisher, on: bool, *, act
         withdrawn_at__isnull=True).values_list("publisher_id", flat=True))
     wanted = current | {publisher.pk} if on else current - {publisher.pk}
     return set_publisher_consents(school, wanted, actor, request)
+
+
+# ---------------------------------------------------------------------------------------------
+# ICT coordinators: inviting, accepting, removing (the membership is the school's)
+# ---------------------------------------------------------------------------------------------
+def invitation_token(user: User, school: School) -> str:
+    """A signed, dated invitation of this account to coordinate this school (no database row:
+    the signature is the invitation)."""
+    # "t": when it was made, so a removal after it wins (invitation_withdrawn).
+    return signing.dumps({"u": user.pk, "s": school.pk, "t": int(time.time())},
+                         salt=INVITATION_SALT, compress=True)
+
+
+@transaction.atomic
+def invite_coordinator(school: School, email: str, *, actor: Any = None,
+                       request: HttpRequest | None = None) -> None:
+    """Invite the address to become a coordinator of the school (issue 10, finding 6).
+
+    RULES: nothing about an existing account changes before its owner accepts — no membership,
+    no new password, no new activation token (a pending activation elsewhere keeps working).
+    A new address gets a pending account and an activation link; setting the password accepts
+    the invitation. A pending account gets a fresh activation link that accepts on activation
+    (its earlier links stay valid). An active account gets a link to accept while signed in as
+    itself. An address that cannot be staff gets nothing. The inviter sees and the audit log
+    records the same in every case, so an invitation tells nobody whether an account exists.
+    """
+    email = email.strip().lower()
+    user = User.objects.filter(email__iexact=email).first()
+    if user is None:
+        user = User.objects.create_user(email=email, password=None, kind=User.Kind.STAFF)
+    record(actor=actor, school=school, action="accounts.coordinator.invite", target=email,
+           after={"email": email}, request=request)
+    if user.kind != User.Kind.STAFF or not user.is_active:
+        return
+    token = invitation_token(user, school)
+    days = settings.ACTIVATION_TIMEOUT // 86400
+    if is_pending(user):
+        url = f"{activation_url(user, request)}?{urlencode({'uitnodiging': token})}"
+        send_mail_pair("activation", email, {"user": user, "school": school, "url": url,
+                                             "days": days, "coordinator": True})
+        return
+    path = reverse("invitation", kwargs={"token": token})
+    url = request.build_absolute_uri(path) if request is not None else settings.SITE_URL + path
+    send_mail_pair("coordinator_invitation", email, {"user": user, "school": school,
+                                                     "url": url, "days": days})
+
+
+@transaction.atomic
+def accept_invitation(user: User, token: str, *, request: HttpRequest | None = None
+                      ) -> School | None:
+    """The owner accepts: the signed-in (or just activated) account named in a valid invitation
+    becomes a coordinator of its school. Anybody else's token does nothing. Audited."""
+    found = invitation_from_token(token)
+    if found is None or found[0].pk != user.pk:
+        return None
+    school = found[1]
+    if invitation_withdrawn(token, user, school):
+        return None
+    _membership, created = SchoolMembership.objects.get_or_create(
+        user=user, school=school, role=SchoolMembership.Role.COORDINATOR)
+    if created:
+        record(actor=user, school=school, action="accounts.coordinator.accept",
+               target=user.email or "", after={"email": user.email}, request=request)
+    return school
+
+
+def resend_invitation(school: School, user_id: int, *, actor: Any,
+                      request: HttpRequest | None = None) -> User:
+    """Send a fresh activation link to a pending coordinator of this school (404 for anybody
+    else); earlier links stop working. Audited."""
+    membership = for_school(SchoolMembership, school).filter(
+        user_id=user_id, role=SchoolMembership.Role.COORDINATOR).select_related("user").first()
+    if membership is None or not is_pending(membership.user):
+        raise Http404
+    send_activation(membership.user, school, request)
+    record(actor=actor, school=school, action="accounts.invitation.resend",
+           target=membership.user.email or "", request=request)
+    return membership.user
+
+
+class LastCoordinator(Exception):
+    """Removing this coordinator would leave the school without one who can sign in."""
+
+
+@transaction.atomic
+def remove_coordinator(school: School, user_id: Any, *, actor: Any,
+                       request: HttpRequest | None = None) -> User:
+    """Take away a coordinator's right to manage this school (issue 11, item 9).
+
+    RULES: never the last one: at least one other coordinator with an activated account (active,
+    with a password) stays, so somebody can still sign in and manage the school. The school's
+    coordinator rows are locked first, so two coordinators removing each other at the same
+    moment cannot both succeed. Only the membership goes: the account keeps its other schools
+    and, as a teacher, its own groups. Access ends at once (every Beheer page checks the
+    membership). Audited.
+    """
+    memberships = list(for_school(SchoolMembership, school).select_for_update().filter(
+        role=SchoolMembership.Role.COORDINATOR).select_related("user").order_by("pk"))
+    membership = next((m for m in memberships if str(m.user_id) == str(user_id)
+                       and m.user.is_active), None)
+    if membership is None:
+        raise Http404
+    if not any(m.pk != membership.pk and m.user.is_active and not is_pending(m.user)
+               for m in memberships):
+        raise LastCoordinator
+    user = membership.user
+    membership.delete()
+    record(actor=actor, school=school, action="accounts.coordinator.remove",
+           target=user.email or "", before={"email": user.email}, request=request)
+    return user
+
+
+@receiver(account_activated)
+def _accept_invitation_on_activation(sender: Any, user: User, invitation: str = "",
+                                     request: HttpRequest | None = None, **_kwargs: Any) -> None:
+    """An invitation that came with the activation link is accepted as the password is set."""
+    if invitation:
+        accept_invitation(user, invitation, request=request)
+
+
+def set_second_factor_requirement(school: School, required: bool, *, request: HttpRequest
+                                  ) -> None:
+    """Require (or stop requiring) a second factor of all staff of the school; staff without
+    one are walked through setting it up at their next step in *Beheer*. Audited."""
+    before = school.require_second_factor
+    if before == required:
+        return
+    school.require_second_factor = required
+    school.save(update_fields=["require_second_factor"])
+    record(actor=request.user, school=school, action="schools.second_factor.require",
+           target=school.brin6, before={"require_second_factor": before},
+           after={"require_second_factor": required}, request=request)

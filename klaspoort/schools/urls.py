@@ -1,6 +1,5 @@
 from django.urls import path
 
-from klaspoort.accounts import security_views
 from klaspoort.schools import views
 
 app_name = "schools"
@@ -8,7 +7,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("wissel/", views.switch, name="switch"),
     path("<str:brin6>/gegevens/", views.school_data, name="data"),
-    path("<str:brin6>/gegevens/tweestapsverificatie/", security_views.second_factor_policy,
+    path("<str:brin6>/gegevens/tweestapsverificatie/", views.second_factor_policy,
          name="second_factor_policy"),
     path("<str:brin6>/uitgeverijen/", views.publishers, name="publishers"),
     path("<str:brin6>/netwerkbeheerders/", views.network_providers, name="network_providers"),

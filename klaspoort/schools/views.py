@@ -9,6 +9,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -291,3 +292,40 @@ def remove_network(request: SchoolRequest) -> HttpResponse:
         raise Http404 from None
     messages.success(request, _("%(network)s has been removed.") % {"network": removed.network})
     return redirect("schools:networks", brin6=request.school.brin6)
+
+
+# ---------------------------------------------------------------------------------------------
+# Accepting an invitation to coordinate a school; the school's second-factor requirement
+# ---------------------------------------------------------------------------------------------
+@login_required
+@require_http_methods(["GET", "POST"])
+def invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """*Uitnodiging*: the owner of an existing account, signed in as themselves, confirms that
+    they become an ICT coordinator of the inviting school; nothing changes before the POST."""
+    found = school_selectors.invitation_from_token(token)
+    if found is None or school_selectors.invitation_withdrawn(token, *found):
+        return render(request, "accounts/invitation_invalid.html", status=400)
+    invited, school = found
+    if invited.pk != request.user.pk:
+        return render(request, "accounts/invitation_invalid.html", {"other_account": True},
+                      status=403)
+    if request.method == "POST":
+        services.accept_invitation(invited, token, request=request)
+        messages.success(request, _("You are now an ICT coordinator of %(school)s.")
+                         % {"school": school.display_name})
+        return redirect("schools:home")
+    return render(request, "accounts/invitation.html", {"school": school})
+
+
+@school_admin_view
+@require_POST
+def second_factor_policy(request: SchoolRequest) -> HttpResponse:
+    """The *Gegevens* setting: require a second factor of all staff of the school."""
+    required = request.POST.get("require_second_factor") == "on"
+    services.set_second_factor_requirement(request.school, required, request=request)
+    if required:
+        messages.success(request, _("All staff of this school must now use two-step "
+                                    "verification."))
+    else:
+        messages.success(request, _("Two-step verification is no longer required."))
+    return redirect("schools:data", brin6=request.school.brin6)

@@ -14,7 +14,7 @@ from django.core.cache import cache
 from django_otp.oath import TOTP
 from playwright.sync_api import Page, expect
 
-from klaspoort.accounts.services import invite_coordinator
+from klaspoort.schools.services import invite_coordinator
 from tests.browser_support import chromium_page, needs_chromium, screenshot
 from tests.factories import SchoolFactory
 

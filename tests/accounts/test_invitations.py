@@ -8,10 +8,10 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 
-from klaspoort.accounts import services
 from klaspoort.accounts.models import User
 from klaspoort.accounts.tokens import ActivationTokenGenerator
 from klaspoort.audit.models import AuditEntry
+from klaspoort.schools import services as school_services
 from klaspoort.schools.models import SchoolMembership
 from tests.factories import CoordinatorFactory, SchoolFactory, UserFactory
 
@@ -61,7 +61,7 @@ def test_invite_command_refuses_unknown_school_and_bad_address(school):
 
 @pytest.mark.django_db
 def test_activation_link_works_once(client, school):
-    services.invite_coordinator(school, "nieuw@regenboog.example")
+    school_services.invite_coordinator(school, "nieuw@regenboog.example")
     link = _link(mail.outbox[0])
     assert client.get(link).status_code == 200
     response = _set_password(client, link)
@@ -78,7 +78,7 @@ def test_activation_link_works_once(client, school):
 
 @pytest.mark.django_db
 def test_expired_activation_link_is_refused(client, school):
-    services.invite_coordinator(school, "nieuw@regenboog.example")
+    school_services.invite_coordinator(school, "nieuw@regenboog.example")
     link = _link(mail.outbox[0])
     later = datetime.now() + timedelta(days=7, hours=1)
     with mock.patch.object(ActivationTokenGenerator, "_now", return_value=later):
@@ -92,7 +92,7 @@ def test_expired_activation_link_is_refused(client, school):
 
 @pytest.mark.django_db
 def test_weak_passwords_are_refused_on_activation(client, school):
-    services.invite_coordinator(school, "nieuw@regenboog.example")
+    school_services.invite_coordinator(school, "nieuw@regenboog.example")
     link = _link(mail.outbox[0])
     for weak in ("ab12", "alleenletters", "password1", "Regenboog12"):
         response = _set_password(client, link, weak)
@@ -103,7 +103,7 @@ def test_weak_passwords_are_refused_on_activation(client, school):
 
 @pytest.mark.django_db
 def test_coordinator_invites_and_resends_for_own_school(coordinator_client, school):
-    url = reverse("staff:invite", kwargs={"brin6": school.brin6})
+    url = reverse("roster:coordinator_invite", kwargs={"brin6": school.brin6})
     coordinator_client.post(url, {"email": "tweede@regenboog.example"})
     user = User.objects.get(email="tweede@regenboog.example")
     assert AuditEntry.objects.filter(school=school, action="accounts.coordinator.invite").exists()
@@ -116,7 +116,8 @@ def test_coordinator_invites_and_resends_for_own_school(coordinator_client, scho
     # A coordinator still pending from before: Opnieuw versturen replaces the earlier link.
     pending = CoordinatorFactory(school=school, password="!")
     page = coordinator_client.get(reverse("roster:coordinators", kwargs={"brin6": school.brin6}))
-    resend = reverse("staff:resend", kwargs={"brin6": school.brin6, "user_id": pending.pk})
+    resend = reverse("roster:coordinator_resend",
+                     kwargs={"brin6": school.brin6, "user_id": pending.pk})
     assert resend in page.content.decode()
     coordinator_client.post(resend)
     coordinator_client.post(resend)
@@ -128,9 +129,10 @@ def test_coordinator_invites_and_resends_for_own_school(coordinator_client, scho
 def test_coordinator_cannot_invite_or_resend_for_another_school(coordinator_client):
     other = SchoolFactory()
     pending = CoordinatorFactory(school=other, password="!")
-    invite = reverse("staff:invite", kwargs={"brin6": other.brin6})
+    invite = reverse("roster:coordinator_invite", kwargs={"brin6": other.brin6})
     assert coordinator_client.post(invite, {"email": "x@y.example"}).status_code == 404
-    resend = reverse("staff:resend", kwargs={"brin6": other.brin6, "user_id": pending.pk})
+    resend = reverse("roster:coordinator_resend",
+                     kwargs={"brin6": other.brin6, "user_id": pending.pk})
     assert coordinator_client.post(resend).status_code == 404
     assert not User.objects.filter(email="x@y.example").exists()
     assert mail.outbox == []
@@ -138,7 +140,8 @@ def test_coordinator_cannot_invite_or_resend_for_another_school(coordinator_clie
 
 @pytest.mark.django_db
 def test_resend_for_an_activated_coordinator_is_404(coordinator_client, school, coordinator):
-    resend = reverse("staff:resend", kwargs={"brin6": school.brin6, "user_id": coordinator.pk})
+    resend = reverse("roster:coordinator_resend",
+                     kwargs={"brin6": school.brin6, "user_id": coordinator.pk})
     assert coordinator_client.post(resend).status_code == 404
     assert mail.outbox == []
 
@@ -147,7 +150,7 @@ def test_resend_for_an_activated_coordinator_is_404(coordinator_client, school, 
 @pytest.mark.parametrize("bad", ["", "geen-adres", "x" * 300 + "@school.example"])
 def test_invalid_invitation_address_gives_a_dutch_message_and_changes_nothing(
         coordinator_client, school, bad):
-    url = reverse("staff:invite", kwargs={"brin6": school.brin6})
+    url = reverse("roster:coordinator_invite", kwargs={"brin6": school.brin6})
     users = User.objects.count()
     response = coordinator_client.post(url, {"email": bad})
     # The page comes back with the error summary and the address as typed (issue 11, item 13).
@@ -165,7 +168,7 @@ def test_invalid_invitation_address_gives_a_dutch_message_and_changes_nothing(
 # Issue 10, finding 6: an invitation never takes over an existing account
 # ---------------------------------------------------------------------------------------------
 def _invite(client, school, email):
-    url = reverse("staff:invite", kwargs={"brin6": school.brin6})
+    url = reverse("roster:coordinator_invite", kwargs={"brin6": school.brin6})
     response = client.post(url, {"email": email}, follow=True)
     return [str(m.message).replace(email, "EMAIL") for m in response.context["messages"]]
 
@@ -201,7 +204,7 @@ def test_inviting_an_existing_account_changes_nothing_and_tells_the_inviter_noth
 @pytest.mark.django_db
 def test_the_owner_accepts_the_invitation_signed_in_as_themselves(client, school):
     elsewhere = CoordinatorFactory(email="juf@anderschool.example")
-    services.invite_coordinator(school, elsewhere.email)
+    school_services.invite_coordinator(school, elsewhere.email)
     link = _invitation_link(mail.outbox[0])
     assert client.get(link)["Location"].startswith(reverse("accounts:login"))
     stranger = UserFactory()
@@ -222,9 +225,9 @@ def test_the_owner_accepts_the_invitation_signed_in_as_themselves(client, school
 @pytest.mark.django_db
 def test_a_pending_activation_elsewhere_keeps_working(client, school):
     other = SchoolFactory()
-    services.invite_coordinator(other, "nieuw@anderschool.example")
+    school_services.invite_coordinator(other, "nieuw@anderschool.example")
     first_link = _link(mail.outbox[0])
-    services.invite_coordinator(school, "nieuw@anderschool.example")
+    school_services.invite_coordinator(school, "nieuw@anderschool.example")
     assert len(mail.outbox) == 2
     # The earlier link still sets the password; this school's invitation is not accepted by it.
     assert _set_password(client, first_link).status_code == 302

@@ -10,8 +10,9 @@ import pytest
 from django.db import transaction
 from django.urls import reverse
 
-from klaspoort.accounts import services
 from klaspoort.accounts.models import User
+from klaspoort.roster import teacher_accounts
+from klaspoort.schools import services as school_services
 from klaspoort.schools.models import Publisher
 from klaspoort.schools.services import set_publisher_consents
 from tests.factories import TeacherFactory, UserFactory
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.django_db
 def test_an_invitation_is_mailed_only_after_commit(school, mailoutbox,
                                                    django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        services.invite_coordinator(school, "nieuw@regenboog.example")
+        school_services.invite_coordinator(school, "nieuw@regenboog.example")
         assert mailoutbox == []  # still inside the transaction
     assert len(callbacks) == 1
     [message] = mailoutbox
@@ -36,7 +37,7 @@ def test_a_rolled_back_invitation_mails_nobody(school, mailoutbox,
                                                django_capture_on_commit_callbacks):
     with (django_capture_on_commit_callbacks(execute=True) as callbacks,
           pytest.raises(RuntimeError), transaction.atomic()):
-        services.invite_coordinator(school, "nieuw@regenboog.example")
+        school_services.invite_coordinator(school, "nieuw@regenboog.example")
         raise RuntimeError("something later in the same change failed")
     assert callbacks == []
     assert mailoutbox == []
@@ -48,7 +49,7 @@ def test_a_rolled_back_teacher_address_mails_nobody(school, mailoutbox,
     teacher = TeacherFactory(school=school, email="")
     with (django_capture_on_commit_callbacks(execute=True) as callbacks,
           pytest.raises(RuntimeError), transaction.atomic()):
-        services.set_teacher_email(school, teacher.pk, "lk@regenboog.example", actor=None)
+        teacher_accounts.set_teacher_email(school, teacher.pk, "lk@regenboog.example", actor=None)
         raise RuntimeError
     assert callbacks == [] and mailoutbox == []
 
@@ -94,7 +95,7 @@ def test_sending_runs_as_a_celery_task(school, mailoutbox, monkeypatch,
     monkeypatch.setattr(mail.send_mail, "delay",
                         lambda *args: sent.append(args) or original(*args))
     with django_capture_on_commit_callbacks(execute=True):
-        services.invite_coordinator(school, "nieuw@regenboog.example")
+        school_services.invite_coordinator(school, "nieuw@regenboog.example")
     [(_subject, text, _html, to)] = sent
     assert to == ["nieuw@regenboog.example"] and "/accounts/activeren/" in text
     assert len(mailoutbox) == 1

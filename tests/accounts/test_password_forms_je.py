@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 from django.core import mail
 
-from klaspoort.accounts import services
+from klaspoort.schools import services as school_services
 from tests.accounts.test_invitations import _link, _set_password
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("commits_run_on_commit")]
 
 
 def test_the_activation_page_states_the_rules_with_je(client, school):
-    services.invite_coordinator(school, "nieuw@regenboog.example")
+    school_services.invite_coordinator(school, "nieuw@regenboog.example")
     link = _link(mail.outbox[0])
     page = client.get(link).content.decode()
     assert "Minstens 8 tekens, met letters én cijfers" in page

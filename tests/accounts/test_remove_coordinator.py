@@ -8,8 +8,8 @@ import time
 import pytest
 from django.urls import reverse
 
-from klaspoort.accounts import services
 from klaspoort.audit.models import AuditEntry
+from klaspoort.schools import services as school_services
 from klaspoort.schools.models import SchoolMembership
 from tests.factories import CoordinatorFactory, SchoolFactory, TeacherFactory
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 def remove_url(school, user) -> str:
-    return reverse("staff:remove", kwargs={"brin6": school.brin6, "user_id": user.pk})
+    return reverse("roster:coordinator_remove", kwargs={"brin6": school.brin6, "user_id": user.pk})
 
 
 def coordinators_url(school) -> str:
@@ -61,7 +61,7 @@ def test_a_coordinator_removes_a_colleague_audited(coordinator_client, school, c
 def test_the_removed_coordinator_loses_beheer_at_once(client, school, colleague, coordinator):
     client.force_login(colleague)
     assert client.get(coordinators_url(school)).status_code == 200
-    services.remove_coordinator(school, colleague.pk, actor=coordinator)
+    school_services.remove_coordinator(school, colleague.pk, actor=coordinator)
     assert client.get(coordinators_url(school)).status_code == 404
 
 
@@ -110,18 +110,18 @@ def test_another_schools_coordinator_is_404(coordinator_client, school):
 
 def test_an_invitation_from_before_the_removal_no_longer_brings_them_back(
         client, school, coordinator, colleague, monkeypatch):
-    old_link = reverse("accounts:invitation",
-                       kwargs={"token": services.invitation_token(colleague, school)})
-    services.remove_coordinator(school, colleague.pk, actor=coordinator)
+    old_link = reverse("invitation",
+                       kwargs={"token": school_services.invitation_token(colleague, school)})
+    school_services.remove_coordinator(school, colleague.pk, actor=coordinator)
     client.force_login(colleague)
     assert client.get(old_link).status_code == 400
     client.post(old_link)
     assert not is_coordinator(colleague, school)
     # Invited again afterwards: that invitation works.
     later = time.time() + 5
-    monkeypatch.setattr(services.time, "time", lambda: later)
-    new_link = reverse("accounts:invitation",
-                       kwargs={"token": services.invitation_token(colleague, school)})
+    monkeypatch.setattr(school_services.time, "time", lambda: later)
+    new_link = reverse("invitation",
+                       kwargs={"token": school_services.invitation_token(colleague, school)})
     assert client.get(new_link).status_code == 200
     client.post(new_link)
     assert is_coordinator(colleague, school)

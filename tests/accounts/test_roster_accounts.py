@@ -12,6 +12,7 @@ from klaspoort.accounts import services
 from klaspoort.accounts.models import User
 from klaspoort.audit.models import AuditEntry
 from klaspoort.roster import services as roster
+from klaspoort.roster import teacher_accounts
 from klaspoort.roster.models import RosterImport, Teacher
 from klaspoort.schools.models import SchoolMembership
 from tests.factories import SchoolFactory, TeacherFactory, UserFactory
@@ -89,7 +90,7 @@ def test_an_address_used_by_someone_else_is_not_given_and_the_import_says_so(
     teachers_page = coordinator_client.get(reverse("roster:teachers", kwargs={
         "brin6": school.brin6})).content.decode()
     assert f'id="teacher-email-{bakker.pk}"' in teachers_page
-    coordinator_client.post(reverse("staff:teacher_email", kwargs={
+    coordinator_client.post(reverse("roster:teacher_email", kwargs={
         "brin6": school.brin6, "teacher_id": bakker.pk}), {"email": "h.bakker@regenboog.example"})
     bakker = teacher(school, "T2")
     assert bakker.user.email == "h.bakker@regenboog.example"
@@ -171,11 +172,11 @@ def test_finding_the_teachers_costs_a_few_queries_however_many_there_are(school)
     for n in range(30):
         TeacherFactory(school=school, email=f"leerkracht{n}@regenboog.example")
     with CaptureQueriesContext(connection) as few:
-        services.provision_teacher_accounts(school)
+        teacher_accounts.provision_teacher_accounts(school)
     assert User.objects.filter(email__startswith="leerkracht").count() == 30
     # Nothing left to do: one query, whatever the school's size.
     with CaptureQueriesContext(connection) as none:
-        assert services.provision_teacher_accounts(school) == {}
+        assert teacher_accounts.provision_teacher_accounts(school) == {}
     assert len(none) == 1
     # Per invited teacher: the address, the fresh link and the audit entry; the checks of all
     # 30 addresses together cost three queries.

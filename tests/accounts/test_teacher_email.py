@@ -5,6 +5,7 @@ from django.urls import reverse
 from klaspoort.accounts import services
 from klaspoort.accounts.models import User
 from klaspoort.audit.models import AuditEntry
+from klaspoort.roster import teacher_accounts
 from klaspoort.schools.models import SchoolMembership
 from tests.factories import SchoolFactory, TeacherFactory, UserFactory
 
@@ -13,7 +14,7 @@ pytestmark = pytest.mark.usefixtures("commits_run_on_commit")
 
 
 def _post(client, school, teacher, email):
-    url = reverse("staff:teacher_email", kwargs={"brin6": school.brin6, "teacher_id": teacher.pk})
+    url = reverse("roster:teacher_email", kwargs={"brin6": school.brin6, "teacher_id": teacher.pk})
     return client.post(url, {"email": email}, follow=True)
 
 
@@ -58,7 +59,7 @@ def test_email_of_another_schools_user_is_refused(coordinator_client, school):
 def test_teacher_of_another_school_is_404(coordinator_client):
     other = SchoolFactory()
     teacher = TeacherFactory(school=other, email="")
-    url = reverse("staff:teacher_email", kwargs={"brin6": other.brin6, "teacher_id": teacher.pk})
+    url = reverse("roster:teacher_email", kwargs={"brin6": other.brin6, "teacher_id": teacher.pk})
     assert coordinator_client.post(url, {"email": "x@y.example"}).status_code == 404
     teacher.refresh_from_db()
     assert teacher.email == ""
@@ -69,9 +70,9 @@ def test_ict_teacher_becomes_coordinator_once_activated(school):
     teacher = TeacherFactory(school=school, email="", roles=["LRK", "ICT"])
     plain = TeacherFactory(school=school, email="", roles=["LRK"],
                            user=UserFactory(email="gewoon@regenboog.example"))
-    services.set_teacher_email(school, teacher.pk, "ict2@regenboog.example", actor=None)
+    teacher_accounts.set_teacher_email(school, teacher.pk, "ict2@regenboog.example", actor=None)
     teacher.refresh_from_db()
-    assert services.sync_ict_coordinators(school) == 0  # not activated yet
+    assert teacher_accounts.sync_ict_coordinators(school) == 0  # not activated yet
     services.activate(teacher.user, "Zonnebloem47")
     assert SchoolMembership.objects.filter(user=teacher.user, school=school).exists()
     assert not SchoolMembership.objects.filter(user=plain.user).exists()

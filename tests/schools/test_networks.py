@@ -6,9 +6,9 @@ import pytest
 from django.urls import reverse
 
 from klaspoort.audit.models import AuditEntry
+from klaspoort.network import NetworkInputError, client_ip
 from klaspoort.schools import selectors, services
 from klaspoort.schools.models import SchoolNetwork
-from klaspoort.network import NetworkInputError, client_ip
 from tests.factories import CoordinatorFactory, SchoolFactory
 
 pytestmark = pytest.mark.django_db

@@ -8,9 +8,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
-from klaspoort.accounts.services import invite_coordinator
 from klaspoort.schools.models import School
 from klaspoort.schools.selectors import school_by_brin6
+from klaspoort.schools.services import invite_coordinator
 
 BRIN6 = re.compile(r"^[0-9]{2}[A-Z]{2}[0-9]{2}$")
 
