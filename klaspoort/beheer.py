@@ -32,7 +32,7 @@ BEHEER_TABS = [
     ("schools:network_providers", _("Set network provider")),
     ("schools:networks", _("IP addresses")),
     ("shortcuts:index", _("Shortcuts")),
-    ("audit:log", _("Log")),
+    ("schools:log", _("Log")),
 ]
 # Pages reached from a tab (a group's detail page belongs to *Groepen*).
 TAB_OF_PAGE = {

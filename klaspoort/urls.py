@@ -15,7 +15,6 @@ urlpatterns = [
     path("beheer/", include("klaspoort.schools.urls")),
     path("beheer/<str:brin6>/", include("klaspoort.roster.urls")),
     path("beheer/<str:brin6>/licenties/", include("klaspoort.licences.urls")),
-    path("beheer/<str:brin6>/", include("klaspoort.audit.urls")),
     path("beheer/<str:brin6>/", include("klaspoort.signin.shortcut_urls")),
     path("uitgever/", include("klaspoort.licences.publisher_urls")),
     path("icoon/<int:product_id>/<str:name>", product_icon, name="product_icon"),

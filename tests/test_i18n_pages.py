@@ -49,7 +49,7 @@ BEHEER_PAGES = [
     ("schools:network_providers", "Netwerkbeheerder instellen", "Set network provider"),
     ("schools:networks", "IP-adressen", "IP addresses"),
     ("shortcuts:index", "Snelkoppelingen", "Shortcuts"),
-    ("audit:log", "Logboek", "Log"),
+    ("schools:log", "Logboek", "Log"),
 ]
 DUTCH_TABS = [dutch for _name, dutch, _english in BEHEER_PAGES]
 ENGLISH_TABS = [english for _name, _dutch, english in BEHEER_PAGES]

@@ -151,7 +151,7 @@ def test_every_staff_page_fits_a_phone_a_tablet_and_a_chromebook(live_server, tr
         reverse("licences:contracts", args=[brin6]),
         reverse("licences:child_contracts", args=[brin6]),
         reverse("licences:contract_groups", args=[brin6, contract.pk]),
-        reverse("audit:log", args=[brin6]),
+        reverse("schools:log", args=[brin6]),
         reverse("shortcuts:index", args=[brin6]),
     ]
     group_page = reverse("roster:group", args=[brin6, group.pk])

@@ -128,18 +128,22 @@ def _choices(*pairs: tuple[str, Promise]) -> Callable[[Any], str | None]:
     return label
 
 
-def _code_labels() -> dict[str, Callable[[Any], str | None]]:
-    # Imported here: the models import nothing from the audit labels, but keeping the model
-    # imports out of module level lets this module load before the app registry is ready.
-    from klaspoort.licences.models import Contract, Product
-    from klaspoort.roster.models import RosterImport
+# The labels of codes that other apps' models define (an import status, a contract type): those
+# apps register their choices here when they start (register_code_labels in their AppConfig), as
+# the audit trail sits below them and imports none of them.
+_REGISTERED: dict[str, Callable[[Any], str | None]] = {}
 
+
+def register_code_labels(key: str, choices: Any) -> None:
+    """Show the values of `key` in the Logboek by the labels of these model choices."""
+    _REGISTERED[key] = _choices(*((value, label) for value, label in choices))
+
+
+def _code_labels() -> dict[str, Callable[[Any], str | None]]:
     return {
-        "status": _choices(*((value, label) for value, label in RosterImport.Status.choices)),
+        **_REGISTERED,
         "method": _choices(("plaatjes", pgettext_lazy("logboek", "two pictures")),
                            ("pincode", pgettext_lazy("logboek", "pincode"))),
-        "type": _choices(*((value, label) for value, label in Contract.Type.choices)),
-        "product_type": _choices(*((value, label) for value, label in Product.Type.choices)),
         "via": _choices(("command", pgettext_lazy("logboek", "command line")),
                         ("portal", pgettext_lazy("logboek", "publisher portal")),
                         ("upload", pgettext_lazy("logboek", "CSV file in the portal")),

@@ -5,11 +5,11 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
+from django.db.models import Model
 from django.http import HttpRequest
 
 from klaspoort.audit.models import AuditEntry
 from klaspoort.network import client_ip
-from klaspoort.schools.models import School
 
 
 class SystemActor:
@@ -53,13 +53,15 @@ def _request_ip(request: HttpRequest | None) -> str | None:
         return None
 
 
-def record(*, actor: Any, school: School | None, action: str, target: str,
+def record(*, actor: Any, school: Model | None, action: str, target: str,
            before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,
            request: HttpRequest | None = None) -> AuditEntry:
     """Write one audit entry: who (kept as a label too, should the account be deleted), which
     school, what, before and after, and the client address of the request. Entries are final."""
     user = user_of(actor)
+    # By id: the trail sits below the schools app and knows its model only as a foreign key.
     return AuditEntry.objects.create(
-        actor=user, actor_label=_actor_label(actor), school=school, action=action,
+        actor=user, actor_label=_actor_label(actor),
+        school_id=school.pk if school is not None else None, action=action,
         target=target[:1000], before=before, after=after, ip_address=_request_ip(request),
     )

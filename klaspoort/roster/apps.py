@@ -9,4 +9,8 @@ class RosterConfig(AppConfig):
 
     def ready(self) -> None:
         # Connects the receiver that makes an activated ICT teacher a coordinator.
+        from klaspoort.audit.labels import register_code_labels
         from klaspoort.roster import teacher_accounts  # noqa: F401
+        from klaspoort.roster.models import RosterImport
+
+        register_code_labels("status", RosterImport.Status.choices)

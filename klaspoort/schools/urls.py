@@ -14,4 +14,5 @@ urlpatterns = [
     path("<str:brin6>/ip-adressen/", views.networks, name="networks"),
     path("<str:brin6>/ip-adressen/verwijderen/", views.remove_network,
          name="network_remove"),
+    path("<str:brin6>/logboek/", views.log, name="log"),
 ]

@@ -10,6 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -17,9 +18,11 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from klaspoort.accounts.second_factor import second_factor_done
+from klaspoort.audit.labels import action_label, actor_label, readable, technical
+from klaspoort.audit.selectors import entries_for_school
 from klaspoort.beheer import (
     BEHEER_TABS,
     Confirmation,
@@ -329,3 +332,23 @@ def second_factor_policy(request: SchoolRequest) -> HttpResponse:
     else:
         messages.success(request, _("Two-step verification is no longer required."))
     return redirect("schools:data", brin6=request.school.brin6)
+
+
+# ---------------------------------------------------------------------------------------------
+# *Logboek*: the school's audit trail for its coordinators (issue 3; the trail is audit's)
+# ---------------------------------------------------------------------------------------------
+LOG_PAGE_SIZE = 50
+
+
+@school_admin_view
+@require_GET
+def log(request: SchoolRequest) -> HttpResponse:
+    page = Paginator(entries_for_school(request.school), LOG_PAGE_SIZE).get_page(
+        request.GET.get("pagina"))
+    # Every value in words (klaspoort.audit.labels); checksums fold away under details.
+    rows = [{"entry": entry, "what": action_label(entry.action),
+             "who": actor_label(entry.actor_label),
+             "before": readable(entry.before), "after": readable(entry.after),
+             "technical": technical(entry.before, entry.after)}
+            for entry in page.object_list]
+    return beheer_render(request, "audit/log.html", {"page": page, "rows": rows})

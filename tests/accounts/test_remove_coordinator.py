@@ -54,7 +54,7 @@ def test_a_coordinator_removes_a_colleague_audited(coordinator_client, school, c
     entry = AuditEntry.objects.get(action="accounts.coordinator.remove")
     assert (entry.school, entry.actor, entry.before) == (
         school, coordinator, {"email": "collega@regenboog.example"})
-    log = coordinator_client.get(reverse("audit:log", kwargs={"brin6": school.brin6}))
+    log = coordinator_client.get(reverse("schools:log", kwargs={"brin6": school.brin6}))
     assert "ICT-coördinator verwijderd" in log.content.decode()
 
 

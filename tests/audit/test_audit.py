@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 def log_url(school) -> str:
-    return reverse("audit:log", kwargs={"brin6": school.brin6})
+    return reverse("schools:log", kwargs={"brin6": school.brin6})
 
 
 def test_record_keeps_who_what_where_before_after_and_address(rf, school, coordinator):

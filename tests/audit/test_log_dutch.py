@@ -92,7 +92,7 @@ def test_the_log_shows_every_action_in_dutch_words(coordinator_client, school, c
         services.record(actor=actor,
                         school=school, action=action, target="Plusklas",
                         before=before, after=after)
-    response = coordinator_client.get(reverse("audit:log", kwargs={"brin6": school.brin6}))
+    response = coordinator_client.get(reverse("schools:log", kwargs={"brin6": school.brin6}))
     assert response.status_code == 200
     page = html.fromstring(response.content)
     # What the school sees unfolded; the folded technical details are checked separately.
@@ -119,7 +119,7 @@ def test_checksums_fold_away_under_technical_details(coordinator_client, school,
     services.record(actor=coordinator, school=school, action="roster.upload",
                     target="regenboog.xml", after={"status": "received", "file_sha256": "ab" * 32})
     page = html.fromstring(coordinator_client.get(
-        reverse("audit:log", kwargs={"brin6": school.brin6})).content)
+        reverse("schools:log", kwargs={"brin6": school.brin6})).content)
     (details,) = page.xpath("//details")
     assert details.xpath("summary")[0].text_content() == "Technische details"
     assert "controlegetal: " + "ab" * 32 in details.text_content()

@@ -243,5 +243,5 @@ def test_the_stranger_walk_covers_the_new_pages():
 def test_the_logboek_names_the_change_in_dutch(coordinator_client, group_with_pupils):
     group, _pupils = group_with_pupils
     coordinator_client.post(signin_url(group), {"action": "method", "method": "plaatjes"})
-    page = coordinator_client.get(reverse("audit:log", kwargs={"brin6": group.school.brin6}))
+    page = coordinator_client.get(reverse("schools:log", kwargs={"brin6": group.school.brin6}))
     assert "Inlogmethode van groep gewijzigd" in page.content.decode()

@@ -311,7 +311,7 @@ def test_the_logboek_names_consent_changes_in_dutch(coordinator_client, coordina
                                                     malmberg):
     services.set_publisher_consents(school, [malmberg.pk], coordinator)
     services.set_publisher_consents(school, [], coordinator)
-    page = coordinator_client.get(url("audit:log", school)).content.decode()
+    page = coordinator_client.get(url("schools:log", school)).content.decode()
     assert "Toestemming gegeven aan een uitgeverij" in page
     assert "Toestemming ingetrokken bij een uitgeverij" in page
 

@@ -264,7 +264,7 @@ def test_the_stranger_walk_covers_these_pages():
     from tests.roster.test_pages import beheer_patterns
 
     names = {name for name, _params in beheer_patterns()}
-    assert {"schools:networks", "schools:network_remove", "audit:log"} <= names
+    assert {"schools:networks", "schools:network_remove", "schools:log"} <= names
 
 
 def test_behind_the_documented_nginx_each_client_keeps_its_own_address(rf, settings):
