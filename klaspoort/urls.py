@@ -17,6 +17,7 @@ urlpatterns = [
     path("beheer/<str:brin6>/licenties/", include("klaspoort.licences.urls")),
     path("beheer/<str:brin6>/", include("klaspoort.signin.shortcut_urls")),
     path("uitgever/", include("klaspoort.licences.publisher_urls")),
+    path("uitgever/", include("klaspoort.exchange.portal_urls")),
     path("icoon/<int:product_id>/<str:name>", product_icon, name="product_icon"),
     path("api/", include("klaspoort.exchange.api_urls")),
     path("leerkracht/", include("klaspoort.roster.teacher_urls")),

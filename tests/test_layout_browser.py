@@ -179,9 +179,10 @@ def test_every_staff_page_fits_a_phone_a_tablet_and_a_chromebook(live_server, tr
     with chromium_page() as page:
         sign_in(page, base, "helpdesk@uitgever.example")
         slug = publisher.slug
-        for name in ("home", "products", "product_create", "contracts", "contract_create",
-                     "tokens", "helpdesk"):
-            problems += misfits(page, base + reverse(f"publisher:{name}", args=[slug]))
+        for name in ("publisher:home", "publisher:products", "publisher:product_create",
+                     "publisher:contracts", "publisher:contract_create", "exchange:tokens",
+                     "publisher:helpdesk"):
+            problems += misfits(page, base + reverse(name, args=[slug]))
         problems += misfits(page, base + reverse("publisher:product_edit",
                                                  args=[slug, contract.product.pk]))
         problems += misfits(page, base + reverse("profile"))

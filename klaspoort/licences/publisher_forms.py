@@ -151,11 +151,6 @@ class ContractUploadForm(forms.Form):
         return bytes(upload.read())
 
 
-class TokenForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=100,
-                           help_text=_("So you can tell your tokens apart, e.g. “CRM koppeling”."))
-
-
 class HelpdeskLookupForm(forms.Form):
     brin6 = forms.CharField(label=_("BRIN6 of the school location"), max_length=6,
                             min_length=6)

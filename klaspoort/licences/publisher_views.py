@@ -23,14 +23,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from klaspoort.beheer import Confirmation, ask_first, go_to, is_confirmed
-from klaspoort.exchange import services as tokens
-from klaspoort.exchange.models import PublisherApiToken
 from klaspoort.licences import contract_import, icons, selectors, services
 from klaspoort.licences.guards import publisher_view
 from klaspoort.licences.models import ChildLicence, Contract, Product, PublisherMembership
@@ -41,7 +38,6 @@ from klaspoort.licences.publisher_forms import (
     ContractUploadForm,
     HelpdeskLookupForm,
     ProductForm,
-    TokenForm,
 )
 from klaspoort.licences.services import save_product
 from klaspoort.schools.models import Publisher
@@ -54,7 +50,7 @@ UPLOAD_SESSION_KEY = "publisher_contract_upload"
 TABS = [
     ("publisher:products", gettext_lazy("Products"), HELPDESK),
     ("publisher:contracts", gettext_lazy("Contracts"), HELPDESK),
-    ("publisher:tokens", gettext_lazy("API tokens"), ADMIN),
+    ("exchange:tokens", gettext_lazy("API tokens"), ADMIN),
     ("publisher:helpdesk", gettext_lazy("Helpdesk"), HELPDESK),
 ]
 TAB_OF_PAGE = {
@@ -289,37 +285,6 @@ def contract_upload_confirm(request: PublisherRequest) -> HttpResponse:
                                   "again."))
         return redirect("publisher:contracts", slug=request.publisher.slug)
     return _upload_result(request, str(kept["data"]).encode("utf-8"), confirm=True)
-
-
-# ---------------------------------------------------------------------------------------------
-# API tokens
-# ---------------------------------------------------------------------------------------------
-@publisher_view(roles=ADMIN)
-@require_http_methods(["GET", "POST"])
-def tokens_page(request: PublisherRequest) -> HttpResponse:
-    form = TokenForm(request.POST or None)
-    plain = None
-    if request.method == "POST" and form.is_valid():
-        _row, plain = tokens.issue_token(request.publisher, form.cleaned_data["name"],
-                                         actor=request.user, request=request)
-        form = TokenForm()
-    rows = PublisherApiToken.objects.filter(publisher=request.publisher)
-    response = publisher_render(request, "licences/publisher/tokens.html", {
-        "form": form, "tokens": rows, "plain_token": plain,
-        "docs_url": "/api/docs"}, status=400 if form.errors else 200)
-    # The token is shown once: no copy of this page may be kept by a cache or the history.
-    add_never_cache_headers(response)
-    return response
-
-
-@publisher_view(roles=ADMIN)
-@require_POST
-def token_revoke(request: PublisherRequest, token_id: int) -> HttpResponse:
-    row = tokens.revoke_token(request.publisher, token_id, actor=request.user, request=request)
-    if row is None:
-        raise Http404
-    messages.success(request, _("Token %(name)s has been revoked.") % {"name": row.name})
-    return redirect("publisher:tokens", slug=request.publisher.slug)
 
 
 # ---------------------------------------------------------------------------------------------

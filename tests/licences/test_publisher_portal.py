@@ -55,7 +55,9 @@ def helpdesk_client(publisher):
 
 
 def url(name, publisher, **kwargs):
-    return reverse(f"publisher:{name}", kwargs={"slug": publisher.slug, **kwargs})
+    # The API tokens page is the exchange app's, shown among the portal's tabs.
+    namespace = "exchange" if name in ("tokens", "token_revoke") else "publisher"
+    return reverse(f"{namespace}:{name}", kwargs={"slug": publisher.slug, **kwargs})
 
 
 def csv_file(*lines):

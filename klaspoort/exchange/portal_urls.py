@@ -1,0 +1,10 @@
+from django.urls import path
+
+from klaspoort.exchange import portal_views as views
+
+app_name = "exchange"
+urlpatterns = [
+    path("<slug:slug>/api-sleutels/", views.tokens_page, name="tokens"),
+    path("<slug:slug>/api-sleutels/<int:token_id>/intrekken/", views.token_revoke,
+         name="token_revoke"),
+]
