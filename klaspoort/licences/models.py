@@ -107,6 +107,56 @@ class ProductIcon(models.Model):
         return f"icon of product {self.product_id}"
 
 
+def effective_end_of(end: datetime.date, cancelled_until: datetime.date | None) -> datetime.date:
+    """RULE: the last day a contract counts: its end date, or the day it ends after
+    cancellation (*Opzeggen*) when that comes first. `cancelled_until` alone decides, not
+    `cancelled_at`: they are set together (services.cancel_contract)."""
+    if cancelled_until is not None and cancelled_until < end:
+        return cancelled_until
+    return end
+
+
+def counts_until_q(day: datetime.date, prefix: str = "") -> models.Q:
+    """Rows whose contract's effective end (`effective_end_of`) is `day` or later, as a filter:
+    `prefix` is the lookup path to the contract, e.g. "contract__" on GroupLicence."""
+    return (models.Q(**{f"{prefix}end__gte": day})
+            & (models.Q(**{f"{prefix}cancelled_until__isnull": True})
+               | models.Q(**{f"{prefix}cancelled_until__gte": day})))
+
+
+def running_q(day: datetime.date, prefix: str = "") -> models.Q:
+    """RULE: a contract runs on `day` from its start date to its effective end, both inclusive
+    (`Contract.runs_on` for one contract), as a filter: `prefix` is the lookup path to the
+    contract, e.g. "contract__" to filter GroupLicence or ChildLicence rows by their contract."""
+    return models.Q(**{f"{prefix}start__lte": day}) & counts_until_q(day, prefix)
+
+
+def runs_from_q(day: datetime.date, prefix: str = "") -> models.Q:
+    """RULE: the contract runs on `day` or on a later day (running or still to come), as a
+    filter (`Contract.runs_from` for one contract). A contract cancelled before it started
+    never runs, so it does not count."""
+    ever_runs = (models.Q(**{f"{prefix}cancelled_until__isnull": True})
+                 | models.Q(**{f"{prefix}cancelled_until__gte": models.F(f"{prefix}start")}))
+    return counts_until_q(day, prefix) & ever_runs
+
+
+class ContractQuerySet(models.QuerySet["Contract"]):
+    def running_on(self, day: datetime.date) -> ContractQuerySet:
+        """The contracts that run on `day` (`running_q`)."""
+        return self.filter(running_q(day))
+
+    def running_from(self, day: datetime.date) -> ContractQuerySet:
+        """The contracts that run on `day` or a later day (`runs_from_q`)."""
+        return self.filter(runs_from_q(day))
+
+    def ended_by(self, day: datetime.date) -> ContractQuerySet:
+        """The contracts whose effective end lies before `day`."""
+        return self.exclude(counts_until_q(day))
+
+
+ContractManager = models.Manager.from_queryset(ContractQuerySet)
+
+
 class Contract(models.Model):
     class Type(models.TextChoices):
         GROUP = "group", _("Normal (per group)")
@@ -140,6 +190,8 @@ class Contract(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = ContractManager()
+
     class Meta:
         verbose_name = _("contract")
         verbose_name_plural = _("contracts")
@@ -164,12 +216,15 @@ class Contract(models.Model):
     @property
     def effective_end(self) -> datetime.date:
         """The last day the contract counts: its end date, or earlier after cancellation."""
-        if self.cancelled_until is not None and self.cancelled_until < self.end:
-            return self.cancelled_until
-        return self.end
+        return effective_end_of(self.end, self.cancelled_until)
 
     def runs_on(self, day: datetime.date) -> bool:
+        """Whether the contract runs on `day` (`running_q`, the same rule as a filter)."""
         return self.start <= day <= self.effective_end
+
+    def runs_from(self, day: datetime.date) -> bool:
+        """Whether the contract runs on `day` or a later day (`runs_from_q`)."""
+        return day <= self.effective_end and self.start <= self.effective_end
 
 
 class Link(models.Model):

@@ -18,7 +18,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -30,7 +30,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from klaspoort.beheer import Confirmation, ask_first, go_to, is_confirmed
 from klaspoort.licences import contract_import, icons, selectors, services
 from klaspoort.licences.guards import publisher_view
-from klaspoort.licences.models import ChildLicence, Contract, Product, PublisherMembership
+from klaspoort.licences.models import (
+    ChildLicence,
+    Contract,
+    Product,
+    PublisherMembership,
+    counts_until_q,
+    running_q,
+)
 from klaspoort.licences.publisher_forms import (
     FORM_FIELD_OF_ROW,
     ContractFilterForm,
@@ -178,13 +185,12 @@ def _filtered_contracts(publisher: Publisher, form: ContractFilterForm,
         rows = rows.filter(brin6=brin6)
     if data.get("product"):
         rows = rows.filter(product=data["product"])
-    not_cancelled_yet = Q(cancelled_until__isnull=True) | Q(cancelled_until__gte=today)
     if data.get("status") == "running":
-        rows = rows.filter(not_cancelled_yet, start__lte=today, end__gte=today)
+        rows = rows.filter(running_q(today))
     elif data.get("status") == "future":
         rows = rows.filter(start__gt=today)
     elif data.get("status") == "ended":
-        rows = rows.filter(Q(end__lt=today) | Q(cancelled_until__lt=today))
+        rows = rows.exclude(counts_until_q(today))
     return rows
 
 

@@ -23,6 +23,7 @@ from klaspoort.licences.models import (
     JoinNotice,
     Product,
     ProductIcon,
+    effective_end_of,
 )
 from klaspoort.licences.schoolyear import cancellation_deadline, school_year_end
 from klaspoort.roster.models import Group, Pupil, PupilCluster, Teacher, TeacherGroup
@@ -67,6 +68,7 @@ class _ContractInfo:
     end: datetime.date  # the effective end: the end date, or 31 July after cancellation
 
     def runs_on(self, day: datetime.date) -> bool:
+        # Contract.runs_on, on the plain values the access rule reads.
         return self.start <= day <= self.end
 
 
@@ -136,9 +138,8 @@ def _contracts(school_id: int, linked: Any = None) -> tuple[list[_ContractInfo],
             product = products[product_id] = ProductInfo(
                 product_id, code, name, product_type, icon_url(product_id, icon_sha, icon_type),
                 launch, publisher_id, slug, publisher_name)
-        if cancelled_until is not None and cancelled_until < end:
-            end = cancelled_until
-        contracts.append(_ContractInfo(pk, number, product, start, end))
+        contracts.append(_ContractInfo(pk, number, product, start,
+                                       effective_end_of(end, cancelled_until)))
         if is_consented:
             consented.add(publisher_id)
         if linked is not None and row[16]:
@@ -265,10 +266,8 @@ def access_for_user(user: Any, *, today: datetime.date | None = None) -> Access 
             product = products[product_id] = ProductInfo(
                 product_id, code, name, product_type, icon_url(product_id, icon_sha, icon_type),
                 launch, publisher_id, slug, publisher_name)
-        start, end = _date(start), _date(end)
-        if cancelled_until is not None and _date(cancelled_until) < end:
-            end = _date(cancelled_until)
-        contracts.append(_ContractInfo(pk, number, product, start, end))
+        end = effective_end_of(_date(end), _date(cancelled_until) if cancelled_until else None)
+        contracts.append(_ContractInfo(pk, number, product, _date(start), end))
         if is_consented:
             consented.add(publisher_id)
         if is_linked:
@@ -355,7 +354,7 @@ def contract_status(contract: Contract, today: datetime.date) -> str:
     if contract.runs_on(today):
         return CANCELLED if cancelled else RUNNING
     if today < contract.start:
-        return CANCELLED if contract.effective_end < contract.start else FUTURE
+        return FUTURE if contract.runs_from(today) else CANCELLED
     return ENDED_STATUS
 
 
@@ -412,10 +411,8 @@ def contracts_for_school(school: School, *, publisher_id: Any = None, product_ty
         contracts = contracts.filter(contract_type=contract_type)
     # Newer versions the school has running or still to come (a cancelled one counts until
     # the day it ends, like everywhere else).
-    replaced = set(for_school(Contract, school).filter(
-        end__gte=today, product__replaces__isnull=False,
-    ).filter(Q(cancelled_until__isnull=True) | Q(cancelled_until__gte=today))
-        .values_list("product__replaces_id", flat=True))
+    replaced = set(for_school(Contract.objects.running_from(today), school).filter(
+        product__replaces__isnull=False).values_list("product__replaces_id", flat=True))
     rows = []
     for c in contracts:
         status = contract_status(c, today)

@@ -12,7 +12,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.text import slugify
@@ -28,7 +27,14 @@ from klaspoort.licences.contract_import import (
     RowError,
     shown,
 )
-from klaspoort.licences.models import ChildLicence, Contract, GroupLicence, JoinNotice, Product
+from klaspoort.licences.models import (
+    ChildLicence,
+    Contract,
+    GroupLicence,
+    JoinNotice,
+    Product,
+    running_q,
+)
 from klaspoort.roster.models import Group, Pupil
 from klaspoort.schools.models import Publisher, School
 from klaspoort.tenancy import for_school
@@ -242,10 +248,10 @@ def auto_link(school: School, *, today: datetime.date | None = None) -> dict[str
     today = today or timezone.localdate()
     years = group_year_groups(school)
     contracts = [
-        c for c in for_school(Contract, school).filter(
-            contract_type=Contract.Type.GROUP, end__gte=today,
+        c for c in for_school(Contract.objects.running_from(today), school).filter(
+            contract_type=Contract.Type.GROUP,
             product__allows_group_licences=True).select_related("product")
-        if c.product.year_groups and c.effective_end >= today
+        if c.product.year_groups
     ]
     existing = {
         (link.contract_id, link.group_id): link
@@ -290,10 +296,9 @@ def notice_joiners(school: School, pupil_ids: Iterable[int], *,
     if not pupils:
         return 0
     licensed = set(GroupLicence.objects.filter(
+        running_q(today, prefix="contract__"),
         group_id__in={g for _p, g in pupils}, removed_at__isnull=True,
-        contract__start__lte=today, contract__end__gte=today,
-    ).filter(Q(contract__cancelled_until__isnull=True)
-             | Q(contract__cancelled_until__gte=today)).values_list("group_id", flat=True))
+    ).values_list("group_id", flat=True))
     open_ = set(JoinNotice.objects.filter(
         school=school, dismissed_at__isnull=True, pupil_id__in=[p for p, _g in pupils]
     ).values_list("pupil_id", "group_id"))

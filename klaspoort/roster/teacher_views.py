@@ -22,7 +22,8 @@ from klaspoort.licences import services as licence_services
 from klaspoort.roster import secrets, selectors
 from klaspoort.roster.guards import TeacherRequest, teacher_view
 from klaspoort.roster.models import Group
-from klaspoort.roster.views import change_signin, pupil_signin_url
+from klaspoort.roster.views import change_signin
+from klaspoort.signin.selectors import pupil_page_url
 from klaspoort.signin.services import attach_cards
 from klaspoort.signin.views import help_pupil
 from klaspoort.tenancy import ViewFunc
@@ -82,7 +83,7 @@ def group(request: TeacherRequest, taught: Group) -> HttpResponse:
         secrets.attach_revealed(pupils)
         selected.update({
             "signin_method": secrets.method_of(taught),
-            "signin_url": pupil_signin_url(request, request.school),
+            "signin_url": pupil_page_url(request.school),
             "signin_action": reverse("teacher:group_signin", kwargs={"group_id": taught.pk}),
             "print_url": reverse("teacher:printversie", kwargs={"group_id": taught.pk}),
             "help_action": reverse("teacher:pupil_help", kwargs={"group_id": taught.pk}),
@@ -120,5 +121,5 @@ def printversie(request: TeacherRequest, taught: Group) -> HttpResponse:
                           pupils=secrets.attach_revealed(pupils), request=request)
     return render(request, "roster/printversie.html", {
         "school": request.school, "group": taught, "pupils": pupils,
-        "signin_url": pupil_signin_url(request, request.school),
+        "signin_url": pupil_page_url(request.school),
         "back_url": reverse("teacher:group", kwargs={"group_id": taught.pk})})

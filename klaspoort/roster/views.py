@@ -31,6 +31,7 @@ from klaspoort.roster.models import Group, RosterImport
 from klaspoort.schools import selectors as school_selectors
 from klaspoort.schools import services as school_services
 from klaspoort.schools.guards import SchoolRequest, school_admin_view
+from klaspoort.signin.selectors import pupil_page_url
 from klaspoort.signin.services import attach_cards
 
 HISTORY_LENGTH = 50
@@ -276,18 +277,13 @@ def _signin_context(request: SchoolRequest, group: Group, pupils: list[Any]) -> 
     secrets.attach_revealed(pupils)
     brin6 = request.school.brin6
     return {"signin_method": secrets.method_of(group),
-            "signin_url": pupil_signin_url(request, request.school),
+            "signin_url": pupil_page_url(request.school),
             "signin_action": reverse("roster:group_signin",
                                      kwargs={"brin6": brin6, "group_id": group.pk}),
             "print_url": reverse("roster:printversie",
                                  kwargs={"brin6": brin6, "group_id": group.pk}),
             "help_action": reverse("signin:beheer_pupil_help",
                                    kwargs={"brin6": brin6, "group_id": group.pk})}
-
-
-def pupil_signin_url(request: HttpRequest, school: Any) -> str:
-    """The school's pupil page: reached only through its unguessable reference (signin app)."""
-    return request.build_absolute_uri(reverse("signin:pupil_page", args=[school.pupil_page_ref]))
 
 
 def _main_group_or_404(request: SchoolRequest, group_id: int) -> Group:
@@ -358,7 +354,7 @@ def printversie(request: SchoolRequest, group_id: int) -> HttpResponse:
                           pupils=secrets.attach_revealed(pupils), request=request)
     return render(request, "roster/printversie.html", {
         "school": request.school, "group": group, "pupils": pupils,
-        "signin_url": pupil_signin_url(request, request.school),
+        "signin_url": pupil_page_url(request.school),
         "back_url": reverse("roster:group", kwargs={"brin6": request.school.brin6,
                                                     "group_id": group.pk})})
 

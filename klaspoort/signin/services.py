@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import segno
-from django.conf import settings
 from django.contrib.auth import login
 from django.db import transaction
 from django.http import HttpRequest
@@ -127,8 +126,9 @@ _CARD_PREFIX = "kaart:"
 
 
 def card_url(school: School, token: str) -> str:
-    """The address in the card's QR code (absolute: a camera app opens it)."""
-    return settings.SITE_URL + reverse("signin:card", args=[school.pupil_page_ref, token])
+    """The address in the card's QR code (absolute: a camera app opens it), under the pupil
+    page the card's text names (`selectors.public_url`: the same host)."""
+    return selectors.public_url(reverse("signin:card", args=[school.pupil_page_ref, token]))
 
 
 def _new_card(school: School, pupil: Pupil, actor: Any) -> tuple[PupilCard, str]:

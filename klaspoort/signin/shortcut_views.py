@@ -6,8 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from django.conf import settings
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpResponse
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -20,6 +19,7 @@ from klaspoort.schools import selectors as school_selectors
 from klaspoort.schools.guards import SchoolRequest, school_admin_view
 from klaspoort.schools.models import PublisherConsent, School
 from klaspoort.signin import shortcuts
+from klaspoort.signin.selectors import public_url, pupil_page_url
 from klaspoort.signin.shortcuts import Shortcut
 from klaspoort.tenancy import for_school
 
@@ -40,8 +40,7 @@ def licensed_methods(school: School) -> list[Method]:
     contract of the school that runs today, of a publisher the school consents to (R3.3) —
     sorted by name; teacher environments are for teachers only."""
     today = timezone.localdate()
-    running = for_school(Contract, school).filter(start__lte=today, end__gte=today).filter(
-        Q(cancelled_until__isnull=True) | Q(cancelled_until__gte=today))
+    running = for_school(Contract.objects.running_on(today), school)
     consent = PublisherConsent.objects.filter(
         school=school, publisher_id=OuterRef("publisher_id"), withdrawn_at__isnull=True)
     products = (Product.objects.filter(pk__in=running.values("product_id"))
@@ -49,17 +48,8 @@ def licensed_methods(school: School) -> list[Method]:
     return [Method(p, p.product_type not in TEACHER_ONLY_TYPES) for p in products]
 
 
-def pupil_page_url(school: School, product_id: int | None = None) -> str:
-    """The address on pupils' desktops: the school's pupil page, with the method to open.
-    SITE_URL, not the request's host: shortcuts stay on desktops for years and must point at
-    the canonical address, whichever address the coordinator happened to use."""
-    ref = school.pupil_page_ref
-    url = settings.SITE_URL + reverse("signin:pupil_page", kwargs={"ref": ref})
-    return url + (f"?{urlencode({'next': product_id})}" if product_id else "")
-
-
 def teacher_url(product_id: int | None = None) -> str:
-    url = settings.SITE_URL + reverse("signin:teacher_shortcut")
+    url = public_url(reverse("signin:teacher_shortcut"))
     return url + (f"?{urlencode({'next': product_id})}" if product_id else "")
 
 

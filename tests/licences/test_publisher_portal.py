@@ -434,3 +434,19 @@ def test_ontkoppelen_asks_first_saying_who_loses_what_and_the_seats_after(
     assert done.status_code == (200 if headers else 302)
     licence.refresh_from_db()
     assert licence.removed_at is not None
+
+
+def test_a_cancelled_contract_past_its_last_day_is_ended_not_running(admin_client, publisher):
+    school = SchoolFactory(brin="99ZZ", dependancecode="00")
+    product = ProductFactory(publisher=publisher)
+    today = timezone.localdate()
+    ContractFactory(product=product, school=school, number="OPGEZEGD",
+                    end=today + datetime.timedelta(days=700), cancelled_at=timezone.now(),
+                    cancelled_until=today - datetime.timedelta(days=1))
+    ContractFactory(product=product, school=school, number="LAATSTE-DAG",
+                    end=today + datetime.timedelta(days=700), cancelled_at=timezone.now(),
+                    cancelled_until=today)
+    page = admin_client.get(url("contracts", publisher), {"status": "running"}).content.decode()
+    assert "LAATSTE-DAG" in page and "OPGEZEGD" not in page
+    page = admin_client.get(url("contracts", publisher), {"status": "ended"}).content.decode()
+    assert "OPGEZEGD" in page and "LAATSTE-DAG" not in page

@@ -24,7 +24,7 @@ from klaspoort.roster.models import Group, Pupil, RosterImport
 from klaspoort.schools import selectors as school_selectors
 from klaspoort.schools import services as school_services
 from klaspoort.schools.models import Publisher, School, SchoolMembership, SchoolNetwork
-from klaspoort.signin.shortcut_views import pupil_page_url
+from klaspoort.signin.selectors import pupil_page_url
 from klaspoort.sso import services as sso_services
 from klaspoort.tenancy import for_school
 
