@@ -73,6 +73,18 @@ def beheer_render(request: HttpRequest, template: str, context: dict[str, Any],
 # Asking first: the one confirm pattern for irreversible actions (issue 11, item 2)
 # ---------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
+class PageSection:
+    """A card an app above adds to a page of an app below (the answer to such a page's signal,
+    e.g. schools.signals.school_data_sections): its template, with `section` in its context,
+    the data it shows, its order, and whether it stands beside the page's first card."""
+
+    template: str
+    context: dict[str, Any]
+    order: int = 0
+    beside: bool = False
+
+
+@dataclass(frozen=True)
 class Confirmation:
     """What an irreversible action asks first (templates/_confirm.html): what follows, with the
     numbers from the selectors; a "Ja, …" button that posts `fields` again to `action` with

@@ -1,9 +1,15 @@
-"""Licences follow the roster: new groups are linked by year group, joiners get a notice."""
+"""Licences follow the roster (new groups are linked by year group, joiners get a notice),
+and say what unticking a publisher stops."""
 
+import datetime
 from typing import Any
 
-from klaspoort.licences import services
-from klaspoort.schools.models import School
+from django.dispatch import receiver
+from django.utils.translation import gettext, ngettext
+
+from klaspoort.licences import selectors, services
+from klaspoort.schools.models import Publisher, School
+from klaspoort.schools.signals import publisher_untick_consequences
 
 
 def roster_applied(sender: Any, *, school: School, joined_pupil_ids: list[int],
@@ -18,3 +24,25 @@ def school_saved(sender: Any, *, instance: School, **kwargs: Any) -> None:
     if kwargs.get("raw"):
         return  # loading fixtures: the contracts in them say their school themselves
     services.attach_held_contracts(instance)
+
+
+@receiver(publisher_untick_consequences, dispatch_uid="licences.publisher_untick")
+def publisher_untick(sender: Any, school: School, publisher: Publisher, day: datetime.date,
+                     **_kwargs: Any) -> list[str]:
+    """What unticking the publisher stops at once: how many pupils and teachers can no longer
+    open its methods, and which tiles disappear (selectors.publisher_reach)."""
+    reach = selectors.publisher_reach(school, publisher.pk, day)
+    names = {"publisher": publisher.name,
+             "pupils": ngettext("%(count)d pupil", "%(count)d pupils", reach.pupils)
+             % {"count": reach.pupils},
+             "teachers": ngettext("%(count)d teacher", "%(count)d teachers",
+                                  reach.teachers) % {"count": reach.teachers},
+             "tiles": len(reach.products), "products": ", ".join(reach.products)}
+    if not reach.products:
+        return [gettext("%(publisher)s: nobody at your school opens one of its methods "
+                        "today.") % names]
+    return [" ".join([
+        gettext("%(publisher)s: %(pupils)s and %(teachers)s can then no longer open its "
+                "methods, at once.") % names,
+        ngettext("%(tiles)d tile disappears: %(products)s.",
+                 "%(tiles)d tiles disappear: %(products)s.", len(reach.products)) % names])]

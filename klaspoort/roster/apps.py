@@ -8,9 +8,10 @@ class RosterConfig(AppConfig):
     verbose_name = _("Roster")
 
     def ready(self) -> None:
-        # Connects the receiver that makes an activated ICT teacher a coordinator.
+        # Connects the receivers: an activated ICT teacher becomes a coordinator; the
+        # Gegevens page gets the user-data card.
         from klaspoort.audit.labels import register_code_labels
-        from klaspoort.roster import teacher_accounts  # noqa: F401
+        from klaspoort.roster import receivers, teacher_accounts  # noqa: F401
         from klaspoort.roster.models import RosterImport
 
         register_code_labels("status", RosterImport.Status.choices)

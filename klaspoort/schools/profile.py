@@ -15,7 +15,6 @@ from klaspoort.accounts import services, throttling
 from klaspoort.accounts.models import User
 from klaspoort.accounts.password_forms import ChangePasswordForm
 from klaspoort.network import client_ip
-from klaspoort.roster.models import Teacher
 from klaspoort.schools.guards import administered_schools
 
 
@@ -60,7 +59,8 @@ def profile(request: HttpRequest) -> HttpResponse:
             else:
                 throttling.password_succeeded(attempt)
     schools = list(administered_schools(user))
-    teaches = Teacher.objects.filter(user=user, active=True).exists()
+    # Through the account's relation: the roster app sits above this one.
+    teaches = User.objects.filter(pk=user.pk, teacher__active=True).exists()
     publishes = user.publisher_memberships.exists()
     return render(request, "schools/profile.html", {
         "schools": schools, "form": form, "teaches": teaches, "publishes": publishes},

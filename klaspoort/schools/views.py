@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -16,7 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.functional import Promise
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -26,15 +26,15 @@ from klaspoort.audit.selectors import entries_for_school
 from klaspoort.beheer import (
     BEHEER_TABS,
     Confirmation,
+    PageSection,
     ask_first,
     beheer_render,
     go_to,
     is_confirmed,
 )
 from klaspoort.network import MAX_INPUT_LENGTH, NetworkInputError, client_ip
-from klaspoort.roster import selectors
 from klaspoort.schools import selectors as school_selectors
-from klaspoort.schools import services
+from klaspoort.schools import services, signals
 from klaspoort.schools.forms import UNKNOWN_CHOICE, ConsentForm, NetworkForm
 from klaspoort.schools.guards import (
     SchoolRequest,
@@ -81,21 +81,17 @@ def switch(request: HttpRequest) -> HttpResponse:
 
 
 @school_admin_view
-@require_http_methods(["GET", "POST"])
+@require_GET
 def school_data(request: SchoolRequest) -> HttpResponse:
-    if request.method == "POST":
-        # The one setting on this page: home sign-in for pupils (thuisinlog, R4.2).
-        from klaspoort.signin.services import set_home_signin
-
-        enabled = request.POST.get("home_signin_enabled") == "on"
-        set_home_signin(actor=request.user, school=request.school, enabled=enabled,
-                        request=request)
-        messages.success(request, _("Pupils can now sign in at home.") if enabled
-                         else _("Pupils can no longer sign in at home."))
-        return redirect("schools:data", brin6=request.school.brin6)
+    """*Gegevens*: the school's own facts and its second-factor setting; the apps above add
+    their cards (the user data, home sign-in) through schools.signals.school_data_sections."""
     year = school_selectors.current_school_year(today())
+    answers: list[Any] = [answer for _receiver, answer in
+                          signals.school_data_sections.send(sender=School, request=request)]
+    sections = sorted((cast(PageSection, answer) for answer in answers if answer is not None),
+                      key=lambda section: section.order)
     return beheer_render(request, "schools/data.html", {
-        "summary": selectors.school_summary(request.school),
+        "sections": sections,
         "school_year": year,
         # The latest roster file may still be of last year (until the new one arrives).
         "roster_school_year": request.school.school_year
@@ -122,28 +118,12 @@ class ConsentPage:
 def _confirm_publisher_untick(request: SchoolRequest, unticked: list[Any],
                               chosen: list[int]) -> Confirmation:
     """Unticking a publisher stops every pupil's and teacher's access to its methods at once:
-    say how many, and which tiles disappear (licences.selectors.publisher_reach)."""
-    from klaspoort.licences.selectors import publisher_reach
-
-    consequences = []
+    the apps that know what stops say so (schools.signals.publisher_untick_consequences)."""
+    consequences: list[str] = []
     for publisher in unticked:
-        reach = publisher_reach(request.school, publisher.pk, today())
-        names = {"publisher": publisher.name,
-                 "pupils": ngettext("%(count)d pupil", "%(count)d pupils", reach.pupils)
-                 % {"count": reach.pupils},
-                 "teachers": ngettext("%(count)d teacher", "%(count)d teachers",
-                                      reach.teachers) % {"count": reach.teachers},
-                 "tiles": len(reach.products), "products": ", ".join(reach.products)}
-        if reach.products:
-            consequences.append(" ".join([
-                gettext("%(publisher)s: %(pupils)s and %(teachers)s can then no longer open "
-                        "its methods, at once.") % names,
-                ngettext("%(tiles)d tile disappears: %(products)s.",
-                         "%(tiles)d tiles disappear: %(products)s.", len(reach.products))
-                % names]))
-        else:
-            consequences.append(gettext("%(publisher)s: nobody at your school opens one of "
-                                        "its methods today.") % names)
+        for _receiver, sentences in signals.publisher_untick_consequences.send(
+                sender=School, school=request.school, publisher=publisher, day=today()):
+            consequences.extend(sentences or [])
     listed = {"publishers": ", ".join(p.name for p in unticked)}
     consequences.append(gettext("%(publishers)s then no longer receives your school's data. "
                                 "You can tick it again later.") % listed)

@@ -413,3 +413,15 @@ def group_view(request: SchoolRequest) -> HttpResponse:
         "sections": result[1] if result else [],
         "unknown": bool(chosen) and result is None,
     }, status=404 if chosen and result is None else 200)
+
+
+@school_admin_view
+@require_POST
+def home_signin_setting(request: SchoolRequest) -> HttpResponse:
+    """The home sign-in card on *Gegevens* (thuisinlog, R4.2): switch it, back to *Gegevens*."""
+    enabled = request.POST.get("home_signin_enabled") == "on"
+    services.set_home_signin(actor=request.user, school=request.school, enabled=enabled,
+                             request=request)
+    messages.success(request, _("Pupils can now sign in at home.") if enabled
+                     else _("Pupils can no longer sign in at home."))
+    return redirect("schools:data", brin6=request.school.brin6)

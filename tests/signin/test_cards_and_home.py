@@ -143,13 +143,15 @@ def test_home_signin_is_off_by_default_and_says_so(client, klas):
 
 def test_the_coordinator_switches_home_signin_on(coordinator_client, klas):
     data = reverse("schools:data", args=[klas.school.brin6])
-    assert "thuis inloggen" in coordinator_client.get(data).content.decode()
-    response = coordinator_client.post(data, {"home_signin_enabled": "on"})
-    assert response.status_code == 302
+    setting = reverse("signin:home_signin_setting", args=[klas.school.brin6])
+    page = coordinator_client.get(data).content.decode()
+    assert "thuis inloggen" in page and f'action="{setting}"' in page
+    response = coordinator_client.post(setting, {"home_signin_enabled": "on"})
+    assert response.status_code == 302 and response["Location"] == data
     klas.school.refresh_from_db()
     assert klas.school.home_signin_enabled
     assert AuditEntry.objects.filter(action="signin.home.set").count() == 1
-    coordinator_client.post(data, {})
+    coordinator_client.post(setting, {})
     klas.school.refresh_from_db()
     assert not klas.school.home_signin_enabled
 
