@@ -47,6 +47,7 @@ demo: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/mypy klaspoort
+	$(BIN)/lint-imports  # the apps' layers (pyproject.toml, docs/architecture.md)
 
 test: lint
 	$(BIN)/pytest -n 2 --dist loadfile

@@ -18,7 +18,6 @@ urlpatterns = [
     path("groepen/", views.groups, name="groups"),
     path("groepen/<int:group_id>/", views.group_detail, name="group"),
     path("groepen/<int:group_id>/inloggen/", views.group_signin, name="group_signin"),
-    path("groepen/<int:group_id>/printversie/", views.printversie, name="printversie"),
     path("ict-coordinatoren/", views.coordinators, name="coordinators"),
     path("leerkrachten/", views.teachers, name="teachers"),
     path("leerlingen/", views.pupils, name="pupils"),

@@ -12,7 +12,7 @@ from typing import Any, cast
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
@@ -25,14 +25,18 @@ from klaspoort.accounts.forms import EmailForm
 from klaspoort.accounts.models import User
 from klaspoort.beheer import beheer_render
 from klaspoort.middleware import body_checked_by_view
-from klaspoort.roster import secrets, selectors, services, spreadsheet, teacher_accounts
+from klaspoort.roster import (
+    group_panel,
+    selectors,
+    services,
+    spreadsheet,
+    teacher_accounts,
+)
 from klaspoort.roster.forms import PupilSearchForm, RosterUploadForm, max_upload_size
 from klaspoort.roster.models import Group, RosterImport
 from klaspoort.schools import selectors as school_selectors
 from klaspoort.schools import services as school_services
 from klaspoort.schools.guards import SchoolRequest, school_admin_view
-from klaspoort.signin.selectors import pupil_page_url
-from klaspoort.signin.services import attach_cards
 
 HISTORY_LENGTH = 50
 PUPILS_PER_PAGE = 100
@@ -261,29 +265,21 @@ def group_detail(request: SchoolRequest, group_id: int) -> HttpResponse:
         group, teachers, pupils = selectors.group_members(request.school, group_id)
     except Group.DoesNotExist as exc:
         raise Http404 from exc
+    brin6 = request.school.brin6
     selected = {"group": group, "teachers": teachers, "pupils": pupils,
-                **_signin_context(request, group, pupils)}
+                **group_panel.signin_panel(
+                    request.school, group, pupils,
+                    signin_action=reverse("roster:group_signin",
+                                          kwargs={"brin6": brin6, "group_id": group.pk}),
+                    print_url=reverse("signin:printversie",
+                                      kwargs={"brin6": brin6, "group_id": group.pk}),
+                    help_action=reverse("signin:beheer_pupil_help",
+                                        kwargs={"brin6": brin6, "group_id": group.pk}))}
     if _partial_wanted(request):
         return _varies_on_htmx(render(request, "roster/_group_panel.html",
                                       {"school": request.school, "selected": selected}))
     return _varies_on_htmx(beheer_render(request, "roster/groups.html", {
         "groups": selectors.groups_of(request.school), "selected": selected}))
-
-
-def _signin_context(request: SchoolRequest, group: Group, pupils: list[Any]) -> dict[str, Any]:
-    """The sign-in part of a group's panel: only a (main) group's pupils have secrets shown."""
-    if group.kind != Group.Kind.GROUP:
-        return {}
-    secrets.attach_revealed(pupils)
-    brin6 = request.school.brin6
-    return {"signin_method": secrets.method_of(group),
-            "signin_url": pupil_page_url(request.school),
-            "signin_action": reverse("roster:group_signin",
-                                     kwargs={"brin6": brin6, "group_id": group.pk}),
-            "print_url": reverse("roster:printversie",
-                                 kwargs={"brin6": brin6, "group_id": group.pk}),
-            "help_action": reverse("signin:beheer_pupil_help",
-                                   kwargs={"brin6": brin6, "group_id": group.pk})}
 
 
 def _main_group_or_404(request: SchoolRequest, group_id: int) -> Group:
@@ -298,65 +294,8 @@ def _main_group_or_404(request: SchoolRequest, group_id: int) -> Group:
 def group_signin(request: SchoolRequest, group_id: int) -> HttpResponse:
     """Change one pupil's secret, regenerate the group's, or switch the group's method."""
     group = _main_group_or_404(request, group_id)
-    change_signin(request, group)
+    group_panel.change_signin(request, group)
     return redirect("roster:group", brin6=request.school.brin6, group_id=group.pk)
-
-
-def change_signin(request: HttpRequest, group: Group) -> None:
-    """The sign-in form's one action on a group the caller has already checked (the
-    coordinator's, or a teacher's own); audited by the secrets services, told in a message."""
-    action = request.POST.get("action", "")
-    if action == "pupil":
-        pupil = selectors.group_pupil(group, request.POST.get("pupil", ""))
-        if pupil is None:
-            messages.error(request, _("This pupil is not in this group."))
-        else:
-            secrets.change_pupil_secret(actor=request.user, pupil=pupil, request=request)
-            messages.success(request, _("%(name)s has a new secret.") % {
-                "name": pupil.full_name})
-    elif action == "choose":
-        _choose_pincode(request, group)
-    elif action == "group":
-        secrets.regenerate_group(actor=request.user, group=group, request=request)
-        messages.success(request, _("Every pupil of this group has a new secret."))
-    elif action == "method" and request.POST.get("method") in (secrets.PICTURES,
-                                                                  secrets.PINCODE):
-        secrets.switch_method(actor=request.user, group=group, method=request.POST["method"],
-                              request=request)
-        messages.success(request, _("The sign-in method is set; the pupils have new secrets."))
-    else:
-        messages.error(request, _("Choose what to change."))
-
-
-def _choose_pincode(request: HttpRequest, group: Group) -> None:
-    """A pincode typed for one pupil (secrets.choose_pincode); a refused one is told why."""
-    pupil = selectors.group_pupil(group, request.POST.get("pupil", ""))
-    if pupil is None:
-        messages.error(request, _("Choose a pupil of this group."))
-        return
-    try:
-        secrets.choose_pincode(actor=request.user, pupil=pupil,
-                               code=request.POST.get("pincode", "")[:20], request=request)
-    except secrets.TrivialPincode as refused:
-        messages.error(request, str(refused))
-    else:
-        messages.success(request, _("%(name)s has the pincode you chose.") % {
-            "name": pupil.full_name})
-
-
-@school_admin_view
-@require_GET
-def printversie(request: SchoolRequest, group_id: int) -> HttpResponse:
-    """One card per active pupil of the group, to print on A4 and cut."""
-    group = _main_group_or_404(request, group_id)
-    _group, _teachers, pupils = selectors.group_members(request.school, group.pk)
-    pupils = attach_cards(actor=request.user, school=request.school,
-                          pupils=secrets.attach_revealed(pupils), request=request)
-    return render(request, "roster/printversie.html", {
-        "school": request.school, "group": group, "pupils": pupils,
-        "signin_url": pupil_page_url(request.school),
-        "back_url": reverse("roster:group", kwargs={"brin6": request.school.brin6,
-                                                    "group_id": group.pk})})
 
 
 @school_admin_view

@@ -12,9 +12,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
 
-from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -47,22 +45,6 @@ def school_for_ref(ref: str) -> School | None:
     if not _REF.match(ref or ""):
         return None
     return School.objects.filter(pupil_page_ref=ref).first()
-
-
-def public_url(path: str) -> str:
-    """RULE: every address Klaspoort hands out to be kept — the pupil page on a printed card
-    and on the group panel, the card's QR code, the shortcuts on pupils' desktops — starts with
-    Klaspoort's configured public address (KLASPOORT_SITE_URL), never with the host the
-    coordinator or teacher happened to use: a card and a shortcut last for years, and the text
-    and the QR code of one card must name the same address."""
-    return settings.SITE_URL + path
-
-
-def pupil_page_url(school: School, product_id: int | None = None) -> str:
-    """The school's pupil page (`public_url`), reached only through its unguessable reference;
-    with `product_id`, the method to open after sign-in (a shortcut)."""
-    url = public_url(reverse("signin:pupil_page", kwargs={"ref": school.pupil_page_ref}))
-    return url + (f"?{urlencode({'next': product_id})}" if product_id else "")
 
 
 def normalise_public_id(raw: str) -> str:

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from klaspoort import auth_methods
+from klaspoort.addresses import public_url
 from klaspoort.audit.services import record
 from klaspoort.roster import secrets
 from klaspoort.roster.models import Pupil
@@ -127,8 +128,8 @@ _CARD_PREFIX = "kaart:"
 
 def card_url(school: School, token: str) -> str:
     """The address in the card's QR code (absolute: a camera app opens it), under the pupil
-    page the card's text names (`selectors.public_url`: the same host)."""
-    return selectors.public_url(reverse("signin:card", args=[school.pupil_page_ref, token]))
+    page the card's text names (`klaspoort.addresses.public_url`: the same host)."""
+    return public_url(reverse("signin:card", args=[school.pupil_page_ref, token]))
 
 
 def _new_card(school: School, pupil: Pupil, actor: Any) -> tuple[PupilCard, str]:

@@ -13,13 +13,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from klaspoort.addresses import public_url, pupil_page_url
 from klaspoort.beheer import beheer_render
 from klaspoort.licences.models import Contract, Product
 from klaspoort.schools import selectors as school_selectors
 from klaspoort.schools.guards import SchoolRequest, school_admin_view
 from klaspoort.schools.models import PublisherConsent, School
 from klaspoort.signin import shortcuts
-from klaspoort.signin.selectors import public_url, pupil_page_url
 from klaspoort.signin.shortcuts import Shortcut
 from klaspoort.tenancy import for_school
 

@@ -20,6 +20,8 @@ urlpatterns = [
     path("beheer/<str:brin6>/groepen/<int:group_id>/inloghulp/", views.beheer_pupil_help,
          name="beheer_pupil_help"),
     path("beheer/<str:brin6>/bekijk-als-groep/", views.group_view, name="group_view"),
+    path("beheer/<str:brin6>/groepen/<int:group_id>/printversie/", views.printversie,
+         name="printversie"),
     path("beheer/<str:brin6>/gegevens/thuisinloggen/", views.home_signin_setting,
          name="home_signin_setting"),
 ]

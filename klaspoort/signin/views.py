@@ -25,8 +25,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from klaspoort import auth_methods
+from klaspoort.addresses import pupil_page_url
 from klaspoort.network import client_ip
 from klaspoort.roster import secrets
+from klaspoort.roster import selectors as roster_selectors
 from klaspoort.roster.models import Group, Pupil
 from klaspoort.schools.guards import SchoolRequest, school_admin_view
 from klaspoort.schools.models import School
@@ -425,3 +427,30 @@ def home_signin_setting(request: SchoolRequest) -> HttpResponse:
     messages.success(request, _("Pupils can now sign in at home.") if enabled
                      else _("Pupils can no longer sign in at home."))
     return redirect("schools:data", brin6=request.school.brin6)
+
+
+# ---------------------------------------------------------------------------------------------
+# *Printversie*: the group's sign-in cards, for the coordinator and the group's teachers
+# ---------------------------------------------------------------------------------------------
+def print_cards(request: HttpRequest, school: School, group: Group, back_url: str
+                ) -> HttpResponse:
+    """One card per active pupil of a group the caller may see, to print on A4 and cut; each
+    card gets its QR sign-in (services.attach_cards, audited)."""
+    _group, _teachers, pupils = roster_selectors.group_members(school, group.pk)
+    pupils = services.attach_cards(actor=request.user, school=school,
+                                   pupils=secrets.attach_revealed(pupils), request=request)
+    return render(request, "signin/printversie.html", {
+        "school": school, "group": group, "pupils": pupils,
+        "signin_url": pupil_page_url(school), "back_url": back_url})
+
+
+@school_admin_view
+@require_GET
+def printversie(request: SchoolRequest, group_id: int) -> HttpResponse:
+    """The coordinator's *Printversie* of a (main) group of the school."""
+    try:
+        group = roster_selectors.group_of(request.school, group_id)
+    except Group.DoesNotExist as exc:
+        raise Http404 from exc
+    return print_cards(request, request.school, group, reverse(
+        "roster:group", kwargs={"brin6": request.school.brin6, "group_id": group.pk}))

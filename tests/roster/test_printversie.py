@@ -29,7 +29,7 @@ def make_group(school, jaargroep: str, method: str, names: list[str]):
 
 
 def print_url(group) -> str:
-    return reverse("roster:printversie", kwargs={"brin6": group.school.brin6,
+    return reverse("signin:printversie", kwargs={"brin6": group.school.brin6,
                                                   "group_id": group.pk})
 
 

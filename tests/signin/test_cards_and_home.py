@@ -121,7 +121,7 @@ def test_failed_cards_count_per_address(client, klas):
 
 
 def test_the_coordinator_prints_cards_with_qr_codes(coordinator_client, klas):
-    response = coordinator_client.get(reverse("roster:printversie",
+    response = coordinator_client.get(reverse("signin:printversie",
                                               args=[klas.school.brin6, klas.kleuters.pk]))
     content = response.content.decode()
     assert content.count('class="segno"') == 1

@@ -1,4 +1,4 @@
-"""The school's pupil-page address is built once (issue 12, `signin.selectors.pupil_page_url`):
+"""The school's pupil-page address is built once (issue 12, `klaspoort.addresses.pupil_page_url`):
 the printed card's text, its QR code, the group panel and the shortcuts all name Klaspoort's
 configured public address, whatever host the coordinator or teacher used."""
 
@@ -12,8 +12,9 @@ from django.test import Client
 from django.urls import reverse
 from lxml import html
 
+from klaspoort import addresses
 from klaspoort.schools.models import PublisherConsent
-from klaspoort.signin import selectors, services
+from klaspoort.signin import services
 from tests.factories import TeacherFactory, UserFactory
 from tests.licences.factories import ContractFactory
 from tests.signin.test_shortcuts import archive, ini, opens
@@ -67,15 +68,15 @@ def panel_address(content: str) -> str:
 
 
 def test_the_rule(klas):
-    assert selectors.pupil_page_url(klas.school) == expected(klas.school)
-    assert selectors.pupil_page_url(klas.school, 7) == expected(klas.school) + "?next=7"
+    assert addresses.pupil_page_url(klas.school) == expected(klas.school)
+    assert addresses.pupil_page_url(klas.school, 7) == expected(klas.school) + "?next=7"
 
 
 @pytest.mark.parametrize("who", ["coordinator", "teacher"])
 def test_a_printed_cards_text_and_qr_code_name_the_same_address(
         coordinator_client, klas, qr_payloads, who):
     if who == "coordinator":
-        page = coordinator_client.get(reverse("roster:printversie",
+        page = coordinator_client.get(reverse("signin:printversie",
                                               args=[klas.school.brin6, klas.kleuters.pk]))
     else:
         page = teacher_of(klas.kleuters).get(

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from oauth2_provider.models import Application
 
 from klaspoort.accounts.models import User
+from klaspoort.addresses import pupil_page_url
 from klaspoort.checks import is_production
 from klaspoort.licences import services as licence_services
 from klaspoort.licences.models import Contract, Product, PublisherMembership
@@ -24,7 +25,6 @@ from klaspoort.roster.models import Group, Pupil, RosterImport
 from klaspoort.schools import selectors as school_selectors
 from klaspoort.schools import services as school_services
 from klaspoort.schools.models import Publisher, School, SchoolMembership, SchoolNetwork
-from klaspoort.signin.selectors import pupil_page_url
 from klaspoort.sso import services as sso_services
 from klaspoort.tenancy import for_school
 

@@ -2,8 +2,10 @@
 
 A signed-in teacher sees the groups and clusters they teach, and for a group the same sign-in
 table the coordinator has in *Beheer* (show secrets, a pupil's new secret, new secrets for the
-group, switch the method, *Printversie*). Only their own groups: any other group is 404, also
-one of their own school. Writes go through roster.secrets, audited as the coordinator's are.
+group, switch the method, *Printversie*), built by the same roster.group_panel and
+signin.views.print_cards as the coordinator's. Only their own groups: any other group is 404,
+also one of their own school. Writes go through roster.secrets, audited as the coordinator's
+are. The area sits in signin, above roster and licences, whose data it shows.
 """
 
 from __future__ import annotations
@@ -19,13 +21,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from klaspoort.licences import selectors as licence_selectors
 from klaspoort.licences import services as licence_services
-from klaspoort.roster import secrets, selectors
+from klaspoort.roster import group_panel, selectors
 from klaspoort.roster.guards import TeacherRequest, teacher_view
 from klaspoort.roster.models import Group
-from klaspoort.roster.views import change_signin
-from klaspoort.signin.selectors import pupil_page_url
-from klaspoort.signin.services import attach_cards
-from klaspoort.signin.views import help_pupil
+from klaspoort.signin.views import help_pupil, print_cards
 from klaspoort.tenancy import ViewFunc
 
 
@@ -78,16 +77,13 @@ def dismiss_notice(request: TeacherRequest, notice_id: int) -> HttpResponse:
 @require_GET
 def group(request: TeacherRequest, taught: Group) -> HttpResponse:
     _group, teachers, pupils = selectors.group_members(request.school, taught.pk)
-    selected: dict[str, Any] = {"group": taught, "teachers": teachers, "pupils": pupils}
-    if taught.kind == Group.Kind.GROUP:
-        secrets.attach_revealed(pupils)
-        selected.update({
-            "signin_method": secrets.method_of(taught),
-            "signin_url": pupil_page_url(request.school),
-            "signin_action": reverse("teacher:group_signin", kwargs={"group_id": taught.pk}),
-            "print_url": reverse("teacher:printversie", kwargs={"group_id": taught.pk}),
-            "help_action": reverse("teacher:pupil_help", kwargs={"group_id": taught.pk}),
-        })
+    selected: dict[str, Any] = {
+        "group": taught, "teachers": teachers, "pupils": pupils,
+        **group_panel.signin_panel(
+            request.school, taught, pupils,
+            signin_action=reverse("teacher:group_signin", kwargs={"group_id": taught.pk}),
+            print_url=reverse("teacher:printversie", kwargs={"group_id": taught.pk}),
+            help_action=reverse("teacher:pupil_help", kwargs={"group_id": taught.pk}))}
     return render(request, "teacher/group.html", {
         "school": request.school, "teacher": request.teacher, "selected": selected})
 
@@ -97,7 +93,7 @@ def group(request: TeacherRequest, taught: Group) -> HttpResponse:
 @require_POST
 def group_signin(request: TeacherRequest, taught: Group) -> HttpResponse:
     """The same four changes as the coordinator's form, for one of the teacher's groups."""
-    change_signin(request, taught)
+    group_panel.change_signin(request, taught)
     return redirect("teacher:group", group_id=taught.pk)
 
 
@@ -116,10 +112,5 @@ def pupil_help(request: TeacherRequest, taught: Group) -> HttpResponse:
 @require_GET
 def printversie(request: TeacherRequest, taught: Group) -> HttpResponse:
     """The group's cards, as the coordinator prints them."""
-    _group, _teachers, pupils = selectors.group_members(request.school, taught.pk)
-    pupils = attach_cards(actor=request.user, school=request.school,
-                          pupils=secrets.attach_revealed(pupils), request=request)
-    return render(request, "roster/printversie.html", {
-        "school": request.school, "group": taught, "pupils": pupils,
-        "signin_url": pupil_page_url(request.school),
-        "back_url": reverse("teacher:group", kwargs={"group_id": taught.pk})})
+    return print_cards(request, request.school, taught,
+                       reverse("teacher:group", kwargs={"group_id": taught.pk}))

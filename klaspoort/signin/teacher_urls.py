@@ -1,6 +1,6 @@
 from django.urls import path
 
-from klaspoort.roster import teacher_views as views
+from klaspoort.signin import teacher_views as views
 
 app_name = "teacher"
 urlpatterns = [
