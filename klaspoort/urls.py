@@ -1,10 +1,14 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, register_converter
 from django.views.generic import RedirectView
 
+from klaspoort.converters import Brin6Converter
 from klaspoort.licences.icons import product_icon
 from klaspoort.schools import profile
 from klaspoort.schools import views as school_views
+
+# Registered before the apps' URL modules are included: they use it too.
+register_converter(Brin6Converter, "brin6")
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="schools:home", permanent=False)),
@@ -13,9 +17,9 @@ urlpatterns = [
     path("accounts/uitnodiging/<str:token>/", school_views.invitation, name="invitation"),
     path("accounts/", include("klaspoort.accounts.urls")),
     path("beheer/", include("klaspoort.schools.urls")),
-    path("beheer/<str:brin6>/", include("klaspoort.roster.urls")),
-    path("beheer/<str:brin6>/licenties/", include("klaspoort.licences.urls")),
-    path("beheer/<str:brin6>/", include("klaspoort.signin.shortcut_urls")),
+    path("beheer/<brin6:brin6>/", include("klaspoort.roster.urls")),
+    path("beheer/<brin6:brin6>/licenties/", include("klaspoort.licences.urls")),
+    path("beheer/<brin6:brin6>/", include("klaspoort.signin.shortcut_urls")),
     path("uitgever/", include("klaspoort.licences.publisher_urls")),
     path("uitgever/", include("klaspoort.exchange.portal_urls")),
     path("icoon/<int:product_id>/<str:name>", product_icon, name="product_icon"),
