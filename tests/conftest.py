@@ -1,4 +1,6 @@
+import os
 import sqlite3
+from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
@@ -8,6 +10,38 @@ from django.utils import translation
 
 from klaspoort.roster.generator import generate_school
 from tests.factories import PASSWORD, CoordinatorFactory, SchoolFactory
+
+
+def pytest_configure(config):
+    _a_redis_database_per_xdist_worker()
+
+
+def _a_redis_database_per_xdist_worker() -> None:
+    """With KLASPOORT_CACHE_URL=redis://host:port/N (CI's PostgreSQL leg) the xdist worker gwK
+    uses Redis database N-K, so `-n 2` on /15 uses 15 and 14, and without xdist N itself.
+
+    Each worker needs a database of its own, not a KEY_PREFIX: the cache is emptied around
+    every test (below), and Django's RedisCache.clear() is FLUSHDB, which empties the whole
+    database whatever the prefix, so one worker would wipe the other's throttling counters and
+    sessions in the middle of a test. Counting down keeps /15, the last of Redis's 16 default
+    databases, usable.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    cache_settings = settings.CACHES["default"]
+    if not worker or not cache_settings["BACKEND"].endswith(".RedisCache"):
+        return
+    location = urlsplit(cache_settings["LOCATION"])
+    first = int(location.path.strip("/") or 0)
+    number = first - int(worker.removeprefix("gw"))
+    if number < 0:
+        raise pytest.UsageError(
+            f"KLASPOORT_CACHE_URL names Redis database {first}: too few databases below it "
+            f"for xdist worker {worker} (each worker uses its own, counting down).")
+    cache_settings["LOCATION"] = location._replace(path=f"/{number}").geturl()
+    # Django builds its cache connections from the settings once: start again from these.
+    from django.test.signals import setting_changed
+
+    setting_changed.send(sender=None, setting="CACHES", value=settings.CACHES, enter=True)
 
 
 @pytest.fixture(autouse=True)

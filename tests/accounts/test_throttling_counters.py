@@ -3,10 +3,10 @@ code step's own count, and limits *Wachtwoord vergeten*."""
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.core.cache import cache
 from django.core.cache.backends.locmem import LocMemCache
@@ -22,7 +22,10 @@ from tests.factories import PASSWORD, CoordinatorFactory
 LOGIN = reverse("accounts:login")
 CODE = reverse("accounts:second_factor_code")
 RESET = reverse("accounts:password_reset")
-REDIS_URL = os.environ.get("KLASPOORT_CACHE_URL", "")
+# The Redis database of this xdist worker (tests/conftest.py gives each its own), when
+# KLASPOORT_CACHE_URL=redis://... is set: clear() below empties the whole database.
+REDIS_URL = (settings.CACHES["default"]["LOCATION"]
+             if settings.CACHES["default"]["BACKEND"].endswith(".RedisCache") else "")
 
 
 @pytest.fixture(autouse=True)
