@@ -120,48 +120,6 @@ def school_file():
     return make
 
 
-
-@pytest.fixture
-def commits_run_on_commit(monkeypatch):
-    """Run transaction.on_commit callbacks when the code under test commits, as in production.
-
-    pytest-django wraps each test in a transaction that never commits, so mail (sent after
-    commit, accounts.services.queue_mail) would never leave. With this fixture a callback runs
-    as soon as no transaction but the test's own is open: at once outside the code's
-    transactions, at the end of its outermost atomic block, and never after a rollback.
-    Tests of the after-commit rule itself use django_capture_on_commit_callbacks instead.
-    """
-    from django.db import connection, connections
-    from django.db.transaction import Atomic
-
-    def only_the_tests_transaction() -> bool:
-        return all(block._from_testcase for block in connection.atomic_blocks)
-
-    def run_pending() -> None:
-        pending = list(connection.run_on_commit)
-        connection.run_on_commit[:] = []
-        for _savepoints, func, _robust in pending:
-            func()
-
-    wrapper_class = type(connections["default"])
-    original_on_commit = wrapper_class.on_commit
-    original_exit = Atomic.__exit__
-
-    def on_commit(self, func, robust=False):
-        original_on_commit(self, func, robust)
-        if self.in_atomic_block and only_the_tests_transaction():
-            run_pending()
-
-    def exit_(self, exc_type, exc_value, traceback):
-        result = original_exit(self, exc_type, exc_value, traceback)
-        if not self._from_testcase and only_the_tests_transaction():
-            run_pending()
-        return result
-
-    monkeypatch.setattr(wrapper_class, "on_commit", on_commit)
-    monkeypatch.setattr(Atomic, "__exit__", exit_)
-
-
 @pytest.fixture(autouse=True)
 def _operators_signed_in_by_tests_have_shown_a_code(monkeypatch):
     """client.login / force_login stand for a finished sign-in. An operator (is_staff) must have
