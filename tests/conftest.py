@@ -1,4 +1,6 @@
+import os
 import sqlite3
+from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
@@ -8,6 +10,38 @@ from django.utils import translation
 
 from klaspoort.roster.generator import generate_school
 from tests.factories import PASSWORD, CoordinatorFactory, SchoolFactory
+
+
+def pytest_configure(config):
+    _a_redis_database_per_xdist_worker()
+
+
+def _a_redis_database_per_xdist_worker() -> None:
+    """With KLASPOORT_CACHE_URL=redis://host:port/N (CI's PostgreSQL leg) the xdist worker gwK
+    uses Redis database N-K, so `-n 2` on /15 uses 15 and 14, and without xdist N itself.
+
+    Each worker needs a database of its own, not a KEY_PREFIX: the cache is emptied around
+    every test (below), and Django's RedisCache.clear() is FLUSHDB, which empties the whole
+    database whatever the prefix, so one worker would wipe the other's throttling counters and
+    sessions in the middle of a test. Counting down keeps /15, the last of Redis's 16 default
+    databases, usable.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    cache_settings = settings.CACHES["default"]
+    if not worker or not cache_settings["BACKEND"].endswith(".RedisCache"):
+        return
+    location = urlsplit(cache_settings["LOCATION"])
+    first = int(location.path.strip("/") or 0)
+    number = first - int(worker.removeprefix("gw"))
+    if number < 0:
+        raise pytest.UsageError(
+            f"KLASPOORT_CACHE_URL names Redis database {first}: too few databases below it "
+            f"for xdist worker {worker} (each worker uses its own, counting down).")
+    cache_settings["LOCATION"] = location._replace(path=f"/{number}").geturl()
+    # Django builds its cache connections from the settings once: start again from these.
+    from django.test.signals import setting_changed
+
+    setting_changed.send(sender=None, setting="CACHES", value=settings.CACHES, enter=True)
 
 
 @pytest.fixture(autouse=True)
@@ -84,48 +118,6 @@ def school_file():
         return generate_school(brin, dependancecode, pupils, seed=seed)
 
     return make
-
-
-
-@pytest.fixture
-def commits_run_on_commit(monkeypatch):
-    """Run transaction.on_commit callbacks when the code under test commits, as in production.
-
-    pytest-django wraps each test in a transaction that never commits, so mail (sent after
-    commit, accounts.services.queue_mail) would never leave. With this fixture a callback runs
-    as soon as no transaction but the test's own is open: at once outside the code's
-    transactions, at the end of its outermost atomic block, and never after a rollback.
-    Tests of the after-commit rule itself use django_capture_on_commit_callbacks instead.
-    """
-    from django.db import connection, connections
-    from django.db.transaction import Atomic
-
-    def only_the_tests_transaction() -> bool:
-        return all(block._from_testcase for block in connection.atomic_blocks)
-
-    def run_pending() -> None:
-        pending = list(connection.run_on_commit)
-        connection.run_on_commit[:] = []
-        for _savepoints, func, _robust in pending:
-            func()
-
-    wrapper_class = type(connections["default"])
-    original_on_commit = wrapper_class.on_commit
-    original_exit = Atomic.__exit__
-
-    def on_commit(self, func, robust=False):
-        original_on_commit(self, func, robust)
-        if self.in_atomic_block and only_the_tests_transaction():
-            run_pending()
-
-    def exit_(self, exc_type, exc_value, traceback):
-        result = original_exit(self, exc_type, exc_value, traceback)
-        if not self._from_testcase and only_the_tests_transaction():
-            run_pending()
-        return result
-
-    monkeypatch.setattr(wrapper_class, "on_commit", on_commit)
-    monkeypatch.setattr(Atomic, "__exit__", exit_)
 
 
 @pytest.fixture(autouse=True)

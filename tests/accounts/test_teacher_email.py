@@ -9,8 +9,9 @@ from klaspoort.roster import teacher_accounts
 from klaspoort.schools.models import SchoolMembership
 from tests.factories import SchoolFactory, TeacherFactory, UserFactory
 
-# Mail leaves after commit; these tests read the outbox as production would fill it.
-pytestmark = pytest.mark.usefixtures("commits_run_on_commit")
+# Mail leaves after commit: what mails runs inside
+# django_capture_on_commit_callbacks(execute=True), which runs what a commit would run (and
+# nothing a rollback dropped), so these tests read the outbox as production fills it.
 
 
 def _post(client, school, teacher, email):
@@ -19,12 +20,13 @@ def _post(client, school, teacher, email):
 
 
 @pytest.mark.django_db
-def test_adding_an_email_gives_the_teacher_an_account_and_activation_link(coordinator_client,
-                                                                          school):
+def test_adding_an_email_gives_the_teacher_an_account_and_activation_link(
+        coordinator_client, school, django_capture_on_commit_callbacks):
     teacher = TeacherFactory(school=school, email="")
     page = coordinator_client.get(reverse("roster:teachers", kwargs={"brin6": school.brin6}))
     assert f'id="teacher-email-{teacher.pk}"' in page.content.decode()
-    _post(coordinator_client, school, teacher, " Marieke@Regenboog.example ")
+    with django_capture_on_commit_callbacks(execute=True):
+        _post(coordinator_client, school, teacher, " Marieke@Regenboog.example ")
     teacher.refresh_from_db()
     assert teacher.email == "marieke@regenboog.example"
     assert teacher.user.email == "marieke@regenboog.example"
@@ -36,10 +38,12 @@ def test_adding_an_email_gives_the_teacher_an_account_and_activation_link(coordi
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("taken", ["a.bakker@ander.example", "A.Bakker@Ander.EXAMPLE"])
-def test_email_must_be_unique_across_schools_and_capitals(coordinator_client, school, taken):
+def test_email_must_be_unique_across_schools_and_capitals(coordinator_client, school, taken,
+                                                          django_capture_on_commit_callbacks):
     TeacherFactory(school=SchoolFactory(), email="a.bakker@ander.example")
     teacher = TeacherFactory(school=school, email="")
-    response = _post(coordinator_client, school, teacher, taken)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _post(coordinator_client, school, teacher, taken)
     assert "al door iemand anders gebruikt" in response.content.decode()
     teacher.refresh_from_db()
     assert teacher.email == ""
@@ -47,10 +51,12 @@ def test_email_must_be_unique_across_schools_and_capitals(coordinator_client, sc
 
 
 @pytest.mark.django_db
-def test_email_of_another_schools_user_is_refused(coordinator_client, school):
+def test_email_of_another_schools_user_is_refused(coordinator_client, school,
+                                                  django_capture_on_commit_callbacks):
     UserFactory(email="directeur@ander.example")
     teacher = TeacherFactory(school=school, email="")
-    response = _post(coordinator_client, school, teacher, "DIRECTEUR@ander.example")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _post(coordinator_client, school, teacher, "DIRECTEUR@ander.example")
     assert "al door iemand anders gebruikt" in response.content.decode()
     assert mail.outbox == []
 

@@ -37,8 +37,9 @@ from tests.factories import (
 )
 from tests.licences.factories import ContractFactory, ProductFactory
 
-# Mail leaves after commit; these tests read the outbox as production would fill it.
-pytestmark = pytest.mark.usefixtures("commits_run_on_commit")
+# Receipts leave after commit: what mails runs inside
+# django_capture_on_commit_callbacks(execute=True), which runs what a commit would run (and
+# nothing a rollback dropped), so these tests read the outbox as production fills it.
 
 
 def url(name: str, school: Any) -> str:
@@ -125,10 +126,11 @@ def test_each_change_writes_an_audit_entry(school, coordinator, malmberg, zwijse
 
 
 def test_the_receipt_goes_to_each_coordinator_of_that_school_only(
-        school, coordinator, malmberg, zwijsen):
+        school, coordinator, malmberg, zwijsen, django_capture_on_commit_callbacks):
     colleague = CoordinatorFactory(school=school, email="tweede@regenboog.example")
     CoordinatorFactory(school=SchoolFactory(), email="ander@kompas.example")
-    services.set_publisher_consents(school, [malmberg.pk], coordinator)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.set_publisher_consents(school, [malmberg.pk], coordinator)
     assert sorted(m.to[0] for m in mail.outbox) == sorted([coordinator.email, colleague.email])
     assert all(len(m.to) == 1 for m in mail.outbox)
     message = mail.outbox[0]
@@ -139,26 +141,31 @@ def test_the_receipt_goes_to_each_coordinator_of_that_school_only(
     assert mimetype == "text/html" and "<li>Malmberg</li>" in html
 
     mail.outbox.clear()
-    services.set_publisher_consents(school, [zwijsen.pk], colleague)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.set_publisher_consents(school, [zwijsen.pk], colleague)
     body = mail.outbox[0].body
     assert "Toestemming ingetrokken bij deze uitgeverijen:\n- Malmberg" in body
     assert "- Zwijsen" in body and f"Gewijzigd door {colleague.email}" in body
 
 
-def test_saving_without_a_change_sends_nothing(school, coordinator, malmberg):
-    services.set_publisher_consents(school, [malmberg.pk], coordinator)
+def test_saving_without_a_change_sends_nothing(school, coordinator, malmberg,
+                                               django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.set_publisher_consents(school, [malmberg.pk], coordinator)
     mail.outbox.clear()
-    change = services.set_publisher_consents(school, [malmberg.pk], coordinator)
+    with django_capture_on_commit_callbacks(execute=True):
+        change = services.set_publisher_consents(school, [malmberg.pk], coordinator)
     assert not change.changed and mail.outbox == []
     assert PublisherConsent.objects.filter(school=school).count() == 1
 
 
 @pytest.mark.parametrize("bad", [[999999], ["abc"], [None]])
 def test_the_service_refuses_unknown_ids_and_changes_nothing(
-        school, coordinator, malmberg, bad):
+        school, coordinator, malmberg, bad, django_capture_on_commit_callbacks):
     services.set_publisher_consents(school, [malmberg.pk], coordinator)
     mail.outbox.clear()
-    with pytest.raises(services.ConsentError):
+    with (django_capture_on_commit_callbacks(execute=True),
+          pytest.raises(services.ConsentError)):
         services.set_publisher_consents(school, bad, coordinator)
     assert consents(school) == [("Malmberg", None)]
     assert mail.outbox == []
@@ -193,18 +200,21 @@ def test_the_publishers_page_explains_and_lists_checkboxes_in_dutch(
 
 
 def test_ticking_on_the_page_saves_confirms_and_shows_the_history(
-        coordinator_client, coordinator, school, malmberg, zwijsen):
+        coordinator_client, coordinator, school, malmberg, zwijsen,
+        django_capture_on_commit_callbacks):
     address = url("schools:publishers", school)
-    response = coordinator_client.post(address, {"chosen": [malmberg.pk, zwijsen.pk]},
-                                       follow=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = coordinator_client.post(address, {"chosen": [malmberg.pk, zwijsen.pk]},
+                                           follow=True)
     page = response.content.decode()
     assert "Je keuze is opgeslagen" in page
     assert selectors.has_publisher_consent(school, malmberg)
     assert page.count(coordinator.email) >= 2  # the history says who
     assert re.search(rf'value="{malmberg.pk}" id="id_chosen_\d+" checked>', page)
 
-    page = coordinator_client.post(address, {"chosen": [zwijsen.pk], "confirmed": "1"},
-                                   follow=True).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        page = coordinator_client.post(address, {"chosen": [zwijsen.pk], "confirmed": "1"},
+                                       follow=True).content.decode()
     assert not selectors.has_publisher_consent(school, malmberg)
     assert "nog aangevinkt" in page  # Zwijsen's open consent in the history
     assert not re.search(rf'value="{malmberg.pk}" id="id_chosen_\d+" checked>', page)
@@ -213,15 +223,17 @@ def test_ticking_on_the_page_saves_confirms_and_shows_the_history(
 
 @pytest.mark.parametrize("bad", ["999999", "abc", "inactive"])
 def test_a_bad_post_is_refused_in_dutch_and_changes_nothing(
-        coordinator_client, school, coordinator, malmberg, zwijsen, bad):
+        coordinator_client, school, coordinator, malmberg, zwijsen, bad,
+        django_capture_on_commit_callbacks):
     services.set_publisher_consents(school, [malmberg.pk], coordinator)
     mail.outbox.clear()
     if bad == "inactive":
         zwijsen.active = False
         zwijsen.save()
         bad = str(zwijsen.pk)
-    response = coordinator_client.post(url("schools:publishers", school),
-                                       {"chosen": [malmberg.pk, bad]})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = coordinator_client.post(url("schools:publishers", school),
+                                           {"chosen": [malmberg.pk, bad]})
     assert response.status_code == 400
     assert "Er is niets gewijzigd" in response.content.decode()
     assert consents(school) == [("Malmberg", None)]
@@ -229,13 +241,15 @@ def test_a_bad_post_is_refused_in_dutch_and_changes_nothing(
     assert not AuditEntry.objects.filter(action__endswith="withdraw").exists()
 
 
-def test_the_network_provider_page_ticks_providers(coordinator_client, school):
+def test_the_network_provider_page_ticks_providers(coordinator_client, school,
+                                                   django_capture_on_commit_callbacks):
     heutink = NetworkProvider.objects.get_or_create(slug="heutink", defaults={"name": "Heutink"})[0]
     address = url("schools:network_providers", school)
     page = coordinator_client.get(address).content.decode()
     assert "<h1>Netwerkbeheerder instellen</h1>" in page
     assert "als je school" in page and "Heutink</label>" in page
-    coordinator_client.post(address, {"chosen": [heutink.pk]})
+    with django_capture_on_commit_callbacks(execute=True):
+        coordinator_client.post(address, {"chosen": [heutink.pk]})
     assert selectors.has_network_provider_consent(school, heutink)
     assert mail.outbox[0].subject == "Ontvangstbewijs: netwerkbeheerders gewijzigd"
     assert AuditEntry.objects.filter(action="schools.network_provider.give",
