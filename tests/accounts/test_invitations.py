@@ -113,7 +113,7 @@ def test_weak_passwords_are_refused_on_activation(client, school,
 @pytest.mark.django_db
 def test_coordinator_invites_and_resends_for_own_school(coordinator_client, school,
                                                         django_capture_on_commit_callbacks):
-    url = reverse("staff:invite", kwargs={"brin6": school.brin6})
+    url = reverse("roster:coordinator_invite", kwargs={"brin6": school.brin6})
     with django_capture_on_commit_callbacks(execute=True):
         coordinator_client.post(url, {"email": "tweede@regenboog.example"})
     user = User.objects.get(email="tweede@regenboog.example")
@@ -143,8 +143,9 @@ def test_coordinator_cannot_invite_or_resend_for_another_school(
         coordinator_client, django_capture_on_commit_callbacks):
     other = SchoolFactory()
     pending = CoordinatorFactory(school=other, password="!")
-    invite = reverse("staff:invite", kwargs={"brin6": other.brin6})
-    resend = reverse("staff:resend", kwargs={"brin6": other.brin6, "user_id": pending.pk})
+    invite = reverse("roster:coordinator_invite", kwargs={"brin6": other.brin6})
+    resend = reverse("roster:coordinator_resend",
+                     kwargs={"brin6": other.brin6, "user_id": pending.pk})
     with django_capture_on_commit_callbacks(execute=True):
         assert coordinator_client.post(invite, {"email": "x@y.example"}).status_code == 404
         assert coordinator_client.post(resend).status_code == 404
@@ -155,7 +156,8 @@ def test_coordinator_cannot_invite_or_resend_for_another_school(
 @pytest.mark.django_db
 def test_resend_for_an_activated_coordinator_is_404(coordinator_client, school, coordinator,
                                                     django_capture_on_commit_callbacks):
-    resend = reverse("staff:resend", kwargs={"brin6": school.brin6, "user_id": coordinator.pk})
+    resend = reverse("roster:coordinator_resend",
+                     kwargs={"brin6": school.brin6, "user_id": coordinator.pk})
     with django_capture_on_commit_callbacks(execute=True):
         assert coordinator_client.post(resend).status_code == 404
     assert mail.outbox == []
@@ -165,7 +167,7 @@ def test_resend_for_an_activated_coordinator_is_404(coordinator_client, school, 
 @pytest.mark.parametrize("bad", ["", "geen-adres", "x" * 300 + "@school.example"])
 def test_invalid_invitation_address_gives_a_dutch_message_and_changes_nothing(
         coordinator_client, school, bad, django_capture_on_commit_callbacks):
-    url = reverse("staff:invite", kwargs={"brin6": school.brin6})
+    url = reverse("roster:coordinator_invite", kwargs={"brin6": school.brin6})
     users = User.objects.count()
     with django_capture_on_commit_callbacks(execute=True):
         response = coordinator_client.post(url, {"email": bad})

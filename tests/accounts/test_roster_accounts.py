@@ -100,7 +100,7 @@ def test_an_address_used_by_someone_else_is_not_given_and_the_import_says_so(
         "brin6": school.brin6})).content.decode()
     assert f'id="teacher-email-{bakker.pk}"' in teachers_page
     with django_capture_on_commit_callbacks(execute=True):  # the activation link, on commit
-        coordinator_client.post(reverse("staff:teacher_email", kwargs={"brin6": school.brin6,
+        coordinator_client.post(reverse("roster:teacher_email", kwargs={"brin6": school.brin6,
                                 "teacher_id": bakker.pk}), {"email": "h.bakker@regenboog.example"})
     bakker = teacher(school, "T2")
     assert bakker.user.email == "h.bakker@regenboog.example"
