@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.dispatch import receiver
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from klaspoort.accounts.models import User
@@ -41,21 +41,26 @@ def email_in_use(email: str, *, except_teacher: Teacher | None = None,
     return users.exists() or teachers.exists()
 
 
+class HasAddress(Exception):
+    """The teacher's account has an address already: it is changed by its owner, not here."""
+
+
 @transaction.atomic
-def set_teacher_email(school: School, teacher_id: int, email: str, *, actor: Any,
+def set_teacher_email(*, school: School, teacher: Teacher, email: str, actor: Any,
                       request: HttpRequest | None = None) -> Teacher:
     """Give a teacher without an account address an address and a staff account.
 
-    Only for a teacher of this school whose account has no address (404 otherwise): none came
+    Only for a teacher of this school whose account has no address (HasAddress otherwise): none came
     with the roster, or the roster's address is already used by someone else. The address must
     be unused in the whole platform. The teacher's account gets the address and the activation
     link; an address the LAS delivered stays on the roster record, so the next import sees no
     change. Audited.
     """
-    teacher = for_school(Teacher, school).filter(pk=teacher_id).select_for_update().select_related(
-        "user").first()
-    if teacher is None or (teacher.user is not None and teacher.user.email):
-        raise Http404
+    # Locked and read again: two coordinators may type an address at the same moment.
+    teacher = for_school(Teacher, school).select_for_update().select_related("user").get(
+        pk=teacher.pk)
+    if teacher.user is not None and teacher.user.email:
+        raise HasAddress
     email = email.strip().lower()
     if email_in_use(email, except_teacher=teacher, except_user=teacher.user):
         raise ValidationError(_("This e-mail address is already used by someone else in "

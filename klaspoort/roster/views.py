@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
@@ -33,10 +33,11 @@ from klaspoort.roster import (
     teacher_accounts,
 )
 from klaspoort.roster.forms import PupilSearchForm, RosterUploadForm, max_upload_size
-from klaspoort.roster.models import Group, RosterImport
+from klaspoort.roster.models import Group, RosterImport, Teacher
 from klaspoort.schools import selectors as school_selectors
 from klaspoort.schools import services as school_services
 from klaspoort.schools.guards import SchoolRequest, school_admin_view
+from klaspoort.tenancy import for_school
 
 HISTORY_LENGTH = 50
 PUPILS_PER_PAGE = 100
@@ -366,8 +367,13 @@ def _form_again(request: SchoolRequest, template: str, context: dict[str, Any]) 
 @school_admin_view
 @require_POST
 def coordinator_resend(request: SchoolRequest, user_id: int) -> HttpResponse:
-    user = school_services.resend_invitation(request.school, user_id, actor=request.user,
-                                      request=request)
+    membership = get_object_or_404(
+        school_selectors.coordinator_memberships(request.school), user_id=user_id)
+    try:
+        user = school_services.resend_invitation(school=request.school, membership=membership,
+                                                 actor=request.user, request=request)
+    except school_services.NotPending:
+        raise Http404 from None
     messages.success(request, _("A new activation link has been sent to %(email)s.")
                      % {"email": user.email})
     return redirect("roster:coordinators", brin6=request.school.brin6)
@@ -376,12 +382,15 @@ def coordinator_resend(request: SchoolRequest, user_id: int) -> HttpResponse:
 @school_admin_view
 @require_POST
 def teacher_email(request: SchoolRequest, teacher_id: int) -> HttpResponse:
+    teacher = get_object_or_404(for_school(Teacher, request.school), pk=teacher_id)
     form = EmailForm(request.POST)
     if form.is_valid():
         try:
-            teacher = teacher_accounts.set_teacher_email(request.school, teacher_id,
-                                                 form.cleaned_data["email"],
-                                                 actor=request.user, request=request)
+            teacher = teacher_accounts.set_teacher_email(
+                school=request.school, teacher=teacher, email=form.cleaned_data["email"],
+                actor=request.user, request=request)
+        except teacher_accounts.HasAddress:
+            raise Http404 from None
         except ValidationError as exc:
             form.add_error("email", exc.messages)
         else:
@@ -399,12 +408,14 @@ def teacher_email(request: SchoolRequest, teacher_id: int) -> HttpResponse:
 def coordinator_remove(request: SchoolRequest, user_id: int) -> HttpResponse:
     """GET asks first, saying what follows (a page, so it works without JavaScript); POST
     removes (services.remove_coordinator: never the last one)."""
-    membership = school_selectors.coordinator_membership(request.school, user_id)
-    person = membership.user
+    person = get_object_or_404(
+        school_selectors.coordinator_memberships(request.school), user_id=user_id).user
     if request.method == "POST":
         try:
-            school_services.remove_coordinator(request.school, person.pk, actor=request.user,
-                                        request=request)
+            school_services.remove_coordinator(school=request.school, user=person,
+                                               actor=request.user, request=request)
+        except school_services.NotACoordinator:
+            raise Http404 from None
         except school_services.LastCoordinator:
             messages.error(request, _("%(email)s is the last ICT coordinator of this school and "
                                       "cannot be removed. Invite somebody else first.")

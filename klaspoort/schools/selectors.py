@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
-from typing import Any
 
 from django.conf import settings
 from django.core import signing
 from django.db.models import Q, QuerySet
-from django.http import Http404
 
 from klaspoort.accounts.models import User
 from klaspoort.audit.models import AuditEntry
@@ -163,14 +161,9 @@ def invitation_withdrawn(token: str, user: User, school: School) -> bool:
         created_at__gte=datetime.datetime.fromtimestamp(made, tz=datetime.UTC)).exists()
 
 
-def coordinator_membership(school: School, user_id: Any) -> SchoolMembership:
-    """This school's coordinator membership of the user; Http404 for anybody else (another
-    school's coordinator, a teacher, a made-up number)."""
-    if not str(user_id).isdigit():
-        raise Http404
-    membership = for_school(SchoolMembership, school).filter(
-        user_id=int(user_id), role=SchoolMembership.Role.COORDINATOR,
-        user__is_active=True).select_related("user").first()
-    if membership is None:
-        raise Http404
-    return membership
+def coordinator_memberships(school: School) -> QuerySet[SchoolMembership]:
+    """This school's coordinators with an active account, with their users (a view fetches one
+    of them by the user's id, and answers 404 for anybody else: another school's coordinator, a
+    teacher, a made-up number)."""
+    return for_school(SchoolMembership, school).filter(
+        role=SchoolMembership.Role.COORDINATOR, user__is_active=True).select_related("user")

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, models, transaction
 from django.dispatch import receiver
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -206,10 +206,11 @@ def add_network(school: School, raw: str, label: str, actor: Any, confirm_wide: 
 
 
 @transaction.atomic
-def remove_network(school: School, network_id: int, actor: Any,
+def remove_network(*, school: School, network: SchoolNetwork, actor: Any,
                    request: HttpRequest | None = None) -> SchoolNetwork:
-    """Remove one of this school's networks (another school's: DoesNotExist); audited."""
-    entry = for_school(SchoolNetwork, school).select_for_update().get(pk=network_id)
+    """Remove one of this school's networks (another school's, or one removed a moment ago:
+    DoesNotExist); audited."""
+    entry = for_school(SchoolNetwork, school).select_for_update().get(pk=network.pk)
     before = {"network": entry.network, "label": entry.label}
     SchoolNetwork.objects.filter(pk=entry.pk).delete()
     record(actor=actor, school=school, action="schools.ip.remove", target=entry.network,
@@ -291,14 +292,16 @@ def accept_invitation(user: User, token: str, *, request: HttpRequest | None = N
     return school
 
 
-def resend_invitation(school: School, user_id: int, *, actor: Any,
+class NotPending(Exception):
+    """The account has set its password already: there is no invitation to send again."""
+
+
+def resend_invitation(*, school: School, membership: SchoolMembership, actor: Any,
                       request: HttpRequest | None = None) -> User:
-    """Send a fresh activation link to a pending coordinator of this school (404 for anybody
-    else); earlier links stop working. Audited."""
-    membership = for_school(SchoolMembership, school).filter(
-        user_id=user_id, role=SchoolMembership.Role.COORDINATOR).select_related("user").first()
-    if membership is None or not is_pending(membership.user):
-        raise Http404
+    """Send a fresh activation link to a pending coordinator of this school; earlier links stop
+    working (NotPending for an activated account). Audited."""
+    if membership.school_id != school.pk or not is_pending(membership.user):
+        raise NotPending
     send_activation(membership.user, school, request)
     record(actor=actor, school=school, action="accounts.invitation.resend",
            target=membership.user.email or "", request=request)
@@ -309,8 +312,12 @@ class LastCoordinator(Exception):
     """Removing this coordinator would leave the school without one who can sign in."""
 
 
+class NotACoordinator(Exception):
+    """The account is no (longer a) coordinator of this school, e.g. removed a moment ago."""
+
+
 @transaction.atomic
-def remove_coordinator(school: School, user_id: Any, *, actor: Any,
+def remove_coordinator(*, school: School, user: User, actor: Any,
                        request: HttpRequest | None = None) -> User:
     """Take away a coordinator's right to manage this school (issue 11, item 9).
 
@@ -323,10 +330,10 @@ def remove_coordinator(school: School, user_id: Any, *, actor: Any,
     """
     memberships = list(for_school(SchoolMembership, school).select_for_update().filter(
         role=SchoolMembership.Role.COORDINATOR).select_related("user").order_by("pk"))
-    membership = next((m for m in memberships if str(m.user_id) == str(user_id)
-                       and m.user.is_active), None)
+    membership = next((m for m in memberships if m.user_id == user.pk and m.user.is_active),
+                      None)
     if membership is None:
-        raise Http404
+        raise NotACoordinator
     if not any(m.pk != membership.pk and m.user.is_active and not is_pending(m.user)
                for m in memberships):
         raise LastCoordinator

@@ -13,7 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext
@@ -43,6 +43,7 @@ from klaspoort.schools.guards import (
     school_for_admin,
 )
 from klaspoort.schools.models import School, SchoolNetwork
+from klaspoort.tenancy import for_school
 
 
 def today() -> datetime.date:
@@ -267,11 +268,14 @@ def networks(request: SchoolRequest) -> HttpResponse:
 @school_admin_view
 @require_POST
 def remove_network(request: SchoolRequest) -> HttpResponse:
+    raw_id = request.POST.get("network", "")
+    if not raw_id.isdigit() or len(raw_id) > 18:
+        raise Http404
+    network = get_object_or_404(for_school(SchoolNetwork, request.school), pk=int(raw_id))
     try:
-        network_id = int(request.POST.get("network", ""))
-        removed = services.remove_network(request.school, network_id, request.user,
-                                          request=request)
-    except (ValueError, SchoolNetwork.DoesNotExist):
+        removed = services.remove_network(school=request.school, network=network,
+                                          actor=request.user, request=request)
+    except SchoolNetwork.DoesNotExist:  # removed a moment ago by a colleague
         raise Http404 from None
     messages.success(request, _("%(network)s has been removed.") % {"network": removed.network})
     return redirect("schools:networks", brin6=request.school.brin6)

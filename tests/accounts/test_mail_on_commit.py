@@ -49,7 +49,8 @@ def test_a_rolled_back_teacher_address_mails_nobody(school, mailoutbox,
     teacher = TeacherFactory(school=school, email="")
     with (django_capture_on_commit_callbacks(execute=True) as callbacks,
           pytest.raises(RuntimeError), transaction.atomic()):
-        teacher_accounts.set_teacher_email(school, teacher.pk, "lk@regenboog.example", actor=None)
+        teacher_accounts.set_teacher_email(school=school, teacher=teacher,
+                                           email="lk@regenboog.example", actor=None)
         raise RuntimeError
     assert callbacks == [] and mailoutbox == []
 

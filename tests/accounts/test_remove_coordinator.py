@@ -61,7 +61,7 @@ def test_a_coordinator_removes_a_colleague_audited(coordinator_client, school, c
 def test_the_removed_coordinator_loses_beheer_at_once(client, school, colleague, coordinator):
     client.force_login(colleague)
     assert client.get(coordinators_url(school)).status_code == 200
-    school_services.remove_coordinator(school, colleague.pk, actor=coordinator)
+    school_services.remove_coordinator(school=school, user=colleague, actor=coordinator)
     assert client.get(coordinators_url(school)).status_code == 404
 
 
@@ -112,7 +112,7 @@ def test_an_invitation_from_before_the_removal_no_longer_brings_them_back(
         client, school, coordinator, colleague, monkeypatch):
     old_link = reverse("invitation",
                        kwargs={"token": school_services.invitation_token(colleague, school)})
-    school_services.remove_coordinator(school, colleague.pk, actor=coordinator)
+    school_services.remove_coordinator(school=school, user=colleague, actor=coordinator)
     client.force_login(colleague)
     assert client.get(old_link).status_code == 400
     client.post(old_link)

@@ -76,7 +76,8 @@ def test_ict_teacher_becomes_coordinator_once_activated(school):
     teacher = TeacherFactory(school=school, email="", roles=["LRK", "ICT"])
     plain = TeacherFactory(school=school, email="", roles=["LRK"],
                            user=UserFactory(email="gewoon@regenboog.example"))
-    teacher_accounts.set_teacher_email(school, teacher.pk, "ict2@regenboog.example", actor=None)
+    teacher_accounts.set_teacher_email(school=school, teacher=teacher,
+                                       email="ict2@regenboog.example", actor=None)
     teacher.refresh_from_db()
     assert teacher_accounts.sync_ict_coordinators(school) == 0  # not activated yet
     services.activate(teacher.user, "Zonnebloem47")
