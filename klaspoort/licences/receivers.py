@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from klaspoort.licences import services
+from klaspoort.licences import publisher_services, services
 from klaspoort.schools.models import School
 
 
@@ -17,4 +17,4 @@ def school_saved(sender: Any, *, instance: School, **kwargs: Any) -> None:
     """A school arrived (roster import, operator): contracts held for its BRIN6 attach now."""
     if kwargs.get("raw"):
         return  # loading fixtures: the contracts in them say their school themselves
-    services.attach_held_contracts(instance)
+    publisher_services.attach_held_contracts(instance)

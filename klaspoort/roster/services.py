@@ -23,7 +23,7 @@ from django.utils.translation import gettext
 
 from klaspoort.accounts.models import User
 from klaspoort.audit import services as audit
-from klaspoort.roster import diff, secrets, selectors
+from klaspoort.roster import diff, secret_services, secrets, selectors
 from klaspoort.roster.edexml import (
     RosterData,
     RosterError,
@@ -453,7 +453,7 @@ def _apply(school: School, roster: RosterData, confirmed: dict[str, int] | None 
         group_ids = dict(Group.objects.filter(school=school).values_list("key", "id"))
         pupils = diff.diff_people(
             diff.pupils_kind(school, group_ids,
-                             prepare_new=lambda new: secrets.issue_for_new(school, new)),
+                             prepare_new=lambda new: secret_services.issue_for_new(school, new)),
             school, roster["pupils"], diff.current_pupil_links(group_ids))
         teachers = diff.diff_people(diff.teachers_kind(group_ids), school, roster["teachers"],
                                     diff.current_teacher_links(group_ids))

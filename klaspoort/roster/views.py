@@ -25,7 +25,14 @@ from klaspoort.accounts.forms import EmailForm
 from klaspoort.accounts.models import User
 from klaspoort.beheer import beheer_render
 from klaspoort.middleware import body_checked_by_view
-from klaspoort.roster import secrets, selectors, services, spreadsheet, teacher_accounts
+from klaspoort.roster import (
+    secret_services,
+    secrets,
+    selectors,
+    services,
+    spreadsheet,
+    teacher_accounts,
+)
 from klaspoort.roster.forms import PupilSearchForm, RosterUploadForm, max_upload_size
 from klaspoort.roster.models import Group, RosterImport
 from klaspoort.schools import selectors as school_selectors
@@ -311,18 +318,18 @@ def change_signin(request: HttpRequest, group: Group) -> None:
         if pupil is None:
             messages.error(request, _("This pupil is not in this group."))
         else:
-            secrets.change_pupil_secret(actor=request.user, pupil=pupil, request=request)
+            secret_services.change_pupil_secret(actor=request.user, pupil=pupil, request=request)
             messages.success(request, _("%(name)s has a new secret.") % {
                 "name": pupil.full_name})
     elif action == "choose":
         _choose_pincode(request, group)
     elif action == "group":
-        secrets.regenerate_group(actor=request.user, group=group, request=request)
+        secret_services.regenerate_group(actor=request.user, group=group, request=request)
         messages.success(request, _("Every pupil of this group has a new secret."))
     elif action == "method" and request.POST.get("method") in (secrets.PICTURES,
                                                                   secrets.PINCODE):
-        secrets.switch_method(actor=request.user, group=group, method=request.POST["method"],
-                              request=request)
+        secret_services.switch_method(actor=request.user, group=group,
+                                      method=request.POST["method"], request=request)
         messages.success(request, _("The sign-in method is set; the pupils have new secrets."))
     else:
         messages.error(request, _("Choose what to change."))
@@ -335,8 +342,8 @@ def _choose_pincode(request: HttpRequest, group: Group) -> None:
         messages.error(request, _("Choose a pupil of this group."))
         return
     try:
-        secrets.choose_pincode(actor=request.user, pupil=pupil,
-                               code=request.POST.get("pincode", "")[:20], request=request)
+        secret_services.choose_pincode(actor=request.user, pupil=pupil,
+                                       code=request.POST.get("pincode", "")[:20], request=request)
     except secrets.TrivialPincode as refused:
         messages.error(request, str(refused))
     else:
