@@ -17,6 +17,7 @@ from django.http import HttpRequest
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from klaspoort.audit.models import AuditAction
 from klaspoort.audit.services import record
 from klaspoort.licences.contract_import import (
     FILE,
@@ -96,7 +97,8 @@ def _save_product(publisher: Publisher, code: str, data: dict[str, Any], *, acto
         return product, False
     product.save()
     record(actor=actor, school=None,
-           action="licences.product.create" if created else "licences.product.update",
+           action=(AuditAction.LICENCES_PRODUCT_CREATE if created
+                   else AuditAction.LICENCES_PRODUCT_UPDATE),
            target=f"{publisher.name} {product.code}", before=before, after=after,
            request=request)
     return product, created
@@ -298,7 +300,7 @@ def _apply(rows: Sequence[ContractRow], result: ContractImportResult, *,
                     continue
         if contract is not None:
             result.created += 1
-            record(actor=actor, school=school, action="licences.contract.create",
+            record(actor=actor, school=school, action=AuditAction.LICENCES_CONTRACT_CREATE,
                    target=f"{owner.name} {row.number}", before=None,
                    after={**_snapshot(contract), "via": source}, request=request)
         else:
@@ -313,7 +315,7 @@ def _apply(rows: Sequence[ContractRow], result: ContractImportResult, *,
                 setattr(contract, name, value)
             contract.save()
             result.updated += 1
-            record(actor=actor, school=school, action="licences.contract.update",
+            record(actor=actor, school=school, action=AuditAction.LICENCES_CONTRACT_UPDATE,
                    target=f"{owner.name} {row.number}", before=before,
                    after={**_snapshot(contract), "via": source}, request=request)
         result.contracts.append(contract)
@@ -340,7 +342,7 @@ def attach_held_contracts(school: School) -> int:
     Contract.objects.filter(pk__in=[contract.pk for contract in held]).update(school=school)
     for contract in held:
         contract.school = school
-        record(actor=None, school=school, action="licences.contract.create",
+        record(actor=None, school=school, action=AuditAction.LICENCES_CONTRACT_CREATE,
                target=f"{contract.publisher.name} {contract.number}", before=None,
                after={**_snapshot(contract), "via": "held"})
     auto_link(school)

@@ -16,6 +16,7 @@ from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from klaspoort.audit.models import AuditAction
 from klaspoort.audit.services import record, user_of
 from klaspoort.licences import selectors
 from klaspoort.licences.models import (
@@ -84,7 +85,7 @@ def link_group(school: School, contract_id: Any, group_id: Any, *, actor: Any,
         link.automatic = False
         link.created_by = user_of(actor)
         link.save(update_fields=["removed_at", "removed_by", "automatic", "created_by"])
-    record(actor=actor, school=school, action="licences.group.link",
+    record(actor=actor, school=school, action=AuditAction.LICENCES_GROUP_LINK,
            target=f"{_contract_label(contract)}: {group.name}",
            after={"group": group.name}, request=request)
     return link
@@ -104,7 +105,7 @@ def unlink_group(school: School, contract_id: Any, group_id: Any, *, actor: Any,
     link.removed_at = timezone.now()
     link.removed_by = user_of(actor)
     link.save(update_fields=["removed_at", "removed_by"])
-    record(actor=actor, school=school, action="licences.group.unlink",
+    record(actor=actor, school=school, action=AuditAction.LICENCES_GROUP_UNLINK,
            target=f"{_contract_label(contract)}: {group.name}",
            before={"group": group.name, "automatic": link.automatic}, request=request)
 
@@ -143,7 +144,7 @@ def link_child(school: School, contract_id: Any, pupil_id: Any, *, actor: Any,
         link.removed_by = None
         link.created_by = user_of(actor)
         link.save(update_fields=["removed_at", "removed_by", "created_by"])
-    record(actor=actor, school=school, action="licences.child.link",
+    record(actor=actor, school=school, action=AuditAction.LICENCES_CHILD_LINK,
            target=f"{_contract_label(contract)}: {pupil.full_name}",
            after={"child": pupil.full_name}, request=request)
     return link
@@ -169,7 +170,7 @@ def unlink_child_by_helpdesk(publisher: Publisher, child_licence_id: Any, *, act
     link.removed_at = timezone.now()
     link.removed_by = user_of(actor)
     link.save(update_fields=["removed_at", "removed_by"])
-    record(actor=actor, school=link.contract.school, action="licences.child.unlink",
+    record(actor=actor, school=link.contract.school, action=AuditAction.LICENCES_CHILD_UNLINK,
            target=f"{_contract_label(link.contract)}: {link.pupil.full_name}",
            before={"child": link.pupil.full_name, "publisher": publisher.name},
            request=request)
@@ -204,7 +205,7 @@ def cancel_contract(school: School, contract_id: Any, *, actor: Any,
     contract.cancelled_by = user_of(actor)
     contract.cancelled_until = year_end
     contract.save(update_fields=["cancelled_at", "cancelled_by", "cancelled_until"])
-    record(actor=actor, school=school, action="licences.contract.cancel",
+    record(actor=actor, school=school, action=AuditAction.LICENCES_CONTRACT_CANCEL,
            target=_contract_label(contract),
            before={"end": contract.end.isoformat()},
            after={"end": year_end.isoformat()}, request=request)
@@ -267,7 +268,7 @@ def auto_link(school: School, *, today: datetime.date | None = None) -> dict[str
     if stale:
         GroupLicence.objects.filter(pk__in=stale).delete()
     if new or stale:
-        record(actor=None, school=school, action="licences.auto_link",
+        record(actor=None, school=school, action=AuditAction.LICENCES_AUTO_LINK,
                target=_("%(added)s added, %(removed)s removed") % {
                    "added": len(new), "removed": len(stale)},
                after={"added": len(new), "removed": len(stale)})

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from klaspoort.audit.models import AuditAction
 from klaspoort.audit.services import record
 from klaspoort.roster.models import Group, Pupil
 from klaspoort.roster.secrets import (
@@ -52,8 +53,9 @@ def _group_pupils(group: Group) -> list[Pupil]:
     return list(Pupil.objects.filter(school=group.school, group=group, active=True))
 
 
-def _audit(*, actor: Any, request: HttpRequest | None, group: Group, action: str, target: str,
-           before: dict[str, Any] | None = None, after: dict[str, Any] | None = None) -> None:
+def _audit(*, actor: Any, request: HttpRequest | None, group: Group, action: AuditAction,
+           target: str, before: dict[str, Any] | None = None,
+           after: dict[str, Any] | None = None) -> None:
     record(actor=actor, school=group.school, action=action, target=target, before=before,
            after=after, request=request)
 
@@ -64,7 +66,7 @@ def change_pupil_secret(*, actor: Any, pupil: Pupil, request: HttpRequest | None
     with transaction.atomic():
         pupil.signin_secret = encrypt(new_secret(method))
         pupil.save(update_fields=["signin_secret"])
-        record(actor=actor, school=pupil.school, action="roster.secret.change",
+        record(actor=actor, school=pupil.school, action=AuditAction.ROSTER_SECRET_CHANGE,
                target=pupil.full_name, after={"method": method}, request=request)
 
 
@@ -79,7 +81,7 @@ def choose_pincode(*, actor: Any, pupil: Pupil, code: str,
     with transaction.atomic():
         pupil.signin_secret = encrypt(f"{PINCODE}:{code}")
         pupil.save(update_fields=["signin_secret"])
-        record(actor=actor, school=pupil.school, action="roster.secret.choose",
+        record(actor=actor, school=pupil.school, action=AuditAction.ROSTER_SECRET_CHOOSE,
                target=pupil.full_name, after={"method": PINCODE}, request=request)
 
 
@@ -91,8 +93,9 @@ def regenerate_group(*, actor: Any, group: Group, request: HttpRequest | None = 
         for pupil in pupils:
             pupil.signin_secret = encrypt(new_secret(method))
         Pupil.objects.bulk_update(pupils, ["signin_secret"], batch_size=500)
-        _audit(actor=actor, request=request, group=group, action="roster.secret.regenerate",
-               target=group.name, after={"method": method, "pupils": len(pupils)})
+        _audit(actor=actor, request=request, group=group,
+               action=AuditAction.ROSTER_SECRET_REGENERATE, target=group.name,
+               after={"method": method, "pupils": len(pupils)})
     return len(pupils)
 
 
@@ -112,7 +115,7 @@ def switch_method(*, actor: Any, group: Group, method: str,
         for pupil in pupils:
             pupil.signin_secret = encrypt(new_secret(method))
         Pupil.objects.bulk_update(pupils, ["signin_secret"], batch_size=500)
-        _audit(actor=actor, request=request, group=group, action="roster.secret.method",
+        _audit(actor=actor, request=request, group=group, action=AuditAction.ROSTER_SECRET_METHOD,
                target=group.name, before={"method": before},
                after={"method": method, "pupils": len(pupils)})
 
