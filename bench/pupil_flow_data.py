@@ -17,9 +17,9 @@ import random
 from django.utils import timezone
 
 from klaspoort.licences import services as licences
+from klaspoort.licences.access import access_for_user
 from klaspoort.licences.models import Contract, Product
-from klaspoort.licences.selectors import access_for_user
-from klaspoort.roster import secrets
+from klaspoort.roster import secret_services, secrets
 from klaspoort.roster import services as roster
 from klaspoort.roster.generator import generate_school
 from klaspoort.roster.models import Group, Pupil, RosterImport
@@ -38,7 +38,7 @@ roster.process_import(record.pk)
 SchoolNetwork.objects.create(school=school, network="127.0.0.0/8", label="bench")
 Group.objects.filter(school=school).update(signin_method=secrets.PINCODE)
 for group in Group.objects.filter(school=school, kind=Group.Kind.GROUP):
-    secrets.regenerate_group(actor=None, group=group)
+    secret_services.regenerate_group(actor=None, group=group)
 
 rng = random.Random(7)
 publishers = [Publisher.objects.get_or_create(slug=f"bench-{n}", defaults={

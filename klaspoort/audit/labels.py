@@ -1,7 +1,8 @@
 """How the *Logboek* reads: action codes, the keys of before/after and their values in words.
 
-Everything a school sees on the Logboek passes through this module, so a new action or key is
-added here once and is Dutch everywhere (tests/audit/test_log_dutch.py renders every action).
+Everything a school sees on the Logboek passes through this module, so a new key is added here
+once and is Dutch everywhere (tests/audit/test_log_dutch.py renders every action). A new action
+is a member of `AuditAction` (audit.models), which holds its label.
 An unknown code is shown as it is rather than hidden.
 """
 
@@ -16,51 +17,14 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-ACTION_LABELS: dict[str, Promise] = {
-    "roster.upload": _("User data file uploaded"),
-    "roster.import.confirm": _("Import that deactivates many confirmed (process anyway)"),
-    "roster.import.cancel": _("Import cancelled"),
-    "schools.ip.add": _("IP address added"),
-    "schools.ip.remove": _("IP address removed"),
-    "schools.second_factor.require": _("Two-step verification requirement changed"),
-    "schools.publisher.give": _("Consent given to a publisher"),
-    "schools.publisher.withdraw": _("Consent withdrawn from a publisher"),
-    "schools.network_provider.give": _("Network provider ticked"),
-    "schools.network_provider.withdraw": _("Network provider unticked"),
-    "accounts.coordinator.invite": _("ICT coordinator invited"),
-    "accounts.invitation.resend": _("Invitation sent again"),
-    "accounts.teacher.email": _("Teacher's e-mail address added"),
-    "accounts.coordinator.from_roster": _("ICT coordinator added from the user data"),
-    "roster.secret.change": _("Pupil's sign-in secret changed"),
-    "roster.secret.regenerate": _("New sign-in secrets for a group"),
-    "roster.secret.method": _("Group's sign-in method switched"),
-    "accounts.teacher.email_from_roster": _("Teacher's e-mail address taken from the user data"),
-    "licences.group.link": _("Group linked to a licence"),
-    "licences.group.unlink": _("Group removed from a licence"),
-    "licences.child.link": _("Child linked to a licence"),
-    "licences.child.unlink": _("Child licence freed by the publisher's helpdesk"),
-    "licences.contract.cancel": _("Contract cancelled (opzeggen)"),
-    "licences.auto_link": _("Groups linked automatically by year group"),
-    "licences.contract.create": _("Contract added by the publisher"),
-    "licences.contract.update": _("Contract changed by the publisher"),
-    "licences.product.create": _("Product added"),
-    "licences.product.update": _("Product changed"),
-    "exchange.token.create": _("Publisher API token created"),
-    "exchange.token.revoke": _("Publisher API token revoked"),
-    "signin.pupil.unlock": _("Pupil unlocked after wrong sign-in attempts"),
-    "signin.card.issue": _("Sign-in cards issued"),
-    "signin.card.void": _("Sign-in card voided"),
-    "signin.card.reissue": _("New sign-in card made"),
-    "signin.home.set": _("Home sign-in switched"),
-    "accounts.coordinator.accept": pgettext_lazy("logboek", "Invitation accepted"),
-    "accounts.coordinator.remove": pgettext_lazy("logboek", "ICT coordinator removed"),
-    "roster.secret.choose": pgettext_lazy("logboek", "Pupil's pincode chosen by hand"),
-    "licences.product.icon": pgettext_lazy("logboek", "Product icon changed"),
-}
+from klaspoort.audit.models import AuditAction
+
+# The Logboek's words for each action code, from the one list of actions (AuditAction).
+ACTION_LABELS: dict[str, Promise] = {action.value: action.label for action in AuditAction}
 
 
 def action_label(action: str) -> str:
-    """The label for an action code; every app's codes are listed in ACTION_LABELS."""
+    """The label for an action code; every app's codes are members of AuditAction."""
     label = ACTION_LABELS.get(action)
     return str(label) if label is not None else action
 

@@ -11,6 +11,69 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+
+class AuditAction(models.TextChoices):
+    """Every action the trail records. The value is stored in every entry (never change one:
+    old entries would lose their label); the label is what the *Logboek* shows."""
+
+    ACCOUNTS_COORDINATOR_INVITE = "accounts.coordinator.invite", _("ICT coordinator invited")
+    ACCOUNTS_INVITATION_RESEND = "accounts.invitation.resend", _("Invitation sent again")
+    ACCOUNTS_TEACHER_EMAIL = "accounts.teacher.email", _("Teacher's e-mail address added")
+    ACCOUNTS_COORDINATOR_FROM_ROSTER = (
+        "accounts.coordinator.from_roster", _("ICT coordinator added from the user data"))
+    ACCOUNTS_TEACHER_EMAIL_FROM_ROSTER = (
+        "accounts.teacher.email_from_roster",
+        _("Teacher's e-mail address taken from the user data"))
+    ACCOUNTS_COORDINATOR_ACCEPT = (
+        "accounts.coordinator.accept", pgettext_lazy("logboek", "Invitation accepted"))
+    ACCOUNTS_COORDINATOR_REMOVE = (
+        "accounts.coordinator.remove", pgettext_lazy("logboek", "ICT coordinator removed"))
+
+    SCHOOLS_IP_ADD = "schools.ip.add", _("IP address added")
+    SCHOOLS_IP_REMOVE = "schools.ip.remove", _("IP address removed")
+    SCHOOLS_SECOND_FACTOR_REQUIRE = (
+        "schools.second_factor.require", _("Two-step verification requirement changed"))
+    SCHOOLS_PUBLISHER_GIVE = "schools.publisher.give", _("Consent given to a publisher")
+    SCHOOLS_PUBLISHER_WITHDRAW = (
+        "schools.publisher.withdraw", _("Consent withdrawn from a publisher"))
+    SCHOOLS_NETWORK_PROVIDER_GIVE = "schools.network_provider.give", _("Network provider ticked")
+    SCHOOLS_NETWORK_PROVIDER_WITHDRAW = (
+        "schools.network_provider.withdraw", _("Network provider unticked"))
+
+    ROSTER_UPLOAD = "roster.upload", _("User data file uploaded")
+    ROSTER_IMPORT_CONFIRM = (
+        "roster.import.confirm", _("Import that deactivates many confirmed (process anyway)"))
+    ROSTER_IMPORT_CANCEL = "roster.import.cancel", _("Import cancelled")
+    ROSTER_SECRET_CHANGE = "roster.secret.change", _("Pupil's sign-in secret changed")
+    ROSTER_SECRET_REGENERATE = "roster.secret.regenerate", _("New sign-in secrets for a group")
+    ROSTER_SECRET_METHOD = "roster.secret.method", _("Group's sign-in method switched")
+    ROSTER_SECRET_CHOOSE = (
+        "roster.secret.choose", pgettext_lazy("logboek", "Pupil's pincode chosen by hand"))
+
+    SIGNIN_PUPIL_UNLOCK = "signin.pupil.unlock", _("Pupil unlocked after wrong sign-in attempts")
+    SIGNIN_CARD_ISSUE = "signin.card.issue", _("Sign-in cards issued")
+    SIGNIN_CARD_VOID = "signin.card.void", _("Sign-in card voided")
+    SIGNIN_CARD_REISSUE = "signin.card.reissue", _("New sign-in card made")
+    SIGNIN_HOME_SET = "signin.home.set", _("Home sign-in switched")
+
+    LICENCES_GROUP_LINK = "licences.group.link", _("Group linked to a licence")
+    LICENCES_GROUP_UNLINK = "licences.group.unlink", _("Group removed from a licence")
+    LICENCES_CHILD_LINK = "licences.child.link", _("Child linked to a licence")
+    LICENCES_CHILD_UNLINK = (
+        "licences.child.unlink", _("Child licence freed by the publisher's helpdesk"))
+    LICENCES_CONTRACT_CANCEL = "licences.contract.cancel", _("Contract cancelled (opzeggen)")
+    LICENCES_AUTO_LINK = "licences.auto_link", _("Groups linked automatically by year group")
+    LICENCES_CONTRACT_CREATE = "licences.contract.create", _("Contract added by the publisher")
+    LICENCES_CONTRACT_UPDATE = "licences.contract.update", _("Contract changed by the publisher")
+    LICENCES_PRODUCT_CREATE = "licences.product.create", _("Product added")
+    LICENCES_PRODUCT_UPDATE = "licences.product.update", _("Product changed")
+    LICENCES_PRODUCT_ICON = (
+        "licences.product.icon", pgettext_lazy("logboek", "Product icon changed"))
+
+    EXCHANGE_TOKEN_CREATE = "exchange.token.create", _("Publisher API token created")
+    EXCHANGE_TOKEN_REVOKE = "exchange.token.revoke", _("Publisher API token revoked")
 
 
 class AuditEntryImmutable(Exception):
@@ -41,7 +104,7 @@ class AuditEntry(models.Model):
         "schools.School", verbose_name=_("school"), null=True, blank=True,
         on_delete=models.SET_NULL, related_name="audit_entries",
     )
-    action = models.CharField(_("action"), max_length=64)
+    action = models.CharField(_("action"), max_length=64, choices=AuditAction.choices)
     target = models.TextField(_("target"), blank=True)
     before = models.JSONField(_("before"), null=True, blank=True)
     after = models.JSONField(_("after"), null=True, blank=True)

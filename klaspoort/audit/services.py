@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import Model
 from django.http import HttpRequest
 
-from klaspoort.audit.models import AuditEntry
+from klaspoort.audit.models import AuditAction, AuditEntry
 from klaspoort.network import client_ip
 
 
@@ -53,7 +53,7 @@ def _request_ip(request: HttpRequest | None) -> str | None:
         return None
 
 
-def record(*, actor: Any, school: Model | None, action: str, target: str,
+def record(*, actor: Any, school: Model | None, action: AuditAction, target: str,
            before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,
            request: HttpRequest | None = None) -> AuditEntry:
     """Write one audit entry: who (kept as a label too, should the account be deleted), which

@@ -40,9 +40,10 @@ from pydantic import (
 from pydantic import ValidationError as PydanticValidationError
 
 from klaspoort.exchange.services import token_for
-from klaspoort.licences import contract_import, icons, services
+from klaspoort.licences import contract_import, icons
+from klaspoort.licences import publisher_services as services
 from klaspoort.licences.models import Contract, Product
-from klaspoort.licences.services import save_product
+from klaspoort.licences.publisher_services import save_product
 from klaspoort.schools.models import Publisher
 
 logger = logging.getLogger(__name__)

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from klaspoort.audit.models import AuditAction
 from klaspoort.audit.services import record
 from klaspoort.exchange.models import PublisherApiToken, hash_token
 from klaspoort.schools.models import Publisher
@@ -24,7 +25,7 @@ def issue_token(publisher: Publisher, name: str, *, actor: Any,
     """RULE: a new token for the publisher; its plain value is returned once (shown once in
     the portal) and only its digest is kept. Audited."""
     row, plain = PublisherApiToken.issue(publisher, name.strip()[:100], created_by=actor)
-    record(actor=actor, school=None, action="exchange.token.create",
+    record(actor=actor, school=None, action=AuditAction.EXCHANGE_TOKEN_CREATE,
            target=f"{publisher.name}: {row.name} ({row.prefix}…)", after={"name": row.name},
            request=request)
     return row, plain
@@ -42,7 +43,7 @@ def revoke_token(publisher: Publisher, token_id: int, *, actor: Any,
     if row.revoked_at is None:
         row.revoked_at = timezone.now()
         row.save(update_fields=["revoked_at"])
-        record(actor=actor, school=None, action="exchange.token.revoke",
+        record(actor=actor, school=None, action=AuditAction.EXCHANGE_TOKEN_REVOKE,
                target=f"{publisher.name}: {row.name} ({row.prefix}…)", request=request)
     return row
 

@@ -2,9 +2,9 @@
 JSON API (issue 4, R5.1).
 
 Parsing is pure (no database): it checks the shape of every row and returns the good rows plus
-per-row errors (line, field, Dutch message). `licences.services.apply_contract_rows` then checks
-what needs the database (school known, publisher and product, tenancy) and applies the rows in
-one transaction. See docs/decisions/0011-contract-import.md.
+per-row errors (line, field, Dutch message). `licences.publisher_services.apply_contract_rows`
+then checks what needs the database (school known, publisher and product, tenancy) and applies
+the rows in one transaction. See docs/decisions/0011-contract-import.md.
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
+from klaspoort.audit.models import AuditAction
 from klaspoort.audit.services import record
 from klaspoort.licences.models import Product, ProductIcon
 from klaspoort.schools.models import Publisher
@@ -209,7 +210,7 @@ def store_icon(publisher: Publisher, product: Product, data: bytes, *, actor: An
         "content_type": image.content_type, "data": data, "sha256": digest,
         "width": image.width, "height": image.height})
     if old != digest:
-        record(actor=actor, school=None, action="licences.product.icon",
+        record(actor=actor, school=None, action=AuditAction.LICENCES_PRODUCT_ICON,
                target=f"{publisher.name} {product.code}", before={"icon": old},
                after={"icon": digest, "type": image.content_type,
                       "size": f"{image.width}x{image.height}"}, request=request)
@@ -227,7 +228,7 @@ def remove_icon(publisher: Publisher, product: Product, *, actor: Any,
     if old is None:
         return False
     ProductIcon.objects.filter(product=product).delete()
-    record(actor=actor, school=None, action="licences.product.icon",
+    record(actor=actor, school=None, action=AuditAction.LICENCES_PRODUCT_ICON,
            target=f"{publisher.name} {product.code}", before={"icon": old},
            after={"icon": None}, request=request)
     return True

@@ -28,7 +28,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from klaspoort.beheer import Confirmation, ask_first, go_to, is_confirmed
-from klaspoort.licences import contract_import, icons, selectors, services
+from klaspoort.licences import contract_import, icons, selectors
+from klaspoort.licences import publisher_services as services
 from klaspoort.licences.guards import publisher_view
 from klaspoort.licences.models import (
     ChildLicence,
@@ -46,7 +47,7 @@ from klaspoort.licences.publisher_forms import (
     HelpdeskLookupForm,
     ProductForm,
 )
-from klaspoort.licences.services import save_product
+from klaspoort.licences.publisher_services import save_product
 from klaspoort.schools.models import Publisher
 
 ADMIN = (PublisherMembership.Role.ADMIN,)

@@ -7,7 +7,7 @@ from typing import Any
 from django.dispatch import receiver
 from django.utils.translation import gettext, ngettext
 
-from klaspoort.licences import selectors, services
+from klaspoort.licences import publisher_services, selectors, services
 from klaspoort.schools.models import Publisher, School
 from klaspoort.schools.signals import publisher_untick_consequences
 
@@ -23,7 +23,7 @@ def school_saved(sender: Any, *, instance: School, **kwargs: Any) -> None:
     """A school arrived (roster import, operator): contracts held for its BRIN6 attach now."""
     if kwargs.get("raw"):
         return  # loading fixtures: the contracts in them say their school themselves
-    services.attach_held_contracts(instance)
+    publisher_services.attach_held_contracts(instance)
 
 
 @receiver(publisher_untick_consequences, dispatch_uid="licences.publisher_untick")

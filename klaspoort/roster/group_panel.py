@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from klaspoort.addresses import pupil_page_url
-from klaspoort.roster import secrets, selectors
+from klaspoort.roster import secret_services, secrets, selectors
 from klaspoort.roster.models import Group
 from klaspoort.schools.models import School
 
@@ -38,18 +38,18 @@ def change_signin(request: HttpRequest, group: Group) -> None:
         if pupil is None:
             messages.error(request, _("This pupil is not in this group."))
         else:
-            secrets.change_pupil_secret(actor=request.user, pupil=pupil, request=request)
+            secret_services.change_pupil_secret(actor=request.user, pupil=pupil, request=request)
             messages.success(request, _("%(name)s has a new secret.") % {
                 "name": pupil.full_name})
     elif action == "choose":
         _choose_pincode(request, group)
     elif action == "group":
-        secrets.regenerate_group(actor=request.user, group=group, request=request)
+        secret_services.regenerate_group(actor=request.user, group=group, request=request)
         messages.success(request, _("Every pupil of this group has a new secret."))
     elif action == "method" and request.POST.get("method") in (secrets.PICTURES,
                                                                   secrets.PINCODE):
-        secrets.switch_method(actor=request.user, group=group, method=request.POST["method"],
-                              request=request)
+        secret_services.switch_method(actor=request.user, group=group,
+                                      method=request.POST["method"], request=request)
         messages.success(request, _("The sign-in method is set; the pupils have new secrets."))
     else:
         messages.error(request, _("Choose what to change."))
@@ -62,7 +62,7 @@ def _choose_pincode(request: HttpRequest, group: Group) -> None:
         messages.error(request, _("Choose a pupil of this group."))
         return
     try:
-        secrets.choose_pincode(actor=request.user, pupil=pupil,
+        secret_services.choose_pincode(actor=request.user, pupil=pupil,
                                code=request.POST.get("pincode", "")[:20], request=request)
     except secrets.TrivialPincode as refused:
         messages.error(request, str(refused))

@@ -4,6 +4,9 @@ The decisions (sizes, key, defaults) are in docs/decisions/0009-pupil-secrets.md
 plain form is "plaatjes:3-11" or "pincode:04217"; it only exists in memory, on the coordinator's
 screen and on the printed cards. It never goes into a log, the audit trail or the roster's
 change log: audit entries name the method, never the value.
+
+This module is the secrets themselves (their forms, generation, the chosen-pincode rule) and
+their encryption; it writes nothing. The writes, audited, are `roster.secret_services`.
 """
 
 from __future__ import annotations
@@ -22,14 +25,10 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import transaction
-from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from klaspoort.audit.services import record
 from klaspoort.checks import is_production
 from klaspoort.roster.models import Group, Pupil
-from klaspoort.schools.models import School
 
 PICTURES = "plaatjes"
 PINCODE = "pincode"
@@ -205,56 +204,14 @@ def decrypt(token: str) -> str:
     raise ValueError("not a sign-in secret")
 
 
+def current_token_prefix() -> str:
+    """How every token encrypted under the current key begins."""
+    return f"{_PREFIX_V2}{current_key_id()}:"
+
+
 def is_current(token: str) -> bool:
     """Whether the token is already encrypted under the current key."""
-    return token.startswith(f"{_PREFIX_V2}{current_key_id()}:")
-
-
-@dataclass
-class Rotation:
-    """What rotate_all did: rows looked at, rewritten, already current, unreadable."""
-
-    checked: int = 0
-    rotated: int = 0
-    current: int = 0
-    unreadable: int = 0
-
-
-def rotate_all(*, batch_size: int = 500) -> Rotation:
-    """Re-encrypt every pupil's secret under the current key.
-
-    RULES: the secret itself never changes (printed cards keep working); rows already under the
-    current key are not read again, so a second run finds nothing to do (idempotent); rows are
-    rewritten in batches, each in its own short transaction with its rows locked, so a
-    coordinator's change in between is never overwritten with the older secret; a token no
-    configured key reads is left as it is and counted (never logged), for the operator to look
-    into before removing an old key.
-    """
-    outcome = Rotation()
-    current = f"{_PREFIX_V2}{current_key_id()}:"
-    outcome.current = Pupil.objects.filter(signin_secret__startswith=current).count()
-    outcome.checked = outcome.current
-    last_pk = 0
-    while True:
-        with transaction.atomic():
-            batch = list(
-                Pupil.objects.select_for_update().filter(pk__gt=last_pk)
-                .exclude(signin_secret="").exclude(signin_secret__startswith=current)
-                .order_by("pk").only("pk", "signin_secret")[:batch_size])
-            if not batch:
-                return outcome
-            changed = []
-            for pupil in batch:
-                outcome.checked += 1
-                try:
-                    pupil.signin_secret = encrypt(decrypt(pupil.signin_secret))
-                except ValueError:
-                    outcome.unreadable += 1
-                    continue
-                changed.append(pupil)
-            Pupil.objects.bulk_update(changed, ["signin_secret"], batch_size=batch_size)
-            outcome.rotated += len(changed)
-            last_pk = batch[-1].pk
+    return token.startswith(current_token_prefix())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -299,42 +256,6 @@ def attach_revealed(pupils: Iterable[Pupil]) -> list[Pupil]:
     return pupils
 
 
-def issue_for_new(school: School, pupils: list[Pupil]) -> None:
-    """Give pupils that are about to be created their first secret (the import's new pupils).
-
-    Runs before their bulk insert, so the import costs one extra query (the groups' methods)
-    and no query per pupil.
-    """
-    if not pupils:
-        return
-    methods = {pk: signin_method or default_method(jaargroep)
-               for pk, jaargroep, signin_method in Group.objects.filter(school=school)
-               .values_list("pk", "jaargroep", "signin_method")}
-    for pupil in pupils:
-        method = methods.get(pupil.group_id) if pupil.group_id else None
-        pupil.signin_secret = encrypt(new_secret(method or default_method(pupil.jaargroep)))
-
-
-def _group_pupils(group: Group) -> list[Pupil]:
-    return list(Pupil.objects.filter(school=group.school, group=group, active=True))
-
-
-def _audit(*, actor: Any, request: HttpRequest | None, group: Group, action: str, target: str,
-           before: dict[str, Any] | None = None, after: dict[str, Any] | None = None) -> None:
-    record(actor=actor, school=group.school, action=action, target=target, before=before,
-           after=after, request=request)
-
-
-def change_pupil_secret(*, actor: Any, pupil: Pupil, request: HttpRequest | None = None) -> None:
-    """Give one pupil a new random secret in their group's method; audited without the value."""
-    method = method_of(pupil.group, pupil.jaargroep)
-    with transaction.atomic():
-        pupil.signin_secret = encrypt(new_secret(method))
-        pupil.save(update_fields=["signin_secret"])
-        record(actor=actor, school=pupil.school, action="roster.secret.change",
-               target=pupil.full_name, after={"method": method}, request=request)
-
-
 class TrivialPincode(ValueError):
     """A chosen pincode was refused; the message says why, in the user's language."""
 
@@ -356,52 +277,3 @@ def check_chosen_pincode(code: str) -> str:
     if code in _RUNS or code in _RUNS[::-1]:
         raise TrivialPincode(_("This pincode is too easy to guess: it counts up or down."))
     return code
-
-
-def choose_pincode(*, actor: Any, pupil: Pupil, code: str,
-                   request: HttpRequest | None = None) -> None:
-    """Give one pupil a pincode typed by a coordinator or teacher (the seeds let a school keep a
-    code a child already knows). Only in a pincode group; trivial codes are refused
-    (check_chosen_pincode). Audited as "chosen by hand", never with the value."""
-    if method_of(pupil.group, pupil.jaargroep) != PINCODE:
-        raise TrivialPincode(_("This group signs in with pictures, not with a pincode."))
-    code = check_chosen_pincode(code)
-    with transaction.atomic():
-        pupil.signin_secret = encrypt(f"{PINCODE}:{code}")
-        pupil.save(update_fields=["signin_secret"])
-        record(actor=actor, school=pupil.school, action="roster.secret.choose",
-               target=pupil.full_name, after={"method": PINCODE}, request=request)
-
-
-def regenerate_group(*, actor: Any, group: Group, request: HttpRequest | None = None) -> int:
-    """New random secrets for every active pupil of the group; one audit entry for the group."""
-    method = method_of(group)
-    with transaction.atomic():
-        pupils = _group_pupils(group)
-        for pupil in pupils:
-            pupil.signin_secret = encrypt(new_secret(method))
-        Pupil.objects.bulk_update(pupils, ["signin_secret"], batch_size=500)
-        _audit(actor=actor, request=request, group=group, action="roster.secret.regenerate",
-               target=group.name, after={"method": method, "pupils": len(pupils)})
-    return len(pupils)
-
-
-def switch_method(*, actor: Any, group: Group, method: str,
-                  request: HttpRequest | None = None) -> None:
-    """Set the group's method; its pupils get new secrets in the new form at once (an old
-    pincode cannot become pictures). Choosing the current method changes nothing."""
-    if method not in (PICTURES, PINCODE):
-        raise ValueError(method)
-    before = method_of(group)
-    if method == before:
-        return
-    with transaction.atomic():
-        group.signin_method = method
-        group.save(update_fields=["signin_method"])
-        pupils = _group_pupils(group)
-        for pupil in pupils:
-            pupil.signin_secret = encrypt(new_secret(method))
-        Pupil.objects.bulk_update(pupils, ["signin_secret"], batch_size=500)
-        _audit(actor=actor, request=request, group=group, action="roster.secret.method",
-               target=group.name, before={"method": before},
-               after={"method": method, "pupils": len(pupils)})

@@ -23,7 +23,8 @@ from django.utils.translation import gettext
 
 from klaspoort.accounts.models import User
 from klaspoort.audit import services as audit
-from klaspoort.roster import diff, secrets, selectors
+from klaspoort.audit.models import AuditAction
+from klaspoort.roster import diff, secret_services, secrets, selectors
 from klaspoort.roster.edexml import (
     RosterData,
     RosterError,
@@ -159,7 +160,7 @@ def accept_upload(data: bytes, *, source: str, filename: str, uploaded_by: User,
     record.status = RosterImport.Status.RECEIVED
     record.received_file = secrets.seal_file(data)
     record.save()
-    audit.record(actor=uploaded_by, school=school, action="roster.upload",
+    audit.record(actor=uploaded_by, school=school, action=AuditAction.ROSTER_UPLOAD,
                  target=record.filename, request=request,
                  after={"status": record.status, "file_sha256": record.file_sha256})
     # Imported here: the tasks module imports this one.
@@ -328,7 +329,7 @@ def confirm_held_import(*, actor: Any, record: RosterImport,
         locked.removals_confirmed_by = audit.user_of(actor)
         locked.status = RosterImport.Status.WAITING
         locked.save(update_fields=["removals_confirmed", "removals_confirmed_by", "status"])
-        audit.record(actor=actor, school=locked.school, action="roster.import.confirm",
+        audit.record(actor=actor, school=locked.school, action=AuditAction.ROSTER_IMPORT_CONFIRM,
                      target=locked.filename, before={"status": RosterImport.Status.HELD},
                      after={"status": locked.status, **locked.removals_confirmed},
                      request=request)
@@ -351,7 +352,7 @@ def cancel_import(*, actor: Any, record: RosterImport,
         locked.payload = None
         locked.processed_at = timezone.now()
         locked.save(update_fields=["status", "payload", "processed_at"])
-        audit.record(actor=actor, school=locked.school, action="roster.import.cancel",
+        audit.record(actor=actor, school=locked.school, action=AuditAction.ROSTER_IMPORT_CANCEL,
                      target=locked.filename, before={"status": before},
                      after={"status": locked.status}, request=request)
     return locked
@@ -453,7 +454,7 @@ def _apply(school: School, roster: RosterData, confirmed: dict[str, int] | None 
         group_ids = dict(Group.objects.filter(school=school).values_list("key", "id"))
         pupils = diff.diff_people(
             diff.pupils_kind(school, group_ids,
-                             prepare_new=lambda new: secrets.issue_for_new(school, new)),
+                             prepare_new=lambda new: secret_services.issue_for_new(school, new)),
             school, roster["pupils"], diff.current_pupil_links(group_ids))
         teachers = diff.diff_people(diff.teachers_kind(group_ids), school, roster["teachers"],
                                     diff.current_teacher_links(group_ids))

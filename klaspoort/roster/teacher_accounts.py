@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from klaspoort.accounts.models import User
 from klaspoort.accounts.services import is_pending, send_activation
 from klaspoort.accounts.signals import account_activated
+from klaspoort.audit.models import AuditAction
 from klaspoort.audit.services import record
 from klaspoort.roster.models import Teacher
 from klaspoort.schools.models import School, SchoolMembership
@@ -76,7 +77,7 @@ def set_teacher_email(*, school: School, teacher: Teacher, email: str, actor: An
     if not teacher.email:
         teacher.email = email
     teacher.save(update_fields=["email", "user"])
-    record(actor=actor, school=school, action="accounts.teacher.email", target=name,
+    record(actor=actor, school=school, action=AuditAction.ACCOUNTS_TEACHER_EMAIL, target=name,
            before={"email": before}, after={"email": email}, request=request)
     send_activation(teacher.user, school, request)
     return teacher
@@ -138,7 +139,7 @@ def provision_teacher_accounts(school: School, *,
         if taken:
             conflicts.append({"teacher": teacher.full_name, "email": email})
             continue
-        record(actor=None, school=school, action="accounts.teacher.email_from_roster",
+        record(actor=None, school=school, action=AuditAction.ACCOUNTS_TEACHER_EMAIL_FROM_ROSTER,
                target=teacher.full_name, before={"email": before}, after={"email": email})
         send_activation(user, school)
         invited += 1
@@ -158,7 +159,7 @@ def sync_ict_coordinators(school: School) -> int:
             user=teacher.user, school=school, role=SchoolMembership.Role.COORDINATOR)
         if created:
             added += 1
-            record(actor=None, school=school, action="accounts.coordinator.from_roster",
+            record(actor=None, school=school, action=AuditAction.ACCOUNTS_COORDINATOR_FROM_ROSTER,
                    target=teacher.user.email or "", after={"email": teacher.user.email})
     return added
 

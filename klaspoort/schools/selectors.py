@@ -14,7 +14,7 @@ from django.core import signing
 from django.db.models import Q, QuerySet
 
 from klaspoort.accounts.models import User
-from klaspoort.audit.models import AuditEntry
+from klaspoort.audit.models import AuditAction, AuditEntry
 from klaspoort.network import parse_client_address
 from klaspoort.schools.models import (
     NetworkProvider,
@@ -157,7 +157,7 @@ def invitation_withdrawn(token: str, user: User, school: School) -> bool:
     except (signing.BadSignature, AttributeError, TypeError, ValueError):
         return True
     return AuditEntry.objects.filter(
-        action="accounts.coordinator.remove", school=school, before__email=user.email,
+        action=AuditAction.ACCOUNTS_COORDINATOR_REMOVE, school=school, before__email=user.email,
         created_at__gte=datetime.datetime.fromtimestamp(made, tz=datetime.UTC)).exists()
 
 

@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 from klaspoort.accounts.models import User
 from klaspoort.accounts.services import activation_url, is_pending, send_activation
 from klaspoort.accounts.signals import account_activated
+from klaspoort.audit.models import AuditAction
 from klaspoort.audit.services import record, user_of
 from klaspoort.mail import queue_mail, send_mail_pair
 from klaspoort.network import (
@@ -73,14 +74,20 @@ class _Kind:
     catalogue: type[CatalogueEntry]
     consent: type[Consent]
     field: str  # the consent's foreign key to the catalogue
-    action: str  # audit action prefix
+    receipt_kind: str  # how the receipt's templates tell the kinds apart
+    given: AuditAction  # audited as
+    withdrawn: AuditAction
     subject: str | Promise  # the receipt's subject, translated when sending
 
 
 PUBLISHERS = _Kind(Publisher, PublisherConsent, "publisher", "schools.publisher",
+                   AuditAction.SCHOOLS_PUBLISHER_GIVE,
+                   AuditAction.SCHOOLS_PUBLISHER_WITHDRAW,
                    gettext_lazy("Receipt: consent for publishers changed"))
 NETWORK_PROVIDERS = _Kind(NetworkProvider, NetworkProviderConsent, "provider",
                           "schools.network_provider",
+                          AuditAction.SCHOOLS_NETWORK_PROVIDER_GIVE,
+                          AuditAction.SCHOOLS_NETWORK_PROVIDER_WITHDRAW,
                           gettext_lazy("Receipt: network providers changed"))
 
 
@@ -114,7 +121,7 @@ def _set_consents(kind: _Kind, school: School, wanted_ids: Iterable[Any], actor:
         for pk in sorted(new, key=lambda pk: entries[pk].name):
             kind.consent._default_manager.create(
                 school=school, given_by=user_of(actor), given_at=now, **{kind.field: entries[pk]})
-            record(actor=actor, school=school, action=f"{kind.action}.give",
+            record(actor=actor, school=school, action=kind.given,
                    target=entries[pk].name, before={"consent": False}, after={"consent": True},
                    request=request)
             change.given.append(entries[pk].name)
@@ -124,7 +131,7 @@ def _set_consents(kind: _Kind, school: School, wanted_ids: Iterable[Any], actor:
             consent.withdrawn_at = now
             consent.save(update_fields=["withdrawn_by", "withdrawn_at"])
             name = getattr(consent, kind.field).name
-            record(actor=actor, school=school, action=f"{kind.action}.withdraw", target=name,
+            record(actor=actor, school=school, action=kind.withdrawn, target=name,
                    before={"consent": True}, after={"consent": False}, request=request)
             change.withdrawn.append(name)
     if change.changed:
@@ -141,7 +148,7 @@ def _send_receipt(kind: _Kind, school: School, change: ConsentChange, actor: Any
     })
     actor_name = getattr(actor, "display_name", "") or getattr(actor, "email", "") or str(actor)
     context = {"school": school, "change": change, "actor": actor_name,
-               "kind": kind.action, "at": timezone.localtime(change.at)}
+               "kind": kind.receipt_kind, "at": timezone.localtime(change.at)}
     with translation.override("nl"):
         subject = str(kind.subject)
         text = render_to_string("schools/email/consent_receipt.txt", context)
@@ -196,7 +203,7 @@ def add_network(school: School, raw: str, label: str, actor: Any, confirm_wide: 
             entry = SchoolNetwork.objects.create(
                 school=school, network=normalised, label=label,
                 created_by=user_of(actor))
-            record(actor=actor, school=school, action="schools.ip.add", target=normalised,
+            record(actor=actor, school=school, action=AuditAction.SCHOOLS_IP_ADD, target=normalised,
                          after={"network": normalised, "label": label}, request=request)
     except IntegrityError:
         # Two coordinators adding the same range at the same moment.
@@ -213,7 +220,7 @@ def remove_network(*, school: School, network: SchoolNetwork, actor: Any,
     entry = for_school(SchoolNetwork, school).select_for_update().get(pk=network.pk)
     before = {"network": entry.network, "label": entry.label}
     SchoolNetwork.objects.filter(pk=entry.pk).delete()
-    record(actor=actor, school=school, action="schools.ip.remove", target=entry.network,
+    record(actor=actor, school=school, action=AuditAction.SCHOOLS_IP_REMOVE, target=entry.network,
                  before=before, request=request)
     return entry
 
@@ -256,7 +263,7 @@ def invite_coordinator(school: School, email: str, *, actor: Any = None,
     user = User.objects.filter(email__iexact=email).first()
     if user is None:
         user = User.objects.create_user(email=email, password=None, kind=User.Kind.STAFF)
-    record(actor=actor, school=school, action="accounts.coordinator.invite", target=email,
+    record(actor=actor, school=school, action=AuditAction.ACCOUNTS_COORDINATOR_INVITE, target=email,
            after={"email": email}, request=request)
     if user.kind != User.Kind.STAFF or not user.is_active:
         return
@@ -287,7 +294,7 @@ def accept_invitation(user: User, token: str, *, request: HttpRequest | None = N
     _membership, created = SchoolMembership.objects.get_or_create(
         user=user, school=school, role=SchoolMembership.Role.COORDINATOR)
     if created:
-        record(actor=user, school=school, action="accounts.coordinator.accept",
+        record(actor=user, school=school, action=AuditAction.ACCOUNTS_COORDINATOR_ACCEPT,
                target=user.email or "", after={"email": user.email}, request=request)
     return school
 
@@ -303,7 +310,7 @@ def resend_invitation(*, school: School, membership: SchoolMembership, actor: An
     if membership.school_id != school.pk or not is_pending(membership.user):
         raise NotPending
     send_activation(membership.user, school, request)
-    record(actor=actor, school=school, action="accounts.invitation.resend",
+    record(actor=actor, school=school, action=AuditAction.ACCOUNTS_INVITATION_RESEND,
            target=membership.user.email or "", request=request)
     return membership.user
 
@@ -339,7 +346,7 @@ def remove_coordinator(*, school: School, user: User, actor: Any,
         raise LastCoordinator
     user = membership.user
     membership.delete()
-    record(actor=actor, school=school, action="accounts.coordinator.remove",
+    record(actor=actor, school=school, action=AuditAction.ACCOUNTS_COORDINATOR_REMOVE,
            target=user.email or "", before={"email": user.email}, request=request)
     return user
 
@@ -361,6 +368,6 @@ def set_second_factor_requirement(school: School, required: bool, *, request: Ht
         return
     school.require_second_factor = required
     school.save(update_fields=["require_second_factor"])
-    record(actor=request.user, school=school, action="schools.second_factor.require",
+    record(actor=request.user, school=school, action=AuditAction.SCHOOLS_SECOND_FACTOR_REQUIRE,
            target=school.brin6, before={"require_second_factor": before},
            after={"require_second_factor": required}, request=request)

@@ -16,9 +16,9 @@ from typing import Any
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from klaspoort.licences import selectors as licence_rule
+from klaspoort.licences import access as licence_rule
+from klaspoort.licences.access import ProductAccess, access_for_user
 from klaspoort.licences.models import GroupLicence, Product
-from klaspoort.licences.selectors import ProductAccess, access_for_user
 from klaspoort.roster.guards import teacher_of
 from klaspoort.roster.models import Group, Pupil
 from klaspoort.schools.models import School, SchoolMembership
@@ -293,7 +293,7 @@ PUPIL_TYPES = frozenset({Product.Type.PRACTICE, Product.Type.TESTS, Product.Type
 
 def for_pupils(products: list[ProductAccess]) -> list[ProductAccess]:
     """Rule: a pupil's tiles show only the products meant for pupils (PUPIL_TYPES). Access
-    itself is unchanged (licences.selectors.access_for_user), so a link a teacher shares
+    itself is unchanged (licences.access.access_for_user), so a link a teacher shares
     still opens."""
     return [p for p in products if p.product.product_type in PUPIL_TYPES]
 
@@ -344,7 +344,7 @@ def group_view(school: School, group_id: Any) -> tuple[Group, list[TypeSection]]
     """*Bekijk als groep*: the tiles every pupil of this group sees through the group's
     licences, to check the set-up; None for an id that is not an active group of the school.
 
-    Not a rule of its own: licences.selectors.access_for_group (the one licence rule, with the
+    Not a rule of its own: licences.access.access_for_group (the one licence rule, with the
     contracts linked to this group), then the pupils' product types (for_pupils), exactly as
     the pupil's own portal. A pupil may see more than this: their clusters' and their own
     per-child licences."""

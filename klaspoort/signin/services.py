@@ -22,6 +22,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from klaspoort import auth_methods
 from klaspoort.addresses import public_url
+from klaspoort.audit.models import AuditAction
 from klaspoort.audit.services import record
 from klaspoort.roster import secrets
 from klaspoort.roster.models import Pupil
@@ -115,7 +116,7 @@ def unlock_pupil(*, actor: Any, pupil: Pupil, request: HttpRequest | None = None
     """The teacher or coordinator lets a pupil who must wait try again at once: their failures
     are forgotten. Audited (also when the pupil was not waiting: the teacher pressed it)."""
     waiting = throttling.clear_pupil(pupil.pk)
-    record(actor=actor, school=pupil.school, action="signin.pupil.unlock",
+    record(actor=actor, school=pupil.school, action=AuditAction.SIGNIN_PUPIL_UNLOCK,
            target=pupil.full_name, after={"was_waiting": waiting}, request=request)
     return waiting
 
@@ -186,7 +187,7 @@ def attach_cards(*, actor: Any, school: School, pupils: Iterable[Pupil],
         mine = {card.token_digest for card in fresh}
         issued = sum(1 for card in existing.values() if card.token_digest in mine)
         if issued:
-            record(actor=actor, school=school, action="signin.card.issue",
+            record(actor=actor, school=school, action=AuditAction.SIGNIN_CARD_ISSUE,
                    target=str(issued), after={"cards": issued}, request=request)
     for pupil in pupils:
         card = existing.get(pupil.pk)
@@ -210,7 +211,7 @@ def void_card(*, actor: Any, pupil: Pupil, request: HttpRequest | None = None) -
         pupil=pupil, voided_at__isnull=True).update(
         voided_at=timezone.now(), voided_by=actor if getattr(actor, "pk", None) else None)
     if voided:
-        record(actor=actor, school=pupil.school, action="signin.card.void",
+        record(actor=actor, school=pupil.school, action=AuditAction.SIGNIN_CARD_VOID,
                target=pupil.full_name, after={"cards": voided}, request=request)
     return voided
 
@@ -222,7 +223,7 @@ def reissue_card(*, actor: Any, pupil: Pupil, request: HttpRequest | None = None
     void_card(actor=actor, pupil=pupil, request=request)
     card, token = _new_card(pupil.school, pupil, actor)
     card.save()
-    record(actor=actor, school=pupil.school, action="signin.card.reissue",
+    record(actor=actor, school=pupil.school, action=AuditAction.SIGNIN_CARD_REISSUE,
            target=pupil.full_name, request=request)
     return card_url(pupil.school, token)
 
@@ -241,6 +242,7 @@ def set_home_signin(*, actor: Any, school: School, enabled: bool,
     before = school.home_signin_enabled
     school.home_signin_enabled = enabled
     school.save(update_fields=["home_signin_enabled"])
-    record(actor=actor, school=school, action="signin.home.set", target=school.display_name,
-           before={"enabled": before}, after={"enabled": enabled}, request=request)
+    record(actor=actor, school=school, action=AuditAction.SIGNIN_HOME_SET,
+           target=school.display_name, before={"enabled": before}, after={"enabled": enabled},
+           request=request)
     return True

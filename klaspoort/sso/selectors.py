@@ -21,7 +21,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from klaspoort import auth_methods
-from klaspoort.licences.selectors import Access, ProductAccess, access_for_user
+from klaspoort.licences.access import Access, ProductAccess, access_for_user
 from klaspoort.roster.models import Group, Pupil, Teacher
 from klaspoort.schools.models import School
 from klaspoort.schools.selectors import has_publisher_consent

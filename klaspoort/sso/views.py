@@ -21,8 +21,8 @@ from oauth2_provider.views import AuthorizationView, ConnectDiscoveryInfoView, U
 from oauth2_provider.views.mixins import OAuthLibMixin
 from oauthlib.common import add_params_to_uri
 
+from klaspoort.licences.access import access_for_user
 from klaspoort.licences.models import Product
-from klaspoort.licences.selectors import access_for_user
 from klaspoort.roster.models import Pupil
 from klaspoort.schools.models import Publisher, School
 from klaspoort.signin.selectors import tile_label

@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from klaspoort.audit import services
-from klaspoort.audit.models import AuditEntry, AuditEntryImmutable
+from klaspoort.audit.models import AuditAction, AuditEntry, AuditEntryImmutable
 from klaspoort.audit.selectors import entries_for_school
 from klaspoort.roster.models import RosterImport
 from tests.factories import CoordinatorFactory, SchoolFactory, UserFactory
@@ -22,7 +22,7 @@ def log_url(school) -> str:
 
 def test_record_keeps_who_what_where_before_after_and_address(rf, school, coordinator):
     request = rf.post("/", REMOTE_ADDR="145.10.20.30")
-    entry = services.record(actor=coordinator, school=school, action="schools.ip.add",
+    entry = services.record(actor=coordinator, school=school, action=AuditAction.SCHOOLS_IP_ADD,
                             target="145.10.20.0/24", before={"a": 1}, after={"a": 2},
                             request=request)
     entry.refresh_from_db()
@@ -34,7 +34,8 @@ def test_record_keeps_who_what_where_before_after_and_address(rf, school, coordi
 
 def test_the_actor_label_survives_the_deleted_account(school):
     user = UserFactory(email="weg@school.example")
-    entry = services.record(actor=user, school=school, action="roster.upload", target="x.xml")
+    entry = services.record(actor=user, school=school, action=AuditAction.ROSTER_UPLOAD,
+                            target="x.xml")
     get_user_model().objects.filter(pk=user.pk).delete()
     entry.refresh_from_db()
     assert entry.actor is None
@@ -42,7 +43,7 @@ def test_the_actor_label_survives_the_deleted_account(school):
 
 
 def test_entries_cannot_be_changed_or_deleted(school, coordinator):
-    entry = services.record(actor=coordinator, school=school, action="roster.upload",
+    entry = services.record(actor=coordinator, school=school, action=AuditAction.ROSTER_UPLOAD,
                             target="x.xml", after={"status": "received"})
     entry.target = "y.xml"
     with pytest.raises(AuditEntryImmutable):
@@ -57,7 +58,7 @@ def test_entries_cannot_be_changed_or_deleted(school, coordinator):
 
 
 def test_the_admin_is_read_only_for_operators(client, school, coordinator):
-    entry = services.record(actor=coordinator, school=school, action="roster.upload",
+    entry = services.record(actor=coordinator, school=school, action=AuditAction.ROSTER_UPLOAD,
                             target="x.xml")
     operator = UserFactory(is_staff=True, is_superuser=True)
     client.force_login(operator)
@@ -74,11 +75,12 @@ def test_the_admin_is_read_only_for_operators(client, school, coordinator):
 
 def test_the_log_shows_only_the_own_schools_entries(coordinator_client, school, coordinator):
     other = SchoolFactory()
-    services.record(actor=coordinator, school=school, action="schools.ip.add",
+    services.record(actor=coordinator, school=school, action=AuditAction.SCHOOLS_IP_ADD,
                     target="145.10.20.0/24", after={"network": "145.10.20.0/24"})
-    services.record(actor=coordinator, school=other, action="schools.ip.add",
+    services.record(actor=coordinator, school=other, action=AuditAction.SCHOOLS_IP_ADD,
                     target="145.99.0.0/24")
-    services.record(actor=None, school=None, action="schools.ip.add", target="145.98.0.0/24")
+    services.record(actor=None, school=None, action=AuditAction.SCHOOLS_IP_ADD,
+                    target="145.98.0.0/24")
     assert list(entries_for_school(school).values_list("target", flat=True)) == [
         "145.10.20.0/24"]
     body = coordinator_client.get(log_url(school)).content.decode()
@@ -92,7 +94,7 @@ def test_the_log_shows_only_the_own_schools_entries(coordinator_client, school, 
 
 def test_the_log_is_paginated_by_50(coordinator_client, school, coordinator):
     for number in range(51):
-        services.record(actor=coordinator, school=school, action="roster.upload",
+        services.record(actor=coordinator, school=school, action=AuditAction.ROSTER_UPLOAD,
                         target=f"bestand-{number:02d}.xml")
     first = coordinator_client.get(log_url(school)).content.decode()
     assert "bestand-50.xml" in first
@@ -113,7 +115,7 @@ def test_a_roster_upload_is_audited(coordinator_client, school, coordinator, sch
         {"bestand": SimpleUploadedFile("regenboog.xml", school_file(10))},
         REMOTE_ADDR="145.10.20.30")
     assert response.status_code == 302
-    entry = AuditEntry.objects.get(action="roster.upload")
+    entry = AuditEntry.objects.get(action=AuditAction.ROSTER_UPLOAD)
     assert (entry.actor, entry.school, entry.target) == (coordinator, school, "regenboog.xml")
     record = RosterImport.objects.get(school=school)
     # Audited as it arrived, before the background check gave it its outcome.
@@ -125,7 +127,7 @@ def test_a_roster_upload_is_audited(coordinator_client, school, coordinator, sch
 
 
 def test_deleting_a_school_keeps_its_entries(school, coordinator):
-    entry = services.record(actor=coordinator, school=school, action="roster.upload",
+    entry = services.record(actor=coordinator, school=school, action=AuditAction.ROSTER_UPLOAD,
                             target="x.xml")
     school.delete()
     entry.refresh_from_db()

@@ -15,6 +15,7 @@ from lxml import html
 
 from klaspoort.audit import services
 from klaspoort.audit.labels import ACTION_LABELS, FIELD_LABELS, format_value, readable
+from klaspoort.audit.models import AuditAction
 from klaspoort.audit.services import OPERATOR
 
 pytestmark = pytest.mark.django_db
@@ -90,7 +91,7 @@ def test_the_log_shows_every_action_in_dutch_words(coordinator_client, school, c
     for action, (before, after) in ENTRIES.items():
         actor = {"roster.upload": OPERATOR, "licences.auto_link": None}.get(action, coordinator)
         services.record(actor=actor,
-                        school=school, action=action, target="Plusklas",
+                        school=school, action=AuditAction(action), target="Plusklas",
                         before=before, after=after)
     response = coordinator_client.get(reverse("schools:log", kwargs={"brin6": school.brin6}))
     assert response.status_code == 200
@@ -116,7 +117,7 @@ def test_the_log_shows_every_action_in_dutch_words(coordinator_client, school, c
 
 
 def test_checksums_fold_away_under_technical_details(coordinator_client, school, coordinator):
-    services.record(actor=coordinator, school=school, action="roster.upload",
+    services.record(actor=coordinator, school=school, action=AuditAction.ROSTER_UPLOAD,
                     target="regenboog.xml", after={"status": "received", "file_sha256": "ab" * 32})
     page = html.fromstring(coordinator_client.get(
         reverse("schools:log", kwargs={"brin6": school.brin6})).content)
@@ -134,10 +135,21 @@ def test_values_in_words():
         "groep: Plusklas, automatisch gekoppeld: nee")
 
 
-def test_every_action_the_code_writes_has_a_label():
-    # A new record(action="…") without a label would show its code on the Logboek.
-    written = set()
+def test_every_action_has_a_label_of_its_own():
+    for action in AuditAction:
+        assert str(action.label).strip(), action
+        assert str(action.label) != action.value, action
+    assert {action.value: action.label for action in AuditAction} == ACTION_LABELS
+
+
+def test_every_action_the_code_writes_is_an_audit_action():
+    # record() takes an AuditAction, so every action has its label; a code written as a plain
+    # string (a query, a wrapper's argument) must still be one of them.
+    named, spelled = set(), set()
     for path in (Path(__file__).resolve().parents[2] / "klaspoort").rglob("*.py"):
-        written |= set(re.findall(r'action="([a-z_]+\.[a-z_.]+)"', path.read_text("utf-8")))
-    assert len(written) > 30
-    assert written - set(ACTION_LABELS) == set()
+        text = path.read_text("utf-8")
+        named |= set(re.findall(r"\bAuditAction\.([A-Z][A-Z0-9_]*)\b", text))
+        spelled |= set(re.findall(r'action="([a-z_]+\.[a-z_.]+)"', text))
+    assert len(named) > 30
+    assert named - set(AuditAction.names) == set()
+    assert spelled - set(AuditAction.values) == set()

@@ -355,7 +355,7 @@ def test_an_error_of_ours_is_a_json_500(api, monkeypatch):
 def test_two_simultaneous_creates_of_one_contract_both_succeed(monkeypatch):
     import threading
 
-    from klaspoort.licences import services
+    from klaspoort.licences import publisher_services
 
     SchoolFactory(brin="99ZZ", dependancecode="00")
     publisher = PublisherFactory(name="Uitgeverij Zonnebloem", slug="zonnebloem")
@@ -363,7 +363,7 @@ def test_two_simultaneous_creates_of_one_contract_both_succeed(monkeypatch):
     ProductFactory(publisher=publisher, code="ZB5")
     # Both requests look for the contract before either has created it.
     barrier = threading.Barrier(2, timeout=10)
-    original = services._existing_contract
+    original = publisher_services._existing_contract
     first_look: set[int] = set()
 
     def racing(owner, number):
@@ -374,7 +374,7 @@ def test_two_simultaneous_creates_of_one_contract_both_succeed(monkeypatch):
             return found
         return original(owner, number)
 
-    monkeypatch.setattr(services, "_existing_contract", racing)
+    monkeypatch.setattr(publisher_services, "_existing_contract", racing)
     answers: list[int] = []
 
     def put() -> None:

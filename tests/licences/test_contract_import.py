@@ -9,7 +9,7 @@ from django.utils import translation
 from klaspoort.audit.models import AuditEntry
 from klaspoort.licences.contract_import import FILE, HEADER, parse_csv, parse_dicts
 from klaspoort.licences.models import Contract, GroupLicence, Product
-from klaspoort.licences.services import apply_contract_rows
+from klaspoort.licences.publisher_services import apply_contract_rows
 from klaspoort.schools.models import Publisher, School
 from tests.factories import GroupFactory, PupilFactory, SchoolFactory, UserFactory
 from tests.licences.factories import (

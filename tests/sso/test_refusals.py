@@ -13,8 +13,8 @@ from django.utils import timezone, translation
 from django.utils.html import escape
 from oauth2_provider.models import Grant
 
-from klaspoort.licences.selectors import ENDED
-from klaspoort.licences.selectors import REASONS as LICENCE_REASONS
+from klaspoort.licences.access import ENDED
+from klaspoort.licences.access import REASONS as LICENCE_REASONS
 from klaspoort.schools.models import PublisherConsent
 from klaspoort.signin.session import AT_HOME
 from klaspoort.sso.selectors import (

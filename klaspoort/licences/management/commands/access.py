@@ -7,7 +7,7 @@ from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from klaspoort.json_command import JsonCommand
-from klaspoort.licences.selectors import access_for_user
+from klaspoort.licences.access import access_for_user
 from klaspoort.roster.selectors import person_by_key
 from klaspoort.schools.selectors import school_by_brin6
 

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from klaspoort.json_command import JsonCommand
 from klaspoort.licences.contract_import import parse_csv
-from klaspoort.licences.services import apply_contract_rows
+from klaspoort.licences.publisher_services import apply_contract_rows
 
 # The operator's command reads the same 2 MB files as the portal and larger ones (a whole
 # country's contracts); beyond this it is surely the wrong file.

@@ -10,7 +10,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
-from klaspoort.roster import secrets
+from klaspoort.roster import secret_services, secrets
 
 
 class Command(BaseCommand):
@@ -24,7 +24,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["batch_size"] < 1:
             raise CommandError(_("--batch-size must be at least 1."))
-        done = secrets.rotate_all(batch_size=options["batch_size"])
+        done = secret_services.rotate_all(batch_size=options["batch_size"])
         # An operator's log line that scripts read: a fixed English format, not translated.
         self.stdout.write(
             f"key {secrets.current_key_id()}: {done.checked} secret(s) checked, "
