@@ -9,8 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q
-from django.http import Http404
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from klaspoort.licences.access import access_for_school
@@ -127,17 +126,10 @@ def contracts_for_school(school: School, *, publisher_id: Any = None, product_ty
     return rows
 
 
-def contract_for_school(school: School, contract_id: Any) -> Contract:
-    """One contract of this school; 404 for any other id."""
-    try:
-        pk = int(contract_id)
-    except (TypeError, ValueError):
-        raise Http404 from None
-    contract = for_school(Contract, school).select_related("product", "publisher").filter(
-        pk=pk).first()
-    if contract is None:
-        raise Http404
-    return contract
+def school_contracts(school: School) -> QuerySet[Contract]:
+    """This school's contracts, with product and publisher (a view fetches one by its id and
+    answers 404 for any other)."""
+    return for_school(Contract, school).select_related("product", "publisher")
 
 
 def group_links(contract: Contract) -> list[GroupLicence]:

@@ -16,7 +16,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
@@ -110,7 +110,7 @@ def child_contracts(request: SchoolRequest) -> HttpResponse:
 # One licence: *Groepen gekoppeld* and *Kinderen gekoppeld*
 # ---------------------------------------------------------------------------------------------
 def _contract_context(request: SchoolRequest, contract_id: int) -> dict[str, Any]:
-    contract = selectors.contract_for_school(request.school, contract_id)
+    contract = get_object_or_404(selectors.school_contracts(request.school), pk=contract_id)
     row = next((r for r in selectors.contracts_for_school(request.school, today=today())
                 if r.contract.pk == contract.pk), None)
     option = selectors.cancel_option(contract, today())
@@ -178,7 +178,7 @@ def _beheer_page(request: SchoolRequest) -> Any:
 @require_POST
 def link_groups(request: SchoolRequest, contract_id: int) -> HttpResponse:
     """*Groep toevoegen*: one or several groups at once, all or none."""
-    contract = selectors.contract_for_school(request.school, contract_id)
+    contract = get_object_or_404(selectors.school_contracts(request.school), pk=contract_id)
     form = LinkGroupsForm(request.POST)
     if not form.is_valid():
         messages.error(request, str(form.errors["groups"][0]))
@@ -202,7 +202,7 @@ def link_groups(request: SchoolRequest, contract_id: int) -> HttpResponse:
 @school_admin_view
 @require_POST
 def unlink_group(request: SchoolRequest, contract_id: int) -> HttpResponse:
-    contract = selectors.contract_for_school(request.school, contract_id)
+    contract = get_object_or_404(selectors.school_contracts(request.school), pk=contract_id)
     form = IdForm(request.POST, field="group", invalid=_("Choose a group from the list."))
     group_id = form.value()
     if group_id is None:
@@ -250,7 +250,7 @@ def unlink_group(request: SchoolRequest, contract_id: int) -> HttpResponse:
 @require_POST
 def link_child(request: SchoolRequest, contract_id: int) -> HttpResponse:
     """*Kind toevoegen*, the last step: the chosen child gets the licence."""
-    contract = selectors.contract_for_school(request.school, contract_id)
+    contract = get_object_or_404(selectors.school_contracts(request.school), pk=contract_id)
     children_url = reverse("licences:contract_children",
                            kwargs={"brin6": request.school.brin6, "contract_id": contract.pk})
     form = IdForm(request.POST, field="pupil", invalid=_("Choose a child from the list."))
