@@ -226,11 +226,11 @@ def group_of(school: School, group_id: int) -> Group:
     return for_school(Group, school).get(pk=group_id, kind=Group.Kind.GROUP)
 
 
-def group_pupil(group: Group, pupil_id: str) -> Pupil | None:
+def group_pupil(group: Group, pupil_id: int | None) -> Pupil | None:
     """An active pupil of this group, or None for anything else (another group or school)."""
-    if not pupil_id.isdigit() or len(pupil_id) > 18:
+    if pupil_id is None:
         return None
-    return (for_school(Pupil, group.school).filter(pk=int(pupil_id), group=group, active=True)
+    return (for_school(Pupil, group.school).filter(pk=pupil_id, group=group, active=True)
             .select_related("group", "school").first())
 
 
