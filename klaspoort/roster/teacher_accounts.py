@@ -23,7 +23,7 @@ from klaspoort.accounts.models import User
 from klaspoort.accounts.services import is_pending, send_activation
 from klaspoort.accounts.signals import account_activated
 from klaspoort.audit.models import AuditAction
-from klaspoort.audit.services import record
+from klaspoort.audit.services import Actor, record
 from klaspoort.roster.models import Teacher
 from klaspoort.schools.models import School, SchoolMembership
 from klaspoort.tenancy import for_school
@@ -43,7 +43,7 @@ def email_in_use(email: str, *, except_teacher: Teacher | None = None,
 
 
 @transaction.atomic
-def set_teacher_email(school: School, teacher_id: int, email: str, *, actor: Any,
+def set_teacher_email(school: School, teacher_id: int, email: str, *, actor: Actor,
                       request: HttpRequest | None = None) -> Teacher:
     """Give a teacher without an account address an address and a staff account.
 

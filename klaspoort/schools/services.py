@@ -25,7 +25,7 @@ from klaspoort.accounts.models import User
 from klaspoort.accounts.services import activation_url, is_pending, send_activation
 from klaspoort.accounts.signals import account_activated
 from klaspoort.audit.models import AuditAction
-from klaspoort.audit.services import record, user_of
+from klaspoort.audit.services import Actor, record, user_of
 from klaspoort.mail import queue_mail, send_mail_pair
 from klaspoort.network import (
     MAX_LABEL_LENGTH,
@@ -99,7 +99,7 @@ def _ids(wanted_ids: Iterable[Any]) -> set[int]:
                            ) from None
 
 
-def _set_consents(kind: _Kind, school: School, wanted_ids: Iterable[Any], actor: Any,
+def _set_consents(kind: _Kind, school: School, wanted_ids: Iterable[Any], actor: Actor,
                   request: HttpRequest | None) -> ConsentChange:
     wanted = _ids(wanted_ids)
     now = timezone.now()
@@ -139,7 +139,7 @@ def _set_consents(kind: _Kind, school: School, wanted_ids: Iterable[Any], actor:
     return change
 
 
-def _send_receipt(kind: _Kind, school: School, change: ConsentChange, actor: Any) -> None:
+def _send_receipt(kind: _Kind, school: School, change: ConsentChange, actor: Actor) -> None:
     """E-mail every coordinator of the school what changed, by whom and when (in Dutch)."""
     addresses = sorted({
         email for email in SchoolMembership.objects.filter(
@@ -159,7 +159,7 @@ def _send_receipt(kind: _Kind, school: School, change: ConsentChange, actor: Any
         queue_mail(subject, text, html, [address])
 
 
-def set_publisher_consents(school: School, wanted_ids: Iterable[Any], actor: Any,
+def set_publisher_consents(school: School, wanted_ids: Iterable[Any], actor: Actor,
                            request: HttpRequest | None = None) -> ConsentChange:
     """Make the school's consents exactly `wanted_ids`: give the new ones, withdraw the rest.
 
@@ -170,7 +170,7 @@ def set_publisher_consents(school: School, wanted_ids: Iterable[Any], actor: Any
     return _set_consents(PUBLISHERS, school, wanted_ids, actor, request)
 
 
-def set_network_provider_consents(school: School, wanted_ids: Iterable[Any], actor: Any,
+def set_network_provider_consents(school: School, wanted_ids: Iterable[Any], actor: Actor,
                                   request: HttpRequest | None = None) -> ConsentChange:
     """Make the school's network providers exactly `wanted_ids`; same rules as for publishers."""
     return _set_consents(NETWORK_PROVIDERS, school, wanted_ids, actor, request)
@@ -178,7 +178,7 @@ def set_network_provider_consents(school: School, wanted_ids: Iterable[Any], act
 # --- School networks (*IP-adres toevoegen*) -------------------------------------------------------
 
 
-def add_network(school: School, raw: str, label: str, actor: Any, confirm_wide: bool = False,
+def add_network(school: School, raw: str, label: str, actor: Actor, confirm_wide: bool = False,
                 request: HttpRequest | None = None) -> SchoolNetwork:
     """Add a public address or range of the school. Refused (NetworkInputError, nothing written)
     when invalid or not public, when already listed, when the label is too long, or when the
@@ -213,7 +213,7 @@ def add_network(school: School, raw: str, label: str, actor: Any, confirm_wide: 
 
 
 @transaction.atomic
-def remove_network(school: School, network_id: int, actor: Any,
+def remove_network(school: School, network_id: int, actor: Actor,
                    request: HttpRequest | None = None) -> SchoolNetwork:
     """Remove one of this school's networks (another school's: DoesNotExist); audited."""
     entry = for_school(SchoolNetwork, school).select_for_update().get(pk=network_id)
@@ -224,7 +224,7 @@ def remove_network(school: School, network_id: int, actor: Any,
     return entry
 
 
-def set_publisher_consent(school: School, publisher: Publisher, on: bool, *, actor: Any,
+def set_publisher_consent(school: School, publisher: Publisher, on: bool, *, actor: Actor,
                           request: HttpRequest | None = None) -> ConsentChange:
     """Give or withdraw one publisher's consent, leaving the others as they are (the operator's
     `klaspoort consent` command); same rules, audit and receipt as the *Uitgeverijen* page."""
@@ -246,7 +246,7 @@ def invitation_token(user: User, school: School) -> str:
 
 
 @transaction.atomic
-def invite_coordinator(school: School, email: str, *, actor: Any = None,
+def invite_coordinator(school: School, email: str, *, actor: Actor = None,
                        request: HttpRequest | None = None) -> None:
     """Invite the address to become a coordinator of the school (issue 10, finding 6).
 
@@ -298,7 +298,7 @@ def accept_invitation(user: User, token: str, *, request: HttpRequest | None = N
     return school
 
 
-def resend_invitation(school: School, user_id: int, *, actor: Any,
+def resend_invitation(school: School, user_id: int, *, actor: Actor,
                       request: HttpRequest | None = None) -> User:
     """Send a fresh activation link to a pending coordinator of this school (404 for anybody
     else); earlier links stop working. Audited."""
@@ -317,7 +317,7 @@ class LastCoordinator(Exception):
 
 
 @transaction.atomic
-def remove_coordinator(school: School, user_id: Any, *, actor: Any,
+def remove_coordinator(school: School, user_id: Any, *, actor: Actor,
                        request: HttpRequest | None = None) -> User:
     """Take away a coordinator's right to manage this school (issue 11, item 9).
 
