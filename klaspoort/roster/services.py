@@ -256,7 +256,7 @@ def process_import(import_id: int) -> RosterImport:
             if record.status != RosterImport.Status.WAITING or record.payload is None:
                 return record
             assert record.school is not None
-            roster: RosterData = record.payload  # type: ignore[assignment]
+            roster: RosterData = record.payload
             try:
                 counts, changed_emails = _apply(record.school, roster, record.removals_confirmed)
             except RemovalsNotConfirmed:
