@@ -18,9 +18,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from klaspoort import counters
+
+if TYPE_CHECKING:
+    from klaspoort.accounts.models import User
 
 WINDOW_SECONDS = 15 * 60
 DAY_SECONDS = 24 * 60 * 60
@@ -85,7 +88,7 @@ def begin_password_attempt(email: str, address: str) -> Attempt:
     return _reserve(_password_limits(email, address))
 
 
-def password_failed(attempt: Attempt, email: str, user: Any | None) -> None:
+def password_failed(attempt: Attempt, email: str, user: User | None) -> None:
     """The attempt failed: its reservations stay as failures. The 100th failure of the day
     marks the account as needing a password reset."""
     if counters.count(counters.key("signin-account-day", _email(email))) >= DAILY_ACCOUNT_LIMIT:
@@ -99,18 +102,18 @@ def password_succeeded(attempt: Attempt) -> None:
     attempt.refund()
 
 
-def _fingerprint(user: Any | None) -> str:
+def _fingerprint(user: User | None) -> str:
     # The mark holds while the password is the one it was set for: a reset changes the hash.
     password = getattr(user, "password", "") or ""
     return hashlib.sha256(f"klaspoort-reset-needed|{password}".encode()).hexdigest()
 
 
-def _mark_reset_needed(email: str, user: Any | None) -> None:
+def _mark_reset_needed(email: str, user: User | None) -> None:
     counters.cache.set(counters.key("signin-reset-needed", _email(email)), _fingerprint(user),
                        RESET_NEEDED_SECONDS)
 
 
-def reset_needed(email: str, user: Any | None) -> bool:
+def reset_needed(email: str, user: User | None) -> bool:
     """Whether the account had 100 failed sign-ins in a day and its password has not been reset
     since. Answers alike for an address without an account, which says nothing about it."""
     mark_key = counters.key("signin-reset-needed", _email(email))

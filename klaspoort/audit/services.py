@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import Model
 from django.http import HttpRequest
 
 from klaspoort.audit.models import AuditAction, AuditEntry
 from klaspoort.network import client_ip
+
+if TYPE_CHECKING:
+    # django-stubs' name for settings.AUTH_USER_MODEL: mypy's Django plugin reads it as the
+    # project's user model, so the trail is typed without importing the accounts app above it.
+    from django.contrib.auth.models import AnonymousUser, _User
 
 
 class SystemActor:
@@ -27,14 +33,18 @@ class SystemActor:
 
 OPERATOR = SystemActor("operator (command line)")
 
+# Who a write is done by: a user (the project's user model), the anonymous user of a request,
+# an operator or API client, or nobody (Klaspoort itself).
+Actor: TypeAlias = "_User | AnonymousUser | SystemActor | None"
 
-def user_of(actor: Any) -> Any:
+
+def user_of(actor: Actor) -> _User | None:
     """The user to store in a "by" column: None for the system, an operator at the command line
     or an API client (they are named in the trail, but are no user to link)."""
-    return actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+    return actor if isinstance(actor, AbstractBaseUser) and actor.is_authenticated else None
 
 
-def _actor_label(actor: Any) -> str:
+def _actor_label(actor: Actor) -> str:
     if isinstance(actor, SystemActor):
         return actor.label
     if actor is None or not getattr(actor, "is_authenticated", False):
@@ -53,7 +63,7 @@ def _request_ip(request: HttpRequest | None) -> str | None:
         return None
 
 
-def record(*, actor: Any, school: Model | None, action: AuditAction, target: str,
+def record(*, actor: Actor, school: Model | None, action: AuditAction, target: str,
            before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,
            request: HttpRequest | None = None) -> AuditEntry:
     """Write one audit entry: who (kept as a label too, should the account be deleted), which

@@ -40,8 +40,7 @@ from pydantic import (
 from pydantic import ValidationError as PydanticValidationError
 
 from klaspoort.exchange.services import token_for
-from klaspoort.licences import contract_import, icons
-from klaspoort.licences import publisher_services as services
+from klaspoort.licences import contract_import, icons, publisher_services
 from klaspoort.licences.models import Contract, Product
 from klaspoort.licences.publisher_services import save_product
 from klaspoort.schools.models import Publisher
@@ -569,7 +568,7 @@ def batch_contracts(request: HttpRequest) -> Any:
     _only_query(request)
     body = _validated(_BATCH_IN, request, lines_from="contracts")
     parsed = contract_import.parse_dicts(_rows(body.contracts))
-    result = services.apply_contract_rows(
+    result = publisher_services.apply_contract_rows(
         parsed, publisher=_publisher(request), actor=None, source=_source(request),
         confirm_partial=body.confirm_partial, request=request)
     if not result.applied:
@@ -592,7 +591,7 @@ def put_contract(request: HttpRequest, number: Code) -> Any:
                                  "message": _("Must equal the URL.")}]})
     row = {**_rows([payload])[0], "contract_number": number}
     parsed = contract_import.parse_dicts([row])
-    result = services.apply_contract_rows(
+    result = publisher_services.apply_contract_rows(
         parsed, publisher=_publisher(request), actor=None, source=_source(request),
         request=request)
     if not result.applied:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
 
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
 from klaspoort.audit.models import AuditAction
-from klaspoort.audit.services import record
+from klaspoort.audit.services import Actor, record
 from klaspoort.exchange.models import PublisherApiToken, hash_token
 from klaspoort.schools.models import Publisher
 
@@ -20,7 +19,7 @@ LAST_USED_RESOLUTION = datetime.timedelta(minutes=1)
 
 
 @transaction.atomic
-def issue_token(publisher: Publisher, name: str, *, actor: Any,
+def issue_token(publisher: Publisher, name: str, *, actor: Actor,
                 request: HttpRequest | None = None) -> tuple[PublisherApiToken, str]:
     """RULE: a new token for the publisher; its plain value is returned once (shown once in
     the portal) and only its digest is kept. Audited."""
@@ -32,7 +31,7 @@ def issue_token(publisher: Publisher, name: str, *, actor: Any,
 
 
 @transaction.atomic
-def revoke_token(publisher: Publisher, token_id: int, *, actor: Any,
+def revoke_token(publisher: Publisher, token_id: int, *, actor: Actor,
                  request: HttpRequest | None = None) -> PublisherApiToken | None:
     """RULE: only the publisher's own tokens can be revoked (None otherwise); a revoked token
     is refused from then on and cannot be brought back. Audited."""

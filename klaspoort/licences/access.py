@@ -9,7 +9,7 @@ import datetime
 import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 from django.db.models import Exists, OuterRef
@@ -28,6 +28,11 @@ from klaspoort.licences.models import (
 from klaspoort.roster.models import Group, Pupil, PupilCluster, Teacher, TeacherGroup
 from klaspoort.schools.models import Publisher, PublisherConsent, School
 from klaspoort.tenancy import for_school
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from klaspoort.accounts.models import User
 
 # Why a product of the school cannot be opened, from the first that applies.
 NO_CONSENT = "no_consent"
@@ -225,7 +230,8 @@ def access_for_group(group: Any, *, today: datetime.date | None = None) -> Acces
                    today or timezone.localdate())
 
 
-def access_for_user(user: Any, *, today: datetime.date | None = None) -> Access | None:
+def access_for_user(user: User | AnonymousUser | int, *, today: datetime.date | None = None
+                    ) -> Access | None:
     """Which products this pupil or teacher may open now, through which contracts, and why not
     the school's other products.
 
@@ -242,7 +248,9 @@ def access_for_user(user: Any, *, today: datetime.date | None = None) -> Access 
     test_whole_school_answer_equals_the_answer_per_user holds it to access_for_school's rules.
     """
     today = today or timezone.localdate()
-    user_id = getattr(user, "pk", user)
+    user_id = user if isinstance(user, int) else user.pk
+    if user_id is None:
+        return None  # the anonymous user: nobody's pupil or teacher
     with connection.cursor() as cursor:
         cursor.execute(_sql_person(), [user_id, user_id])
         person = cursor.fetchone()

@@ -19,7 +19,6 @@ import hashlib
 import struct
 import zlib
 from dataclasses import dataclass
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -29,7 +28,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from klaspoort.audit.models import AuditAction
-from klaspoort.audit.services import record
+from klaspoort.audit.services import Actor, record
 from klaspoort.licences.models import Product, ProductIcon
 from klaspoort.schools.models import Publisher
 
@@ -197,7 +196,7 @@ def url_of(product: Product) -> str:
 
 
 @transaction.atomic
-def store_icon(publisher: Publisher, product: Product, data: bytes, *, actor: Any,
+def store_icon(publisher: Publisher, product: Product, data: bytes, *, actor: Actor,
                request: HttpRequest | None = None) -> ProductIcon:
     """RULES: only the product's own publisher replaces its icon (404 otherwise); the bytes pass
     inspect_icon; the change is audited (no school) with the old and new hash."""
@@ -218,7 +217,7 @@ def store_icon(publisher: Publisher, product: Product, data: bytes, *, actor: An
 
 
 @transaction.atomic
-def remove_icon(publisher: Publisher, product: Product, *, actor: Any,
+def remove_icon(publisher: Publisher, product: Product, *, actor: Actor,
                 request: HttpRequest | None = None) -> bool:
     """The product shows its letter tile again. Only its own publisher (404 otherwise);
     audited. False when it had no icon."""

@@ -18,7 +18,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from klaspoort.audit.models import AuditAction
-from klaspoort.audit.services import record
+from klaspoort.audit.services import Actor, record
 from klaspoort.licences.contract_import import (
     FILE,
     ContractImportResult,
@@ -46,7 +46,7 @@ def _product_snapshot(product: Product) -> dict[str, Any]:
 
 
 @transaction.atomic
-def save_product(publisher: Publisher, code: str, data: dict[str, Any], *, actor: Any,
+def save_product(publisher: Publisher, code: str, data: dict[str, Any], *, actor: Actor,
                  product: Product | None = None, request: HttpRequest | None = None
                  ) -> tuple[Product, bool]:
     """RULES: a product belongs to one publisher and its code is unique there (the key of
@@ -64,7 +64,7 @@ def save_product(publisher: Publisher, code: str, data: dict[str, Any], *, actor
                              request=request)
 
 
-def _save_product(publisher: Publisher, code: str, data: dict[str, Any], *, actor: Any,
+def _save_product(publisher: Publisher, code: str, data: dict[str, Any], *, actor: Actor,
                   product: Product | None, request: HttpRequest | None
                   ) -> tuple[Product, bool]:
     data = {name: value for name, value in data.items() if name in PRODUCT_FIELDS}
@@ -224,7 +224,7 @@ class _KeepNothing(Exception):
 
 
 def apply_contract_rows(rows: ParsedContracts | Sequence[ContractRow], *,
-                        publisher: Publisher | None = None, actor: Any, source: str,
+                        publisher: Publisher | None = None, actor: Actor, source: str,
                         create_unknown: bool = False, confirm_partial: bool = False,
                         request: HttpRequest | None = None) -> ContractImportResult:
     """RULES: contracts are keyed by (publisher, contract number): a re-sent contract updates
@@ -259,7 +259,7 @@ def apply_contract_rows(rows: ParsedContracts | Sequence[ContractRow], *,
 
 
 def _apply(rows: Sequence[ContractRow], result: ContractImportResult, *,
-           publisher: Publisher | None, actor: Any, source: str, create_unknown: bool,
+           publisher: Publisher | None, actor: Actor, source: str, create_unknown: bool,
            request: HttpRequest | None) -> list[School]:
     """Apply the rows that pass the database checks; return the schools whose contracts
     changed."""

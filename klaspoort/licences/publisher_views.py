@@ -28,8 +28,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from klaspoort.beheer import Confirmation, ask_first, go_to, is_confirmed
-from klaspoort.licences import contract_import, icons, selectors
-from klaspoort.licences import publisher_services as services
+from klaspoort.licences import contract_import, icons, publisher_services, selectors, services
 from klaspoort.licences.guards import publisher_view
 from klaspoort.licences.models import (
     ChildLicence,
@@ -232,7 +231,7 @@ def _contract_form(request: PublisherRequest, contract: Contract | None) -> Http
             # Typed in as new: an existing number here is a typing mistake, not an update.
             form.add_error("contract_number", _("A contract with this number already exists."))
         else:
-            result = services.apply_contract_rows(
+            result = publisher_services.apply_contract_rows(
                 parsed, publisher=request.publisher, actor=request.user, source="portal",
                 request=request)
             if result.applied:
@@ -248,7 +247,7 @@ def _contract_form(request: PublisherRequest, contract: Contract | None) -> Http
 
 def _upload_result(request: PublisherRequest, data: bytes, *, confirm: bool) -> HttpResponse:
     parsed = contract_import.parse_csv(data, publisher_required=False)
-    result = services.apply_contract_rows(
+    result = publisher_services.apply_contract_rows(
         parsed, publisher=request.publisher, actor=request.user, source="upload",
         confirm_partial=confirm, request=request)
     digest = hashlib.sha256(data).hexdigest()
@@ -321,8 +320,6 @@ def helpdesk(request: PublisherRequest) -> HttpResponse:
 @publisher_view(roles=HELPDESK)
 @require_POST
 def helpdesk_unlink(request: PublisherRequest, licence_id: int) -> HttpResponse:
-    from klaspoort.licences import services
-
     licence = get_object_or_404(
         ChildLicence.objects.select_related("contract__school", "pupil", "pupil__group"),
         contract__publisher=request.publisher, pk=licence_id)

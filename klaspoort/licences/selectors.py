@@ -121,7 +121,7 @@ def contracts_for_school(school: School, *, publisher_id: Any = None, product_ty
         # *te beëindigen* asks the school to act: only for a contract it has not cancelled
         # and that has not ended (the page then says what it can do: decision 0012).
         to_end = c.product_id in replaced and status in (RUNNING, FUTURE)
-        rows.append(ContractRow(c, c.group_count, c.child_count,  # type: ignore[attr-defined]
+        rows.append(ContractRow(c, c.group_count, c.child_count,
                                 status, to_end))
     return rows
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from klaspoort.audit.models import AuditAction
-from klaspoort.audit.services import record, user_of
+from klaspoort.audit.services import Actor, record, user_of
 from klaspoort.licences import selectors
 from klaspoort.licences.models import (
     ChildLicence,
@@ -61,7 +61,7 @@ def _contract_label(contract: Contract) -> str:
 
 
 @transaction.atomic
-def link_group(school: School, contract_id: Any, group_id: Any, *, actor: Any,
+def link_group(school: School, contract_id: Any, group_id: Any, *, actor: Actor,
                request: HttpRequest | None = None) -> GroupLicence:
     """Link a group to a per-group contract by hand (several groups per contract are fine).
 
@@ -92,7 +92,7 @@ def link_group(school: School, contract_id: Any, group_id: Any, *, actor: Any,
 
 
 @transaction.atomic
-def unlink_group(school: School, contract_id: Any, group_id: Any, *, actor: Any,
+def unlink_group(school: School, contract_id: Any, group_id: Any, *, actor: Actor,
                  request: HttpRequest | None = None) -> None:
     """Remove a group's link (made by hand or automatically). The removal is remembered, so
     automatic linking never brings the link back; linking by hand does. Audited."""
@@ -111,7 +111,7 @@ def unlink_group(school: School, contract_id: Any, group_id: Any, *, actor: Any,
 
 
 @transaction.atomic
-def link_child(school: School, contract_id: Any, pupil_id: Any, *, actor: Any,
+def link_child(school: School, contract_id: Any, pupil_id: Any, *, actor: Actor,
                request: HttpRequest | None = None) -> ChildLicence:
     """Link one child to a contract.
 
@@ -151,7 +151,7 @@ def link_child(school: School, contract_id: Any, pupil_id: Any, *, actor: Any,
 
 
 @transaction.atomic
-def unlink_child_by_helpdesk(publisher: Publisher, child_licence_id: Any, *, actor: Any,
+def unlink_child_by_helpdesk(publisher: Publisher, child_licence_id: Any, *, actor: Actor,
                              request: HttpRequest | None = None) -> None:
     """The publisher's helpdesk frees a child licence (a coordinator cannot: seeds' rule).
 
@@ -177,7 +177,7 @@ def unlink_child_by_helpdesk(publisher: Publisher, child_licence_id: Any, *, act
 
 
 @transaction.atomic
-def cancel_contract(school: School, contract_id: Any, *, actor: Any,
+def cancel_contract(school: School, contract_id: Any, *, actor: Actor,
                     today: datetime.date | None = None,
                     request: HttpRequest | None = None) -> Contract:
     """*Opzeggen*: the school ends a contract at the end of this school year.
@@ -300,7 +300,7 @@ def notice_joiners(school: School, pupil_ids: Iterable[int], *,
 
 
 @transaction.atomic
-def dismiss_join_notice(school: School, notice_id: Any, *, actor: Any,
+def dismiss_join_notice(school: School, notice_id: Any, *, actor: Actor,
                         group_ids: Iterable[int] | None = None) -> None:
     """A teacher (of the notice's group, when `group_ids` is given) or coordinator has started
     the lesson week for the child: the notice goes away. 404 for another school's notice."""

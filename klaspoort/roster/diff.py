@@ -70,7 +70,7 @@ class Row:
 
     @property
     def pk(self) -> int:
-        return self.__dict__["id"]
+        return int(self.__dict__["id"])
 
 
 def _rows(queryset: Any, columns: tuple[str, ...]) -> list[Any]:

@@ -4,7 +4,7 @@ else."""
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 
@@ -13,13 +13,18 @@ from klaspoort.roster.models import Teacher
 from klaspoort.schools.models import School
 from klaspoort.tenancy import ViewFunc
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
 
-def teacher_of(user: Any) -> Teacher | None:
+    from klaspoort.accounts.models import User
+
+
+def teacher_of(user: User | AnonymousUser) -> Teacher | None:
     """The active roster teacher this staff user is, with the school; None for anybody else
     (a coordinator who teaches nothing, a pupil, a teacher who left the roster)."""
     if not getattr(user, "is_authenticated", False) or getattr(user, "kind", "") != "staff":
         return None
-    return Teacher.objects.select_related("school").filter(user=user, active=True).first()
+    return Teacher.objects.select_related("school").filter(user=user.pk, active=True).first()
 
 
 class TeacherRequest(HttpRequest):

@@ -16,7 +16,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from klaspoort.audit.models import AuditAction
-from klaspoort.audit.services import record
+from klaspoort.audit.services import Actor, record
 from klaspoort.roster.models import Group, Pupil
 from klaspoort.roster.secrets import (
     PICTURES,
@@ -53,14 +53,14 @@ def _group_pupils(group: Group) -> list[Pupil]:
     return list(Pupil.objects.filter(school=group.school, group=group, active=True))
 
 
-def _audit(*, actor: Any, request: HttpRequest | None, group: Group, action: AuditAction,
+def _audit(*, actor: Actor, request: HttpRequest | None, group: Group, action: AuditAction,
            target: str, before: dict[str, Any] | None = None,
            after: dict[str, Any] | None = None) -> None:
     record(actor=actor, school=group.school, action=action, target=target, before=before,
            after=after, request=request)
 
 
-def change_pupil_secret(*, actor: Any, pupil: Pupil, request: HttpRequest | None = None) -> None:
+def change_pupil_secret(*, actor: Actor, pupil: Pupil, request: HttpRequest | None = None) -> None:
     """Give one pupil a new random secret in their group's method; audited without the value."""
     method = method_of(pupil.group, pupil.jaargroep)
     with transaction.atomic():
@@ -70,7 +70,7 @@ def change_pupil_secret(*, actor: Any, pupil: Pupil, request: HttpRequest | None
                target=pupil.full_name, after={"method": method}, request=request)
 
 
-def choose_pincode(*, actor: Any, pupil: Pupil, code: str,
+def choose_pincode(*, actor: Actor, pupil: Pupil, code: str,
                    request: HttpRequest | None = None) -> None:
     """Give one pupil a pincode typed by a coordinator or teacher (the seeds let a school keep a
     code a child already knows). Only in a pincode group; trivial codes are refused
@@ -85,7 +85,7 @@ def choose_pincode(*, actor: Any, pupil: Pupil, code: str,
                target=pupil.full_name, after={"method": PINCODE}, request=request)
 
 
-def regenerate_group(*, actor: Any, group: Group, request: HttpRequest | None = None) -> int:
+def regenerate_group(*, actor: Actor, group: Group, request: HttpRequest | None = None) -> int:
     """New random secrets for every active pupil of the group; one audit entry for the group."""
     method = method_of(group)
     with transaction.atomic():
@@ -99,7 +99,7 @@ def regenerate_group(*, actor: Any, group: Group, request: HttpRequest | None = 
     return len(pupils)
 
 
-def switch_method(*, actor: Any, group: Group, method: str,
+def switch_method(*, actor: Actor, group: Group, method: str,
                   request: HttpRequest | None = None) -> None:
     """Set the group's method; its pupils get new secrets in the new form at once (an old
     pincode cannot become pictures). Choosing the current method changes nothing."""

@@ -166,7 +166,7 @@ def seal_file(data: bytes) -> bytes:
     return ring.current.encode() + b"\n" + nonce + sealed
 
 
-def open_file(blob: bytes) -> bytes:
+def open_file(blob: bytes | memoryview) -> bytes:
     """The file seal_file sealed; ValueError if it was altered or its key is gone."""
     ring = _keyring()
     kid, _sep, raw = bytes(blob).partition(b"\n")

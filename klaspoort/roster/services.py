@@ -24,6 +24,7 @@ from django.utils.translation import gettext
 from klaspoort.accounts.models import User
 from klaspoort.audit import services as audit
 from klaspoort.audit.models import AuditAction
+from klaspoort.audit.services import Actor
 from klaspoort.roster import diff, secret_services, secrets, selectors
 from klaspoort.roster.edexml import (
     RosterData,
@@ -255,7 +256,7 @@ def process_import(import_id: int) -> RosterImport:
             if record.status != RosterImport.Status.WAITING or record.payload is None:
                 return record
             assert record.school is not None
-            roster: RosterData = record.payload  # type: ignore[assignment]
+            roster: RosterData = record.payload
             try:
                 counts, changed_emails = _apply(record.school, roster, record.removals_confirmed)
             except RemovalsNotConfirmed:
@@ -310,7 +311,7 @@ def _cancel_superseded(record: RosterImport) -> None:
                                    errors=[{"line": None, "message": message}])
 
 
-def confirm_held_import(*, actor: Any, record: RosterImport,
+def confirm_held_import(*, actor: Actor, record: RosterImport,
                         request: HttpRequest | None = None) -> RosterImport:
     """*Toch verwerken*: a coordinator lets a held import deactivate what its preview shows.
 
@@ -336,7 +337,7 @@ def confirm_held_import(*, actor: Any, record: RosterImport,
     return locked
 
 
-def cancel_import(*, actor: Any, record: RosterImport,
+def cancel_import(*, actor: Actor, record: RosterImport,
                   request: HttpRequest | None = None) -> RosterImport:
     """*Annuleren*: a coordinator stops an import that waits or is held; nothing changes.
 

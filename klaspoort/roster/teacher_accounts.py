@@ -23,7 +23,7 @@ from klaspoort.accounts.models import User
 from klaspoort.accounts.services import is_pending, send_activation
 from klaspoort.accounts.signals import account_activated
 from klaspoort.audit.models import AuditAction
-from klaspoort.audit.services import record
+from klaspoort.audit.services import Actor, record
 from klaspoort.roster.models import Teacher
 from klaspoort.schools.models import School, SchoolMembership
 from klaspoort.tenancy import for_school
@@ -47,7 +47,7 @@ class HasAddress(Exception):
 
 
 @transaction.atomic
-def set_teacher_email(*, school: School, teacher: Teacher, email: str, actor: Any,
+def set_teacher_email(*, school: School, teacher: Teacher, email: str, actor: Actor,
                       request: HttpRequest | None = None) -> Teacher:
     """Give a teacher without an account address an address and a staff account.
 

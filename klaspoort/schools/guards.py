@@ -9,7 +9,7 @@ of school-scoped rows goes through klaspoort.tenancy.for_school.
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -18,17 +18,22 @@ from klaspoort.accounts.second_factor import second_factor_done
 from klaspoort.schools.models import School, SchoolMembership
 from klaspoort.tenancy import ViewFunc
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
 
-def administered_schools(user: Any) -> QuerySet[School]:
+    from klaspoort.accounts.models import User
+
+
+def administered_schools(user: User | AnonymousUser) -> QuerySet[School]:
     """The schools this user may administer (ICT coordinator membership)."""
     if not getattr(user, "is_authenticated", False):
         return School.objects.none()
     return School.objects.filter(
-        memberships__user=user, memberships__role=SchoolMembership.Role.COORDINATOR
+        memberships__user=user.pk, memberships__role=SchoolMembership.Role.COORDINATOR
     ).distinct()
 
 
-def school_for_admin(user: Any, brin6: str) -> School:
+def school_for_admin(user: User | AnonymousUser, brin6: str) -> School:
     """The school with this BRIN6 if the user administers it; otherwise 404."""
     if len(brin6) != 6:
         raise Http404

@@ -25,7 +25,7 @@ from klaspoort.accounts.models import User
 from klaspoort.accounts.services import activation_url, is_pending, send_activation
 from klaspoort.accounts.signals import account_activated
 from klaspoort.audit.models import AuditAction
-from klaspoort.audit.services import record, user_of
+from klaspoort.audit.services import Actor, record, user_of
 from klaspoort.mail import queue_mail, send_mail_pair
 from klaspoort.network import (
     MAX_LABEL_LENGTH,
@@ -99,7 +99,7 @@ def _ids(wanted_ids: Iterable[Any]) -> set[int]:
                            ) from None
 
 
-def _set_consents(kind: _Kind, school: School, wanted_ids: Iterable[Any], actor: Any,
+def _set_consents(kind: _Kind, school: School, wanted_ids: Iterable[Any], actor: Actor,
                   request: HttpRequest | None) -> ConsentChange:
     wanted = _ids(wanted_ids)
     now = timezone.now()
@@ -139,7 +139,7 @@ def _set_consents(kind: _Kind, school: School, wanted_ids: Iterable[Any], actor:
     return change
 
 
-def _send_receipt(kind: _Kind, school: School, change: ConsentChange, actor: Any) -> None:
+def _send_receipt(kind: _Kind, school: School, change: ConsentChange, actor: Actor) -> None:
     """E-mail every coordinator of the school what changed, by whom and when (in Dutch)."""
     addresses = sorted({
         email for email in SchoolMembership.objects.filter(
@@ -159,7 +159,7 @@ def _send_receipt(kind: _Kind, school: School, change: ConsentChange, actor: Any
         queue_mail(subject, text, html, [address])
 
 
-def set_publisher_consents(school: School, wanted_ids: Iterable[Any], actor: Any,
+def set_publisher_consents(school: School, wanted_ids: Iterable[Any], actor: Actor,
                            request: HttpRequest | None = None) -> ConsentChange:
     """Make the school's consents exactly `wanted_ids`: give the new ones, withdraw the rest.
 
@@ -170,7 +170,7 @@ def set_publisher_consents(school: School, wanted_ids: Iterable[Any], actor: Any
     return _set_consents(PUBLISHERS, school, wanted_ids, actor, request)
 
 
-def set_network_provider_consents(school: School, wanted_ids: Iterable[Any], actor: Any,
+def set_network_provider_consents(school: School, wanted_ids: Iterable[Any], actor: Actor,
                                   request: HttpRequest | None = None) -> ConsentChange:
     """Make the school's network providers exactly `wanted_ids`; same rules as for publishers."""
     return _set_consents(NETWORK_PROVIDERS, school, wanted_ids, actor, request)
@@ -178,7 +178,7 @@ def set_network_provider_consents(school: School, wanted_ids: Iterable[Any], act
 # --- School networks (*IP-adres toevoegen*) -------------------------------------------------------
 
 
-def add_network(school: School, raw: str, label: str, actor: Any, confirm_wide: bool = False,
+def add_network(school: School, raw: str, label: str, actor: Actor, confirm_wide: bool = False,
                 request: HttpRequest | None = None) -> SchoolNetwork:
     """Add a public address or range of the school. Refused (NetworkInputError, nothing written)
     when invalid or not public, when already listed, when the label is too long, or when the
@@ -213,7 +213,7 @@ def add_network(school: School, raw: str, label: str, actor: Any, confirm_wide: 
 
 
 @transaction.atomic
-def remove_network(*, school: School, network: SchoolNetwork, actor: Any,
+def remove_network(*, school: School, network: SchoolNetwork, actor: Actor,
                    request: HttpRequest | None = None) -> SchoolNetwork:
     """Remove one of this school's networks (another school's, or one removed a moment ago:
     DoesNotExist); audited."""
@@ -225,7 +225,7 @@ def remove_network(*, school: School, network: SchoolNetwork, actor: Any,
     return entry
 
 
-def set_publisher_consent(school: School, publisher: Publisher, on: bool, *, actor: Any,
+def set_publisher_consent(school: School, publisher: Publisher, on: bool, *, actor: Actor,
                           request: HttpRequest | None = None) -> ConsentChange:
     """Give or withdraw one publisher's consent, leaving the others as they are (the operator's
     `klaspoort consent` command); same rules, audit and receipt as the *Uitgeverijen* page."""
@@ -247,7 +247,7 @@ def invitation_token(user: User, school: School) -> str:
 
 
 @transaction.atomic
-def invite_coordinator(school: School, email: str, *, actor: Any = None,
+def invite_coordinator(school: School, email: str, *, actor: Actor = None,
                        request: HttpRequest | None = None) -> None:
     """Invite the address to become a coordinator of the school (issue 10, finding 6).
 
@@ -303,7 +303,7 @@ class NotPending(Exception):
     """The account has set its password already: there is no invitation to send again."""
 
 
-def resend_invitation(*, school: School, membership: SchoolMembership, actor: Any,
+def resend_invitation(*, school: School, membership: SchoolMembership, actor: Actor,
                       request: HttpRequest | None = None) -> User:
     """Send a fresh activation link to a pending coordinator of this school; earlier links stop
     working (NotPending for an activated account). Audited."""
@@ -324,7 +324,7 @@ class NotACoordinator(Exception):
 
 
 @transaction.atomic
-def remove_coordinator(*, school: School, user: User, actor: Any,
+def remove_coordinator(*, school: School, user: User, actor: Actor,
                        request: HttpRequest | None = None) -> User:
     """Take away a coordinator's right to manage this school (issue 11, item 9).
 

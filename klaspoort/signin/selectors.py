@@ -11,7 +11,7 @@ import hashlib
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -24,6 +24,11 @@ from klaspoort.roster.models import Group, Pupil
 from klaspoort.schools.models import School, SchoolMembership
 from klaspoort.signin.models import MaintenanceNotice, PupilCard
 from klaspoort.tenancy import for_school
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from klaspoort.accounts.models import User
 
 MAX_ID = 2**31 - 1  # larger ids exist nowhere; some databases raise on them instead
 NOTICE_AHEAD = datetime.timedelta(days=7)
@@ -298,7 +303,7 @@ def for_pupils(products: list[ProductAccess]) -> list[ProductAccess]:
     return [p for p in products if p.product.product_type in PUPIL_TYPES]
 
 
-def portal_for(user: Any) -> Portal:
+def portal_for(user: User | AnonymousUser) -> Portal:
     """What the portal shows: a pupil's tiles by type; a teacher's tiles per group they teach
     (with the group's sign-in cards); *Beheer* for a coordinator. Read fresh on every load, so
     a licence linked a moment ago shows at once."""
@@ -306,7 +311,7 @@ def portal_for(user: Any) -> Portal:
     if access is not None and access.role == "pupil":
         return Portal(role="pupil", sections=_sections(for_pupils(access.products)))
     schools = (list(School.objects.filter(
-        memberships__user=user, memberships__role=SchoolMembership.Role.COORDINATOR)
+        memberships__user=user.pk, memberships__role=SchoolMembership.Role.COORDINATOR)
         .distinct().order_by("brin", "dependancecode")) if getattr(user, "kind", "") == "staff"
         else [])
     view_as = [(school.display_name, reverse("signin:group_view", args=[school.brin6]))

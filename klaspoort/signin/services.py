@@ -10,7 +10,6 @@ import hmac
 import secrets as random
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 import segno
 from django.contrib.auth import login
@@ -23,7 +22,7 @@ from django.utils.safestring import SafeString, mark_safe
 from klaspoort import auth_methods
 from klaspoort.addresses import public_url
 from klaspoort.audit.models import AuditAction
-from klaspoort.audit.services import record
+from klaspoort.audit.services import Actor, record, user_of
 from klaspoort.roster import secrets
 from klaspoort.roster.models import Pupil
 from klaspoort.schools.models import School
@@ -112,7 +111,7 @@ def check_card(*, school: School, token: str, address: str) -> tuple[Pupil | Non
     return None, slot.failed()
 
 
-def unlock_pupil(*, actor: Any, pupil: Pupil, request: HttpRequest | None = None) -> bool:
+def unlock_pupil(*, actor: Actor, pupil: Pupil, request: HttpRequest | None = None) -> bool:
     """The teacher or coordinator lets a pupil who must wait try again at once: their failures
     are forgotten. Audited (also when the pupil was not waiting: the teacher pressed it)."""
     waiting = throttling.clear_pupil(pupil.pk)
@@ -133,11 +132,11 @@ def card_url(school: School, token: str) -> str:
     return public_url(reverse("signin:card", args=[school.pupil_page_ref, token]))
 
 
-def _new_card(school: School, pupil: Pupil, actor: Any) -> tuple[PupilCard, str]:
+def _new_card(school: School, pupil: Pupil, actor: Actor) -> tuple[PupilCard, str]:
     token = random.token_urlsafe(24)
     card = PupilCard(school=school, pupil=pupil, token_digest=selectors.token_digest(token),
                      token_sealed=secrets.encrypt(_CARD_PREFIX + token),
-                     issued_by=actor if getattr(actor, "pk", None) else None)
+                     issued_by=user_of(actor))
     return card, token
 
 
@@ -156,7 +155,7 @@ def qr_svg(url: str, label: str) -> SafeString:
 
 
 @transaction.atomic
-def attach_cards(*, actor: Any, school: School, pupils: Iterable[Pupil],
+def attach_cards(*, actor: Actor, school: School, pupils: Iterable[Pupil],
                  request: HttpRequest | None = None) -> list[Pupil]:
     """Give each pupil `card_url` and `card_qr` for the *Printversie*.
 
@@ -204,7 +203,7 @@ def _valid_cards(school: School, pupils: list[Pupil]) -> dict[int, PupilCard]:
 
 
 @transaction.atomic
-def void_card(*, actor: Any, pupil: Pupil, request: HttpRequest | None = None) -> int:
+def void_card(*, actor: Actor, pupil: Pupil, request: HttpRequest | None = None) -> int:
     """Void the pupil's card(s): the QR code signs nobody in any more. Audited with the pupil's
     name, never the token. Returns how many cards were voided."""
     voided = for_school(PupilCard, pupil.school).filter(
@@ -217,7 +216,7 @@ def void_card(*, actor: Any, pupil: Pupil, request: HttpRequest | None = None) -
 
 
 @transaction.atomic
-def reissue_card(*, actor: Any, pupil: Pupil, request: HttpRequest | None = None) -> str:
+def reissue_card(*, actor: Actor, pupil: Pupil, request: HttpRequest | None = None) -> str:
     """Void the pupil's card and issue a new one (a lost card): the old QR code stops working
     at once, the new one prints with the next *Printversie*. Audited. Returns the new URL."""
     void_card(actor=actor, pupil=pupil, request=request)
@@ -232,7 +231,7 @@ def reissue_card(*, actor: Any, pupil: Pupil, request: HttpRequest | None = None
 # Home sign-in (thuisinlog)
 # ---------------------------------------------------------------------------------------------
 @transaction.atomic
-def set_home_signin(*, actor: Any, school: School, enabled: bool,
+def set_home_signin(*, actor: Actor, school: School, enabled: bool,
                     request: HttpRequest | None = None) -> bool:
     """Switch home sign-in for the school (R4.2; off by default). Audited when it changes.
     Pupils already signed in at home lose access to methods at once when it goes off (the

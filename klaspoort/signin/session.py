@@ -9,13 +9,18 @@ in from anywhere.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.http import HttpRequest
 
 from klaspoort.network import client_ip
 from klaspoort.schools.models import School
 from klaspoort.schools.selectors import address_allowed
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from klaspoort.accounts.models import User
 
 SIGNIN_KIND = "klaspoort_signin_kind"  # "school" | "home" | "card"
 SIGNIN_SCHOOL = "klaspoort_signin_school"  # the school's id
@@ -33,7 +38,7 @@ def remember_pupil_signin(request: HttpRequest, school: School, kind: str) -> No
     request.session[SIGNED_IN_AT] = time.time()
 
 
-def pupil_session_over(request: HttpRequest, user: Any) -> bool:
+def pupil_session_over(request: HttpRequest, user: User | AnonymousUser) -> bool:
     """Rule: a pupil's session lasts at most PUPIL_SESSION_HOURS after the sign-in (also when
     the browser is never closed). A pupil session without a recorded time (one started before
     this rule) is given one now, so it too ends within the limit. Staff: never here (their
@@ -47,7 +52,7 @@ def pupil_session_over(request: HttpRequest, user: Any) -> bool:
     return time.time() - started > PUPIL_SESSION_HOURS * 3600
 
 
-def ip_rule_holds(request: HttpRequest, user: Any) -> bool:
+def ip_rule_holds(request: HttpRequest, user: User | AnonymousUser) -> bool:
     """Whether this request may open a method for `user` as far as the IP rule goes.
 
     Rules: staff: always. A pupil signed in at school (pupil page or card): only while the

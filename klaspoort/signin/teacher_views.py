@@ -4,7 +4,7 @@ A signed-in teacher sees the groups and clusters they teach, and for a group the
 table the coordinator has in *Beheer* (show secrets, a pupil's new secret, new secrets for the
 group, switch the method, *Printversie*), built by the same roster.group_panel and
 signin.views.print_cards as the coordinator's. Only their own groups: any other group is 404,
-also one of their own school. Writes go through roster.secrets, audited as the coordinator's
+also one of their own school. Writes go through roster.secret_services, audited as the coordinator's
 are. The area sits in signin, above roster and licences, whose data it shows.
 """
 

@@ -143,7 +143,7 @@ def pupil_wait_seconds(failures: int) -> int:
     each further PUPIL_STEP failures, at most PUPIL_MAX_WAIT."""
     if failures < PUPIL_STEP:
         return 0
-    return min(PUPIL_MAX_WAIT, PUPIL_FIRST_WAIT * 2 ** (failures // PUPIL_STEP - 1))
+    return min(PUPIL_MAX_WAIT, PUPIL_FIRST_WAIT * int(2 ** (failures // PUPIL_STEP - 1)))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core import signing
@@ -28,6 +28,11 @@ from klaspoort.schools.selectors import has_publisher_consent
 from klaspoort.signin.session import AT_HOME, SIGNIN_KIND, ip_rule_holds
 from klaspoort.sso import keys
 from klaspoort.sso.models import PublisherClient
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from klaspoort.accounts.models import User
 
 # Why a sign-in at a publisher is refused, from the first that applies.
 UNKNOWN_CLIENT = "unknown_client"
@@ -114,8 +119,10 @@ def _group_info(group: Group) -> GroupInfo:
     return GroupInfo(group.name, group.jaargroep, group.kind)
 
 
-def person_for_user(user: Any) -> PersonInfo | None:
+def person_for_user(user: User | AnonymousUser) -> PersonInfo | None:
     """The active pupil or teacher behind a user, with their active groups and clusters."""
+    if user.pk is None:
+        return None  # the anonymous user
     pupil = (Pupil.objects.select_related("school", "group").filter(user_id=user.pk, active=True)
              .first())
     if pupil is not None:
@@ -134,8 +141,8 @@ def person_for_user(user: Any) -> PersonInfo | None:
     return None
 
 
-def decide(client: PublisherClient | None, user: Any, request: HttpRequest | None = None
-           ) -> Decision:
+def decide(client: PublisherClient | None, user: User | AnonymousUser,
+           request: HttpRequest | None = None) -> Decision:
     """Whether the user may be signed in at the client's publisher now.
 
     Rules (R4.5), the first that fails is the reason: the application must be a registered
@@ -199,7 +206,7 @@ def login_hint_for(user: Any, publisher_id: int) -> str:
     return signing.dumps(subject_for(publisher_id, user.pk), salt=LOGIN_HINT_SALT)
 
 
-def login_hint_refusal(hint: str, user: Any, publisher_id: int) -> str | None:
+def login_hint_refusal(hint: str, user: User | AnonymousUser, publisher_id: int) -> str | None:
     """None when the hint names this user for this publisher and is still fresh."""
     try:
         subject = signing.loads(hint, salt=LOGIN_HINT_SALT,
@@ -208,7 +215,8 @@ def login_hint_refusal(hint: str, user: Any, publisher_id: int) -> str | None:
         return HINT_EXPIRED
     except signing.BadSignature:
         return OTHER_USER
-    if not hmac.compare_digest(str(subject), subject_for(publisher_id, user.pk)):
+    if user.pk is None or not hmac.compare_digest(str(subject),
+                                                  subject_for(publisher_id, user.pk)):
         return OTHER_USER
     return None
 
