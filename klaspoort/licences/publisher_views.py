@@ -330,8 +330,10 @@ def helpdesk_unlink(request: PublisherRequest, licence_id: int) -> HttpResponse:
                          lambda template, context: publisher_render(
                              request, f"licences/publisher/{template}", context))
     try:
-        services.unlink_child_by_helpdesk(request.publisher, licence.pk, actor=request.user,
-                                          request=request)
+        services.unlink_child_by_helpdesk(publisher=request.publisher, link=licence,
+                                          actor=request.user, request=request)
+    except services.NotFound:
+        raise Http404 from None
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:

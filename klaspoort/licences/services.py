@@ -12,7 +12,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,29 +31,23 @@ from klaspoort.schools.models import Publisher, School
 from klaspoort.tenancy import for_school
 
 
-def _contract(school: School, contract_id: Any, *, lock: bool = False) -> Contract:
-    try:
-        pk = int(contract_id)
-    except (TypeError, ValueError):
-        raise Http404 from None
-    contracts = for_school(Contract, school).select_related("product", "publisher")
-    if lock:
-        contracts = contracts.select_for_update(of=("self",))
-    contract = contracts.filter(pk=pk).first()
-    if contract is None:
-        raise Http404
-    return contract
+class NotFound(Exception):
+    """No such contract, group, child, licence or notice for this school (or publisher), or one
+    that went a moment ago: the views answer 404."""
 
 
-def _school_row(model: Any, school: School, row_id: Any) -> Any:
-    try:
-        pk = int(row_id)
-    except (TypeError, ValueError):
-        raise Http404 from None
-    row = for_school(model, school).filter(pk=pk).first()
-    if row is None:
-        raise Http404
-    return row
+def _locked_contract(school: School, contract: Contract) -> Contract:
+    """The school's contract again, locked for this transaction (NotFound for another's)."""
+    locked = (for_school(Contract, school).select_related("product", "publisher")
+              .select_for_update(of=("self",)).filter(pk=contract.pk).first())
+    if locked is None:
+        raise NotFound
+    return locked
+
+
+def _of_school(school: School, row: Any) -> None:
+    if row.school_id != school.pk:
+        raise NotFound
 
 
 def _contract_label(contract: Contract) -> str:
@@ -61,16 +55,16 @@ def _contract_label(contract: Contract) -> str:
 
 
 @transaction.atomic
-def link_group(school: School, contract_id: Any, group_id: Any, *, actor: Actor,
+def link_group(*, school: School, contract: Contract, group: Group, actor: Actor,
                request: HttpRequest | None = None) -> GroupLicence:
     """Link a group to a per-group contract by hand (several groups per contract are fine).
 
-    The contract and the group must be this school's (404 otherwise) and the group active; the
+    The contract and the group must be this school's (NotFound otherwise) and the group active; the
     product must allow group licences. A link that was removed earlier comes back as a link made
     by hand. Audited.
     """
-    contract = _contract(school, contract_id, lock=True)
-    group = _school_row(Group, school, group_id)
+    _of_school(school, group)
+    contract = _locked_contract(school, contract)
     if not group.active:
         raise ValidationError(_("This group is no longer in the school's roster."))
     if contract.contract_type != Contract.Type.GROUP or not contract.product.allows_group_licences:
@@ -92,12 +86,12 @@ def link_group(school: School, contract_id: Any, group_id: Any, *, actor: Actor,
 
 
 @transaction.atomic
-def unlink_group(school: School, contract_id: Any, group_id: Any, *, actor: Actor,
+def unlink_group(*, school: School, contract: Contract, group: Group, actor: Actor,
                  request: HttpRequest | None = None) -> None:
     """Remove a group's link (made by hand or automatically). The removal is remembered, so
     automatic linking never brings the link back; linking by hand does. Audited."""
-    contract = _contract(school, contract_id, lock=True)
-    group = _school_row(Group, school, group_id)
+    _of_school(school, group)
+    contract = _locked_contract(school, contract)
     link = GroupLicence.objects.filter(contract=contract, group=group,
                                        removed_at__isnull=True).first()
     if link is None:
@@ -111,7 +105,7 @@ def unlink_group(school: School, contract_id: Any, group_id: Any, *, actor: Acto
 
 
 @transaction.atomic
-def link_child(school: School, contract_id: Any, pupil_id: Any, *, actor: Actor,
+def link_child(*, school: School, contract: Contract, pupil: Pupil, actor: Actor,
                request: HttpRequest | None = None) -> ChildLicence:
     """Link one child to a contract.
 
@@ -120,8 +114,8 @@ def link_child(school: School, contract_id: Any, pupil_id: Any, *, actor: Actor,
     contract it gives a child of another group the licence (group-transcending work,
     combination groups). The child must be an active pupil of this school. Audited.
     """
-    contract = _contract(school, contract_id, lock=True)
-    pupil = _school_row(Pupil, school, pupil_id)
+    _of_school(school, pupil)
+    contract = _locked_contract(school, contract)
     if not pupil.active:
         raise ValidationError(_("This child is no longer in the school's roster."))
     existing = ChildLicence.objects.filter(contract=contract, pupil=pupil).first()
@@ -151,22 +145,20 @@ def link_child(school: School, contract_id: Any, pupil_id: Any, *, actor: Actor,
 
 
 @transaction.atomic
-def unlink_child_by_helpdesk(publisher: Publisher, child_licence_id: Any, *, actor: Actor,
+def unlink_child_by_helpdesk(*, publisher: Publisher, link: ChildLicence, actor: Actor,
                              request: HttpRequest | None = None) -> None:
     """The publisher's helpdesk frees a child licence (a coordinator cannot: seeds' rule).
 
-    Only a licence on one of this publisher's contracts (404 otherwise). The seat becomes free;
+    Only a licence on one of this publisher's contracts (NotFound otherwise, and for one freed
+    a moment ago). The seat becomes free;
     the row stays with who removed it and when. Audited under the school.
     """
-    try:
-        pk = int(child_licence_id)
-    except (TypeError, ValueError):
-        raise Http404 from None
-    link = (ChildLicence.objects.select_for_update(of=("self",))
-            .select_related("contract__school", "pupil")
-            .filter(pk=pk, contract__publisher=publisher, removed_at__isnull=True).first())
-    if link is None:
-        raise Http404
+    locked = (ChildLicence.objects.select_for_update(of=("self",))
+              .select_related("contract__school", "pupil")
+              .filter(pk=link.pk, contract__publisher=publisher, removed_at__isnull=True).first())
+    if locked is None:
+        raise NotFound
+    link = locked
     link.removed_at = timezone.now()
     link.removed_by = user_of(actor)
     link.save(update_fields=["removed_at", "removed_by"])
@@ -177,7 +169,7 @@ def unlink_child_by_helpdesk(publisher: Publisher, child_licence_id: Any, *, act
 
 
 @transaction.atomic
-def cancel_contract(school: School, contract_id: Any, *, actor: Actor,
+def cancel_contract(*, school: School, contract: Contract, actor: Actor,
                     today: datetime.date | None = None,
                     request: HttpRequest | None = None) -> Contract:
     """*Opzeggen*: the school ends a contract at the end of this school year.
@@ -187,7 +179,7 @@ def cancel_contract(school: School, contract_id: Any, *, actor: Actor,
     counts until 31 July. Recorded on the contract and audited.
     """
     today = today or timezone.localdate()
-    contract = _contract(school, contract_id, lock=True)
+    contract = _locked_contract(school, contract)
     # The rule itself is selectors.cancel_option, which the pages show the button by.
     option = selectors.cancel_option(contract, today)
     if option.reason == selectors.ALREADY_CANCELLED:
@@ -300,13 +292,14 @@ def notice_joiners(school: School, pupil_ids: Iterable[int], *,
 
 
 @transaction.atomic
-def dismiss_join_notice(school: School, notice_id: Any, *, actor: Actor,
+def dismiss_join_notice(*, school: School, notice: JoinNotice, actor: Actor,
                         group_ids: Iterable[int] | None = None) -> None:
     """A teacher (of the notice's group, when `group_ids` is given) or coordinator has started
-    the lesson week for the child: the notice goes away. 404 for another school's notice."""
-    notice = _school_row(JoinNotice, school, notice_id)
+    the lesson week for the child: the notice goes away. NotFound for another school's notice,
+    or another group's for a teacher."""
+    _of_school(school, notice)
     if group_ids is not None and notice.group_id not in set(group_ids):
-        raise Http404
+        raise NotFound
     if notice.dismissed_at is None:
         notice.dismissed_at = timezone.now()
         notice.dismissed_by = user_of(actor)

@@ -183,13 +183,20 @@ def link_groups(request: SchoolRequest, contract_id: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, str(form.errors["groups"][0]))
         return _groups_url(request, contract.pk)
+    wanted = list(form.cleaned_data["groups"])
+    groups = for_school(Group, request.school).in_bulk(wanted)
+    if len(groups) != len(set(wanted)):
+        raise Http404  # a group of another school, or none at all
     names = []
     try:
         with transaction.atomic():
-            for group_id in form.cleaned_data["groups"]:
-                link = services.link_group(request.school, contract.pk, group_id,
-                                           actor=request.user, request=request)
+            for group_id in wanted:
+                link = services.link_group(school=request.school, contract=contract,
+                                           group=groups[group_id], actor=request.user,
+                                           request=request)
                 names.append(link.group.name)
+    except services.NotFound:
+        raise Http404 from None
     except ValidationError as error:
         messages.error(request, _message(error) + " " + _("Nothing has been changed."))
         return _groups_url(request, contract.pk)
@@ -231,8 +238,10 @@ def unlink_group(request: SchoolRequest, contract_id: int) -> HttpResponse:
                 "brin6": request.school.brin6, "contract_id": contract.pk}),
             fields=[("group", group.pk)]), _beheer_page(request))
     try:
-        services.unlink_group(request.school, contract.pk, group.pk, actor=request.user,
-                              request=request)
+        services.unlink_group(school=request.school, contract=contract, group=group,
+                              actor=request.user, request=request)
+    except services.NotFound:
+        raise Http404 from None
     except ValidationError as error:
         messages.error(request, _message(error))
         return _groups_url(request, contract.pk)
@@ -266,8 +275,12 @@ def link_child(request: SchoolRequest, contract_id: int) -> HttpResponse:
         if confirmation is not None:
             return ask_first(request, confirmation, _beheer_page(request))
     try:
-        link = services.link_child(request.school, contract.pk, pupil_id, actor=request.user,
-                                   request=request)
+        link = services.link_child(school=request.school, contract=contract,
+                                   pupil=get_object_or_404(for_school(Pupil, request.school),
+                                                           pk=pupil_id),
+                                   actor=request.user, request=request)
+    except services.NotFound:
+        raise Http404 from None
     except ValidationError as error:
         messages.error(request, _message(error))
         return go_to(request, back)
@@ -323,9 +336,11 @@ def cancel(request: SchoolRequest, contract_id: int) -> HttpResponse:
     contract = context["contract"]
     if request.method == "POST" and (is_confirmed(request) or not context["can_cancel"]):
         try:
-            contract = services.cancel_contract(request.school, contract.pk,
+            contract = services.cancel_contract(school=request.school, contract=contract,
                                                 actor=request.user, today=today(),
                                                 request=request)
+        except services.NotFound:
+            raise Http404 from None
         except ValidationError as error:
             messages.error(request, _message(error))
         else:

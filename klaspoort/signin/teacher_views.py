@@ -15,17 +15,18 @@ from collections.abc import Callable
 from typing import Any
 
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from klaspoort.licences import selectors as licence_selectors
 from klaspoort.licences import services as licence_services
+from klaspoort.licences.models import JoinNotice
 from klaspoort.roster import group_panel, selectors
 from klaspoort.roster.guards import TeacherRequest, teacher_view
 from klaspoort.roster.models import Group
 from klaspoort.signin.views import help_pupil, print_cards
-from klaspoort.tenancy import ViewFunc
+from klaspoort.tenancy import ViewFunc, for_school
 
 
 def own_group(*, main_only: bool = False) -> Callable[[ViewFunc], ViewFunc]:
@@ -67,8 +68,12 @@ def dismiss_notice(request: TeacherRequest, notice_id: int) -> HttpResponse:
     """The teacher has started the lesson week for the new child: the notice goes away. Only a
     notice of one of the teacher's own groups (404 otherwise)."""
     groups = selectors.groups_taught(request.teacher).values_list("pk", flat=True)
-    licence_services.dismiss_join_notice(request.school, notice_id, actor=request.user,
-                                         group_ids=list(groups))
+    notice = get_object_or_404(for_school(JoinNotice, request.school), pk=notice_id)
+    try:
+        licence_services.dismiss_join_notice(school=request.school, notice=notice,
+                                             actor=request.user, group_ids=list(groups))
+    except licence_services.NotFound:
+        raise Http404 from None
     return redirect("teacher:home")
 
 

@@ -49,8 +49,8 @@ def test_licences_json_lists_contracts_with_groups_children_and_automatic_ones(s
                                number="MB-1", start=datetime.date(2026, 8, 1),
                                end=datetime.date(2027, 7, 31))
     services.auto_link(school, today=datetime.date(2026, 11, 23))
-    services.link_group(school, contract.pk, group3.pk, actor=coordinator)
-    services.link_child(school, contract.pk, pupil.pk, actor=coordinator)
+    services.link_group(school=school, contract=contract, group=group3, actor=coordinator)
+    services.link_child(school=school, contract=contract, pupil=pupil, actor=coordinator)
     data = json.loads(run("licences", "99ZZ00", "--json"))
     assert data == {"contracts": [{
         "number": "MB-1", "title": contract.title, "publisher": contract.publisher.name,

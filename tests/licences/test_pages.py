@@ -175,7 +175,7 @@ def test_per_group_and_per_child_licences_each_have_their_own_list(coordinator_c
     child = contract_for(school, number="CHILD-1", name="Taal actief 4",
                          contract_type=Contract.Type.CHILD, seats=8)
     pupil = PupilFactory(school=school, group=GroupFactory(school=school))
-    services.link_child(school, child.pk, pupil.pk, actor=None)
+    services.link_child(school=school, contract=child, pupil=pupil, actor=None)
     groups_html = page(coordinator_client.get(url("licences:contracts", school)))
     assert "GROUP-1" in groups_html and "CHILD-1" not in groups_html
     assert "Er is ook 1 licentie per kind" in groups_html
@@ -244,7 +244,7 @@ def test_removing_a_group_sticks_even_when_automatic_linking_runs_again(
 
 
 @pytest.mark.parametrize("posted", [{}, {"groups": ["abc"]}, {"groups": ["1e3"]},
-                                    {"groups": ["9" * 40]}])
+                                    {"groups": ["9" * 40]}, {"groups": ["1 OR 1=1"]}])
 def test_bad_group_choices_give_a_dutch_message_and_change_nothing(coordinator_client, school,
                                                                    posted):
     contract = contract_for(school)
@@ -257,7 +257,7 @@ def test_bad_group_choices_give_a_dutch_message_and_change_nothing(coordinator_c
 def test_removing_with_a_group_that_is_no_number_is_a_message(coordinator_client, school):
     contract = contract_for(school)
     group = GroupFactory(school=school)
-    services.link_group(school, contract.pk, group.pk, actor=None)
+    services.link_group(school=school, contract=contract, group=group, actor=None)
     response = coordinator_client.post(
         url("licences:unlink_group", school, contract_id=contract.pk), {"group": "twee"},
         follow=True)
@@ -286,7 +286,7 @@ def test_a_child_of_another_group_is_linked_by_choosing_group_then_child(
         coordinator_client, school):
     contract = contract_for(school)
     own = GroupFactory(school=school, name="Groep 5")
-    services.link_group(school, contract.pk, own.pk, actor=None)
+    services.link_group(school=school, contract=contract, group=own, actor=None)
     other = GroupFactory(school=school, name="Groep 4")
     child = PupilFactory(school=school, group=other, first_name="Daan", last_name="de Vries")
     children_url = url("licences:contract_children", school, contract_id=contract.pk)
@@ -334,8 +334,8 @@ def test_per_child_licences_run_out_with_a_clear_message(coordinator_client, sch
     response = coordinator_client.post(address, {"groep": group.pk, "pupil": pupils[2].pk},
                                        follow=True)
     assert ChildLicence.objects.filter(contract=contract).count() == 2
-    assert messages_of(response) == refusal(services.link_child, school, contract.pk,
-                                            pupils[2].pk, actor=None)
+    assert messages_of(response) == refusal(services.link_child, school=school,
+                                            contract=contract, pupil=pupils[2], actor=None)
     table = page(coordinator_client.get(url("licences:child_contracts", school)))
     assert "2 / 2" in cells(row_of(table, contract.number))
 
@@ -344,7 +344,7 @@ def test_a_coordinator_cannot_unlink_a_child_licence_and_is_told_who_can(
         coordinator_client, school):
     contract = contract_for(school, contract_type=Contract.Type.CHILD, seats=5)
     pupil = PupilFactory(school=school, group=GroupFactory(school=school))
-    services.link_child(school, contract.pk, pupil.pk, actor=None)
+    services.link_child(school=school, contract=contract, pupil=pupil, actor=None)
     html = page(coordinator_client.get(url("licences:contract_children", school,
                                            contract_id=contract.pk)))
     linked = html.split('id="linked-children-heading"')[1].split("Kind toevoegen")[0]
@@ -400,8 +400,9 @@ def test_opzeggen_asks_to_confirm_then_ends_the_contract_after_this_school_year(
 
     # A second click changes nothing and says why.
     response = coordinator_client.post(cancel_url, follow=True)
-    assert messages_of(response) == refusal(services.cancel_contract, school, contract.pk,
-                                            actor=None, today=datetime.date(2027, 6, 30))
+    assert messages_of(response) == refusal(services.cancel_contract, school=school,
+                                            contract=contract, actor=None,
+                                            today=datetime.date(2027, 6, 30))
     assert Contract.objects.get(pk=contract.pk).cancelled_at == contract.cancelled_at
 
 
@@ -415,8 +416,9 @@ def test_opzeggen_after_30_june_is_refused_and_changes_nothing(coordinator_clien
     assert ">Opzeggen</a>" not in page(coordinator_client.get(
         url("licences:contract_groups", school, contract_id=contract.pk)))
     response = coordinator_client.post(cancel_url, follow=True)
-    assert messages_of(response) == refusal(services.cancel_contract, school, contract.pk,
-                                            actor=None, today=datetime.date(2027, 7, 1))
+    assert messages_of(response) == refusal(services.cancel_contract, school=school,
+                                            contract=contract, actor=None,
+                                            today=datetime.date(2027, 7, 1))
     assert "30" in messages_of(response)
     contract.refresh_from_db()
     assert contract.cancelled_at is None
@@ -588,3 +590,14 @@ def test_removing_a_group_asks_first_saying_how_many_pupils_lose_the_licence(
     coordinator_client.post(address, {"group": group.pk, "confirmed": "1"}, **headers)
     assert not GroupLicence.objects.filter(contract=contract, group=group,
                                            removed_at__isnull=True).exists()
+
+
+def test_linking_another_schools_group_is_404_and_links_nothing(coordinator_client, school):
+    contract = contract_for(school)
+    foreign = GroupFactory(school=SchoolFactory())
+    own = GroupFactory(school=school)
+    response = coordinator_client.post(url("licences:link_groups", school,
+                                           contract_id=contract.pk),
+                                       {"groups": [own.pk, foreign.pk]})
+    assert response.status_code == 404
+    assert not GroupLicence.objects.exists()

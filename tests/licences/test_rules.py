@@ -5,7 +5,6 @@ import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.http import Http404
 
 from klaspoort.audit.models import AuditEntry
 from klaspoort.licences import selectors, services
@@ -48,33 +47,32 @@ def reasons(access):
 def test_several_groups_on_one_contract(school, coordinator):
     contract = contract_for(school, years=())
     a, b = GroupFactory(school=school), GroupFactory(school=school)
-    services.link_group(school, contract.pk, a.pk, actor=coordinator)
-    services.link_group(school, contract.pk, b.pk, actor=coordinator)
+    services.link_group(school=school, contract=contract, group=a, actor=coordinator)
+    services.link_group(school=school, contract=contract, group=b, actor=coordinator)
     assert {g.group for g in selectors.group_links(contract)} == {a, b}
     row, = selectors.contracts_for_school(school, today=TODAY)
     assert row.groups == 2
     assert AuditEntry.objects.filter(school=school, action="licences.group.link").count() == 2
 
 
-def test_linking_another_schools_group_or_contract_is_404(school, coordinator):
+def test_linking_another_schools_group_or_contract_is_refused(school, coordinator):
     other = SchoolFactory()
     contract = contract_for(school)
     foreign_contract = contract_for(other)
     foreign_group = GroupFactory(school=other)
-    with pytest.raises(Http404):
-        services.link_group(school, contract.pk, foreign_group.pk, actor=coordinator)
-    with pytest.raises(Http404):
-        services.link_group(school, foreign_contract.pk, GroupFactory(school=school).pk,
+    with pytest.raises(services.NotFound):
+        services.link_group(school=school, contract=contract, group=foreign_group,
                             actor=coordinator)
-    with pytest.raises(Http404):
-        services.link_group(school, "1 OR 1=1", "x", actor=coordinator)
+    with pytest.raises(services.NotFound):
+        services.link_group(school=school, contract=foreign_contract,
+                            group=GroupFactory(school=school), actor=coordinator)
     assert not GroupLicence.objects.exists()
 
 
 def test_a_per_child_contract_takes_no_groups(school, coordinator):
     contract = contract_for(school, contract_type=Contract.Type.CHILD, seats=3)
     with pytest.raises(ValidationError):
-        services.link_group(school, contract.pk, GroupFactory(school=school).pk,
+        services.link_group(school=school, contract=contract, group=GroupFactory(school=school),
                             actor=coordinator)
 
 
@@ -100,7 +98,7 @@ def test_auto_link_never_brings_back_a_link_removed_by_hand(school, coordinator)
     contract = contract_for(school, years=(5,))
     group = GroupFactory(school=school, jaargroep="5")
     services.auto_link(school, today=TODAY)
-    services.unlink_group(school, contract.pk, group.pk, actor=coordinator)
+    services.unlink_group(school=school, contract=contract, group=group, actor=coordinator)
     services.auto_link(school, today=TODAY)
     assert selectors.group_links(contract) == []
     assert [link.group for link in selectors.removed_group_links(contract)] == [group]
@@ -109,7 +107,7 @@ def test_auto_link_never_brings_back_a_link_removed_by_hand(school, coordinator)
 def test_auto_link_keeps_a_link_made_by_hand_that_does_not_match(school, coordinator):
     contract = contract_for(school, years=(5,))
     group3 = GroupFactory(school=school, jaargroep="3")
-    services.link_group(school, contract.pk, group3.pk, actor=coordinator)
+    services.link_group(school=school, contract=contract, group=group3, actor=coordinator)
     services.auto_link(school, today=TODAY)
     assert [link.group for link in selectors.group_links(contract)] == [group3]
 
@@ -137,10 +135,10 @@ def test_auto_link_skips_ended_contracts(school):
 def test_seats_run_out_with_a_clear_message(school, coordinator):
     contract = contract_for(school, contract_type=Contract.Type.CHILD, seats=2)
     pupils = [PupilFactory(school=school) for _ in range(3)]
-    services.link_child(school, contract.pk, pupils[0].pk, actor=coordinator)
-    services.link_child(school, contract.pk, pupils[1].pk, actor=coordinator)
+    services.link_child(school=school, contract=contract, pupil=pupils[0], actor=coordinator)
+    services.link_child(school=school, contract=contract, pupil=pupils[1], actor=coordinator)
     with pytest.raises(ValidationError, match="2"):
-        services.link_child(school, contract.pk, pupils[2].pk, actor=coordinator)
+        services.link_child(school=school, contract=contract, pupil=pupils[2], actor=coordinator)
     row, = selectors.contracts_for_school(school, today=TODAY)
     assert (row.seats_used, row.seats_free) == (2, 0)
 
@@ -152,25 +150,27 @@ def test_the_coordinator_has_no_way_to_unlink_a_child(school):
 def test_the_helpdesk_unlinks_a_child_audited_and_only_its_own(school, coordinator):
     contract = contract_for(school, contract_type=Contract.Type.CHILD, seats=1)
     pupil = PupilFactory(school=school)
-    link = services.link_child(school, contract.pk, pupil.pk, actor=coordinator)
+    link = services.link_child(school=school, contract=contract, pupil=pupil, actor=coordinator)
     stranger = PublisherMemberFactory()
-    with pytest.raises(Http404):
-        services.unlink_child_by_helpdesk(stranger.publisher, link.pk, actor=stranger.user)
+    with pytest.raises(services.NotFound):
+        services.unlink_child_by_helpdesk(publisher=stranger.publisher, link=link,
+                                          actor=stranger.user)
     helpdesk = PublisherMemberFactory(publisher=contract.publisher, role="helpdesk")
-    services.unlink_child_by_helpdesk(contract.publisher, link.pk, actor=helpdesk.user)
+    services.unlink_child_by_helpdesk(publisher=contract.publisher, link=link, actor=helpdesk.user)
     assert selectors.seats_used(contract) == 0
     entry = AuditEntry.objects.get(action="licences.child.unlink")
     assert (entry.school, entry.actor) == (school, helpdesk.user)
     # The freed seat can be taken by another child.
-    services.link_child(school, contract.pk, PupilFactory(school=school).pk, actor=coordinator)
+    services.link_child(school=school, contract=contract, pupil=PupilFactory(school=school),
+                        actor=coordinator)
 
 
 def test_two_coordinators_cannot_both_take_the_last_seat_twice_for_one_child(
         school, coordinator):
     contract = contract_for(school, contract_type=Contract.Type.CHILD, seats=5)
     pupil = PupilFactory(school=school)
-    services.link_child(school, contract.pk, pupil.pk, actor=coordinator)
-    services.link_child(school, contract.pk, pupil.pk, actor=coordinator)
+    services.link_child(school=school, contract=contract, pupil=pupil, actor=coordinator)
+    services.link_child(school=school, contract=contract, pupil=pupil, actor=coordinator)
     assert ChildLicence.objects.filter(contract=contract).count() == 1
 
 
@@ -199,14 +199,14 @@ def test_contract_dates_at_the_edges(school, day, expected):
 def test_cancelling_until_30_june_ends_the_contract_on_31_july(school, coordinator):
     contract = contract_for(school, start=datetime.date(2026, 8, 1),
                             end=datetime.date(2029, 7, 31))
-    services.cancel_contract(school, contract.pk, actor=coordinator,
+    services.cancel_contract(school=school, contract=contract, actor=coordinator,
                              today=datetime.date(2027, 6, 30))
     contract.refresh_from_db()
     assert contract.effective_end == datetime.date(2027, 7, 31)
     assert not contract.runs_on(datetime.date(2027, 8, 1))
     assert AuditEntry.objects.filter(action="licences.contract.cancel").exists()
     with pytest.raises(ValidationError):
-        services.cancel_contract(school, contract.pk, actor=coordinator,
+        services.cancel_contract(school=school, contract=contract, actor=coordinator,
                                  today=datetime.date(2027, 6, 30))
 
 
@@ -214,7 +214,7 @@ def test_cancelling_after_30_june_is_refused_and_changes_nothing(school, coordin
     contract = contract_for(school, start=datetime.date(2026, 8, 1),
                             end=datetime.date(2029, 7, 31))
     with pytest.raises(ValidationError, match="30 juni"):
-        services.cancel_contract(school, contract.pk, actor=coordinator,
+        services.cancel_contract(school=school, contract=contract, actor=coordinator,
                                  today=datetime.date(2027, 7, 1))
     contract.refresh_from_db()
     assert contract.cancelled_at is None
@@ -224,7 +224,7 @@ def test_a_contract_ending_this_year_needs_no_cancelling(school, coordinator):
     contract = contract_for(school, start=datetime.date(2026, 8, 1),
                             end=datetime.date(2027, 7, 31))
     with pytest.raises(ValidationError):
-        services.cancel_contract(school, contract.pk, actor=coordinator,
+        services.cancel_contract(school=school, contract=contract, actor=coordinator,
                                  today=datetime.date(2027, 1, 10))
 
 
@@ -249,7 +249,7 @@ def test_pupil_access_through_group_cluster_and_child_licence(school, coordinato
     GroupLicence.objects.create(contract=by_group, group=group)
     GroupLicence.objects.create(contract=by_cluster, group=cluster)
     GroupLicence.objects.create(contract=by_child, group=other_group)
-    services.link_child(school, by_child.pk, pupil.pk, actor=coordinator)
+    services.link_child(school=school, contract=by_child, pupil=pupil, actor=coordinator)
     access = access_for_user(pupil.user, today=TODAY)
     assert products(access) == {c.product.code: [c.number]
                                 for c in (by_group, by_cluster, by_child)}
@@ -288,7 +288,7 @@ def test_a_child_moved_at_the_new_year_keeps_the_child_licence_not_the_old_group
     group_contract, child_contract = contract_for(school), contract_for(
         school, contract_type=Contract.Type.CHILD, seats=10)
     GroupLicence.objects.create(contract=group_contract, group=old_group)
-    services.link_child(school, child_contract.pk, pupil.pk, actor=coordinator)
+    services.link_child(school=school, contract=child_contract, pupil=pupil, actor=coordinator)
     pupil.group = new_group
     pupil.save()
     access = access_for_user(pupil.user, today=TODAY)
@@ -300,10 +300,10 @@ def test_inactive_group_and_removed_link_give_no_access(school, coordinator):
     contract = contract_for(school)
     group = GroupFactory(school=school)
     pupil = PupilFactory(school=school, group=group)
-    services.link_group(school, contract.pk, group.pk, actor=coordinator)
-    services.unlink_group(school, contract.pk, group.pk, actor=coordinator)
+    services.link_group(school=school, contract=contract, group=group, actor=coordinator)
+    services.unlink_group(school=school, contract=contract, group=group, actor=coordinator)
     assert access_for_user(pupil.user, today=TODAY).products == []
-    services.link_group(school, contract.pk, group.pk, actor=coordinator)
+    services.link_group(school=school, contract=contract, group=group, actor=coordinator)
     group.active = False
     group.save()
     assert access_for_user(pupil.user, today=TODAY).products == []
@@ -322,7 +322,7 @@ def test_whole_school_answer_equals_the_answer_per_user(school, coordinator):
     cluster_contract = contract_for(school, years=())
     GroupLicence.objects.create(contract=cluster_contract, group=cluster)
     child_contract = contract_for(school, contract_type=Contract.Type.CHILD, seats=2)
-    services.link_child(school, child_contract.pk, pupils[4].pk, actor=coordinator)
+    services.link_child(school=school, contract=child_contract, pupil=pupils[4], actor=coordinator)
     services.auto_link(school, today=TODAY)
     everyone = access_for_school(school, today=TODAY)
     assert len(everyone) == 10
@@ -341,7 +341,7 @@ def test_a_joiner_of_a_licensed_group_gets_a_notice_for_its_teachers(school):
     assert services.notice_joiners(school, [joiner.pk], today=TODAY) == 0
     notice, = selectors.open_join_notices(school, [group.pk])
     assert notice.pupil == joiner
-    services.dismiss_join_notice(school, notice.pk, actor=None, group_ids=[group.pk])
+    services.dismiss_join_notice(school=school, notice=notice, actor=None, group_ids=[group.pk])
     assert selectors.open_join_notices(school) == []
     assert JoinNotice.objects.count() == 1
 
@@ -352,7 +352,7 @@ def test_a_contract_turned_per_child_no_longer_licenses_its_old_groups(school, c
     pupil, linked_child = PupilFactory(school=school, group=group), PupilFactory(school=school)
     GroupLicence.objects.create(contract=contract, group=group)
     Contract.objects.filter(pk=contract.pk).update(contract_type=Contract.Type.CHILD, seats=5)
-    services.link_child(school, contract.pk, linked_child.pk, actor=coordinator)
+    services.link_child(school=school, contract=contract, pupil=linked_child, actor=coordinator)
     assert reasons(access_for_user(pupil.user, today=TODAY)) == {
         contract.product.code: "not_linked"}
     assert products(access_for_user(linked_child.user, today=TODAY)) == {

@@ -164,7 +164,8 @@ def demo_licences(school: School, coordinator: User) -> None:
                   .order_by("-jaargroep", "key")[:8])
     for contract in for_school(Contract, school).filter(number__in=DEMO_CHILDREN):
         for pupil in pupils[:DEMO_CHILDREN[contract.number]]:
-            licence_services.link_child(school, contract.pk, pupil.pk, actor=coordinator)
+            licence_services.link_child(school=school, contract=contract, pupil=pupil,
+                                            actor=coordinator)
     malmberg = publishers.get("malmberg")
     if malmberg is not None:
         staff = User.objects.filter(email=PUBLISHER_EMAIL).first()
