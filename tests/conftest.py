@@ -92,7 +92,7 @@ def commits_run_on_commit(monkeypatch):
     """Run transaction.on_commit callbacks when the code under test commits, as in production.
 
     pytest-django wraps each test in a transaction that never commits, so mail (sent after
-    commit, accounts.services.queue_mail) would never leave. With this fixture a callback runs
+    commit, klaspoort.mail.queue_mail) would never leave. With this fixture a callback runs
     as soon as no transaction but the test's own is open: at once outside the code's
     transactions, at the end of its outermost atomic block, and never after a rollback.
     Tests of the after-commit rule itself use django_capture_on_commit_callbacks instead.

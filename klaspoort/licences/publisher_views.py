@@ -320,8 +320,6 @@ def helpdesk(request: PublisherRequest) -> HttpResponse:
 @publisher_view(roles=HELPDESK)
 @require_POST
 def helpdesk_unlink(request: PublisherRequest, licence_id: int) -> HttpResponse:
-    from klaspoort.licences import services
-
     licence = get_object_or_404(
         ChildLicence.objects.select_related("contract__school", "pupil", "pupil__group"),
         contract__publisher=request.publisher, pk=licence_id)

@@ -720,14 +720,6 @@ def _datetime_value(value: str) -> tuple[int, int, int] | None:
     return year, month, day
 
 
-def _date_ok(value: str) -> bool:
-    return _date_value(value) is not None
-
-
-def _datetime_ok(value: str) -> bool:
-    return _datetime_value(value) is not None
-
-
 def _usable_email(value: str) -> bool:
     if len(value) > 254:  # the longest address mail servers accept (RFC 5321)
         return False

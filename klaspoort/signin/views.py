@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from klaspoort import auth_methods
 from klaspoort.addresses import pupil_page_url
+from klaspoort.beheer import beheer_render
 from klaspoort.network import client_ip
 from klaspoort.roster import secrets
 from klaspoort.roster import selectors as roster_selectors
@@ -405,8 +406,6 @@ def beheer_pupil_help(request: SchoolRequest, group_id: int) -> HttpResponse:
 def group_view(request: SchoolRequest) -> HttpResponse:
     """*Bekijk als groep …*: the coordinator chooses a group and sees the tiles its pupils see,
     read-only, to check the set-up (issue 11, item 1; selectors.group_view)."""
-    from klaspoort.beheer import beheer_render
-
     chosen = request.GET.get("groep", "")[:12]
     result = selectors.group_view(request.school, chosen) if chosen else None
     return beheer_render(request, "signin/group_view.html", {
