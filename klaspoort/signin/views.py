@@ -392,7 +392,7 @@ def help_pupil(request: HttpRequest, group: Group) -> None:
 
 @school_admin_view
 @require_POST
-def beheer_pupil_help(request: SchoolRequest, group_id: int) -> HttpResponse:
+def coordinator_pupil_help(request: SchoolRequest, group_id: int) -> HttpResponse:
     """The coordinator's unlock / new card for a pupil of one of the school's groups."""
     group = selectors.signin_group(request.school, group_id)
     if group is None:
@@ -438,14 +438,14 @@ def print_cards(request: HttpRequest, school: School, group: Group, back_url: st
     _group, _teachers, pupils = roster_selectors.group_members(school, group.pk)
     pupils = services.attach_cards(actor=request.user, school=school,
                                    pupils=secrets.attach_revealed(pupils), request=request)
-    return render(request, "signin/printversie.html", {
+    return render(request, "signin/print_cards.html", {
         "school": school, "group": group, "pupils": pupils,
         "signin_url": pupil_page_url(school), "back_url": back_url})
 
 
 @school_admin_view
 @require_GET
-def printversie(request: SchoolRequest, group_id: int) -> HttpResponse:
+def print_cards_view(request: SchoolRequest, group_id: int) -> HttpResponse:
     """The coordinator's *Printversie* of a (main) group of the school."""
     try:
         group = roster_selectors.group_of(request.school, group_id)
