@@ -51,7 +51,7 @@ MAPPING: dict[str, str] = {
     "22-coordinator-verwijderen.png": "beheer-03-coordinator-verwijderen-chromebook.png",
     "23-opzeggen.png": "beheer-02-opzeggen-chromebook.png",
     "24-logboek.png": "beheer-04-logboek-chromebook.png",
-    # tests/roster/test_printversie.py (the group's sign-in secrets, then the cards)
+    # tests/roster/test_print_cards.py (the group's sign-in secrets, then the cards)
     "10-inlogcodes.png": "05-groep-4-tablet-full.png",
     "11-printversie.png": "printversie.png",
     # tests/signin/test_browser.py and tests/signin/test_browser_teacher.py

@@ -3,15 +3,20 @@
 Scripts read that output, so a command that is refused (an unknown school, an unreadable file, a
 wrong argument) still prints one document, `{"status": "error", "error": "…"}`, and exits
 non-zero as before; the human-readable message also goes to standard error. Imports no app.
+
+`SchoolJsonCommand` is the shape of the read-only commands about one school
+(`klaspoort NAME BRIN6 … --json`): the school looked up, refused when unknown, one document out.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from typing import Any, NoReturn
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 
 def _json_wanted(argv: list[str]) -> bool:
@@ -45,3 +50,29 @@ class JsonCommand(BaseCommand):
                                          ensure_ascii=False))
             self.stderr.write(str(exc))
             raise SystemExit(exc.returncode) from None
+
+
+class SchoolJsonCommand(JsonCommand):
+    """Prints one JSON document about the school named by BRIN6. A subclass says how a school
+    is found (`find_school`: schools.selectors.school_by_brin6, which this module may not
+    import), which arguments follow the BRIN6 (`add_school_arguments`) and what is printed
+    (`document`, which may refuse with a CommandError)."""
+
+    find_school: Callable[[str], Any]
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("brin6")
+        self.add_school_arguments(parser)
+        parser.add_argument("--json", action="store_true", help="JSON (the only format)")
+
+    def add_school_arguments(self, parser: CommandParser) -> None:
+        """Arguments after the BRIN6; none by default."""
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        school = type(self).find_school(options["brin6"])
+        if school is None:
+            raise CommandError(_("No school with BRIN6 %(brin6)s.") % {"brin6": options["brin6"]})
+        self.stdout.write(json.dumps(self.document(school, **options), ensure_ascii=False))
+
+    def document(self, school: Any, **options: Any) -> Any:
+        raise NotImplementedError

@@ -46,8 +46,8 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 DEBUG = env_bool("KLASPOORT_DEBUG")
 # The embedded default key is only for a machine on localhost; production must set its own
-# (docs/operations.md), and the check below refuses to run without one when DEBUG is off
-# and the host list is not local.
+# (docs/operations.md): klaspoort.checks (E001) refuses to start with this one, or a short one,
+# whenever a host is not local, DEBUG or not.
 SECRET_KEY = os.environ.get("KLASPOORT_SECRET_KEY", "embedded-default-key-change-me-in-production")
 ALLOWED_HOSTS = env_list("KLASPOORT_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("KLASPOORT_CSRF_TRUSTED_ORIGINS")

@@ -225,10 +225,10 @@ def test_form_errors_and_messages_follow_the_chosen_language(client, school, sch
     client.force_login(operator)
     imports = page_url("roster:imports", school)
 
-    response = client.post(imports, {"bestand": SimpleUploadedFile("leeg.xml", b"")})
+    response = client.post(imports, {"file": SimpleUploadedFile("leeg.xml", b"")})
     assert "Het gekozen bestand is leeg." in response.content.decode()
     choose_language(client, "en", imports)
-    response = client.post(imports, {"bestand": SimpleUploadedFile("leeg.xml", b"")})
+    response = client.post(imports, {"file": SimpleUploadedFile("leeg.xml", b"")})
     assert "The chosen file is empty." in response.content.decode()
 
     waiting = services.receive_roster_file(

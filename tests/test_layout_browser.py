@@ -165,7 +165,7 @@ def test_every_staff_page_fits_a_phone_a_tablet_and_a_chromebook(live_server, tr
         problems += misfits(page, base + group_page,
                             whole=(".signin-settings code", ".school-context__name"),
                     selects=("#school-switch",))
-        problems += misfits(page, base + reverse("signin:printversie", args=[brin6, group_id]))
+        problems += misfits(page, base + reverse("signin:print_cards", args=[brin6, group_id]))
         problems += misfits(page, base + reverse("profile"))
 
     with chromium_page() as page:
@@ -173,7 +173,7 @@ def test_every_staff_page_fits_a_phone_a_tablet_and_a_chromebook(live_server, tr
         problems += misfits(page, base + reverse("teacher:home"))
         problems += misfits(page, base + reverse("teacher:group", args=[group_id]),
                     whole=(".signin-settings code",))
-        problems += misfits(page, base + reverse("teacher:printversie", args=[group_id]))
+        problems += misfits(page, base + reverse("teacher:print_cards", args=[group_id]))
         problems += misfits(page, base + reverse("profile"))
 
     with chromium_page() as page:

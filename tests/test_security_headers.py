@@ -89,7 +89,7 @@ def test_signed_in_pages_are_never_cached(client, school):
     teacher.groups.add(group)
     client.force_login(teacher.user)
     for url in (reverse("teacher:group", args=[group.pk]),
-                reverse("teacher:printversie", args=[group.pk]),
+                reverse("teacher:print_cards", args=[group.pk]),
                 reverse("signin:portal"), reverse("profile")):
         response = client.get(url)
         assert response.status_code == 200, url

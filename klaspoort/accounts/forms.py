@@ -11,6 +11,8 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from klaspoort.mail import queue_mail
+
 
 class EmailLoginForm(AuthenticationForm):
     error_messages = {
@@ -62,8 +64,6 @@ class QueuedPasswordResetForm(PasswordResetForm):
     def send_mail(self, subject_template_name: str, email_template_name: str,
                   context: dict[str, Any], from_email: str | None, to_email: str,
                   html_email_template_name: str | None = None) -> None:
-        from klaspoort.mail import queue_mail
-
         with translation.override(settings.LANGUAGE_CODE):
             subject = "".join(
                 render_to_string(subject_template_name, context).splitlines())

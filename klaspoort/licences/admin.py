@@ -1,8 +1,6 @@
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
+from klaspoort.admin_mixins import ReadOnlyAdminMixin
 from klaspoort.licences.models import (
     ChildLicence,
     Contract,
@@ -23,19 +21,10 @@ class PublisherMembershipAdmin(admin.ModelAdmin):
     search_fields = ("user__email", "publisher__name")
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read only: products and contracts change through the publisher portal, the API and
     `klaspoort import-contracts`, links through *Licentiebeheer*; all of them validate and
     audit, which an admin form would not."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Product)

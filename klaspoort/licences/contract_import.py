@@ -88,10 +88,6 @@ class ParsedContracts:
     rows: list[ContractRow] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
 
-    @property
-    def bad_lines(self) -> set[int]:
-        return {error.line for error in self.errors}
-
 
 @dataclass
 class ContractImportResult:

@@ -1,9 +1,10 @@
 """Licences (R5): publishers' products, their contracts with school locations, and the links of
 a contract to groups (GroupLicence) and to children (ChildLicence).
 
-A link is never deleted: removing it stamps `removed_at`, so automatic linking can tell a link
-the coordinator removed by hand (and must not bring back) from one that never existed, and the
-publisher's helpdesk can see who unlinked a child and when.
+A link removed by hand is not deleted: removing it stamps `removed_at`, so automatic linking can
+tell a link the coordinator removed (and must not bring back) from one that never existed, and
+the publisher's helpdesk can see who unlinked a child and when. Only an automatic link that no
+longer fits its group is deleted (services.auto_link): nobody chose it.
 """
 
 from __future__ import annotations

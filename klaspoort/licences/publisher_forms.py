@@ -139,13 +139,13 @@ class ContractFilterForm(forms.Form):
 
 
 class ContractUploadForm(forms.Form):
-    bestand = forms.FileField(label=_("Contracts file (CSV)"), error_messages={
+    file = forms.FileField(label=_("Contracts file (CSV)"), error_messages={
         "required": _("First choose a CSV file on your computer."),
         "empty": _("The chosen file is empty."),
     })
 
-    def clean_bestand(self) -> bytes:
-        upload = self.cleaned_data["bestand"]
+    def clean_file(self) -> bytes:
+        upload = self.cleaned_data["file"]
         if upload.size > MAX_CSV_BYTES:
             raise forms.ValidationError(_("The file is too large (at most 2 MB)."))
         return bytes(upload.read())

@@ -278,7 +278,7 @@ def contract_upload(request: PublisherRequest) -> HttpResponse:
         return publisher_render(request, "licences/publisher/upload_result.html",
                                 {"upload_form": form, "result": None},
                                 status=_status(request, False))
-    return _upload_result(request, form.cleaned_data["bestand"], confirm=False)
+    return _upload_result(request, form.cleaned_data["file"], confirm=False)
 
 
 @publisher_view(roles=ADMIN)

@@ -169,7 +169,7 @@ def _groups_url(request: SchoolRequest, contract_id: int) -> HttpResponse:
         "brin6": request.school.brin6, "contract_id": contract_id}))
 
 
-def _beheer_page(request: SchoolRequest) -> Any:
+def _admin_page(request: SchoolRequest) -> Any:
     """The whole-page form of a confirmation, in the *Beheer* layout."""
     return lambda template, context: beheer_render(request, f"schools/{template}", context)
 
@@ -236,7 +236,7 @@ def unlink_group(request: SchoolRequest, contract_id: int) -> HttpResponse:
             action=request.path,
             back=reverse("licences:contract_groups", kwargs={
                 "brin6": request.school.brin6, "contract_id": contract.pk}),
-            fields=[("group", group.pk)]), _beheer_page(request))
+            fields=[("group", group.pk)]), _admin_page(request))
     try:
         services.unlink_group(school=request.school, contract=contract, group=group,
                               actor=request.user, request=request)
@@ -273,7 +273,7 @@ def link_child(request: SchoolRequest, contract_id: int) -> HttpResponse:
     if not already and not is_confirmed(request):
         confirmation = _child_confirmation(request, contract, pupil_id, group_id, back)
         if confirmation is not None:
-            return ask_first(request, confirmation, _beheer_page(request))
+            return ask_first(request, confirmation, _admin_page(request))
     try:
         link = services.link_child(school=request.school, contract=contract,
                                    pupil=get_object_or_404(for_school(Pupil, request.school),
@@ -365,5 +365,5 @@ def cancel(request: SchoolRequest, contract_id: int) -> HttpResponse:
             action=request.path,
             back=reverse("licences:contract_groups", kwargs={
                 "brin6": request.school.brin6, "contract_id": contract.pk}),
-            fields=[]), _beheer_page(request))
+            fields=[]), _admin_page(request))
     return beheer_render(request, "licences/beheer/cancel.html", context)

@@ -720,14 +720,6 @@ def _datetime_value(value: str) -> tuple[int, int, int] | None:
     return year, month, day
 
 
-def _date_ok(value: str) -> bool:
-    return _date_value(value) is not None
-
-
-def _datetime_ok(value: str) -> bool:
-    return _datetime_value(value) is not None
-
-
 def _usable_email(value: str) -> bool:
     if len(value) > 254:  # the longest address mail servers accept (RFC 5321)
         return False
@@ -869,10 +861,10 @@ class _Reader:
     def read(self, root: etree._Element) -> RosterData:
         top = self.check_children(root, "EDEX", _("the file"))
         school, version = self.read_school(top["school"][0]) if "school" in top else (None, "")
-        vestigingen = self.read_vestigingen(top.get("vestigingen", []))
+        locations = self.read_locations(top.get("vestigingen", []))
         groups = self.read_groups(top["groepen"][0]) if "groepen" in top else []
         group_kinds = {g["key"]: g["kind"] for g in groups}
-        pupils = self.read_pupils(top.get("leerlingen", []), group_kinds, vestigingen)
+        pupils = self.read_pupils(top.get("leerlingen", []), group_kinds, locations)
         teachers = self.read_teachers(top.get("leerkrachten", []), group_kinds)
         if self.errors or school is None:
             raise RosterFileError(cap_errors(self.errors))
@@ -933,9 +925,9 @@ class _Reader:
                          "example 2025-2026.") % {"year": shown(year, 20)})
             ok = False
         the_school = _("the school")
-        peildatum = self.date(found, "peildatum", the_school)
+        reference_date = self.date(found, "peildatum", the_school)
         created = self.datetime(found, "aanmaakdatum", the_school)
-        self.reference = peildatum or created
+        self.reference = reference_date or created
         self.unkept(found, "auteur", 128, the_school)
         if "instellingsnummer" in found:
             self.error(found["instellingsnummer"][0],
@@ -964,7 +956,7 @@ class _Reader:
             return None, version
         return {"brin": brin, "dependancecode": dependancecode, "school_year": year}, version
 
-    def read_vestigingen(self, containers: list) -> set[str]:
+    def read_locations(self, containers: list) -> set[str]:
         keys: dict[str, int | None] = {}
         a_location = _("a location")
         for container in containers:
@@ -1094,7 +1086,7 @@ class _Reader:
         return eckid
 
     def read_pupils(self, containers: list, group_kinds: dict[str, str],
-                    vestigingen: set[str]) -> list[PupilData]:
+                    locations: set[str]) -> list[PupilData]:
         pupils: list[PupilData] = []
         seen_keys: dict[str, int | None] = {}
         seen_eckids: dict[str, int | None] = {}
@@ -1134,7 +1126,7 @@ class _Reader:
                             clusters.append(cluster)
                 if "vestiging" in children:
                     ref_key = children["vestiging"][0].get("key")
-                    if ref_key not in vestigingen:
+                    if ref_key not in locations:
                         self.error(children["vestiging"][0],
                                    _("%(what)s refers to location '%(key)s', but it is not in "
                                      "<vestigingen>.")

@@ -26,7 +26,7 @@ def max_upload_size() -> str:
 class RosterUploadForm(forms.Form):
     """One roster file. The bytes themselves are judged by the parser, not here."""
 
-    bestand = forms.FileField(
+    file = forms.FileField(
         label=gettext_lazy("File"),
         error_messages={
             "required": gettext_lazy(
@@ -40,7 +40,7 @@ class RosterUploadForm(forms.Form):
     def __init__(self, *args: Any, accept: str = ".xml", too_large: bool = False,
                  **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["bestand"].widget.attrs.update({"accept": accept})
+        self.fields["file"].widget.attrs.update({"accept": accept})
         # The upload handler dropped a file over the limit: say why instead of "choose a file".
         self.too_large = too_large
 
@@ -51,7 +51,7 @@ class RosterUploadForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         if self.too_large:
-            self.errors.pop("bestand", None)
+            self.errors.pop("file", None)
             raise forms.ValidationError(
                 _("The file is too large (at most %(limit)s). Nothing has been changed."),
                 code="too_large", params={"limit": max_upload_size()},

@@ -261,17 +261,17 @@ def generate_school(
     _sub(school, "xsdversie", "2.1")
 
     plan = _plan_groups(pupils)
-    groepen = _sub(root, "groepen")
+    groups_el = _sub(root, "groepen")
     for g in plan:
-        el = _sub(groepen, "groep", key=g.key)
+        el = _sub(groups_el, "groep", key=g.key)
         _sub(el, "naam", g.name)
         _sub(el, "jaargroep", g.jaargroep)
-    cluster = _sub(groepen, "samengestelde_groep", key="plusklas")
+    cluster = _sub(groups_el, "samengestelde_groep", key="plusklas")
     _sub(cluster, "naam", "Plusklas")
     _sub(cluster, "omschrijving", "Verrijking voor groep 5 t/m 8")
 
     start_year = int(school_year[:4])
-    leerlingen = _sub(root, "leerlingen")
+    pupils_el = _sub(root, "leerlingen")
     twin_of: tuple[tuple[str, str], dt.date] | None = None
     for i in range(pupils):
         group = plan[i * len(plan) // pupils]
@@ -284,7 +284,7 @@ def generate_school(
             birth = dt.date(start_year - year - 4, rng.randint(1, 12), rng.randint(1, 28))
             if rng.random() < 0.02:
                 twin_of = (family, birth)
-        el = _sub(leerlingen, "leerling", key=f"L{i + 1:06d}")
+        el = _sub(pupils_el, "leerling", key=f"L{i + 1:06d}")
         if rng.random() < 0.8:
             el.set("eckid", _eckid(rng))
         _name(el, rng, rng.choice(FIRST_NAMES), family)
@@ -299,7 +299,7 @@ def generate_school(
         _sub(el, "bsn", f"{rng.randint(100000000, 999999999)}")
         _sub(el, "postcodenl", _postcode(rng.randint(1000, 9999)))
 
-    leerkrachten = _sub(root, "leerkrachten")
+    teachers_el = _sub(root, "leerkrachten")
     staff: list[tuple[str, list[str], list[tuple[str, str]]]] = [
         (f"T{n + 1:04d}", ["LRK"], [("groep", g.key)]) for n, g in enumerate(plan)
     ]
@@ -315,7 +315,7 @@ def generate_school(
         if duo.random() < 0.08:
             staff.append((f"T{len(staff) + 1:04d}", ["LRK"], [("groep", g.key)]))
     for key, roles, links in staff:
-        el = _sub(leerkrachten, "leerkracht", key=key)
+        el = _sub(teachers_el, "leerkracht", key=key)
         first = rng.choice(TEACHER_FIRST)
         family = rng.choice(LAST_NAMES)
         _name(el, rng, first, family)

@@ -1,8 +1,12 @@
-"""The school's roster as its administration (LAS) delivers it, and the log of its changes.
+"""The school's roster as its administration (LAS) delivers it, the log of its changes, and the
+record of each import.
 
-Nothing here is edited by hand (R2.1): every row is written by an import (services.apply_roster).
-People and groups are identified per school by their LAS key, so licences and results stay
-attached when a pupil moves group; rows are deactivated, never deleted.
+What the LAS delivers is not edited by hand (R2.1): people, groups and their links are written by
+an import (services.apply_roster). Only what the LAS does not know is set here: a group's sign-in
+method (by the coordinator) and a pupil's sign-in secret (roster.secrets). People and groups are
+identified per school by their LAS key, so licences and results stay attached when a pupil moves
+group; people and groups are deactivated, never deleted (only the link rows of a person whose
+links changed, clusters or a teacher's groups, are replaced).
 """
 
 from __future__ import annotations

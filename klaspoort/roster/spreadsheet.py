@@ -232,12 +232,12 @@ class _Sheet:
         return columns
 
     def person(self, line: int, values: dict[str, str]) -> _Row | None:
-        soort = values.get("soort", "").lower()
-        kind = KINDS.get(soort)
+        kind_word = values.get("soort", "").lower()
+        kind = KINDS.get(kind_word)
         if kind is None:
             self.error(line, _("Soort (kind) '%(soort)s' is unknown; fill in 'leerling' "
                                "(pupil) or 'leerkracht' (teacher).")
-                       % {"soort": shown(soort, 20)})
+                       % {"soort": shown(kind_word, 20)})
             return None
         first = values.get("roepnaam", "")
         prefix = values.get("voorvoegsel", "")

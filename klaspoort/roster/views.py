@@ -107,7 +107,7 @@ def _receive(request: SchoolRequest, *, form_name: str, result_for: str, source:
     form = RosterUploadForm.from_request(request, accept=accept)
     record = None
     if form.is_valid():
-        upload = form.cleaned_data["bestand"]
+        upload = form.cleaned_data["file"]
         try:
             record = services.accept_upload(
                 upload.read(), source=source, filename=upload.name or "",
@@ -272,9 +272,9 @@ def group_detail(request: SchoolRequest, group_id: int) -> HttpResponse:
                     request.school, group, pupils,
                     signin_action=reverse("roster:group_signin",
                                           kwargs={"brin6": brin6, "group_id": group.pk}),
-                    print_url=reverse("signin:printversie",
+                    print_url=reverse("signin:print_cards",
                                       kwargs={"brin6": brin6, "group_id": group.pk}),
-                    help_action=reverse("signin:beheer_pupil_help",
+                    help_action=reverse("signin:coordinator_pupil_help",
                                         kwargs={"brin6": brin6, "group_id": group.pk}))}
     if _partial_wanted(request):
         return _varies_on_htmx(render(request, "roster/_group_panel.html",

@@ -332,7 +332,7 @@ def portal_for(user: User | AnonymousUser) -> Portal:
         linked[group_id].add(product_id)
     for pk, name, kind in groups:
         mine = [p for p in access.products if p.product.id in linked[pk]]
-        print_url = (reverse("teacher:printversie", kwargs={"group_id": pk})
+        print_url = (reverse("teacher:print_cards", kwargs={"group_id": pk})
                      if kind == Group.Kind.GROUP else "")
         portal.groups.append(GroupSection(pk, name, print_url, _sections(mine)))
     return portal

@@ -9,5 +9,5 @@ urlpatterns = [
     path("groepen/<int:group_id>/", views.group, name="group"),
     path("groepen/<int:group_id>/inloggen/", views.group_signin, name="group_signin"),
     path("groepen/<int:group_id>/inloghulp/", views.pupil_help, name="pupil_help"),
-    path("groepen/<int:group_id>/printversie/", views.printversie, name="printversie"),
+    path("groepen/<int:group_id>/printversie/", views.print_cards_view, name="print_cards"),
 ]

@@ -87,7 +87,7 @@ def group(request: TeacherRequest, taught: Group) -> HttpResponse:
         **group_panel.signin_panel(
             request.school, taught, pupils,
             signin_action=reverse("teacher:group_signin", kwargs={"group_id": taught.pk}),
-            print_url=reverse("teacher:printversie", kwargs={"group_id": taught.pk}),
+            print_url=reverse("teacher:print_cards", kwargs={"group_id": taught.pk}),
             help_action=reverse("teacher:pupil_help", kwargs={"group_id": taught.pk}))}
     return render(request, "teacher/group.html", {
         "school": request.school, "teacher": request.teacher, "selected": selected})
@@ -115,7 +115,7 @@ def pupil_help(request: TeacherRequest, taught: Group) -> HttpResponse:
 @teacher_view
 @own_group(main_only=True)
 @require_GET
-def printversie(request: TeacherRequest, taught: Group) -> HttpResponse:
+def print_cards_view(request: TeacherRequest, taught: Group) -> HttpResponse:
     """The group's cards, as the coordinator prints them."""
     return print_cards(request, request.school, taught,
                        reverse("teacher:group", kwargs={"group_id": taught.pk}))

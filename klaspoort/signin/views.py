@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from klaspoort import auth_methods
 from klaspoort.addresses import pupil_page_url
+from klaspoort.beheer import beheer_render
 from klaspoort.network import client_ip
 from klaspoort.roster import secrets
 from klaspoort.roster import selectors as roster_selectors
@@ -391,7 +392,7 @@ def help_pupil(request: HttpRequest, group: Group) -> None:
 
 @school_admin_view
 @require_POST
-def beheer_pupil_help(request: SchoolRequest, group_id: int) -> HttpResponse:
+def coordinator_pupil_help(request: SchoolRequest, group_id: int) -> HttpResponse:
     """The coordinator's unlock / new card for a pupil of one of the school's groups."""
     group = selectors.signin_group(request.school, group_id)
     if group is None:
@@ -405,8 +406,6 @@ def beheer_pupil_help(request: SchoolRequest, group_id: int) -> HttpResponse:
 def group_view(request: SchoolRequest) -> HttpResponse:
     """*Bekijk als groep …*: the coordinator chooses a group and sees the tiles its pupils see,
     read-only, to check the set-up (issue 11, item 1; selectors.group_view)."""
-    from klaspoort.beheer import beheer_render
-
     chosen = request.GET.get("groep", "")[:12]
     result = selectors.group_view(request.school, chosen) if chosen else None
     return beheer_render(request, "signin/group_view.html", {
@@ -439,14 +438,14 @@ def print_cards(request: HttpRequest, school: School, group: Group, back_url: st
     _group, _teachers, pupils = roster_selectors.group_members(school, group.pk)
     pupils = services.attach_cards(actor=request.user, school=school,
                                    pupils=secrets.attach_revealed(pupils), request=request)
-    return render(request, "signin/printversie.html", {
+    return render(request, "signin/print_cards.html", {
         "school": school, "group": group, "pupils": pupils,
         "signin_url": pupil_page_url(school), "back_url": back_url})
 
 
 @school_admin_view
 @require_GET
-def printversie(request: SchoolRequest, group_id: int) -> HttpResponse:
+def print_cards_view(request: SchoolRequest, group_id: int) -> HttpResponse:
     """The coordinator's *Printversie* of a (main) group of the school."""
     try:
         group = roster_selectors.group_of(request.school, group_id)

@@ -112,7 +112,7 @@ def test_a_stranger_gets_404_on_the_log(client, school):
 def test_a_roster_upload_is_audited(coordinator_client, school, coordinator, school_file):
     response = coordinator_client.post(
         reverse("roster:imports", kwargs={"brin6": school.brin6}),
-        {"bestand": SimpleUploadedFile("regenboog.xml", school_file(10))},
+        {"file": SimpleUploadedFile("regenboog.xml", school_file(10))},
         REMOTE_ADDR="145.10.20.30")
     assert response.status_code == 302
     entry = AuditEntry.objects.get(action=AuditAction.ROSTER_UPLOAD)

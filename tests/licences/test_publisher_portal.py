@@ -276,7 +276,7 @@ def upload(client, publisher, data, **headers):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return client.post(url("contract_upload", publisher),
-                       {"bestand": SimpleUploadedFile("contracten.csv", data, "text/csv")},
+                       {"file": SimpleUploadedFile("contracten.csv", data, "text/csv")},
                        **headers)
 
 

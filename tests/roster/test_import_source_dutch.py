@@ -61,6 +61,6 @@ def test_messages_stored_by_an_english_uploader_are_dutch_for_the_school(coordin
                                                                         school):
     coordinator_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     coordinator_client.post(reverse("roster:imports", kwargs={"brin6": school.brin6}),
-                            {"bestand": SimpleUploadedFile("kapot.xml", b"<EDEXML>")})
+                            {"file": SimpleUploadedFile("kapot.xml", b"<EDEXML>")})
     [error] = RosterImport.objects.get(school=school).errors
     assert error["message"].startswith("Het bestand is onvolledig")

@@ -33,7 +33,7 @@ def url(name: str, school: Any, **kwargs: Any) -> str:
 
 def upload(client: Any, school: Any, data: bytes, filename: str = "school.xml", **extra: Any):
     return client.post(url("roster:imports", school),
-                       {"bestand": SimpleUploadedFile(filename, data)}, **extra)
+                       {"file": SimpleUploadedFile(filename, data)}, **extra)
 
 
 @pytest.fixture
@@ -443,7 +443,7 @@ SHEET = (
 
 def upload_sheet(client: Any, school: Any, text: str, **extra: Any):
     return client.post(url("roster:spreadsheet_upload", school),
-                       {"bestand": SimpleUploadedFile("leerlingen.csv", text.encode())}, **extra)
+                       {"file": SimpleUploadedFile("leerlingen.csv", text.encode())}, **extra)
 
 
 def test_a_filled_in_spreadsheet_waits_for_the_night_like_an_edexml_file(

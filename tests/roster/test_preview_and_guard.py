@@ -50,7 +50,7 @@ def named(data: bytes, name: str) -> io.BytesIO:
 
 def upload(client, school, data: bytes, name: str = "leerlingen.xml"):
     return client.post(reverse("roster:imports", kwargs={"brin6": school.brin6}),
-                       {"bestand": named(data, name)}, follow=True)
+                       {"file": named(data, name)}, follow=True)
 
 
 def import_url(school, record, name="roster:import"):
@@ -276,7 +276,7 @@ def test_a_three_line_spreadsheet_is_held_like_a_file(coordinator_client, import
              b"leerling;L000001;Isa;;Mulder;1;Groep 1-2A\n"
              b"leerling;L000002;Liam;;Kaya;1;Groep 1-2A\n")
     coordinator_client.post(reverse("roster:spreadsheet_upload", kwargs={"brin6": school.brin6}),
-                            {"bestand": named(sheet, "invulbestand.csv")})
+                            {"file": named(sheet, "invulbestand.csv")})
     record = RosterImport.objects.filter(school=school).first()
     assert record.source == RosterImport.Source.SPREADSHEET
     assert record.status == HELD, record.errors

@@ -224,7 +224,7 @@ def test_a_coordinator_of_another_school_gets_404_and_changes_nothing(client, gr
     group, pupils = group_with_pupils
     client.force_login(CoordinatorFactory())
     before = {p.pk: plain(p) for p in pupils}
-    addresses: list[Any] = [signin_url(group), reverse("signin:printversie", kwargs={
+    addresses: list[Any] = [signin_url(group), reverse("signin:print_cards", kwargs={
         "brin6": group.school.brin6, "group_id": group.pk})]
     for address in addresses:
         assert client.get(address).status_code == 404
@@ -237,7 +237,7 @@ def test_a_coordinator_of_another_school_gets_404_and_changes_nothing(client, gr
 def test_the_stranger_walk_covers_the_new_pages():
     from tests.roster.test_pages import beheer_patterns
     names = {name for name, _params in beheer_patterns()}
-    assert {"roster:group_signin", "signin:printversie"} <= names
+    assert {"roster:group_signin", "signin:print_cards"} <= names
 
 
 def test_the_logboek_names_the_change_in_dutch(coordinator_client, group_with_pupils):

@@ -92,7 +92,7 @@ def group_urls(group: Group) -> list[str]:
 
 def test_the_walk_finds_every_teacher_group_page():
     assert {name for name, _params in teacher_patterns()} >= {
-        "teacher:home", "teacher:group", "teacher:group_signin", "teacher:printversie"}
+        "teacher:home", "teacher:group", "teacher:group_signin", "teacher:print_cards"}
 
 
 def test_after_sign_in_a_teacher_goes_to_mijn_groepen_with_only_their_groups(teacher_client,
@@ -114,11 +114,11 @@ def test_the_group_page_shows_each_pupils_secret_and_the_print_version(teacher_c
         assert pupil.full_name in page or pupil.sort_name in page
         assert plain(pupil).partition(":")[2] in page
     assert "Daan" not in page
-    assert reverse("teacher:printversie", kwargs={"group_id": classes["a"].pk}) in page
+    assert reverse("teacher:print_cards", kwargs={"group_id": classes["a"].pk}) in page
     assert reverse("teacher:group_signin", kwargs={"group_id": classes["a"].pk}) in page
     assert f"/beheer/{classes['a'].school.brin6}/" not in page  # no link into Beheer
 
-    cards = teacher_client.get(reverse("teacher:printversie",
+    cards = teacher_client.get(reverse("teacher:print_cards",
                                        kwargs={"group_id": classes["a"].pk})).content.decode()
     assert cards.count('class="pupil-card"') == 2
     assert plain(classes["a_pupils"][0]).partition(":")[2] in cards
@@ -177,7 +177,7 @@ def test_a_cluster_shows_its_pupils_but_has_no_secrets_or_cards(teacher_client, 
     cluster = classes["cluster"]
     assert teacher_client.get(reverse("teacher:group", kwargs={"group_id": cluster.pk})
                               ).status_code == 200
-    assert teacher_client.get(reverse("teacher:printversie", kwargs={"group_id": cluster.pk})
+    assert teacher_client.get(reverse("teacher:print_cards", kwargs={"group_id": cluster.pk})
                               ).status_code == 404
     assert teacher_client.post(reverse("teacher:group_signin", kwargs={"group_id": cluster.pk}),
                                {"action": "group"}).status_code == 404

@@ -45,7 +45,7 @@ def test_a_stranger_s_upload_is_refused_before_its_body_is_read(client, school, 
     token = client.cookies["csrftoken"].value
     for name in ("roster:imports", "roster:spreadsheet_upload"):
         response = client.post(reverse(name, kwargs={"brin6": school.brin6}),
-                               {"bestand": named(school_file(60)),
+                               {"file": named(school_file(60)),
                                 "csrfmiddlewaretoken": token})
         assert response.status_code == 404
     assert read == []
@@ -56,7 +56,7 @@ def test_the_own_coordinator_s_upload_still_needs_the_csrf_token(client, coordin
                                                                  school_file):
     client.handler.enforce_csrf_checks = True
     client.force_login(coordinator)
-    response = client.post(imports_url(school), {"bestand": named(school_file(20))})
+    response = client.post(imports_url(school), {"file": named(school_file(20))})
     assert response.status_code == 403
     assert not RosterImport.objects.exists()
 
@@ -71,7 +71,7 @@ def test_the_file_waits_encrypted_for_the_background_check_then_is_gone(
     bsn = data.split(b"<bsn>")[1].split(b"</bsn>")[0]
 
     with django_capture_on_commit_callbacks(execute=True):
-        page = coordinator_client.post(imports_url(school), {"bestand": named(data)},
+        page = coordinator_client.post(imports_url(school), {"file": named(data)},
                                        follow=True).content.decode()
 
     record = RosterImport.objects.get()
@@ -96,7 +96,7 @@ def test_the_file_waits_encrypted_for_the_background_check_then_is_gone(
 def test_htmx_asks_again_until_the_outcome_is_known(coordinator_client, school, school_file,
                                                     monkeypatch):
     monkeypatch.setattr(tasks.check_roster_file, "delay", lambda pk: None)
-    response = coordinator_client.post(imports_url(school), {"bestand": named(school_file(20))},
+    response = coordinator_client.post(imports_url(school), {"file": named(school_file(20))},
                                        HTTP_HX_REQUEST="true")
     record = RosterImport.objects.get()
     again = reverse("roster:upload_result", kwargs={"brin6": school.brin6,
@@ -113,7 +113,7 @@ def test_a_spreadsheet_is_checked_in_the_background_for_the_school_it_was_upload
     sheet = (b"soort;key;roepnaam;voorvoegsel;achternaam;jaargroep;groep\n"
              b"leerling;L1;Isa;;Mulder;1;Groep 1-2A\n")
     coordinator_client.post(reverse("roster:spreadsheet_upload", kwargs={"brin6": school.brin6}),
-                            {"bestand": named(sheet, "invulbestand.csv")})
+                            {"file": named(sheet, "invulbestand.csv")})
     record = RosterImport.objects.get()
     assert record.status == RosterImport.Status.WAITING, record.errors
     assert record.payload["school"]["brin"] == school.brin
@@ -121,8 +121,8 @@ def test_a_spreadsheet_is_checked_in_the_background_for_the_school_it_was_upload
 
 def test_more_than_ten_uploads_in_ten_minutes_are_refused_in_dutch(coordinator_client, school):
     for _ in range(services.UPLOADS_PER_WINDOW):
-        coordinator_client.post(imports_url(school), {"bestand": named(b"geen xml")})
-    response = coordinator_client.post(imports_url(school), {"bestand": named(b"geen xml")})
+        coordinator_client.post(imports_url(school), {"file": named(b"geen xml")})
+    response = coordinator_client.post(imports_url(school), {"file": named(b"geen xml")})
 
     assert response.status_code == 400
     assert "Je hebt de afgelopen 10 minuten al 10 bestanden" in response.content.decode()
@@ -146,14 +146,14 @@ def test_a_nul_in_the_file_name_never_reaches_the_database(coordinator_client, s
     # The upload's body is left to the view (middleware.body_checked_by_view); Django's
     # multipart parser drops a NUL from a file name, so the import keeps a storable name.
     coordinator_client.post(imports_url(school),
-                            {"bestand": named(school_file(20), "leer\x00lingen.xml")})
+                            {"file": named(school_file(20), "leer\x00lingen.xml")})
     assert RosterImport.objects.get().filename == "leerlingen.xml"
 
 
 def test_the_xml_library_s_english_words_fold_away_under_technical_details(
         coordinator_client, school, school_file):
     broken = school_file(20).replace(b"</leerlingen>", b"</leerling>", 1)
-    page = coordinator_client.post(imports_url(school), {"bestand": named(broken)},
+    page = coordinator_client.post(imports_url(school), {"file": named(broken)},
                                    follow=True).content.decode()
     record = RosterImport.objects.get()
     assert record.status == RosterImport.Status.FAILED

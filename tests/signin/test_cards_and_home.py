@@ -28,7 +28,7 @@ def teacher_client(client, klas):
 
 def printed_card(teacher_client: Any, klas: Any) -> str:
     """The card address in the QR code of Sam's card on the group's Printversie."""
-    page = teacher_client.get(reverse("teacher:printversie", args=[klas.kleuters.pk]))
+    page = teacher_client.get(reverse("teacher:print_cards", args=[klas.kleuters.pk]))
     assert page.status_code == 200
     content = page.content.decode()
     assert "<svg" in content and "segno" in content
@@ -121,7 +121,7 @@ def test_failed_cards_count_per_address(client, klas):
 
 
 def test_the_coordinator_prints_cards_with_qr_codes(coordinator_client, klas):
-    response = coordinator_client.get(reverse("signin:printversie",
+    response = coordinator_client.get(reverse("signin:print_cards",
                                               args=[klas.school.brin6, klas.kleuters.pk]))
     content = response.content.decode()
     assert content.count('class="segno"') == 1

@@ -129,7 +129,7 @@ def test_a_teacher_sees_tiles_per_group_with_the_cards_link(client, klas):
                                                      s.xpath(XPATH_NAME)]
                 for s in tree.xpath(".//section[contains(@class, 'portal-group')]")}
     assert sections == {"Groep 1-2": ["Kleuterplein"], "Groep 6": ["Pluspunt"]}
-    assert reverse("teacher:printversie", args=[klas.kleuters.pk]) in response.content.decode()
+    assert reverse("teacher:print_cards", args=[klas.kleuters.pk]) in response.content.decode()
     assert "portal-beheer" not in response.content.decode()
     SchoolMembership.objects.create(user=teacher.user, school=klas.school)
     page = client.get(reverse("signin:portal")).content.decode()

@@ -76,11 +76,11 @@ def test_the_rule(klas):
 def test_a_printed_cards_text_and_qr_code_name_the_same_address(
         coordinator_client, klas, qr_payloads, who):
     if who == "coordinator":
-        page = coordinator_client.get(reverse("signin:printversie",
+        page = coordinator_client.get(reverse("signin:print_cards",
                                               args=[klas.school.brin6, klas.kleuters.pk]))
     else:
         page = teacher_of(klas.kleuters).get(
-            reverse("teacher:printversie", args=[klas.kleuters.pk]))
+            reverse("teacher:print_cards", args=[klas.kleuters.pk]))
     content = page.content.decode()
 
     text, = card_texts(content)

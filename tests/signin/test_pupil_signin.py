@@ -201,7 +201,7 @@ def test_the_coordinator_unlocks_in_beheer(coordinator_client, klas):
                                   school_id=klas.school.pk)
     group_page = coordinator_client.get(reverse("roster:group", args=[klas.school.brin6,
                                                                       klas.groep6.pk]))
-    help_url = reverse("signin:beheer_pupil_help", args=[klas.school.brin6, klas.groep6.pk])
+    help_url = reverse("signin:coordinator_pupil_help", args=[klas.school.brin6, klas.groep6.pk])
     assert help_url in group_page.content.decode()
     coordinator_client.post(help_url, {"pupil": klas.noor.pk, "action": "unlock"})
     assert throttling.current_wait(pupil_id=klas.noor.pk, address=SCHOOL_IP,

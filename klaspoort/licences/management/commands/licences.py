@@ -1,25 +1,15 @@
 """klaspoort licences BRIN6 --json"""
 
-import json
 from typing import Any
 
-from django.core.management.base import CommandError, CommandParser
-from django.utils.translation import gettext as _
-
-from klaspoort.json_command import JsonCommand
+from klaspoort.json_command import SchoolJsonCommand
 from klaspoort.licences.selectors import licences_as_json
 from klaspoort.schools.selectors import school_by_brin6
 
 
-class Command(JsonCommand):
+class Command(SchoolJsonCommand):
     help = "Print a school's contracts with their linked groups and children as JSON."
+    find_school = staticmethod(school_by_brin6)
 
-    def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("brin6")
-        parser.add_argument("--json", action="store_true", help="JSON (the only format)")
-
-    def handle(self, *args: Any, **options: Any) -> None:
-        school = school_by_brin6(options["brin6"])
-        if school is None:
-            raise CommandError(_("No school with BRIN6 %(brin6)s.") % {"brin6": options["brin6"]})
-        self.stdout.write(json.dumps(licences_as_json(school), ensure_ascii=False))
+    def document(self, school: Any, **options: Any) -> Any:
+        return licences_as_json(school)

@@ -29,11 +29,11 @@ def make_group(school, jaargroep: str, method: str, names: list[str]):
 
 
 def print_url(group) -> str:
-    return reverse("signin:printversie", kwargs={"brin6": group.school.brin6,
+    return reverse("signin:print_cards", kwargs={"brin6": group.school.brin6,
                                                   "group_id": group.pk})
 
 
-def test_printversie_shows_every_pupil_of_the_group_and_only_them(coordinator_client, school):
+def test_print_cards_shows_every_pupil_of_the_group_and_only_them(coordinator_client, school):
     group, pupils = make_group(school, "6", secrets.PINCODE, NAMES[:4])
     _other, others = make_group(school, "7", secrets.PINCODE, ["Zara"])
     PupilFactory(school=school, group=group, first_name="Vertrokken", active=False)
@@ -47,7 +47,7 @@ def test_printversie_shows_every_pupil_of_the_group_and_only_them(coordinator_cl
     assert 'class="tabs"' not in page  # no navigation on the printed page
 
 
-def test_printversie_of_a_picture_group_shows_the_pictures(coordinator_client, school):
+def test_print_cards_of_a_picture_group_shows_the_pictures(coordinator_client, school):
     group, (pupil,) = make_group(school, "2", secrets.PICTURES, ["Noor"])
     page = coordinator_client.get(print_url(group)).content.decode()
     for _name, label in secrets.reveal(pupil.signin_secret).pictures:
@@ -55,7 +55,7 @@ def test_printversie_of_a_picture_group_shows_the_pictures(coordinator_client, s
     assert page.count('<svg class="picture"') == 2
 
 
-def test_a_cluster_has_no_printversie(coordinator_client, school):
+def test_a_cluster_has_no_print_cards(coordinator_client, school):
     cluster = GroupFactory(school=school, kind="cluster", jaargroep="")
     assert coordinator_client.get(print_url(cluster)).status_code == 404
 
