@@ -1,7 +1,7 @@
 """Forms of *Licentiebeheer* (the coordinator's side of the licences).
 
 The forms only check the shape of the input (a number, a known choice); whether a group, child
-or contract belongs to the school is decided by the licences services, which answer 404.
+or contract belongs to the school is decided by the views, through the tenancy helper (404).
 """
 
 from __future__ import annotations
@@ -11,19 +11,8 @@ from typing import Any, cast
 from django import forms
 from django.utils.translation import gettext_lazy
 
+from klaspoort.converters import MAX_ID_DIGITS, parse_id
 from klaspoort.licences.models import Product
-
-# Ids are database keys: a longer "number" cannot be one and would overflow the query.
-MAX_ID_LENGTH = 18
-
-
-def parse_id(raw: Any) -> int | None:
-    """A positive database id from user input, or None for anything else."""
-    text = str(raw or "").strip()
-    if not text.isdigit() or len(text) > MAX_ID_LENGTH:
-        return None
-    value = int(text)
-    return value if value > 0 else None
 
 
 class ContractFilterForm(forms.Form):
@@ -84,7 +73,7 @@ class IdForm(forms.Form):
         super().__init__(data, **kwargs)
         self.field_name = field
         self.fields[field] = forms.CharField(
-            max_length=MAX_ID_LENGTH, error_messages={"required": invalid, "max_length": invalid})
+            max_length=MAX_ID_DIGITS, error_messages={"required": invalid, "max_length": invalid})
         self.invalid = invalid
 
     def clean(self) -> dict[str, Any]:

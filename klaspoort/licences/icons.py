@@ -29,6 +29,7 @@ from django.views.decorators.http import require_safe
 
 from klaspoort.audit.models import AuditAction
 from klaspoort.audit.services import Actor, record
+from klaspoort.licences.errors import NotFound
 from klaspoort.licences.models import Product, ProductIcon
 from klaspoort.schools.models import Publisher
 
@@ -198,10 +199,10 @@ def url_of(product: Product) -> str:
 @transaction.atomic
 def store_icon(publisher: Publisher, product: Product, data: bytes, *, actor: Actor,
                request: HttpRequest | None = None) -> ProductIcon:
-    """RULES: only the product's own publisher replaces its icon (404 otherwise); the bytes pass
-    inspect_icon; the change is audited (no school) with the old and new hash."""
+    """RULES: only the product's own publisher replaces its icon (NotFound otherwise); the bytes
+    pass inspect_icon; the change is audited (no school) with the old and new hash."""
     if product.publisher_id != publisher.pk:
-        raise Http404
+        raise NotFound
     image = inspect_icon(data)
     digest = hashlib.sha256(data).hexdigest()
     old = ProductIcon.objects.filter(product=product).values_list("sha256", flat=True).first()
@@ -219,10 +220,10 @@ def store_icon(publisher: Publisher, product: Product, data: bytes, *, actor: Ac
 @transaction.atomic
 def remove_icon(publisher: Publisher, product: Product, *, actor: Actor,
                 request: HttpRequest | None = None) -> bool:
-    """The product shows its letter tile again. Only its own publisher (404 otherwise);
+    """The product shows its letter tile again. Only its own publisher (NotFound otherwise);
     audited. False when it had no icon."""
     if product.publisher_id != publisher.pk:
-        raise Http404
+        raise NotFound
     old = ProductIcon.objects.filter(product=product).values_list("sha256", flat=True).first()
     if old is None:
         return False

@@ -29,6 +29,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from klaspoort.beheer import Confirmation, ask_first, go_to, is_confirmed
 from klaspoort.licences import contract_import, icons, publisher_services, selectors, services
+from klaspoort.licences.errors import NotFound
 from klaspoort.licences.guards import publisher_view
 from klaspoort.licences.models import (
     ChildLicence,
@@ -332,7 +333,7 @@ def helpdesk_unlink(request: PublisherRequest, licence_id: int) -> HttpResponse:
     try:
         services.unlink_child_by_helpdesk(publisher=request.publisher, link=licence,
                                           actor=request.user, request=request)
-    except services.NotFound:
+    except NotFound:
         raise Http404 from None
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from klaspoort.audit.models import AuditAction
 from klaspoort.audit.services import Actor, record, user_of
 from klaspoort.licences import selectors
+from klaspoort.licences.errors import NotFound
 from klaspoort.licences.models import (
     ChildLicence,
     Contract,
@@ -29,11 +30,6 @@ from klaspoort.licences.models import (
 from klaspoort.roster.models import Group, Pupil
 from klaspoort.schools.models import Publisher, School
 from klaspoort.tenancy import for_school
-
-
-class NotFound(Exception):
-    """No such contract, group, child, licence or notice for this school (or publisher), or one
-    that went a moment ago: the views answer 404."""
 
 
 def _locked_contract(school: School, contract: Contract) -> Contract:

@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from klaspoort.beheer import Confirmation, ask_first, beheer_render, go_to, is_confirmed
 from klaspoort.licences import selectors, services
+from klaspoort.licences.errors import NotFound
 from klaspoort.licences.forms import ContractFilterForm, IdForm, LinkGroupsForm, parse_id
 from klaspoort.licences.models import Contract
 from klaspoort.roster import selectors as roster_selectors
@@ -195,7 +196,7 @@ def link_groups(request: SchoolRequest, contract_id: int) -> HttpResponse:
                                            group=groups[group_id], actor=request.user,
                                            request=request)
                 names.append(link.group.name)
-    except services.NotFound:
+    except NotFound:
         raise Http404 from None
     except ValidationError as error:
         messages.error(request, _message(error) + " " + _("Nothing has been changed."))
@@ -240,7 +241,7 @@ def unlink_group(request: SchoolRequest, contract_id: int) -> HttpResponse:
     try:
         services.unlink_group(school=request.school, contract=contract, group=group,
                               actor=request.user, request=request)
-    except services.NotFound:
+    except NotFound:
         raise Http404 from None
     except ValidationError as error:
         messages.error(request, _message(error))
@@ -279,7 +280,7 @@ def link_child(request: SchoolRequest, contract_id: int) -> HttpResponse:
                                    pupil=get_object_or_404(for_school(Pupil, request.school),
                                                            pk=pupil_id),
                                    actor=request.user, request=request)
-    except services.NotFound:
+    except NotFound:
         raise Http404 from None
     except ValidationError as error:
         messages.error(request, _message(error))
@@ -339,7 +340,7 @@ def cancel(request: SchoolRequest, contract_id: int) -> HttpResponse:
             contract = services.cancel_contract(school=request.school, contract=contract,
                                                 actor=request.user, today=today(),
                                                 request=request)
-        except services.NotFound:
+        except NotFound:
             raise Http404 from None
         except ValidationError as error:
             messages.error(request, _message(error))

@@ -11,15 +11,10 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from klaspoort.addresses import pupil_page_url
+from klaspoort.converters import parse_id
 from klaspoort.roster import secret_services, secrets, selectors
 from klaspoort.roster.models import Group
 from klaspoort.schools.models import School
-
-
-def _posted_id(request: HttpRequest, field: str) -> int | None:
-    """A row id from a posted form field; None for anything that is not one."""
-    raw = request.POST.get(field, "")
-    return int(raw) if raw.isdigit() and len(raw) <= 18 else None
 
 
 def signin_panel(school: School, group: Group, pupils: list[Any], *, signin_action: str,
@@ -40,7 +35,7 @@ def change_signin(request: HttpRequest, group: Group) -> None:
     coordinator's, or a teacher's own); audited by the secrets services, told in a message."""
     action = request.POST.get("action", "")
     if action == "pupil":
-        pupil = selectors.group_pupil(group, _posted_id(request, "pupil"))
+        pupil = selectors.group_pupil(group, parse_id(request.POST.get("pupil")))
         if pupil is None:
             messages.error(request, _("This pupil is not in this group."))
         else:
@@ -63,7 +58,7 @@ def change_signin(request: HttpRequest, group: Group) -> None:
 
 def _choose_pincode(request: HttpRequest, group: Group) -> None:
     """A pincode typed for one pupil (secrets.choose_pincode); a refused one is told why."""
-    pupil = selectors.group_pupil(group, _posted_id(request, "pupil"))
+    pupil = selectors.group_pupil(group, parse_id(request.POST.get("pupil")))
     if pupil is None:
         messages.error(request, _("Choose a pupil of this group."))
         return

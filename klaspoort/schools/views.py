@@ -32,6 +32,7 @@ from klaspoort.beheer import (
     go_to,
     is_confirmed,
 )
+from klaspoort.converters import parse_id
 from klaspoort.network import MAX_INPUT_LENGTH, NetworkInputError, client_ip
 from klaspoort.schools import selectors as school_selectors
 from klaspoort.schools import services, signals
@@ -268,10 +269,8 @@ def networks(request: SchoolRequest) -> HttpResponse:
 @school_admin_view
 @require_POST
 def remove_network(request: SchoolRequest) -> HttpResponse:
-    raw_id = request.POST.get("network", "")
-    if not raw_id.isdigit() or len(raw_id) > 18:
-        raise Http404
-    network = get_object_or_404(for_school(SchoolNetwork, request.school), pk=int(raw_id))
+    network = get_object_or_404(for_school(SchoolNetwork, request.school),
+                                pk=parse_id(request.POST.get("network")) or 0)
     try:
         removed = services.remove_network(school=request.school, network=network,
                                           actor=request.user, request=request)

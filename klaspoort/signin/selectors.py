@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from klaspoort.converters import parse_id
 from klaspoort.licences import access as licence_rule
 from klaspoort.licences.access import ProductAccess, access_for_user
 from klaspoort.licences.models import GroupLicence, Product
@@ -30,19 +31,9 @@ if TYPE_CHECKING:
 
     from klaspoort.accounts.models import User
 
-MAX_ID = 2**31 - 1  # larger ids exist nowhere; some databases raise on them instead
 NOTICE_AHEAD = datetime.timedelta(days=7)
 _REF = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-
-
-def valid_id(value: Any) -> int | None:
-    """A database id from the URL or a form, or None for anything else."""
-    try:
-        number = int(str(value)) if len(str(value)) <= 10 else 0
-    except ValueError:
-        return None
-    return number if 0 < number <= MAX_ID else None
 
 
 def school_for_ref(ref: str) -> School | None:
@@ -104,7 +95,7 @@ def signin_groups(school: School) -> list[GroupTile]:
 
 def signin_group(school: School, group_id: Any) -> Group | None:
     """One active main group of this school, or None (also for another school's group)."""
-    pk = valid_id(group_id)
+    pk = parse_id(group_id)
     if pk is None:
         return None
     return (for_school(Group, school).filter(pk=pk, kind=Group.Kind.GROUP, active=True)
@@ -189,7 +180,7 @@ def name_label(school: School, group: Group, pupil: Pupil) -> str:
 
 def signin_pupil(school: School, group: Group, pupil_id: Any) -> Pupil | None:
     """An active pupil of this group of this school, with their user, or None."""
-    pk = valid_id(pupil_id)
+    pk = parse_id(pupil_id)
     if pk is None:
         return None
     return (for_school(Pupil, school).filter(pk=pk, group=group, active=True,
@@ -353,7 +344,7 @@ def group_view(school: School, group_id: Any) -> tuple[Group, list[TypeSection]]
     contracts linked to this group), then the pupils' product types (for_pupils), exactly as
     the pupil's own portal. A pupil may see more than this: their clusters' and their own
     per-child licences."""
-    pk = valid_id(group_id)
+    pk = parse_id(group_id)
     group = (for_school(Group, school).filter(pk=pk, active=True).first()
              if pk is not None else None)
     if group is None:

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from klaspoort.licences import selectors as licence_selectors
 from klaspoort.licences import services as licence_services
+from klaspoort.licences.errors import NotFound
 from klaspoort.licences.models import JoinNotice
 from klaspoort.roster import group_panel, selectors
 from klaspoort.roster.guards import TeacherRequest, teacher_view
@@ -72,7 +73,7 @@ def dismiss_notice(request: TeacherRequest, notice_id: int) -> HttpResponse:
     try:
         licence_services.dismiss_join_notice(school=request.school, notice=notice,
                                              actor=request.user, group_ids=list(groups))
-    except licence_services.NotFound:
+    except NotFound:
         raise Http404 from None
     return redirect("teacher:home")
 

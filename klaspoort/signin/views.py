@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from klaspoort import auth_methods
 from klaspoort.addresses import pupil_page_url
 from klaspoort.beheer import beheer_render
+from klaspoort.converters import parse_id
 from klaspoort.network import client_ip
 from klaspoort.roster import secrets
 from klaspoort.roster import selectors as roster_selectors
@@ -71,7 +72,7 @@ class Place:
 def _next_id(request: HttpRequest) -> int | None:
     """?next=<product id> from a method's shortcut: carried through, used after sign-in."""
     raw = request.POST.get("next") or request.GET.get("next") or ""
-    return selectors.valid_id(raw[:12])
+    return parse_id(raw[:12])
 
 
 def _after_signin(next_id: int | None) -> str:
@@ -372,7 +373,7 @@ def teacher_shortcut(request: HttpRequest) -> HttpResponse:
 def help_pupil(request: HttpRequest, group: Group) -> None:
     """The sign-in help form's one action for a pupil of a group the caller may manage."""
     pupil = (for_school(Pupil, group.school).filter(
-        pk=selectors.valid_id(request.POST.get("pupil", "")[:12]) or 0, group=group,
+        pk=parse_id(request.POST.get("pupil", "")[:12]) or 0, group=group,
         active=True).first())
     action = request.POST.get("action", "")
     if pupil is None:

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from klaspoort.audit.models import AuditEntry
 from klaspoort.licences import selectors, services
 from klaspoort.licences.access import access_for_school, access_for_user
+from klaspoort.licences.errors import NotFound
 from klaspoort.licences.models import ChildLicence, Contract, GroupLicence, JoinNotice
 from klaspoort.roster.models import PupilCluster, TeacherGroup
 from klaspoort.schools.models import PublisherConsent
@@ -60,10 +61,10 @@ def test_linking_another_schools_group_or_contract_is_refused(school, coordinato
     contract = contract_for(school)
     foreign_contract = contract_for(other)
     foreign_group = GroupFactory(school=other)
-    with pytest.raises(services.NotFound):
+    with pytest.raises(NotFound):
         services.link_group(school=school, contract=contract, group=foreign_group,
                             actor=coordinator)
-    with pytest.raises(services.NotFound):
+    with pytest.raises(NotFound):
         services.link_group(school=school, contract=foreign_contract,
                             group=GroupFactory(school=school), actor=coordinator)
     assert not GroupLicence.objects.exists()
@@ -152,7 +153,7 @@ def test_the_helpdesk_unlinks_a_child_audited_and_only_its_own(school, coordinat
     pupil = PupilFactory(school=school)
     link = services.link_child(school=school, contract=contract, pupil=pupil, actor=coordinator)
     stranger = PublisherMemberFactory()
-    with pytest.raises(services.NotFound):
+    with pytest.raises(NotFound):
         services.unlink_child_by_helpdesk(publisher=stranger.publisher, link=link,
                                           actor=stranger.user)
     helpdesk = PublisherMemberFactory(publisher=contract.publisher, role="helpdesk")
