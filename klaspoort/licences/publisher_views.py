@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from klaspoort.beheer import Confirmation, ask_first, go_to, is_confirmed
+from klaspoort.admin_area import Confirmation, ask_first, go_to, is_confirmed
 from klaspoort.licences import contract_import, icons, publisher_services, selectors, services
 from klaspoort.licences.errors import NotFound
 from klaspoort.licences.guards import publisher_view

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from klaspoort.beheer import Confirmation, ask_first, beheer_render, go_to, is_confirmed
+from klaspoort.admin_area import Confirmation, ask_first, go_to, is_confirmed, render_admin_page
 from klaspoort.licences import selectors, services
 from klaspoort.licences.errors import NotFound
 from klaspoort.licences.forms import ContractFilterForm, IdForm, LinkGroupsForm, parse_id
@@ -92,7 +92,7 @@ def _contract_list(request: SchoolRequest, contract_type: str) -> HttpResponse:
     if _partial_wanted(request, "contract-table"):
         return _varies_on_htmx(render(request, "licences/beheer/_contract_table.html",
                                       {"school": school, **context}))
-    return _varies_on_htmx(beheer_render(request, "licences/beheer/contracts.html", context))
+    return _varies_on_htmx(render_admin_page(request, "licences/beheer/contracts.html", context))
 
 
 @school_admin_view
@@ -140,7 +140,7 @@ def contract_groups(request: SchoolRequest, contract_id: int) -> HttpResponse:
     context.update({"tab": "groups", "links": selectors.group_links(contract),
                     "removed": selectors.removed_group_links(contract),
                     "linkable": selectors.linkable_groups(request.school, contract)})
-    return beheer_render(request, "licences/beheer/contract_groups.html", context)
+    return render_admin_page(request, "licences/beheer/contract_groups.html", context)
 
 
 @school_admin_view
@@ -161,7 +161,7 @@ def contract_children(request: SchoolRequest, contract_id: int) -> HttpResponse:
     if _partial_wanted(request, "child-picker"):
         return _varies_on_htmx(render(request, "licences/beheer/_child_picker.html",
                                       {"school": request.school, **context}))
-    return _varies_on_htmx(beheer_render(request, "licences/beheer/contract_children.html",
+    return _varies_on_htmx(render_admin_page(request, "licences/beheer/contract_children.html",
                                          context))
 
 
@@ -172,7 +172,7 @@ def _groups_url(request: SchoolRequest, contract_id: int) -> HttpResponse:
 
 def _admin_page(request: SchoolRequest) -> Any:
     """The whole-page form of a confirmation, in the *Beheer* layout."""
-    return lambda template, context: beheer_render(request, f"schools/{template}", context)
+    return lambda template, context: render_admin_page(request, f"schools/{template}", context)
 
 
 @school_admin_view
@@ -367,4 +367,4 @@ def cancel(request: SchoolRequest, contract_id: int) -> HttpResponse:
             back=reverse("licences:contract_groups", kwargs={
                 "brin6": request.school.brin6, "contract_id": contract.pk}),
             fields=[]), _admin_page(request))
-    return beheer_render(request, "licences/beheer/cancel.html", context)
+    return render_admin_page(request, "licences/beheer/cancel.html", context)

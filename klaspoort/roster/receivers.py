@@ -6,7 +6,7 @@ from typing import Any
 
 from django.dispatch import receiver
 
-from klaspoort.beheer import PageSection
+from klaspoort.admin_area import PageSection
 from klaspoort.roster import selectors
 from klaspoort.schools.signals import school_data_sections
 

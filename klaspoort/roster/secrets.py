@@ -209,11 +209,6 @@ def current_token_prefix() -> str:
     return f"{_PREFIX_V2}{current_key_id()}:"
 
 
-def is_current(token: str) -> bool:
-    """Whether the token is already encrypted under the current key."""
-    return token.startswith(current_token_prefix())
-
-
 # ---------------------------------------------------------------------------------------------
 # Secrets
 # ---------------------------------------------------------------------------------------------

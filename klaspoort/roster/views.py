@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from klaspoort.accounts.forms import EmailForm
 from klaspoort.accounts.models import User
-from klaspoort.beheer import beheer_render
+from klaspoort.admin_area import render_admin_page
 from klaspoort.middleware import body_checked_by_view
 from klaspoort.roster import (
     group_panel,
@@ -87,7 +87,7 @@ def imports(request: SchoolRequest) -> HttpResponse:
     if request.method == "POST":
         return _receive(request, form_name="upload_form", result_for="edexml",
                         source=RosterImport.Source.UPLOAD, accept=EDEXML_ACCEPT)
-    return beheer_render(request, "roster/imports.html", _imports_context(request))
+    return render_admin_page(request, "roster/imports.html", _imports_context(request))
 
 
 @body_checked_by_view
@@ -128,7 +128,7 @@ def _receive(request: SchoolRequest, *, form_name: str, result_for: str, source:
         # Post/redirect/get: reloading the result page must not upload the file again.
         return redirect("roster:import", brin6=request.school.brin6, import_id=record.pk)
     context = _imports_context(request, result_for=result_for, **{form_name: form})
-    return beheer_render(request, "roster/imports.html", context, status=400)
+    return render_admin_page(request, "roster/imports.html", context, status=400)
 
 
 def _upload_result_context(request: SchoolRequest, form: RosterUploadForm | None,
@@ -156,7 +156,7 @@ def upload_result(request: SchoolRequest, import_id: int) -> HttpResponse:
 def import_detail(request: SchoolRequest, import_id: int) -> HttpResponse:
     """An import, and for one that waits or is held what it will change today (the preview)."""
     record = _import_or_404(request, import_id)
-    return beheer_render(request, "roster/import_detail.html", {
+    return render_admin_page(request, "roster/import_detail.html", {
         "record": record, "can_process": request.user.is_staff, **_import_extras(record)})
 
 
@@ -255,7 +255,7 @@ def spreadsheet_template(request: SchoolRequest) -> HttpResponse:
 @school_admin_view
 @require_GET
 def groups(request: SchoolRequest) -> HttpResponse:
-    return _varies_on_htmx(beheer_render(request, "roster/groups.html", {
+    return _varies_on_htmx(render_admin_page(request, "roster/groups.html", {
         "groups": selectors.groups_of(request.school), "selected": None}))
 
 
@@ -279,7 +279,7 @@ def group_detail(request: SchoolRequest, group_id: int) -> HttpResponse:
     if _partial_wanted(request):
         return _varies_on_htmx(render(request, "roster/_group_panel.html",
                                       {"school": request.school, "selected": selected}))
-    return _varies_on_htmx(beheer_render(request, "roster/groups.html", {
+    return _varies_on_htmx(render_admin_page(request, "roster/groups.html", {
         "groups": selectors.groups_of(request.school), "selected": selected}))
 
 
@@ -302,7 +302,7 @@ def group_signin(request: SchoolRequest, group_id: int) -> HttpResponse:
 @school_admin_view
 @require_GET
 def coordinators(request: SchoolRequest) -> HttpResponse:
-    return beheer_render(request, "roster/coordinators.html", {
+    return render_admin_page(request, "roster/coordinators.html", {
         "users": selectors.coordinators_of(request.school),
         "teachers": selectors.teachers_of(request.school, coordinators_only=True),
     })
@@ -311,7 +311,7 @@ def coordinators(request: SchoolRequest) -> HttpResponse:
 @school_admin_view
 @require_GET
 def teachers(request: SchoolRequest) -> HttpResponse:
-    return beheer_render(request, "roster/teachers.html",
+    return render_admin_page(request, "roster/teachers.html",
                          {"teachers": selectors.teachers_of(request.school)})
 
 
@@ -336,7 +336,7 @@ def pupils(request: SchoolRequest) -> HttpResponse:
                "sort": sort, "columns": columns}
     if _partial_wanted(request):
         return _varies_on_htmx(render(request, "roster/_pupil_response.html", context))
-    return _varies_on_htmx(beheer_render(request, "roster/pupils.html", context))
+    return _varies_on_htmx(render_admin_page(request, "roster/pupils.html", context))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -361,7 +361,7 @@ def coordinator_invite(request: SchoolRequest) -> HttpResponse:
 def _form_again(request: SchoolRequest, template: str, context: dict[str, Any]) -> HttpResponse:
     """A refused form comes back on its own page, not through a redirect: what was typed stays
     in the field and an error summary at the top takes the focus (WCAG 3.3.1, 3.3.7)."""
-    return beheer_render(request, template, context, status=400)
+    return render_admin_page(request, template, context, status=400)
 
 
 @school_admin_view
@@ -427,7 +427,7 @@ def coordinator_remove(request: SchoolRequest, user_id: int) -> HttpResponse:
             # Removed themselves: this school's Beheer is closed to them now.
             return redirect("schools:home")
         return redirect("roster:coordinators", brin6=request.school.brin6)
-    return beheer_render(request, "accounts/coordinator_remove.html", {
+    return render_admin_page(request, "accounts/coordinator_remove.html", {
         "person": person, "is_self": person.pk == request.user.pk,
         "returns": teacher_accounts.returns_with_next_import(request.school, person),
     })

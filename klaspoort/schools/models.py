@@ -132,10 +132,6 @@ class Consent(models.Model):
         abstract = True
         ordering = ["-given_at", "-pk"]
 
-    @property
-    def is_open(self) -> bool:
-        return self.withdrawn_at is None
-
 
 class PublisherConsent(Consent):
     publisher = models.ForeignKey(Publisher, on_delete=models.PROTECT, related_name="consents")

@@ -68,12 +68,6 @@ def publisher_consent_history(school: School) -> QuerySet[PublisherConsent]:
         "publisher", "given_by", "withdrawn_by").order_by("-given_at", "-pk")
 
 
-def consented_network_providers(school: School) -> QuerySet[NetworkProvider]:
-    """Network providers whose environment the school says it uses now."""
-    return NetworkProvider.objects.filter(
-        consents__school=school, consents__withdrawn_at__isnull=True).distinct()
-
-
 def has_network_provider_consent(school: School, provider: NetworkProvider) -> bool:
     """Whether the school has currently chosen this network provider."""
     return for_school(NetworkProviderConsent, school).filter(

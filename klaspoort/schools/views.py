@@ -21,17 +21,17 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from klaspoort.accounts.second_factor import second_factor_done
-from klaspoort.audit.labels import action_label, actor_label, readable, technical
-from klaspoort.audit.selectors import entries_for_school
-from klaspoort.beheer import (
-    BEHEER_TABS,
+from klaspoort.admin_area import (
+    ADMIN_TABS,
     Confirmation,
     PageSection,
     ask_first,
-    beheer_render,
     go_to,
     is_confirmed,
+    render_admin_page,
 )
+from klaspoort.audit.labels import action_label, actor_label, readable, technical
+from klaspoort.audit.selectors import entries_for_school
 from klaspoort.converters import parse_id
 from klaspoort.network import MAX_INPUT_LENGTH, NetworkInputError, client_ip
 from klaspoort.schools import selectors as school_selectors
@@ -77,7 +77,7 @@ def switch(request: HttpRequest) -> HttpResponse:
     brin6 = request.GET.get("school", "")
     school = school_for_admin(request.user, brin6)
     tab = request.GET.get("tab", "")
-    if tab not in dict(BEHEER_TABS):
+    if tab not in dict(ADMIN_TABS):
         tab = "schools:data"
     return redirect(tab, brin6=school.brin6)
 
@@ -92,7 +92,7 @@ def school_data(request: SchoolRequest) -> HttpResponse:
                           signals.school_data_sections.send(sender=School, request=request)]
     sections = sorted((cast(PageSection, answer) for answer in answers if answer is not None),
                       key=lambda section: section.order)
-    return beheer_render(request, "schools/data.html", {
+    return render_admin_page(request, "schools/data.html", {
         "sections": sections,
         "school_year": year,
         # The latest roster file may still be of last year (until the new one arrives).
@@ -180,7 +180,7 @@ def _consent_page(request: SchoolRequest, page: ConsentPage) -> HttpResponse:
             unticked = [e for e in offered if e.pk in _chosen(page, request) - set(chosen)]
             if page.confirm_untick is not None and unticked and not is_confirmed(request):
                 return ask_first(request, page.confirm_untick(request, unticked, chosen),
-                                 lambda template, context: beheer_render(
+                                 lambda template, context: render_admin_page(
                                      request, f"schools/{template}", context))
             try:
                 change = page.save(request.school, chosen, request.user, request)
@@ -202,12 +202,12 @@ def _consent_page(request: SchoolRequest, page: ConsentPage) -> HttpResponse:
         # A refused POST shows the saved state again, not the refused ticks.
         form = ConsentForm(initial={"chosen": list(_chosen(page, request))}, offered=offered,
                            label=str(page.legend))
-        return beheer_render(request, "schools/consents.html",
+        return render_admin_page(request, "schools/consents.html",
                              {"page": page, "form": form, "error": error,
                               "history": page.history(request.school)}, status=400)
     form = ConsentForm(initial={"chosen": list(_chosen(page, request))}, offered=offered,
                        label=str(page.legend))
-    return beheer_render(request, "schools/consents.html",
+    return render_admin_page(request, "schools/consents.html",
                          {"page": page, "form": form, "history": page.history(request.school)})
 
 
@@ -231,7 +231,7 @@ def network_providers(request: SchoolRequest) -> HttpResponse:
 # ---------------------------------------------------------------------------------------------
 def _networks_page(request: SchoolRequest, form: NetworkForm, *, status: int = 200,
           needs_confirmation: bool = False) -> HttpResponse:
-    return beheer_render(request, "schools/networks.html", {
+    return render_admin_page(request, "schools/networks.html", {
         "form": form,
         "networks": school_selectors.school_networks(request.school),
         "current_ip": client_ip(request),
@@ -334,4 +334,4 @@ def log(request: SchoolRequest) -> HttpResponse:
              "before": readable(entry.before), "after": readable(entry.after),
              "technical": technical(entry.before, entry.after)}
             for entry in page.object_list]
-    return beheer_render(request, "audit/log.html", {"page": page, "rows": rows})
+    return render_admin_page(request, "audit/log.html", {"page": page, "rows": rows})

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from klaspoort.addresses import public_url, pupil_page_url
-from klaspoort.beheer import beheer_render
+from klaspoort.admin_area import render_admin_page
 from klaspoort.licences.models import Contract, Product
 from klaspoort.schools import selectors as school_selectors
 from klaspoort.schools.guards import SchoolRequest, school_admin_view
@@ -77,7 +77,7 @@ def _attachment(data: bytes, filename: str, kind: str) -> HttpResponse:
 def index(request: SchoolRequest) -> HttpResponse:
     """The methods with their shortcuts, and the zips of all of them."""
     methods = licensed_methods(request.school)
-    return beheer_render(request, "signin/shortcuts.html", {
+    return render_admin_page(request, "signin/shortcuts.html", {
         "methods": methods,
         "pupil_methods": [m for m in methods if m.for_pupils],
         "pupil_page_url": pupil_page_url(request.school),

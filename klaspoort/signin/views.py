@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from klaspoort import auth_methods
 from klaspoort.addresses import pupil_page_url
-from klaspoort.beheer import beheer_render
+from klaspoort.admin_area import render_admin_page
 from klaspoort.converters import parse_id
 from klaspoort.network import client_ip
 from klaspoort.roster import secrets
@@ -409,7 +409,7 @@ def group_view(request: SchoolRequest) -> HttpResponse:
     read-only, to check the set-up (issue 11, item 1; selectors.group_view)."""
     chosen = request.GET.get("groep", "")[:12]
     result = selectors.group_view(request.school, chosen) if chosen else None
-    return beheer_render(request, "signin/group_view.html", {
+    return render_admin_page(request, "signin/group_view.html", {
         "groups": selectors.view_groups(request.school),
         "group": result[0] if result else None,
         "sections": result[1] if result else [],

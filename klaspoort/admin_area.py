@@ -1,8 +1,8 @@
-"""The *Beheer* page chrome: the tabs, the school switcher, and the one pattern for asking
-before an irreversible action.
+"""The page chrome of *Beheer*, the school's administration area: the tabs, the school
+switcher, and the one pattern for asking before an irreversible action.
 
 A project-level module (it imports no app): every app's *Beheer* pages render through
-`beheer_render`, and the tabs name the pages by URL name only. The guard that lets a request
+`render_admin_page`, and the tabs name the pages by URL name only. The guard that lets a request
 into *Beheer* (schools.guards.school_admin_view) puts the school and the schools the user may
 switch to on the request.
 """
@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from django_htmx.http import HttpResponseClientRedirect
 
 # The *Beheer* tabs, in the order of the navigation: (URL name, label).
-BEHEER_TABS = [
+ADMIN_TABS = [
     ("schools:data", _("School details")),
     ("roster:imports", _("Import user data")),
     ("roster:groups", _("Groups")),
@@ -47,7 +47,7 @@ TAB_OF_PAGE.update({f"licences:{name}": "licences:contracts" for name in (
     "child_contracts", "contract_groups", "contract_children", "cancel")})
 
 
-def beheer_render(request: HttpRequest, template: str, context: dict[str, Any],
+def render_admin_page(request: HttpRequest, template: str, context: dict[str, Any],
                   *, status: int = 200) -> HttpResponse:
     """Render a *Beheer* page with what the layout needs: the tabs and the school switcher."""
     view_name = request.resolver_match.view_name if request.resolver_match else ""
@@ -60,7 +60,7 @@ def beheer_render(request: HttpRequest, template: str, context: dict[str, Any],
         "tabs": [
             {"label": label, "url": reverse(name, kwargs={"brin6": school.brin6}),
              "current": name == current_tab}
-            for name, label in BEHEER_TABS
+            for name, label in ADMIN_TABS
         ],
         "current_tab": current_tab,
         "switch_schools": schools if len(schools) > 1 else [],
