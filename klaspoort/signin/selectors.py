@@ -11,12 +11,11 @@ import hashlib
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from klaspoort.converters import parse_id
 from klaspoort.licences import access as licence_rule
 from klaspoort.licences.access import ProductAccess, access_for_user
 from klaspoort.licences.models import GroupLicence, Product
@@ -93,9 +92,9 @@ def signin_groups(school: School) -> list[GroupTile]:
     return [GroupTile(*row) for row in rows]
 
 
-def signin_group(school: School, group_id: Any) -> Group | None:
+def signin_group(school: School, group_id: int | None) -> Group | None:
     """One active main group of this school, or None (also for another school's group)."""
-    pk = parse_id(group_id)
+    pk = group_id
     if pk is None:
         return None
     return (for_school(Group, school).filter(pk=pk, kind=Group.Kind.GROUP, active=True)
@@ -178,9 +177,9 @@ def name_label(school: School, group: Group, pupil: Pupil) -> str:
     return tile.label if tile else tile_label(pupil.first_name, pupil.last_name)
 
 
-def signin_pupil(school: School, group: Group, pupil_id: Any) -> Pupil | None:
+def signin_pupil(school: School, group: Group, pupil_id: int | None) -> Pupil | None:
     """An active pupil of this group of this school, with their user, or None."""
-    pk = parse_id(pupil_id)
+    pk = pupil_id
     if pk is None:
         return None
     return (for_school(Pupil, school).filter(pk=pk, group=group, active=True,
@@ -336,7 +335,7 @@ def view_groups(school: School) -> list[tuple[int, str]]:
                 .values_list("pk", "name"))
 
 
-def group_view(school: School, group_id: Any) -> tuple[Group, list[TypeSection]] | None:
+def group_view(school: School, group_id: int | None) -> tuple[Group, list[TypeSection]] | None:
     """*Bekijk als groep*: the tiles every pupil of this group sees through the group's
     licences, to check the set-up; None for an id that is not an active group of the school.
 
@@ -344,9 +343,8 @@ def group_view(school: School, group_id: Any) -> tuple[Group, list[TypeSection]]
     contracts linked to this group), then the pupils' product types (for_pupils), exactly as
     the pupil's own portal. A pupil may see more than this: their clusters' and their own
     per-child licences."""
-    pk = parse_id(group_id)
-    group = (for_school(Group, school).filter(pk=pk, active=True).first()
-             if pk is not None else None)
+    group = (for_school(Group, school).filter(pk=group_id, active=True).first()
+             if group_id is not None else None)
     if group is None:
         return None
     access = licence_rule.access_for_group(group)

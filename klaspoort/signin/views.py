@@ -138,7 +138,7 @@ def _groups(request: HttpRequest, place: Place) -> HttpResponse:
 
 
 def _names(request: HttpRequest, place: Place, group_id: Any) -> HttpResponse:
-    group = selectors.signin_group(place.school, group_id)
+    group = selectors.signin_group(place.school, parse_id(group_id))
     if group is None:
         return _gone(request, place)
     names = selectors.name_tiles(place.school, group)
@@ -184,8 +184,8 @@ def _given(request: HttpRequest, method: str) -> tuple[str, list[int] | str, boo
 
 
 def _secret(request: HttpRequest, place: Place, group_id: Any, pupil_id: Any) -> HttpResponse:
-    group = selectors.signin_group(place.school, group_id)
-    pupil = selectors.signin_pupil(place.school, group, pupil_id) if group else None
+    group = selectors.signin_group(place.school, parse_id(group_id))
+    pupil = selectors.signin_pupil(place.school, group, parse_id(pupil_id)) if group else None
     if group is None or pupil is None:
         return _gone(request, place)
     if place.home and not devices.device_of(request).enrolled(pupil.pk):
@@ -408,7 +408,7 @@ def group_view(request: SchoolRequest) -> HttpResponse:
     """*Bekijk als groep …*: the coordinator chooses a group and sees the tiles its pupils see,
     read-only, to check the set-up (issue 11, item 1; selectors.group_view)."""
     chosen = request.GET.get("groep", "")[:12]
-    result = selectors.group_view(request.school, chosen) if chosen else None
+    result = selectors.group_view(request.school, parse_id(chosen)) if chosen else None
     return render_admin_page(request, "signin/group_view.html", {
         "groups": selectors.view_groups(request.school),
         "group": result[0] if result else None,
