@@ -33,11 +33,10 @@ from klaspoort.network import (
     is_wide,
     parse_school_network,
 )
+from klaspoort.schools import models as school_models
 from klaspoort.schools.models import (
     CatalogueEntry,
     Consent,
-    NetworkProvider,
-    NetworkProviderConsent,
     Publisher,
     PublisherConsent,
     School,
@@ -84,7 +83,8 @@ PUBLISHERS = _Kind(Publisher, PublisherConsent, "publisher", "schools.publisher"
                    AuditAction.SCHOOLS_PUBLISHER_GIVE,
                    AuditAction.SCHOOLS_PUBLISHER_WITHDRAW,
                    gettext_lazy("Receipt: consent for publishers changed"))
-NETWORK_PROVIDERS = _Kind(NetworkProvider, NetworkProviderConsent, "provider",
+NETWORK_PROVIDERS = _Kind(school_models.NetworkProvider, school_models.NetworkProviderConsent,
+                          "provider",
                           "schools.network_provider",
                           AuditAction.SCHOOLS_NETWORK_PROVIDER_GIVE,
                           AuditAction.SCHOOLS_NETWORK_PROVIDER_WITHDRAW,
