@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from klaspoort.audit.models import AuditAction
 from klaspoort.audit.services import Actor, record
+from klaspoort.licences import icons
 from klaspoort.licences.contract_import import (
     FILE,
     ContractImportResult,
@@ -347,3 +348,19 @@ def attach_held_contracts(school: School) -> int:
                after={**_snapshot(contract), "via": "held"})
     auto_link(school)
     return len(held)
+
+
+@transaction.atomic
+def save_product_with_icon(publisher: Publisher, code: str, data: dict[str, Any], *,
+                           actor: Actor, product: Product | None = None,
+                           icon: bytes | None = None, remove_icon: bool = False,
+                           request: HttpRequest | None = None) -> tuple[Product, bool]:
+    """The portal's product form: the product (save_product) and its icon (a new one stored,
+    or removed) together or not at all."""
+    saved, created = save_product(publisher, code, data, actor=actor, product=product,
+                                  request=request)
+    if icon:
+        icons.store_icon(publisher, saved, icon, actor=actor, request=request)
+    elif remove_icon:
+        icons.remove_icon(publisher, saved, actor=actor, request=request)
+    return saved, created

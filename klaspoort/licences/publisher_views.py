@@ -17,7 +17,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -47,7 +46,6 @@ from klaspoort.licences.publisher_forms import (
     HelpdeskLookupForm,
     ProductForm,
 )
-from klaspoort.licences.publisher_services import save_product
 from klaspoort.schools.models import Publisher
 
 ADMIN = (PublisherMembership.Role.ADMIN,)
@@ -150,16 +148,10 @@ def _product_form(request: PublisherRequest, product: Product | None) -> HttpRes
         # with the stored row to audit before and after.
         stored = Product.objects.get(pk=product.pk) if product is not None else None
         try:
-            with transaction.atomic():
-                saved, _created = save_product(request.publisher, form.cleaned_data["code"],
-                                               data, actor=request.user, product=stored,
-                                               request=request)
-                if form.cleaned_data.get("icon"):
-                    icons.store_icon(request.publisher, saved, form.cleaned_data["icon"],
-                                     actor=request.user, request=request)
-                elif form.cleaned_data.get("remove_icon"):
-                    icons.remove_icon(request.publisher, saved, actor=request.user,
-                                      request=request)
+            saved, _created = publisher_services.save_product_with_icon(
+                request.publisher, form.cleaned_data["code"], data, actor=request.user,
+                product=stored, icon=form.cleaned_data.get("icon"),
+                remove_icon=bool(form.cleaned_data.get("remove_icon")), request=request)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:

@@ -82,6 +82,15 @@ def link_group(*, school: School, contract: Contract, group: Group, actor: Actor
 
 
 @transaction.atomic
+def link_groups(*, school: School, contract: Contract, groups: list[Group], actor: Actor,
+                request: HttpRequest | None = None) -> list[GroupLicence]:
+    """*Groep toevoegen* with several groups: each as link_group, all or none (one refused
+    group links none of them)."""
+    return [link_group(school=school, contract=contract, group=group, actor=actor,
+                       request=request) for group in groups]
+
+
+@transaction.atomic
 def unlink_group(*, school: School, contract: Contract, group: Group, actor: Actor,
                  request: HttpRequest | None = None) -> None:
     """Remove a group's link (made by hand or automatically). The removal is remembered, so

@@ -14,7 +14,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -188,19 +187,16 @@ def link_groups(request: SchoolRequest, contract_id: int) -> HttpResponse:
     groups = for_school(Group, request.school).in_bulk(wanted)
     if len(groups) != len(set(wanted)):
         raise Http404  # a group of another school, or none at all
-    names = []
     try:
-        with transaction.atomic():
-            for group_id in wanted:
-                link = services.link_group(school=request.school, contract=contract,
-                                           group=groups[group_id], actor=request.user,
-                                           request=request)
-                names.append(link.group.name)
+        links = services.link_groups(school=request.school, contract=contract,
+                                     groups=[groups[group_id] for group_id in wanted],
+                                     actor=request.user, request=request)
     except NotFound:
         raise Http404 from None
     except ValidationError as error:
         messages.error(request, _message(error) + " " + _("Nothing has been changed."))
         return _groups_url(request, contract.pk)
+    names = [link.group.name for link in links]
     messages.success(request, ngettext(
         "%(groups)s is linked to this licence.", "%(groups)s are linked to this licence.",
         len(names)) % {"groups": ", ".join(names)})
