@@ -1,5 +1,8 @@
 """The staff second factor: an authenticator app (TOTP) with single-use recovery codes.
 
+The rules of when a code is asked (reads) live here; the writes (enrolment, verifying a
+code, ending every session) are accounts.services.
+
 django-otp keeps the devices and marks a session as verified; the rules of when a staff member
 must show a code, or must first set up an app, live here so the sign-in views and the *Beheer*
 entry (second_factor_done, used by every staff area's guard) ask the same question.
@@ -16,13 +19,10 @@ import segno
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
-from django_otp import login as otp_login
-from django_otp import match_token, user_has_device
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp import user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 RECOVERY_CODE_COUNT = 10
@@ -93,15 +93,6 @@ def second_factor_done(view: Callable[..., HttpResponse]) -> Callable[..., HttpR
     return wrapper
 
 
-def start_enrolment(user: Any) -> TOTPDevice:
-    """The user's unconfirmed app device, created once per enrolment so a reload of the page
-    keeps showing the same QR code."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
-    if device is None:
-        device = TOTPDevice.objects.create(user=user, name=APP_DEVICE_NAME, confirmed=False)
-    return device
-
-
 def secret_text(device: TOTPDevice) -> str:
     """The secret as authenticator apps expect it when typed in by hand (base32, in groups)."""
     raw = base64.b32encode(device.bin_key).decode("ascii").rstrip("=")
@@ -113,45 +104,6 @@ def qr_svg(device: TOTPDevice) -> str:
     return str(segno.make(device.config_url, error="m").svg_inline(scale=5, border=2))
 
 
-def confirm_enrolment(request: HttpRequest, device: TOTPDevice, code: str) -> list[str] | None:
-    """Confirm the app with one correct code: the device becomes active, the session counts as
-    verified, and a fresh set of recovery codes replaces any earlier one. Returns the codes
-    (shown once) or None for a wrong code, leaving everything as it was."""
-    if not device.verify_token(_clean(code)):
-        return None
-    with transaction.atomic():
-        user = device.user
-        TOTPDevice.objects.filter(user=user, confirmed=True).exclude(pk=device.pk).delete()
-        device.confirmed = True
-        device.save()
-        StaticDevice.objects.filter(user=user).delete()
-        static = StaticDevice.objects.create(user=user, name=RECOVERY_DEVICE_NAME)
-        codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
-        StaticToken.objects.bulk_create(StaticToken(device=static, token=c) for c in codes)
-    otp_login(request, device)
-    return codes
-
-
-def verify_code(request: HttpRequest, code: str) -> bool:
-    """Accept a current app code or an unused recovery code (which is then spent) and mark the
-    session as verified."""
-    cleaned = _clean(code)
-    if not cleaned:
-        return False
-    device = match_token(request.user, cleaned)
-    if device is None:
-        return False
-    otp_login(request, device)
-    return True
-
-
-def _clean(code: str) -> str:
+def clean_code(code: str) -> str:
     # People copy codes with spaces ("123 456"); recovery codes are stored in lower case.
     return "".join(str(code).split()).lower()[:32]
-
-
-def end_all_sessions(user: Any) -> None:
-    """Sign the user out on every device: the session hash includes session_generation, so
-    raising it makes every existing session fail Django's check on its next request."""
-    get_user_model().objects.filter(pk=user.pk).update(
-        session_generation=F("session_generation") + 1)

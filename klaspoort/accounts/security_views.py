@@ -20,7 +20,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from klaspoort import auth_methods
-from klaspoort.accounts import second_factor, throttling
+from klaspoort.accounts import second_factor, services, throttling
 from klaspoort.accounts.forms import EmailLoginForm
 from klaspoort.accounts.models import User
 from klaspoort.network import client_ip
@@ -113,7 +113,7 @@ def code(request: HttpRequest) -> HttpResponse:
         if attempt.refused:
             form.add_error(None, _wait_message(attempt.wait_minutes))
             status = 429
-        elif second_factor.verify_code(request, form.cleaned_data["code"]):
+        elif services.verify_code(request, form.cleaned_data["code"]):
             throttling.code_succeeded(attempt)
             auth_methods.record_method(request, auth_methods.ONE_TIME_CODE)
             return redirect(target)
@@ -147,11 +147,11 @@ def setup(request: HttpRequest) -> HttpResponse:
         # Whoever knows only the password must not be able to replace the owner's app.
         return redirect(_with_next(reverse("accounts:second_factor_code"),
                                    reverse("accounts:second_factor_setup")))
-    device = second_factor.start_enrolment(request.user)
+    device = services.start_enrolment(request.user)
     form = CodeForm(request.POST or None)
     status = 200
     if request.method == "POST" and form.is_valid():
-        codes = second_factor.confirm_enrolment(request, device, form.cleaned_data["code"])
+        codes = services.confirm_enrolment(request, device, form.cleaned_data["code"])
         if codes is not None:
             auth_methods.record_method(request, auth_methods.ONE_TIME_CODE)
             return render(request, "accounts/security/recovery_codes.html",
@@ -171,7 +171,7 @@ def setup(request: HttpRequest) -> HttpResponse:
 @login_required
 def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
     """End every session of the user, on every device, this one included."""
-    second_factor.end_all_sessions(request.user)
+    services.end_all_sessions(request.user)
     logout(request)
     messages.success(request, _("You have been signed out on all devices."))
     return redirect("accounts:login")
