@@ -72,6 +72,14 @@ def test_a_coordinators_round_through_beheer(live_server, transactional_db, monk
         expect(year).to_contain_text("2026-2027")
         expect(page.locator("main")).to_contain_text("schooljaar 2025-2026")
         screenshots(page, "beheer-01-gegevens")
+        # The home sign-in card (signin's, on this page) saves and comes back here.
+        home_signin = page.get_by_label("Leerlingen mogen thuis inloggen met de School ID")
+        home_signin.check()
+        page.locator("#home-signin-heading").locator("xpath=..").get_by_role(
+            "button", name="Opslaan").click()
+        expect(page.get_by_role("status")).to_contain_text("Leerlingen kunnen nu thuis inloggen.")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Gegevens")
+        expect(home_signin).to_be_checked()
 
         # Uitgeverijen: tick Malmberg.
         tab(page, "Uitgeverijen")
@@ -145,3 +153,5 @@ def test_a_coordinators_round_through_beheer(live_server, transactional_db, monk
     assert list(SchoolMembership.objects.filter(school=school).values_list("user", flat=True)
                 ) == [me.pk]
     assert colleague.__class__.objects.get(pk=colleague.pk).is_active
+    school.refresh_from_db()
+    assert school.home_signin_enabled
