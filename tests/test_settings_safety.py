@@ -16,9 +16,8 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 
+from klaspoort.pseudonyms import PSEUDONYM_KEY_FILE, subject_for
 from klaspoort.settings import env_bool
-from klaspoort.sso import keys
-from klaspoort.sso.selectors import subject_for
 
 BIN = Path(sys.executable).parent
 SAFE = {
@@ -154,7 +153,7 @@ def test_the_pseudonym_key_is_never_derived_from_the_secret_key(tmp_path):
         first = subject_for(1, 42)
     with override_settings(KLASPOORT_PSEUDONYM_KEY="", VAR_DIR=tmp_path, SECRET_KEY="b" * 50):
         assert subject_for(1, 42) == first  # the machine's own generated key
-    stored = tmp_path / keys.PSEUDONYM_KEY_FILE
+    stored = tmp_path / PSEUDONYM_KEY_FILE
     assert stored.stat().st_mode & 0o777 == 0o600
     assert len(stored.read_text().strip()) >= 43
     with override_settings(KLASPOORT_PSEUDONYM_KEY="", VAR_DIR=tmp_path / "other"):
@@ -166,7 +165,7 @@ def test_production_without_a_pseudonym_key_signs_nobody_in(tmp_path):
                            ALLOWED_HOSTS=["klaspoort.example"]), \
             pytest.raises(ImproperlyConfigured, match="KLASPOORT_PSEUDONYM_KEY"):
         subject_for(1, 42)
-    assert not (tmp_path / keys.PSEUDONYM_KEY_FILE).exists()
+    assert not (tmp_path / PSEUDONYM_KEY_FILE).exists()
 
 
 def test_a_celery_worker_does_not_start_unsafe():

@@ -9,14 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from klaspoort.pseudonyms import school_id_for, subject_for
 from klaspoort.sso.models import PublisherClient
-from klaspoort.sso.selectors import (
-    Decision,
-    PersonInfo,
-    may_receive_eck_id,
-    school_id_for,
-    subject_for,
-)
+from klaspoort.sso.selectors import Decision, PersonInfo, may_receive_eck_id
 
 # Which scope releases which claim; `sub` comes with `openid`.
 CLAIM_SCOPES = {

@@ -1,6 +1,7 @@
-"""The RSA key that signs ID tokens and the pseudonym key (docs/operations.md, "Single sign-on").
+"""The RSA key that signs ID tokens (docs/operations.md, "Single sign-on"); the pseudonym key is
+klaspoort.pseudonyms'.
 
-Production sets KLASPOORT_OIDC_PRIVATE_KEY (PEM) and KLASPOORT_PSEUDONYM_KEY. The embedded
+Production sets KLASPOORT_OIDC_PRIVATE_KEY (PEM). The embedded
 default generates each once, at first use (importing the settings writes no files), and keeps
 it under VAR_DIR with mode 0600, so a single machine works out of the box and its tokens and
 pseudonyms stay the same across restarts; no key is ever in the repository, and none is derived
@@ -12,16 +13,15 @@ from __future__ import annotations
 import functools
 import os
 import re
-import secrets
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from klaspoort.pseudonyms import stored_key_file
+
 KEY_FILE = "oidc-signing-key.pem"
-PSEUDONYM_KEY_FILE = "pseudonym-key"
 _PEM_BLOCK = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----",
                         re.DOTALL)
 
@@ -37,33 +37,9 @@ def _new_key_pem() -> bytes:
                              serialization.NoEncryption())
 
 
-def _stored(var_dir: Path, name: str, make: Callable[[], bytes]) -> str:
-    """The file `name` under var_dir, made with `make()` on first use (mode 0600).
-
-    Several processes may start at once: each writes its own temporary file and links it into
-    place, and whoever loses the race reads the winner's, so they all use one key.
-    """
-    path = var_dir / name
-    if not path.exists():
-        var_dir.mkdir(parents=True, exist_ok=True)
-        temporary = var_dir / f".{name}.{os.getpid()}"
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            os.write(fd, make())
-        finally:
-            os.close(fd)
-        try:
-            os.link(temporary, path)
-        except FileExistsError:
-            pass
-        finally:
-            temporary.unlink(missing_ok=True)
-    return path.read_text()
-
-
 def stored_signing_key(var_dir: Path) -> str:
     """The signing key kept under var_dir, generated on first use."""
-    return _stored(var_dir, KEY_FILE, _new_key_pem)
+    return stored_key_file(var_dir, KEY_FILE, _new_key_pem)
 
 
 def signing_key(var_dir: Path) -> str:
@@ -85,36 +61,6 @@ def lazy_signing_key(var_dir: Path) -> Any:
     from django.utils.functional import SimpleLazyObject
 
     return SimpleLazyObject(lambda: _signing_key_once(var_dir))
-
-
-def stored_pseudonym_key(var_dir: Path) -> str:
-    """A single machine's own pseudonym key (no KLASPOORT_PSEUDONYM_KEY): random, generated on
-    first use under var_dir and kept, so pseudonyms stay the same across restarts. Never
-    derived from SECRET_KEY, whose embedded default is public."""
-    return _stored(var_dir, PSEUDONYM_KEY_FILE,
-                   lambda: secrets.token_urlsafe(32).encode()).strip()
-
-
-@functools.lru_cache(maxsize=4)
-def _stored_pseudonym_key_once(var_dir: Path) -> bytes:
-    return stored_pseudonym_key(var_dir).encode()
-
-
-def pseudonym_key() -> bytes:
-    """Rule: KLASPOORT_PSEUDONYM_KEY keys the pseudonyms. Unset, production refuses (its
-    publishers' pseudonyms must not hang on one machine's file) and a single machine uses its
-    own generated key (stored_pseudonym_key)."""
-    from django.conf import settings
-    from django.core.exceptions import ImproperlyConfigured
-
-    from klaspoort.checks import is_production
-
-    configured = settings.KLASPOORT_PSEUDONYM_KEY
-    if configured:
-        return configured.encode()
-    if is_production():
-        raise ImproperlyConfigured("Set KLASPOORT_PSEUDONYM_KEY (docs/operations.md).")
-    return _stored_pseudonym_key_once(Path(settings.VAR_DIR))
 
 
 def inactive_keys() -> list[str]:

@@ -9,7 +9,6 @@ the tile and the token stops the sign-in at the next step.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import time
 from dataclasses import dataclass, field
@@ -22,11 +21,11 @@ from django.utils.translation import gettext_lazy as _
 
 from klaspoort import auth_methods
 from klaspoort.licences.access import Access, ProductAccess, access_for_user
+from klaspoort.pseudonyms import subject_for
 from klaspoort.roster.models import Group, Pupil, Teacher
 from klaspoort.schools.models import School
 from klaspoort.schools.selectors import has_publisher_consent
 from klaspoort.signin.session import AT_HOME, SIGNIN_KIND, ip_rule_holds
-from klaspoort.sso import keys
 from klaspoort.sso.models import PublisherClient
 
 if TYPE_CHECKING:
@@ -173,29 +172,6 @@ def may_receive_eck_id(client: PublisherClient, school: School) -> bool:
     """Rule: the ECK iD goes only to a publisher registered as chain partner (Edu-K) whose
     software the school consents to now; to everyone else the pairwise `sub` is the only id."""
     return client.chain_partner and has_publisher_consent(school, client.publisher)
-
-
-# --- pseudonyms ------------------------------------------------------------------------------
-
-def _pseudonym_key() -> bytes:
-    # Its own key, never derived from SECRET_KEY (decision 0019).
-    return keys.pseudonym_key()
-
-
-def pseudonym(publisher_id: int, kind: str, value: int) -> str:
-    """A stable id of `value` that only this publisher sees: HMAC-SHA256 keyed by the
-    pseudonym key over the publisher, the kind of thing and its id. Two publishers get
-    unrelated values for the same person, so they cannot join their data on it."""
-    message = f"{kind}:{publisher_id}:{value}".encode()
-    return hmac.new(_pseudonym_key(), message, hashlib.sha256).hexdigest()
-
-
-def subject_for(publisher_id: int, user_id: int) -> str:
-    return pseudonym(publisher_id, "user", user_id)
-
-
-def school_id_for(publisher_id: int, school_id: int) -> str:
-    return pseudonym(publisher_id, "school", school_id)
 
 
 # --- login_hint ------------------------------------------------------------------------------
