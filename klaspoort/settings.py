@@ -250,6 +250,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "klaspoort.roster.tasks.nightly_run",
         "schedule": crontab(hour=int(os.environ.get("KLASPOORT_NIGHTLY_HOUR", "2")), minute=0),
     },
+    # Contracts start and end by date without any write: the publishers' feeds are compared
+    # again every school night, after the roster run and in time for 1 August.
+    "nightly-publisher-feeds": {
+        "task": "klaspoort.exchange.tasks.publish_feeds",
+        "schedule": crontab(hour=int(os.environ.get("KLASPOORT_FEED_HOUR", "4")), minute=0),
+    },
 }
 
 SESSION_COOKIE_HTTPONLY = True

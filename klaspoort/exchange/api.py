@@ -39,6 +39,8 @@ from pydantic import (
 )
 from pydantic import ValidationError as PydanticValidationError
 
+from klaspoort.exchange import feed
+from klaspoort.exchange import selectors as feed_selectors
 from klaspoort.exchange.services import token_for
 from klaspoort.licences import contract_import, icons, publisher_services
 from klaspoort.licences.models import Contract, Product
@@ -599,6 +601,163 @@ def put_contract(request: HttpRequest, number: Code) -> Any:
                      "errors": [error.as_dict() for error in result.errors]})
     contract = result.contracts[0]
     return Status((201 if result.created else 200), contract)
+
+
+# ---------------------------------------------------------------------------------------------
+# The roster a publisher sees: change feed and snapshots (issue 13, decision 0030)
+# ---------------------------------------------------------------------------------------------
+MAX_EVENTS = 1000
+SchoolRef = Annotated[StrictStr, StringConstraints(min_length=1, max_length=64,
+                                                   pattern=r"^[0-9a-f]{1,64}$")]
+Cursor = Annotated[StrictStr, StringConstraints(min_length=1, max_length=64,
+                                                pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+class SchoolOut(Schema):
+    id: str = Field(description="The school's id for you (the `school_id` claim of your ID "
+                                "tokens).")
+    name: str
+    brin6: str = Field(description="BRIN (4) + location code (2).")
+
+
+class GroupOut(Schema):
+    id: str = Field(description="The group's id for you; the same in the `groups` claim.")
+    school_id: str
+    name: str = Field(description="As the school calls it, e.g. “Groep 5a”.")
+    year_group: str = Field(description="Jaargroep 1-8, C for a combination group; empty for "
+                                        "a cluster.")
+    kind: Literal["group", "cluster"]
+    active: bool
+
+
+class PersonOut(Schema):
+    id: str = Field(description="The person's id for you: the `sub` of your ID tokens.")
+    school_id: str
+    role: Literal["pupil", "teacher"]
+    given_name: str
+    family_name: str = Field(description="The initial of the family name, e.g. “J.”.")
+    year_group: str = Field(description="A pupil's jaargroep; empty for a teacher.")
+    group_ids: list[str] = Field(description="The groups and clusters you see this person in.")
+    active: bool
+
+
+class EventOut(Schema):
+    sequence: int = Field(description="Consecutive per publisher, from 1: no gaps, never "
+                                      "repeated. Apply events in this order.")
+    type: Literal["added", "changed", "deactivated", "removed"] = Field(description=(
+        "added: entered your view (the whole record); changed: the record differs (the whole "
+        "record); deactivated: left the school itself (the last record, active false) — "
+        "remove it from your roster; removed: left your view (licence ended, group unlinked, "
+        "consent withdrawn) — delete what you hold of it."))
+    entity: Literal["school", "group", "person"]
+    id: str = Field(description="Your id of the school, group or person.")
+    school_id: str
+    record: dict[str, Any] | None = Field(description=(
+        "A school, group or person as in the snapshot; null for removed, and for an earlier "
+        "event of something that has since left your view (a later event removes it)."))
+    occurred_at: str
+
+
+class EventPageOut(Schema):
+    events: list[EventOut]
+    next_cursor: str = Field(description="Ask for the events after this cursor next; keep it "
+                                         "when there are no events.")
+    has_more: bool = Field(description="true: ask again at once; false: you are up to date.")
+
+
+class SchoolsOut(Schema):
+    cursor: str = Field(description="Where the feed stood when this list was read.")
+    schools: list[SchoolOut]
+
+
+class SnapshotOut(Schema):
+    cursor: str = Field(description=(
+        "Continue with GET /changes?after=<cursor>: the events after it are exactly what "
+        "changed since this snapshot."))
+    school: SchoolOut
+    groups: list[GroupOut]
+    people: list[PersonOut]
+
+
+class GroupsSnapshotOut(Schema):
+    cursor: str
+    groups: list[GroupOut]
+
+
+class PeopleSnapshotOut(Schema):
+    cursor: str
+    people: list[PersonOut]
+
+
+class ChangesFilter(Schema):
+    after: Cursor = Field(None, description=(  # type: ignore[assignment]
+        "The `next_cursor` of your previous page, or the `cursor` of a snapshot; leave out "
+        "(or 0) to read from the very first event. Cursors never expire."))
+    limit: int = Field(100, ge=1, le=MAX_EVENTS, description=f"At most {MAX_EVENTS}.")
+
+
+def _bad_cursor() -> Any:
+    return Status(400, {"detail": _("This cursor is not valid. Use a next_cursor or snapshot "
+                                    "cursor you were given, or 0 to start from the beginning."),
+                        "errors": [{"line": 0, "field": "after",
+                                    "message": _("Unknown cursor.")}]})
+
+
+@router.get("/changes", response={200: EventPageOut, **ERRORS},
+            summary="What changed in the schools you see, after a cursor")
+def changes(request: HttpRequest, filters: Query[ChangesFilter]) -> Any:
+    _only_query(request, "after", "limit")
+    publisher_id = _publisher(request).pk
+    try:
+        after = feed_selectors.sequence_of(publisher_id, filters.after)
+    except feed_selectors.BadCursor:
+        return _bad_cursor()
+    page = feed_selectors.events_after(publisher_id, after, filters.limit)
+    return {"events": page.events, "has_more": page.has_more,
+            "next_cursor": feed_selectors.cursor_for(publisher_id, page.last_sequence)}
+
+
+@router.get("/schools", response={200: SchoolsOut, **ERRORS},
+            summary="The schools you see (they consent to you)")
+def schools(request: HttpRequest) -> Any:
+    _only_query(request)
+    publisher_id = _publisher(request).pk
+    rows, sequence = feed_selectors.visible_schools(publisher_id)
+    return {"schools": rows, "cursor": feed_selectors.cursor_for(publisher_id, sequence)}
+
+
+def _snapshot(request: HttpRequest, school_id: str) -> feed.Snapshot:
+    _only_query(request)
+    found = feed.snapshot(_publisher(request).pk, school_id)
+    if found is None:
+        raise Http404
+    return found
+
+
+def _cursor(request: HttpRequest, found: feed.Snapshot) -> str:
+    return feed_selectors.cursor_for(_publisher(request).pk, found.sequence)
+
+
+@router.get("/schools/{school_id}", response={200: SnapshotOut, **ERRORS},
+            summary="Snapshot of a school: its groups and people, and the feed's cursor")
+def school_snapshot(request: HttpRequest, school_id: SchoolRef) -> Any:
+    found = _snapshot(request, school_id)
+    return {"cursor": _cursor(request, found), "school": found.school, "groups": found.groups,
+            "people": found.people}
+
+
+@router.get("/schools/{school_id}/groups", response={200: GroupsSnapshotOut, **ERRORS},
+            summary="Snapshot of a school's groups you see")
+def school_groups(request: HttpRequest, school_id: SchoolRef) -> Any:
+    found = _snapshot(request, school_id)
+    return {"cursor": _cursor(request, found), "groups": found.groups}
+
+
+@router.get("/schools/{school_id}/people", response={200: PeopleSnapshotOut, **ERRORS},
+            summary="Snapshot of a school's pupils and teachers you see")
+def school_people(request: HttpRequest, school_id: SchoolRef) -> Any:
+    found = _snapshot(request, school_id)
+    return {"cursor": _cursor(request, found), "people": found.people}
 
 
 api.add_router("/publisher/v1", router)

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from klaspoort.schools.models import Publisher
+from klaspoort.schools.models import Publisher, School
 
 
 def hash_token(token: str) -> str:
@@ -47,3 +47,79 @@ class PublisherApiToken(models.Model):
         row = cls.objects.create(publisher=publisher, name=name, prefix=token[:10],
                                  digest=hash_token(token), created_by=created_by)
         return row, token
+
+
+# ---------------------------------------------------------------------------------------------
+# The publisher feed (issue 13, decision 0030): what each publisher has been told, and the
+# events that told it. Events are derived from the difference between what a publisher sees
+# now (licences.publisher_view) and what it was last told, so the feed can never contradict
+# the snapshot.
+# ---------------------------------------------------------------------------------------------
+class FeedState(models.Model):
+    """One row per publisher: the last sequence number handed out. Locked (select_for_update)
+    while a school's view is compared and its events written, so a publisher's events get
+    consecutive numbers that become visible in order: no gap, no number seen twice."""
+
+    publisher = models.OneToOneField(Publisher, on_delete=models.CASCADE, primary_key=True,
+                                     related_name="+")
+    last_sequence = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.publisher_id}: {self.last_sequence}"
+
+
+class FeedEvent(models.Model):
+    class Action(models.TextChoices):
+        ADDED = "added", _("added")
+        CHANGED = "changed", _("changed")
+        DEACTIVATED = "deactivated", _("deactivated")
+        REMOVED = "removed", _("removed")
+
+    class Entity(models.TextChoices):
+        SCHOOL = "school", _("school")
+        GROUP = "group", _("group")
+        PERSON = "person", _("person")
+
+    id = models.BigAutoField(primary_key=True)
+    publisher = models.ForeignKey(Publisher, on_delete=models.CASCADE, related_name="+")
+    sequence = models.BigIntegerField()
+    school = models.ForeignKey(School, on_delete=models.SET_NULL, null=True, related_name="+")
+    school_ref = models.CharField(max_length=64)  # the publisher's id of the school
+    entity = models.CharField(max_length=8, choices=Entity.choices)
+    entity_ref = models.CharField(max_length=64)  # the publisher's id of the entity
+    # Klaspoort's own key ("g:12", "u:34", "s:5"): what to redact when it leaves the view.
+    local_key = models.CharField(max_length=32)
+    action = models.CharField(max_length=12, choices=Action.choices)
+    # The whole record for added/changed/deactivated; None for removed, and for an earlier
+    # event of something that has since left the publisher's view (redacted: least data).
+    record = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["publisher", "sequence"],
+                                               name="feed_event_publisher_sequence")]
+        indexes = [models.Index(fields=["publisher", "local_key"], name="feed_event_local")]
+
+    def __str__(self) -> str:
+        return f"{self.publisher_id}#{self.sequence} {self.entity} {self.action}"
+
+
+class PublishedRecord(models.Model):
+    """What a publisher was last told about one school, group or person: the view the feed's
+    events add up to, and what a snapshot returns."""
+
+    publisher = models.ForeignKey(Publisher, on_delete=models.CASCADE, related_name="+")
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="+")
+    local_key = models.CharField(max_length=32)
+    entity = models.CharField(max_length=8, choices=FeedEvent.Entity.choices)
+    entity_ref = models.CharField(max_length=64)
+    record = models.JSONField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["publisher", "local_key"],
+                                               name="published_record_unique")]
+        indexes = [models.Index(fields=["publisher", "school"], name="published_school"),
+                   models.Index(fields=["publisher", "entity_ref"], name="published_ref")]
+
+    def __str__(self) -> str:
+        return f"{self.publisher_id}: {self.local_key}"

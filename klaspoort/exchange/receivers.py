@@ -1,0 +1,36 @@
+"""Whatever may change what a publisher sees of a school has the publishers told after commit
+(exchange.feed.publish_after_commit): the roster, licence links, contracts, consents. Model
+signals, so a write path added later in a lower app cannot forget the feed; the roster's bulk
+writes announce themselves with roster_applied."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from klaspoort.exchange.feed import publish_after_commit
+from klaspoort.licences.models import Contract
+
+
+def roster_applied(sender: Any, *, school: Any, **kwargs: Any) -> None:
+    publish_after_commit(school.pk)
+
+
+def school_row_changed(sender: Any, *, instance: Any, **kwargs: Any) -> None:
+    """A licence link, contract or consent: its school's publishers are compared again."""
+    if kwargs.get("raw"):
+        return
+    publish_after_commit(getattr(instance, "school_id", None))
+
+
+def link_changed(sender: Any, *, instance: Any, **kwargs: Any) -> None:
+    if kwargs.get("raw"):
+        return
+    # By id: in a cascade the contract itself may be gone already (its own signal tells).
+    publish_after_commit(Contract.objects.filter(pk=instance.contract_id).values_list(
+        "school_id", flat=True).first())
+
+
+def school_saved(sender: Any, *, instance: Any, **kwargs: Any) -> None:
+    if kwargs.get("raw"):
+        return
+    publish_after_commit(instance.pk)

@@ -1,0 +1,341 @@
+"""What a publisher sees of a school, through the change feed and snapshots
+(/api/publisher/v1/changes, /schools/{id}): the least data, pseudonymised, and a feed that adds
+up to the snapshot after every kind of change."""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import json
+
+import pytest
+from django.utils import timezone
+
+from klaspoort.exchange import feed
+from klaspoort.exchange.models import FeedEvent, PublisherApiToken
+from klaspoort.licences import services as licence_services
+from klaspoort.licences.models import Contract, GroupLicence
+from klaspoort.pseudonyms import group_id_for, school_id_for, subject_for
+from klaspoort.roster.edexml import parse_edexml
+from klaspoort.roster.models import Group, Pupil, Teacher
+from klaspoort.roster.services import apply_roster
+from klaspoort.schools.models import PublisherConsent
+from klaspoort.schools.services import set_publisher_consents
+from tests.concurrency import at_once
+from tests.factories import GroupFactory, PupilFactory, SchoolFactory
+from tests.licences.factories import ContractFactory, ProductFactory, PublisherFactory
+
+pytestmark = pytest.mark.django_db
+
+BASE = "/api/publisher/v1"
+
+
+class Publisher:
+    """A publisher's system as the API documents it: reads the feed and snapshots, and keeps
+    its own copy of what it sees (a replica), applying events in sequence order."""
+
+    def __init__(self, client, publisher):
+        self.row = publisher
+        _row, self.token = PublisherApiToken.issue(publisher, "roster sync")
+        self.client = client
+        self.cursor = "0"
+        self.schools: dict[str, dict] = {}
+        self.groups: dict[str, dict] = {}
+        self.people: dict[str, dict] = {}
+        self.sequences: list[int] = []
+
+    def get(self, path, **params):
+        return self.client.get(BASE + path, params,
+                               HTTP_AUTHORIZATION=f"Bearer {self.token}")
+
+    def pull(self, limit=100):
+        while True:
+            page = self.get("/changes", after=self.cursor, limit=limit)
+            assert page.status_code == 200, page.content
+            body = page.json()
+            for event in body["events"]:
+                self.apply(event)
+            self.cursor = body["next_cursor"]
+            if not body["has_more"]:
+                return body
+
+    def apply(self, event):
+        self.sequences.append(event["sequence"])
+        table = {"school": self.schools, "group": self.groups, "person": self.people}[
+            event["entity"]]
+        if event["type"] in ("added", "changed"):
+            if event["record"] is not None:
+                table[event["id"]] = event["record"]
+        else:
+            table.pop(event["id"], None)
+
+    def snapshot(self, school_id):
+        return self.get(f"/schools/{school_id}")
+
+    def view_of(self, school_id):
+        return {"school": self.schools.get(school_id),
+                "groups": sorted((g for g in self.groups.values()
+                                  if g["school_id"] == school_id), key=lambda g: g["id"]),
+                "people": sorted((p for p in self.people.values()
+                                  if p["school_id"] == school_id), key=lambda p: p["id"])}
+
+
+def snapshot_view(body):
+    return {"school": body["school"], "groups": sorted(body["groups"], key=lambda g: g["id"]),
+            "people": sorted(body["people"], key=lambda p: p["id"])}
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """Run a change as a request would: its transaction commits, then what waits for the
+    commit (telling the publishers) runs."""
+
+    def run(change, *args, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return change(*args, **kwargs)
+
+    return run
+
+
+@pytest.fixture
+def world(school, school_file, coordinator, committed, client):
+    """School 99ZZ00 with 60 pupils; Zonnebloem has a per-group licence for year group 5
+    (linked by the import); the school consents to Zonnebloem."""
+    zonnebloem = PublisherFactory(name="Uitgeverij Zonnebloem", slug="zonnebloem")
+    contract = ContractFactory(school=school, product=ProductFactory(
+        publisher=zonnebloem, code="ZB5", year_groups=[5]))
+    roster = parse_edexml(school_file(60))
+    committed(apply_roster, school, roster)
+    committed(set_publisher_consents, school, [zonnebloem.pk], coordinator)
+
+    class World:
+        pass
+
+    w = World()
+    w.school, w.roster, w.contract, w.coordinator = school, roster, contract, coordinator
+    w.publisher = Publisher(client, zonnebloem)
+    w.school_id = school_id_for(zonnebloem.pk, school.pk)
+    return w
+
+
+def test_a_snapshot_shows_the_linked_groups_their_pupils_and_teachers_and_no_more(world):
+    body = world.publisher.snapshot(world.school_id).json()
+    linked = set(GroupLicence.objects.filter(contract=world.contract).values_list(
+        "group_id", flat=True))
+    assert linked, "the import links year group 5"
+    assert {g["id"] for g in body["groups"]} == {
+        group_id_for(world.publisher.row.pk, pk) for pk in linked}
+    pupils = Pupil.objects.filter(group_id__in=linked, active=True)
+    teachers = Teacher.objects.filter(groups__in=linked, active=True).distinct()
+    assert {p["id"] for p in body["people"] if p["role"] == "pupil"} == {
+        subject_for(world.publisher.row.pk, p.user_id) for p in pupils}
+    assert {p["id"] for p in body["people"] if p["role"] == "teacher"} == {
+        subject_for(world.publisher.row.pk, t.user_id) for t in teachers}
+    assert body["school"] == {"id": world.school_id, "name": world.school.name,
+                              "brin6": "99ZZ00"}
+    # The least data: given name and initial, never an e-mail, key, birth date or ECK iD.
+    pupil = pupils.first()
+    person = next(p for p in body["people"]
+                  if p["id"] == subject_for(world.publisher.row.pk, pupil.user_id))
+    assert person == {"id": person["id"], "school_id": world.school_id, "role": "pupil",
+                      "given_name": pupil.first_name,
+                      "family_name": pupil.last_name[0].upper() + ".",
+                      "year_group": pupil.jaargroep,
+                      "group_ids": [group_id_for(world.publisher.row.pk, pupil.group_id)],
+                      "active": True}
+    text = json.dumps(body)
+    for secret in (pupil.key, pupil.last_name, pupil.eckid or "no-eckid"):
+        assert secret not in text
+    assert "@" not in text
+
+
+def test_the_feed_adds_up_to_the_snapshot_after_imports_licence_changes_and_withdrawal(
+        world, committed, school_file):
+    publisher, school = world.publisher, world.school
+
+    def in_step():
+        publisher.pull(limit=7)  # small pages: the cursor carries across pages
+        assert publisher.view_of(world.school_id) == snapshot_view(
+            publisher.snapshot(world.school_id).json())
+
+    in_step()
+    # A pupil renamed, one leaves, one joins group 5 from another group.
+    moved = copy.deepcopy(world.roster)
+    fives = {g["key"] for g in moved["groups"] if g["jaargroep"] == "5"}
+    in_five = [p for p in moved["pupils"] if p["group"] in fives]
+    in_five[0]["first_name"] = "Fenna"
+    moved["pupils"].remove(in_five[1])
+    outsider = next(p for p in moved["pupils"] if p["group"] not in fives)
+    outsider["group"] = next(iter(fives))
+    committed(apply_roster, school, moved)
+    in_step()
+    # A group of year 6 is linked by hand, then year 5's link is removed.
+    six = Group.objects.filter(school=school, jaargroep="6", kind="group").first()
+    committed(licence_services.link_group, school=school, contract=world.contract, group=six,
+              actor=world.coordinator)
+    in_step()
+    five = GroupLicence.objects.filter(contract=world.contract, group__jaargroep="5").first()
+    committed(licence_services.unlink_group, school=school, contract=world.contract,
+              group=five.group, actor=world.coordinator)
+    in_step()
+    # The school withdraws its consent: everything is removed, the school last.
+    committed(set_publisher_consents, school, [], world.coordinator)
+    publisher.pull()
+    assert publisher.view_of(world.school_id) == {"school": None, "groups": [], "people": []}
+    assert publisher.snapshot(world.school_id).status_code == 404
+    # Consecutive sequence numbers from 1, each seen once.
+    assert publisher.sequences == list(range(1, len(publisher.sequences) + 1))
+
+
+def test_a_withdrawn_consent_removes_everything_at_once_and_nothing_comes_after(
+        world, committed, school_file):
+    publisher = world.publisher
+    publisher.pull()
+    seen = len(publisher.people) + len(publisher.groups) + 1
+    committed(set_publisher_consents, world.school, [], world.coordinator)
+    body = publisher.pull()
+    removals = [e for e in body["events"] if e["type"] == "removed"]
+    assert len(removals) == seen
+    assert removals[-1]["entity"] == "school"
+    assert all(e["record"] is None for e in removals)
+    # What it was told before is blanked: the feed keeps no personal data of this school.
+    assert not FeedEvent.objects.filter(publisher=publisher.row, school=world.school,
+                                        record__isnull=False).exists()
+    # Another import, a new link, the nightly comparison: nothing more for this publisher.
+    changed = copy.deepcopy(world.roster)
+    changed["pupils"][0]["first_name"] = "Anders"
+    committed(apply_roster, world.school, changed)
+    feed.publish_everything()
+    assert publisher.pull()["events"] == []
+
+
+def test_a_pupil_who_left_the_school_is_deactivated_with_the_last_record(world, committed):
+    publisher = world.publisher
+    publisher.pull()
+    leaver = Pupil.objects.filter(group__licences__contract=world.contract).first()
+    roster = copy.deepcopy(world.roster)
+    roster["pupils"] = [p for p in roster["pupils"] if p["key"] != leaver.key]
+    committed(apply_roster, world.school, roster)
+    body = publisher.pull()
+    sub = subject_for(publisher.row.pk, leaver.user_id)
+    event, = [e for e in body["events"] if e["id"] == sub]
+    assert event["type"] == "deactivated" and event["record"]["active"] is False
+    assert sub not in publisher.people
+
+
+def test_a_contract_that_ends_by_date_is_removed_by_the_nightly_comparison(world):
+    publisher = world.publisher
+    publisher.pull()
+    assert publisher.people
+    tomorrow = timezone.localdate() + datetime.timedelta(days=400)
+    feed.publish_everything(day=tomorrow)
+    publisher.pull()
+    assert publisher.people == {} and publisher.groups == {}
+    assert set(publisher.schools) == {world.school_id}  # still consents: the school stays
+
+
+def test_another_publisher_sees_nothing_and_an_unknown_school_looks_the_same(world, client):
+    other = Publisher(client, PublisherFactory(name="Uitgeverij Distel", slug="distel"))
+    assert other.pull()["events"] == []
+    assert other.get("/schools").json()["schools"] == []
+    mine = school_id_for(other.row.pk, world.school.pk)
+    for school_id in (mine, world.school_id, "0" * 64):
+        response = other.snapshot(school_id)
+        assert response.status_code == 404
+        assert response.json()["detail"]
+
+
+def test_cursors_are_opaque_and_a_bad_one_is_a_400(world, client):
+    publisher = world.publisher
+    body = publisher.pull(limit=3)
+    cursor = body["next_cursor"]
+    assert cursor.isascii() and str(publisher.sequences[-1]) != cursor
+    other = Publisher(client, PublisherFactory(name="Uitgeverij Distel", slug="distel"))
+    tampered = cursor[:-2] + ("AA" if not cursor.endswith("AA") else "BB")
+    for bad in (tampered, "x" * 30, "abc", cursor + "A"):
+        response = publisher.get("/changes", after=bad)
+        assert response.status_code == 400, bad
+        assert response.json()["errors"][0]["field"] == "after"
+    assert other.get("/changes", after=cursor).status_code == 400
+    # The same cursor again gives the same events: replayable, never expiring.
+    first = publisher.get("/changes", after="0", limit=5).json()
+    again = publisher.get("/changes", after="0", limit=5).json()
+    assert first["events"] == again["events"]
+
+
+def test_a_snapshot_and_the_feed_after_its_cursor_lose_nothing(world, committed):
+    publisher = world.publisher
+    snap = publisher.snapshot(world.school_id).json()
+    changed = copy.deepcopy(world.roster)
+    fives = {g["key"] for g in changed["groups"] if g["jaargroep"] == "5"}
+    renamed = next(p for p in changed["pupils"] if p["group"] in fives)
+    renamed["first_name"] = "Jip"
+    committed(apply_roster, world.school, changed)
+    publisher.cursor = snap["cursor"]
+    for record in snap["people"]:
+        publisher.people[record["id"]] = record
+    for record in snap["groups"]:
+        publisher.groups[record["id"]] = record
+    publisher.schools[world.school_id] = snap["school"]
+    body = publisher.pull()
+    assert [e["type"] for e in body["events"]] == ["changed"]
+    assert publisher.view_of(world.school_id) == snapshot_view(
+        publisher.snapshot(world.school_id).json())
+
+
+def test_a_per_child_licence_shows_the_child_but_not_its_group(committed, school, coordinator,
+                                                               client):
+    publisher = PublisherFactory(name="Uitgeverij Klaproos", slug="klaproos")
+    contract = ContractFactory(school=school, product=ProductFactory(
+        publisher=publisher, allows_group_licences=False), contract_type=Contract.Type.CHILD,
+        seats=3)
+    group = GroupFactory(school=school)
+    child, _other = PupilFactory(school=school, group=group), PupilFactory(school=school,
+                                                                          group=group)
+    committed(set_publisher_consents, school, [publisher.pk], coordinator)
+    committed(licence_services.link_child, school=school, contract=contract, pupil=child,
+              actor=coordinator)
+    reader = Publisher(client, publisher)
+    body = reader.snapshot(school_id_for(publisher.pk, school.pk)).json()
+    assert [p["id"] for p in body["people"]] == [subject_for(publisher.pk, child.user_id)]
+    assert body["people"][0]["group_ids"] == [] and body["groups"] == []
+
+
+def test_concurrent_changes_leave_no_gap_and_no_duplicate(shared_database, school_file):
+    """Several schools' imports and comparisons at the same moment: the publisher's sequence
+    numbers stay consecutive and every event is seen exactly once."""
+    publisher = PublisherFactory(name="Uitgeverij Zonnebloem", slug="zonnebloem")
+    product = ProductFactory(publisher=publisher, code="ZB", year_groups=[4, 5, 6])
+    schools = []
+    for i in range(4):
+        school = SchoolFactory(brin=f"9{i}ZZ", dependancecode="00")
+        ContractFactory(school=school, product=product)
+        PublisherConsent.objects.create(school=school, publisher=publisher,
+                                        given_at=timezone.now())
+        schools.append(school)
+
+    def work(index):
+        school = schools[index % 4]
+        roster = parse_edexml(school_file(30, brin=school.brin, seed=index))
+        apply_roster(school, roster)
+        return feed.publish_school(school)
+
+    at_once(8, work)
+    events = list(FeedEvent.objects.filter(publisher=publisher).order_by("sequence"))
+    assert [e.sequence for e in events] == list(range(1, len(events) + 1)) and events
+    # Replayed in order, the events add up to each school's snapshot: none lost, none twice
+    # (an "added" for something already there would mean a change told twice).
+    replica: dict[str, dict] = {}
+    for event in events:
+        if event.action == "added":
+            assert event.entity_ref not in replica, event
+        if event.action in ("added", "changed"):
+            replica[event.entity_ref] = event.record
+        else:
+            del replica[event.entity_ref]
+    for school in schools:
+        view = feed.snapshot(publisher.pk, school_id_for(publisher.pk, school.pk))
+        assert view is not None and view.people
+        mine = {ref: r for ref, r in replica.items() if r.get("school_id", ref) == view.school[
+            "id"] or ref == view.school["id"]}
+        assert mine == {r["id"]: r for r in [view.school, *view.groups, *view.people]}
