@@ -21,6 +21,7 @@ from typing import Any
 from django.db import connection, transaction
 
 from klaspoort.exchange.models import FeedEvent, FeedState, PublishedRecord
+from klaspoort.exchange.signals import feed_advanced
 from klaspoort.licences.publisher_view import (
     PublisherView,
     consenting_publisher_ids,
@@ -139,6 +140,9 @@ def _publish(state: FeedState, school: School, view: PublisherView) -> int:
         for i, (key, entity, ref, action, record) in enumerate(events)], batch_size=1000)
     state.last_sequence = first + len(events) - 1
     state.save(update_fields=["last_sequence"])
+    last = state.last_sequence
+    transaction.on_commit(lambda: feed_advanced.send(
+        sender=FeedState, publisher_id=publisher_id, last_sequence=last))
     upserts = [(key, current[key]) for key, _e, _r, action, _rec in events
                if action in (Action.ADDED, Action.CHANGED)]
     changed = [key for key, _value in upserts if key in published]
