@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from klaspoort.pseudonyms import school_id_for, subject_for
+from klaspoort.licences.publisher_view import family_name_shown, visible_group_ids_of_person
+from klaspoort.pseudonyms import group_id_for, school_id_for, subject_for
 from klaspoort.sso.models import PublisherClient
 from klaspoort.sso.selectors import Decision, PersonInfo, may_receive_eck_id
 
@@ -30,10 +31,9 @@ CLAIM_SCOPES = {
 
 def name_claims(person: PersonInfo, detail: str) -> dict[str, str]:
     """Given name plus the family name's initial ("Zoë J."), or the full name, as the
-    publisher's data agreement says."""
-    family = " ".join(part for part in (person.prefix, person.last_name) if part)
-    if detail != PublisherClient.NameDetail.FULL:
-        family = f"{person.last_name[:1].upper()}." if person.last_name else ""
+    publisher's data agreement says (licences.publisher_view.family_name_shown)."""
+    family = family_name_shown(person.prefix, person.last_name,
+                               full=detail == PublisherClient.NameDetail.FULL)
     return {
         "given_name": person.first_name,
         "family_name": family,
@@ -42,17 +42,23 @@ def name_claims(person: PersonInfo, detail: str) -> dict[str, str]:
 
 
 def claims_for(decision: Decision, user_id: int) -> dict[str, Any]:
-    """Every claim of an allowed decision (sub, name, role, school, groups, products)."""
+    """Every claim of an allowed decision (sub, name, role, school, groups, products). The ids
+    and the groups are those of the publisher's roster feed (licences.publisher_view): the
+    groups the publisher sees, by the ids it knows them by."""
     client, person = decision.client, decision.person
     assert client is not None and person is not None
+    publisher_id = client.publisher_id
+    visible = visible_group_ids_of_person(publisher_id, person.school,
+                                          [g.pk for g in person.groups])
     claims: dict[str, Any] = {
-        "sub": subject_for(client.publisher_id, user_id),
+        "sub": subject_for(publisher_id, user_id),
         **name_claims(person, client.name_detail),
         "role": person.role,
-        "school_id": school_id_for(client.publisher_id, person.school.pk),
+        "school_id": school_id_for(publisher_id, person.school.pk),
         "brin6": person.school.brin6,
-        "groups": [{"name": g.name, "jaargroep": g.jaargroep, "kind": g.kind}
-                   for g in person.groups],
+        "groups": [{"id": group_id_for(publisher_id, g.pk), "name": g.name,
+                    "jaargroep": g.jaargroep, "kind": g.kind}
+                   for g in person.groups if g.pk in visible],
         "products": [p.product.code for p in decision.products],
     }
     if person.eckid and client.chain_partner and may_receive_eck_id(client, person.school):

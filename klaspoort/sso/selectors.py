@@ -60,6 +60,7 @@ LOGIN_HINT_SALT = "klaspoort.sso.login_hint"
 
 @dataclass(frozen=True)
 class GroupInfo:
+    pk: int
     name: str
     jaargroep: str
     kind: str  # "group" | "cluster"
@@ -115,7 +116,7 @@ def client_of_application(application: Any) -> PublisherClient | None:
 
 
 def _group_info(group: Group) -> GroupInfo:
-    return GroupInfo(group.name, group.jaargroep, group.kind)
+    return GroupInfo(group.pk, group.name, group.jaargroep, group.kind)
 
 
 def person_for_user(user: User | AnonymousUser) -> PersonInfo | None:

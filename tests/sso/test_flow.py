@@ -10,6 +10,7 @@ from django.test import Client
 from jwcrypto import jwk, jws, jwt
 from oauth2_provider.models import AccessToken
 
+from klaspoort.pseudonyms import group_id_for
 from tests.sso.conftest import (
     authorize,
     code_from,
@@ -52,7 +53,9 @@ def test_pupil_signs_in_and_the_publisher_gets_only_what_it_needs(pupil_client, 
     assert claims["role"] == "pupil"
     assert claims["brin6"] == "99ZZ00"
     assert len(claims["school_id"]) == 64
-    assert claims["groups"] == [{"name": "Groep 5a", "jaargroep": "5", "kind": "group"}]
+    # The group by the id Alfa's roster feed gives it (licences.publisher_view).
+    assert claims["groups"] == [{"id": group_id_for(world.a.publisher.pk, world.group.pk),
+                                 "name": "Groep 5a", "jaargroep": "5", "kind": "group"}]
     assert claims["products"] == [world.a.product.code]  # not Beta's product
     assert "email" not in claims
     assert "eckid" not in claims  # Alfa is no chain partner
