@@ -30,6 +30,8 @@ $(STAMP): requirements.lock pyproject.toml
 DEMO_APP_ENV := PUBLISHER_APP_CLIENT_ID=klaspoort-demo-malmberg \
 	PUBLISHER_APP_CLIENT_SECRET=demo-secret-malmberg-8001 \
 	PUBLISHER_APP_POST_LOGOUT_URI=http://localhost:8001/ PUBLISHER_APP_PORT=8001 \
+	PUBLISHER_APP_API_URL=http://localhost:8000/api/publisher/v1 \
+	PUBLISHER_APP_API_TOKEN=kp_demo-malmberg-roster-8001 \
 	PUBLISHER_APP_MOUNTS=noordhoff,thiememeulenhoff \
 	PUBLISHER_APP_NOORDHOFF_CLIENT_ID=klaspoort-demo-noordhoff \
 	PUBLISHER_APP_NOORDHOFF_CLIENT_SECRET=demo-secret-noordhoff-8001 \

@@ -39,6 +39,8 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from examples.publisher_app.roster import RosterApiError, RosterReplica
+
 log = logging.getLogger("publisher_app")
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
@@ -67,6 +69,10 @@ class Config:
     # Where this publisher lives on the server: "" at the root, "/noordhoff" for a publisher
     # mounted beside it (several publishers on one port, see mount_from_env and `make demo`).
     path: str = ""
+    # The roster API (docs/publishers.md) and a token made in the publisher portal: with both,
+    # a teacher sees her groups' pupils before any of them has signed in. Empty: claims only.
+    api_url: str = ""
+    api_token: str = ""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Config:
@@ -82,6 +88,8 @@ class Config:
             name=env.get("PUBLISHER_APP_NAME", default.name),
             host=env.get("PUBLISHER_APP_HOST", default.host),
             port=int(env.get("PUBLISHER_APP_PORT", str(default.port))),
+            api_url=env.get("PUBLISHER_APP_API_URL", default.api_url),
+            api_token=env.get("PUBLISHER_APP_API_TOKEN", default.api_token),
         )
 
     @classmethod
@@ -101,7 +109,7 @@ class Config:
                 main, path=f"/{mount}", client_id=env.get(prefix + "CLIENT_ID", mount),
                 client_secret=env.get(prefix + "CLIENT_SECRET", ""),
                 name=env.get(prefix + "NAME", mount), redirect_uri=f"{base}/callback",
-                post_logout_redirect_uri=f"{base}/"))
+                post_logout_redirect_uri=f"{base}/", api_token=env.get(prefix + "API_TOKEN", "")))
         return configs
 
     @property
@@ -231,13 +239,28 @@ pre {{ background: #f4f4f4; padding: 1rem; overflow-x: auto; }}
 </body></html>""".encode()
 
 
-def welcome(config: Config, user: dict[str, Any]) -> bytes:
+def _class_list(replica: RosterReplica | None, group: dict[str, Any]) -> str:
+    """A teacher's group from the publisher's own copy of the roster: known before any pupil
+    has signed in here."""
+    if replica is None or not group.get("id"):
+        return ""
+    pupils = replica.pupils_of(str(group["id"]))
+    items = "".join(f"<li>{html.escape(p['given_name'])} {html.escape(p['family_name'])}</li>"
+                    for p in pupils)
+    return f'<ul class="pupils">{items or NONE}</ul>'
+
+
+def welcome(config: Config, user: dict[str, Any], replica: RosterReplica | None = None
+            ) -> bytes:
     claims = user["claims"]
     first = claims.get("given_name") or claims.get("name") or ""
     groups = claims.get("groups") or []
+    teacher = claims.get("role") == "teacher"
     group_items = "".join(
         f"<li>{html.escape(str(g.get('name', '')))} (jaargroep "
-        f"{html.escape(str(g.get('jaargroep', '')))})</li>" for g in groups if isinstance(g, dict))
+        f"{html.escape(str(g.get('jaargroep', '')))})"
+        f"{_class_list(replica, g) if teacher else ''}</li>"
+        for g in groups if isinstance(g, dict))
     products = "".join(f"<li><code>{html.escape(str(p))}</code></li>"
                        for p in claims.get("products") or [])
     roles = {"pupil": "leerling", "teacher": "leerkracht"}
@@ -282,6 +305,20 @@ def make_app(config: Config) -> WSGIApp:
     provider = Provider(config.issuer)
     sessions = Sessions(config.cookie)
     home = f"{config.path}/"
+    replica = (RosterReplica(config.api_url, config.api_token)
+               if config.api_url and config.api_token else None)
+    replica_lock = threading.Lock()
+
+    def roster() -> RosterReplica | None:
+        """The roster copy, brought up to date (the feed tells only what changed)."""
+        if replica is None:
+            return None
+        with replica_lock:
+            try:
+                replica.sync()
+            except (RosterApiError, requests.RequestException) as error:
+                log.warning("roster feed unavailable: %s", error)
+        return replica
 
     def oauth_client(**kwargs: Any) -> OAuth2Session:
         return OAuth2Session(
@@ -366,7 +403,8 @@ def make_app(config: Config) -> WSGIApp:
                 status, body = "405 Method Not Allowed", b""
             elif path == "/":
                 status = "200 OK"
-                body = welcome(config, session.user) if session.user else signed_out(config)
+                body = (welcome(config, session.user, roster()) if session.user
+                        else signed_out(config))
             elif path == "/login":
                 status, headers, body = login(query, session)
             elif path == "/callback":

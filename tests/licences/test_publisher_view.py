@@ -78,7 +78,7 @@ def test_in_the_view_exactly_when_single_sign_on_would_sign_in(mixed_school):
         named = {gid for person in view.people.values() for gid in person.group_ids}
         assert named <= {g.id for g in view.groups.values()}
     assert seen_any
-    alfa, beta, gamma = publishers
+    _alfa, beta, gamma = publishers
     assert view_of(beta.pk, school).school_record is None  # no consent: not even the school
     gamma_view = view_of(gamma.pk, school)
     assert gamma_view.school_record is not None and not gamma_view.people  # not yet started

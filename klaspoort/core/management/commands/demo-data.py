@@ -16,6 +16,7 @@ from oauth2_provider.models import Application
 from klaspoort.accounts.models import User
 from klaspoort.addresses import pupil_page_url
 from klaspoort.checks import is_production
+from klaspoort.exchange.models import PublisherApiToken, hash_token
 from klaspoort.licences import services as licence_services
 from klaspoort.licences.models import Contract, Product, PublisherMembership
 from klaspoort.licences.schoolyear import school_year_start
@@ -45,6 +46,9 @@ PUBLISHER_EMAIL = "helpdesk@malmberg.example"
 DEMO_CLIENT_ID = "klaspoort-demo-malmberg"
 DEMO_CLIENT_SECRET = "demo-secret-malmberg-8001"  # noqa: S105 - the demo app's, on localhost
 DEMO_APP = "http://localhost:8001"
+# The example application reads Malmberg's roster feed with this token (Makefile DEMO_APP_ENV),
+# so a teacher sees her group there before any pupil has signed in.
+DEMO_API_TOKEN = "kp_demo-malmberg-roster-8001"  # noqa: S105 - the demo app's, on localhost
 # Per demo publisher (slug): (path on the example application, client id, client secret, name).
 DEMO_CLIENTS = {
     "malmberg": ("", DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, "Malmberg"),
@@ -175,6 +179,10 @@ def demo_licences(school: School, coordinator: User) -> None:
         PublisherMembership.objects.get_or_create(
             user=staff, publisher=malmberg,
             defaults={"role": PublisherMembership.Role.ADMIN})
+        PublisherApiToken.objects.get_or_create(
+            digest=hash_token(DEMO_API_TOKEN), defaults={
+                "publisher": malmberg, "name": "examples/publisher_app (demo)",
+                "prefix": DEMO_API_TOKEN[:10]})
     for slug, (path, client_id, secret, name) in DEMO_CLIENTS.items():
         publisher = publishers.get(slug)
         if publisher is None or Application.objects.filter(client_id=client_id).exists():
