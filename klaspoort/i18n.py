@@ -5,7 +5,10 @@ English must still show a Dutch coordinator *Beheer* and a four-year-old the Dut
 So only an explicit choice (the language cookie set by Django's set_language view) switches.
 """
 
+from __future__ import annotations
+
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -26,3 +29,29 @@ class DutchFirstLocaleMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", language)
         return response
+
+
+class Bilingual(str):
+    """A message in the active language (Dutch for machines, unless asked otherwise) that
+    also carries its English: the APIs' errors give both, for a school's helpdesk and an
+    international publisher's developer. Formatting with % keeps both."""
+
+    english: str
+
+    def __new__(cls, text: str, english: str) -> Bilingual:
+        made = super().__new__(cls, text)
+        made.english = english
+        return made
+
+    def __mod__(self, params: Any) -> Bilingual:
+        return Bilingual(str.__mod__(self, params), self.english % params)
+
+
+def bilingual(message: str) -> Bilingual:
+    """`gettext` for messages of the machine interfaces: the English msgid travels along."""
+    return Bilingual(translation.gettext(message), message)
+
+
+def english_of(message: Any) -> str:
+    """The English of a message made by `bilingual`, else the message itself."""
+    return getattr(message, "english", str(message))

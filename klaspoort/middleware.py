@@ -21,7 +21,9 @@ from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils.html import escape
-from django.utils.translation import gettext as _
+
+from klaspoort.i18n import bilingual as _
+from klaspoort.i18n import english_of
 
 # NUL, or a surrogate code point (never valid on its own in UTF-8 text).
 BROKEN = re.compile("[\x00\ud800-\udfff]")
@@ -117,7 +119,8 @@ def refusal(request: HttpRequest) -> HttpResponse:
     message = _("The request contains characters that cannot be processed (such as a NUL "
                 "byte). Please check what was sent.")
     if request.path.startswith("/api/"):
-        return JsonResponse({"detail": message, "errors": []}, status=400)
+        return JsonResponse({"detail": message, "detail_en": english_of(message),
+                             "errors": []}, status=400)
     if _machine_endpoint(request.path):
         # The error format of OAuth 2.0 (RFC 6749 §5.2), which the token endpoints speak.
         return JsonResponse({"error": "invalid_request", "error_description": message},
@@ -176,7 +179,8 @@ def _api_error(response: HttpResponse) -> HttpResponse:
     detail = details.get(response.status_code) or (
         _("Something went wrong on our side; please try again later.")
         if response.status_code >= 500 else _("The request is not valid."))
-    answer = JsonResponse({"detail": detail, "errors": []}, status=response.status_code)
+    answer = JsonResponse({"detail": detail, "detail_en": english_of(detail), "errors": []},
+                          status=response.status_code)
     for header in ("Allow", "Retry-After", "WWW-Authenticate"):
         if header in response:
             answer[header] = response[header]

@@ -23,7 +23,6 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.utils.translation import gettext as _
 from ninja import Field, NinjaAPI, Query, Router, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
@@ -42,6 +41,8 @@ from pydantic import ValidationError as PydanticValidationError
 from klaspoort.exchange import feed
 from klaspoort.exchange import selectors as feed_selectors
 from klaspoort.exchange.services import token_for
+from klaspoort.i18n import bilingual as _
+from klaspoort.i18n import english_of
 from klaspoort.licences import contract_import, icons, publisher_services
 from klaspoort.licences.models import Contract, Product
 from klaspoort.licences.publisher_services import save_product
@@ -91,7 +92,13 @@ class RowErrorOut(Schema):
 
 class ErrorOut(Schema):
     detail: str = Field(description="What went wrong, in Dutch.")
+    detail_en: str = Field("", description="The same in English.")
     errors: list[RowErrorOut] = Field(default_factory=list, description="Per-field errors.")
+
+    @staticmethod
+    def resolve_detail_en(obj: Any) -> str:
+        detail = obj.get("detail", "") if isinstance(obj, dict) else getattr(obj, "detail", "")
+        return english_of(detail)
 
 
 ERROR_STATUSES = (400, 401, 403, 404, 405, 409, 413, 415, 422, 429, 500)
@@ -164,8 +171,8 @@ router = Router(tags=["publisher v1"])
 
 def _error(request: HttpRequest, status: int, detail: str,
            errors: list[dict[str, Any]] | None = None) -> HttpResponse:
-    return api.create_response(request, {"detail": detail, "errors": errors or []},
-                               status=status)
+    return api.create_response(request, {"detail": detail, "detail_en": english_of(detail),
+                                         "errors": errors or []}, status=status)
 
 
 def _validation_errors(errors: Any, *, lines_from: str | None = None) -> list[dict[str, Any]]:

@@ -256,6 +256,9 @@ def test_cursors_are_opaque_and_a_bad_one_is_a_400(world, client):
         response = publisher.get("/changes", after=bad)
         assert response.status_code == 400, bad
         assert response.json()["errors"][0]["field"] == "after"
+        # Dutch for the school's world, English for an international publisher's developer.
+        assert response.json()["detail"].startswith("Deze cursor is niet geldig")
+        assert response.json()["detail_en"].startswith("This cursor is not valid")
     assert other.get("/changes", after=cursor).status_code == 400
     # The same cursor again gives the same events: replayable, never expiring.
     first = publisher.get("/changes", after="0", limit=5).json()
