@@ -54,16 +54,27 @@ MAX_BATCH = 1000
 MAX_LIMIT = 500
 MAX_OFFSET = 10**9
 DESCRIPTION = f"""
-Publishers keep their **products** and **contracts** in Klaspoort up to date.
+Publishers keep their **products** and **contracts** in Klaspoort up to date, and read the
+**rosters** of the schools that consent to them: a snapshot per school, then the change feed.
+The guide with a worked example is docs/publishers.md.
 
 Authenticate with a token made by your publisher admin in the publisher portal (*API-sleutels*):
 `Authorization: Bearer kp_…`. Everything you send and read is your own publisher's: contract
 numbers and product codes are yours alone (another publisher may use the same number).
 
+**Rosters.** You see a school only while it consents to you, and in it only the groups linked
+to one of your running licences, their pupils, children on your per-child licences and those
+groups' teachers: given name and family-name initial, role, year group, group names, by ids
+that are yours alone (a person's id is the `sub` of your ID tokens). `GET /schools` lists the
+schools, `GET /schools/{{id}}` gives one with its groups and people and a `cursor`; `GET
+/changes?after=<cursor>` then gives every change after it, in sequence order: `added`,
+`changed` (whole records), `deactivated` (left the school), `removed` (left your view: delete
+it). Sequence numbers are consecutive, the feed never expires, cursors are opaque.
+
 Contracts are keyed by their number: sending a contract again updates it. A contract for a
 well-formed BRIN6 is always accepted, also when that school location does not use Klaspoort
 (yet): it is held and takes effect when the school arrives. Klaspoort never tells you which
-schools use it.
+schools use it until they consent to you.
 
 Bodies are JSON (`Content-Type: application/json`, at most
 {settings.PUBLISHER_API_MAX_BODY_BYTES // 1024} kB) and are checked strictly against the
@@ -71,12 +82,12 @@ schemas below: no unknown fields, no numbers as strings, no null where a value i
 Every token may make {settings.PUBLISHER_API_RATE_PER_MINUTE} requests a minute; beyond that
 the answer is 429 with `Retry-After` (seconds).
 
-Every error is JSON of one shape, `{{"detail": "…", "errors": [{{"line", "field",
-"message"}}]}}` (`line` is the position in a list of contracts, from 1; 0 for the request as a
-whole): 400 unreadable request, 401 no valid token, 404 unknown address, 405 method not
+Every error is JSON of one shape, `{{"detail": "…", "detail_en": "…", "errors": [{{"line",
+"field", "message"}}]}}` (`detail` in Dutch, `detail_en` in English; `line` is the position in
+a list of contracts, from 1; 0 for the request as a whole): 400 unreadable request or unknown
+cursor, 401 no valid token, 404 unknown address or a school you do not see, 405 method not
 allowed, 409 a conflicting change at the same moment (send again), 413 body too large, 415 not
 JSON, 422 a value the schema or a contract rule refuses, 429 too many requests, 500 our fault.
-Messages are in Dutch, the language of the schools.
 """
 
 
