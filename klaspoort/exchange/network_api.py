@@ -46,6 +46,10 @@ class NetworkProviderToken(HttpBearer):
 
 network_router = Router(tags=["network provider v1"], auth=NetworkProviderToken())
 
+AUTH = ("For network providers (netwerkbeheerders). Authenticate with the token Klaspoort's "
+        "operator made for you: `Authorization: Bearer kpn_…`; a publisher's token is refused. "
+        "Same rate limit and error shape as the publisher API. ")
+
 SchoolId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 
 
@@ -112,7 +116,11 @@ def _school_out(provider: NetworkProvider, school: School) -> dict[str, Any]:
 
 
 @network_router.get("/schools", response={200: NetworkSchoolPageOut, **ERRORS},
-                    summary="The schools that chose you")
+                    summary="The schools that chose you",
+                    description=AUTH + (
+                        "The school locations whose ICT coordinator ticked you under "
+                        "*Netwerkbeheerder instellen*, now; a school that unticks you "
+                        "disappears at once. Ordered by BRIN6."))
 def list_schools(request: HttpRequest, page: Query[Page]) -> Any:
     _only_query(request, "limit", "offset")
     provider = _provider(request)
@@ -124,7 +132,13 @@ def list_schools(request: HttpRequest, page: Query[Page]) -> Any:
 
 @network_router.get("/schools/{school_id}/access",
                     response={200: NetworkAccessPageOut, **ERRORS},
-                    summary="Who may open which methods at one school")
+                    summary="Who may open which methods at one school",
+                    description=AUTH + (
+                        "Every active pupil and teacher of a school that chose you, with the "
+                        "methods each may open today (licence, contract dates and the "
+                        "school's consent to the publisher, as Klaspoort's own portal). 404 "
+                        "for a school that did not choose you or withdrew, the same as for an "
+                        "unknown id. Ordered by your user id, stable between pages."))
 def school_access(request: HttpRequest, school_id: SchoolId, page: Query[Page]) -> Any:
     _only_query(request, "limit", "offset")
     provider = _provider(request)

@@ -4,11 +4,13 @@ consenting school may open, with Klaspoort's launch addresses; and `klaspoort ne
 import datetime
 import io
 import json
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from klaspoort.audit.models import AuditAction, AuditEntry
@@ -17,7 +19,13 @@ from klaspoort.licences.models import Contract, GroupLicence, Product
 from klaspoort.pseudonyms import subject_for
 from klaspoort.roster.models import PupilCluster, TeacherGroup
 from klaspoort.schools.models import NetworkProvider, NetworkProviderConsent, PublisherConsent
-from tests.factories import GroupFactory, PupilFactory, SchoolFactory, TeacherFactory
+from tests.factories import (
+    GroupFactory,
+    PupilFactory,
+    SchoolFactory,
+    TeacherFactory,
+    UserFactory,
+)
 from tests.licences.factories import (
     ChildLicenceFactory,
     ContractFactory,
@@ -324,3 +332,40 @@ def test_the_command_json_refusal_is_one_document(heutink):
                      stderr=io.StringIO())
     document = json.loads(out.getvalue())
     assert document["status"] == "error" and "bestaat-niet" in document["error"]
+
+
+# ---------------------------------------------------------------------------------------------
+# The operator's admin: a list to read, and revoking
+# ---------------------------------------------------------------------------------------------
+def test_the_operator_sees_the_tokens_and_revokes_one(client, heutink):
+    row, plain = NetworkProviderApiToken.issue(heutink, "Portaal")
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    listing = reverse("admin:exchange_networkproviderapitoken_changelist")
+    page = client.get(listing)
+    assert page.status_code == 200
+    assert row.prefix in page.content.decode() and plain not in page.content.decode()
+    assert client.get(reverse("admin:exchange_networkproviderapitoken_add")).status_code == 403
+    done = client.post(listing, {"action": "revoke", "_selected_action": [row.pk]})
+    assert done.status_code == 302
+    row.refresh_from_db()
+    assert row.revoked_at is not None
+    assert AuditEntry.objects.get(action=AuditAction.EXCHANGE_NETWORK_TOKEN_REVOKE).target == (
+        f"{heutink.name}: Portaal ({row.prefix}…)")
+    answer = client.get(BASE + "/schools", HTTP_AUTHORIZATION=f"Bearer {plain}")
+    assert answer.status_code == 401
+
+
+def test_the_launch_address_starts_klaspoorts_own_single_sign_on(client, get, school, klas):
+    Product.objects.update(launch_url="https://zonnebloem.example/start")
+    GroupLicence.objects.create(contract=klas["contract"], group=klas["group"])
+    launch = people(get, school_id(get))["Marieke"]["products"][0]["launch_url"]
+    path = urlsplit(launch).path
+    # Not signed in: Klaspoort's sign-in first, then back to the same tile.
+    anonymous = client.get(path)
+    assert anonymous.status_code == 302 and "next=" in anonymous["Location"]
+    client.force_login(klas["teacher"].user)
+    started = client.get(path)
+    assert started.status_code == 302
+    target = urlsplit(started["Location"])
+    assert (target.netloc, target.path) == ("zonnebloem.example", "/start")
+    assert {"iss", "login_hint", "target_link_uri"} <= set(parse_qs(target.query))
