@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from klaspoort.audit.models import AuditAction, AuditEntry
 from klaspoort.exchange.models import NetworkProviderApiToken, PublisherApiToken
-from klaspoort.licences.models import Contract, GroupLicence, Product
+from klaspoort.licences.models import Contract, GroupLicence, Product, ProductIcon
 from klaspoort.pseudonyms import subject_for
 from klaspoort.roster.models import PupilCluster, TeacherGroup
 from klaspoort.schools.models import NetworkProvider, NetworkProviderConsent, PublisherConsent
@@ -369,3 +369,12 @@ def test_the_launch_address_starts_klaspoorts_own_single_sign_on(client, get, sc
     target = urlsplit(started["Location"])
     assert (target.netloc, target.path) == ("zonnebloem.example", "/start")
     assert {"iss", "login_hint", "target_link_uri"} <= set(parse_qs(target.query))
+
+
+def test_the_icon_address_is_klaspoorts_own_and_absolute(client, get, school, klas, settings):
+    ProductIcon.objects.create(product=klas["product"], content_type="image/png",
+                               data=b"\x89PNG", sha256="ab" * 32, width=64, height=64)
+    GroupLicence.objects.create(contract=klas["contract"], group=klas["group"])
+    icon = people(get, school_id(get))["Zoë"]["products"][0]["icon_url"]
+    assert icon.startswith(f"{settings.SITE_URL}/icoon/")
+    assert client.get(urlsplit(icon).path).status_code == 200
