@@ -5,8 +5,8 @@ own sign-in portal links to.
 Mounted on the publisher API's NinjaAPI (`klaspoort.exchange.api`, at /api/network/v1/), so it
 shares its error shape, error handlers, rate limit and OpenAPI document; it has its own tokens
 (`NetworkProviderApiToken`, made by an operator with `klaspoort network-token`). Read only.
-api.py imports this module at its end: import `klaspoort.exchange.api`, not this module,
-first.
+api.py imports `network_router` at its end, and this module imports api.py's pieces: so the
+router is made before that import, and either module may be imported first.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from ninja.security import HttpBearer
 from pydantic import StringConstraints
 
 from klaspoort.exchange import network_selectors
-from klaspoort.exchange.api import ERRORS, MAX_LIMIT, MAX_OFFSET, _count_request, _only_query
 from klaspoort.exchange.services import network_token_for
 from klaspoort.schools.models import NetworkProvider, School
 
@@ -45,6 +44,15 @@ class NetworkProviderToken(HttpBearer):
 
 
 network_router = Router(tags=["network provider v1"], auth=NetworkProviderToken())
+
+# After the router: importing api.py first thing would have it mount a router not yet made.
+from klaspoort.exchange.api import (  # noqa: E402
+    ERRORS,
+    MAX_LIMIT,
+    MAX_OFFSET,
+    _count_request,
+    _only_query,
+)
 
 AUTH = ("For network providers (netwerkbeheerders). Authenticate with the token Klaspoort's "
         "operator made for you: `Authorization: Bearer kpn_…`; a publisher's token is refused. "

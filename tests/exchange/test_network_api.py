@@ -4,6 +4,9 @@ consenting school may open, with Klaspoort's launch addresses; and `klaspoort ne
 import datetime
 import io
 import json
+import os
+import subprocess
+import sys
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -378,3 +381,16 @@ def test_the_icon_address_is_klaspoorts_own_and_absolute(client, get, school, kl
     icon = people(get, school_id(get))["Zoë"]["products"][0]["icon_url"]
     assert icon.startswith(f"{settings.SITE_URL}/icoon/")
     assert client.get(urlsplit(icon).path).status_code == 200
+
+
+def test_either_api_module_may_be_imported_first():
+    # api.py mounts this router at its end and network_api imports api.py's pieces: a fresh
+    # interpreter that imports network_api first still serves both routes.
+    script = ("import django; django.setup(); import klaspoort.exchange.network_api; "
+              "from klaspoort.exchange.api import api; "
+              "print(sorted(p for p in api.get_openapi_schema()['paths'] if 'network' in p))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=60, check=False,
+                          env={**os.environ, "DJANGO_SETTINGS_MODULE": "klaspoort.settings"})
+    assert done.returncode == 0, done.stderr
+    assert "/api/network/v1/schools/{school_id}/access" in done.stdout
