@@ -33,7 +33,8 @@ PUBLISHER = "Uitgeverij JSON-test"
 NOT_EMBEDDED = ("DATABASE_URL", "EMAIL_HOST", "CELERY_BROKER_URL", "CELERY_TASK_ALWAYS_EAGER",
                 "KLASPOORT_CACHE_URL", "REDIS_URL")
 # Every command with a --json option, and the test below that runs it.
-COVERED = {"import-edexml", "import-contracts", "licences", "access", "export-roster"}
+COVERED = {"import-edexml", "import-contracts", "licences", "access", "export-roster",
+           "network-token"}
 
 
 @dataclass
@@ -232,7 +233,20 @@ def test_export_roster_prints_one_document(world):
     assert len(roster["pupils"]) == 30
 
 
+def test_network_token_prints_one_document_and_revokes_by_prefix(world):
+    run = klaspoort(world.var, "network-token", "heutink", "Portaal", "--json")
+
+    assert run.returncode == 0, run.stderr
+    made = run.document()
+    assert made["status"] == "ok" and made["token"].startswith(made["prefix"])
+    revoked = klaspoort(world.var, "network-token", "heutink", "--revoke", made["prefix"],
+                        "--json")
+    assert revoked.returncode == 0, revoked.stderr
+    assert revoked.document()["revoked"] is True
+
+
 @pytest.mark.parametrize(("args", "code"), [
+    (("network-token", "bestaat-niet", "Portaal", "--json"), 1),
     (("import-edexml", "does-not-exist.xml", "--json"), 1),
     (("export-roster", "00XX00", "--json"), 1),
     (("licences", "00XX00", "--json"), 1),

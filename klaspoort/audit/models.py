@@ -74,6 +74,10 @@ class AuditAction(models.TextChoices):
 
     EXCHANGE_TOKEN_CREATE = "exchange.token.create", _("Publisher API token created")
     EXCHANGE_TOKEN_REVOKE = "exchange.token.revoke", _("Publisher API token revoked")
+    EXCHANGE_NETWORK_TOKEN_CREATE = (
+        "exchange.network_token.create", _("Network provider API token created"))
+    EXCHANGE_NETWORK_TOKEN_REVOKE = (
+        "exchange.network_token.revoke", _("Network provider API token revoked"))
 
 
 class AuditEntryImmutable(Exception):

@@ -1,9 +1,13 @@
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy, ngettext
 
-from klaspoort.exchange.models import PublisherApiToken
+from klaspoort.admin_mixins import ReadOnlyAdminMixin
+from klaspoort.exchange import services
+from klaspoort.exchange.models import NetworkProviderApiToken, PublisherApiToken
 
 
 @admin.register(PublisherApiToken)
@@ -19,3 +23,27 @@ class PublisherApiTokenAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(NetworkProviderApiToken)
+class NetworkProviderApiTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Operators make network providers' tokens with `klaspoort network-token` (printed once,
+    audited); here they see which exist, when each was last used, and revoke one."""
+
+    list_display = ("provider", "name", "prefix", "created_at", "last_used_at", "revoked_at")
+    list_filter = ("provider",)
+    search_fields = ("name", "prefix")
+    actions = ["revoke"]
+
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm("exchange.change_networkproviderapitoken"))
+
+    @admin.action(description=gettext_lazy("Revoke the selected tokens"),
+                  permissions=["revoke"])
+    def revoke(self, request: HttpRequest,
+               queryset: QuerySet[NetworkProviderApiToken]) -> None:
+        revoked = sum(services.revoke_network_token(row, actor=request.user, request=request)
+                      for row in queryset.order_by("pk"))
+        self.message_user(request, ngettext("%(count)d token revoked.",
+                                            "%(count)d tokens revoked.", revoked)
+                          % {"count": revoked}, messages.SUCCESS)

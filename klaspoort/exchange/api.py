@@ -779,3 +779,7 @@ def school_people(request: HttpRequest, school_id: SchoolRef) -> Any:
 
 
 api.add_router("/publisher/v1", router)
+
+from klaspoort.exchange.network_api import network_router  # noqa: E402  (it imports this module)
+
+api.add_router("/network/v1", network_router)

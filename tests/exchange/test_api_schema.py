@@ -1,4 +1,5 @@
-"""Schemathesis over the whole publisher API document, in-process (issue 10, finding 8).
+"""Schemathesis over the whole API document, publishers' and network providers' operations,
+in-process (issue 10, finding 8).
 
 Every operation is fuzzed with all checks (server errors, status codes and response bodies as
 documented, content types, headers, positive data accepted, negative data refused, ignored
@@ -19,14 +20,23 @@ import schemathesis
 from django.core.cache import cache
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
-from hypothesis import HealthCheck, settings
+from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
 from schemathesis.config import SchemathesisConfig
 
+from klaspoort.exchange import network_selectors
 from klaspoort.exchange.api import api
-from klaspoort.exchange.models import PublisherApiToken, hash_token
+from klaspoort.exchange.models import NetworkProviderApiToken, PublisherApiToken, hash_token
+from klaspoort.licences.models import GroupLicence
+from klaspoort.schools.models import (
+    NetworkProvider,
+    NetworkProviderConsent,
+    PublisherConsent,
+    School,
+)
 from klaspoort.wsgi import application
-from tests.factories import SchoolFactory
-from tests.licences.factories import PublisherFactory
+from tests.factories import GroupFactory, PupilFactory, SchoolFactory
+from tests.licences.factories import ContractFactory, ProductFactory, PublisherFactory
 
 EXAMPLES_PER_OPERATION = 30
 # A fixed token, made in the database by the fixture: schemathesis must know the credentials
@@ -65,9 +75,23 @@ def keep_the_test_connection():
 def token(db, settings, keep_the_test_connection):
     # Many requests in one minute: the rate limit has a test of its own.
     settings.PUBLISHER_API_RATE_PER_MINUTE = 10**9
-    SchoolFactory(brin="99ZZ", dependancecode="00")
-    PublisherApiToken.objects.create(publisher=PublisherFactory(name="Uitgeverij Fuzz"),
-                                     name="fuzz", prefix=TOKEN[:10], digest=hash_token(TOKEN))
+    school = SchoolFactory(brin="99ZZ", dependancecode="00")
+    publisher = PublisherFactory(name="Uitgeverij Fuzz")
+    PublisherApiToken.objects.create(publisher=publisher, name="fuzz", prefix=TOKEN[:10],
+                                     digest=hash_token(TOKEN))
+    # The same value is also a network provider's token (the two kinds live in separate
+    # tables), so the one Authorization header fuzzes the network provider routes as well,
+    # for a school that chose the provider, with a licensed group (decision 0032).
+    provider = NetworkProvider.objects.create(name="Netwerk Fuzz", slug="netwerk-fuzz")
+    NetworkProviderApiToken.objects.create(provider=provider, name="fuzz", prefix=TOKEN[:10],
+                                           digest=hash_token(TOKEN))
+    NetworkProviderConsent.objects.create(school=school, provider=provider,
+                                          given_at=timezone.now())
+    PublisherConsent.objects.create(school=school, publisher=publisher, given_at=timezone.now())
+    group = GroupFactory(school=school)
+    PupilFactory(school=school, group=group)
+    GroupLicence.objects.create(contract=ContractFactory(
+        school=school, product=ProductFactory(publisher=publisher)), group=group)
     cache.clear()
     return TOKEN
 
@@ -79,6 +103,19 @@ def test_the_served_document_is_the_one_fuzzed(db, client):
 @schema.parametrize()
 @HYPOTHESIS
 def test_every_operation_is_exactly_its_schema(case, token):
+    case.call_and_validate()
+
+
+NETWORK_ACCESS = schema["/api/network/v1/schools/{school_id}/access"]["GET"]
+
+
+@given(case=NETWORK_ACCESS.as_strategy())
+@HYPOTHESIS
+def test_a_consenting_schools_access_page_is_exactly_its_schema(case, token):
+    # A random school id is a 404 (fuzzed above); here the id is the school's real one, so the
+    # pages of people and their products are checked against the document too.
+    case.path_parameters = {"school_id": network_selectors.school_id_for(
+        NetworkProvider.objects.get(slug="netwerk-fuzz"), School.objects.get(brin="99ZZ"))}
     case.call_and_validate()
 
 
