@@ -23,7 +23,8 @@ class ClientForm(forms.Form):
                            help_text=_("So your schools' staff and you can tell your clients "
                                        "apart, e.g. “Rekenwonders web”."))
     redirect_uris = forms.CharField(
-        label=_("Redirect URIs"), widget=forms.Textarea(attrs={"rows": 3, "cols": 70}),
+        label=_("Redirect URIs"), required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 70}),
         help_text=_("One address per line, matched exactly. https only (plain http only for "
                     "localhost)."))
     initiate_login_uri = forms.CharField(
