@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib.auth.hashers import identify_hasher, make_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
@@ -18,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from oauth2_provider.generators import generate_client_id, generate_client_secret
 from oauth2_provider.models import AccessToken, Application, IDToken
+from oauth2_provider.settings import oauth2_settings
 
 from klaspoort.audit.models import AuditAction
 from klaspoort.audit.services import Actor, record
@@ -218,8 +220,15 @@ def rotate_secret(client: PublisherClient, *, actor: Actor,
     if not client.is_confidential:
         raise ValidationError(_("A public client has no secret."))
     application = client.application
-    # The stored value is already the toolkit's hash: kept as it is, checked the same way.
-    client.previous_secret = application.client_secret
+    # The stored value is normally the toolkit's hash already: kept as it is, checked the same
+    # way. An operator may have stored one unhashed (hash_client_secret off): hashed here, so
+    # no plain secret is ever kept beside the Application.
+    previous = application.client_secret
+    try:
+        identify_hasher(previous)
+    except ValueError:
+        previous = make_password(previous, hasher=oauth2_settings.CLIENT_SECRET_HASHER)
+    client.previous_secret = previous
     client.previous_secret_expires_at = timezone.now() + secret_overlap()
     plain = str(generate_client_secret())
     application.client_secret = plain  # hashed by the toolkit's field when saved

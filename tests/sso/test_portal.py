@@ -223,6 +223,7 @@ def test_new_secret_then_revoke_the_old_one_asking_first(admin_client, publisher
     first_new = rotated.context["plain_secret"]
     assert first_new and first_new != registered.client_secret
     assert "Het oude geheim werkt nog tot" in text(rotated)
+    assert "blijft daarna nog 7 dagen werken" in text(rotated)
 
     # A second new secret while the old one still overlaps would stop it at once: asked.
     asked = admin_client.post(url("secret_rotate", publisher, client_id=pk))

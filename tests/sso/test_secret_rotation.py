@@ -103,3 +103,15 @@ def test_rotation_is_audited_without_a_secret(world):
         text = f"{entry.target} {entry.before} {entry.after}"
         assert old not in text and new not in text
         assert "klaspoort_client_secret$" not in text
+
+
+def test_an_unhashed_secret_overlaps_too_and_is_kept_hashed(pupil_client, world):
+    from oauth2_provider.models import Application
+
+    Application.objects.filter(client_id=world.a.client.client_id).update(
+        client_secret="oud-en-ongehasht", hash_client_secret=False)
+    new = services.rotate_secret(world.a.client.client, actor=None)
+    row = PublisherClient.objects.get(pk=world.a.client.client.pk)
+    assert "oud-en-ongehasht" not in row.previous_secret
+    assert token_request(pupil_client, world.a, "oud-en-ongehasht").status_code == 200
+    assert token_request(pupil_client, world.a, new).status_code == 200
