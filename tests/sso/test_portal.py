@@ -218,12 +218,17 @@ def test_a_bad_edit_changes_nothing(admin_client, publisher, registered):
 # ---------------------------------------------------------------------------------------------
 def test_new_secret_then_revoke_the_old_one_asking_first(admin_client, publisher, registered):
     pk = registered.client.pk
+    page = html.fromstring(admin_client.get(url("client_edit", publisher,
+                                                 client_id=pk)).content.decode())
+    buttons = [b.text_content().strip() for b in page.iter("button")]
+    assert "Nieuw geheim" in buttons and "Oud geheim intrekken" not in buttons
     rotated = admin_client.post(url("secret_rotate", publisher, client_id=pk))
     assert rotated.status_code == 200 and "no-store" in rotated["Cache-Control"]
     first_new = rotated.context["plain_secret"]
     assert first_new and first_new != registered.client_secret
     assert "Het oude geheim werkt nog tot" in text(rotated)
     assert "blijft daarna nog 7 dagen werken" in text(rotated)
+    assert "Oud geheim intrekken" in text(rotated)
 
     # A second new secret while the old one still overlaps would stop it at once: asked.
     asked = admin_client.post(url("secret_rotate", publisher, client_id=pk))
