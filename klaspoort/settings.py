@@ -298,6 +298,10 @@ KLASPOORT_PSEUDONYM_KEY = os.environ.get("KLASPOORT_PSEUDONYM_KEY", "")
 # How long the login_hint of a tile stays valid (seconds): the publisher sends the browser
 # straight back, so a short time is enough and a copied launch link soon stops working.
 KLASPOORT_LOGIN_HINT_MAX_AGE = int(os.environ.get("KLASPOORT_LOGIN_HINT_MAX_AGE", "300"))
+# After a publisher makes a new client secret in the portal, the previous one keeps working for
+# this many days (so its servers can be switched over without a failed sign-in), then stops.
+KLASPOORT_CLIENT_SECRET_OVERLAP_DAYS = int(
+    os.environ.get("KLASPOORT_CLIENT_SECRET_OVERLAP_DAYS", "7"))
 OIDC_ISSUER = SITE_URL + "/o"
 # The toolkit's own models, not swapped (sso.PublisherClient sits beside Application); named here
 # because migrations that point at Application resolve it through this setting.

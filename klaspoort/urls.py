@@ -22,6 +22,7 @@ urlpatterns = [
     path("beheer/<brin6:brin6>/", include("klaspoort.signin.shortcut_urls")),
     path("uitgever/", include("klaspoort.licences.publisher_urls")),
     path("uitgever/", include("klaspoort.exchange.portal_urls")),
+    path("uitgever/", include("klaspoort.sso.portal_urls")),
     path("icoon/<int:product_id>/<str:name>", product_icon, name="product_icon"),
     path("api/", include("klaspoort.exchange.api_urls")),
     path("leerkracht/", include("klaspoort.signin.teacher_urls")),

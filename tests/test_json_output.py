@@ -34,7 +34,7 @@ NOT_EMBEDDED = ("DATABASE_URL", "EMAIL_HOST", "CELERY_BROKER_URL", "CELERY_TASK_
                 "KLASPOORT_CACHE_URL", "REDIS_URL")
 # Every command with a --json option, and the test below that runs it.
 COVERED = {"import-edexml", "import-contracts", "licences", "access", "export-roster",
-           "network-token"}
+           "network-token", "register-client"}
 
 
 @dataclass
@@ -245,8 +245,23 @@ def test_network_token_prints_one_document_and_revokes_by_prefix(world):
     assert revoked.document()["revoked"] is True
 
 
+def test_register_client_prints_one_document(world):
+    # The contracts import made the publisher; its slug names it.
+    run = klaspoort(world.var, "register-client", "uitgeverij-json-test", "JSON-test web",
+                    "--redirect-uri", "https://json-test.example/cb", "--json")
+
+    assert run.returncode == 0, run.stderr
+    client = run.document()
+    assert client["status"] == "ok" and client["client_id"] and client["client_secret"]
+
+
 @pytest.mark.parametrize(("args", "code"), [
     (("network-token", "bestaat-niet", "Portaal", "--json"), 1),
+    (("register-client", "no-such-publisher", "Web", "--redirect-uri",
+      "https://web.example/cb", "--json"), 1),
+    (("register-client", "uitgeverij-json-test", "Web", "--redirect-uri",
+      "http://web.example/cb", "--json"), 1),
+    (("register-client", "uitgeverij-json-test", "Web", "--json"), 2),
     (("import-edexml", "does-not-exist.xml", "--json"), 1),
     (("export-roster", "00XX00", "--json"), 1),
     (("licences", "00XX00", "--json"), 1),

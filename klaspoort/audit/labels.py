@@ -71,6 +71,14 @@ FIELD_LABELS: dict[str, Promise] = {
     "replaces": pgettext_lazy("logboek", "replaces"),
     "icon": pgettext_lazy("logboek", "icon"),
     "size": pgettext_lazy("logboek", "size"),
+    "redirect_uris": pgettext_lazy("logboek", "redirect addresses"),
+    "post_logout_uris": pgettext_lazy("logboek", "addresses after signing out"),
+    "initiate_login_uri": pgettext_lazy("logboek", "login address"),
+    "default_target_uri": pgettext_lazy("logboek", "default target address"),
+    "client_type": pgettext_lazy("logboek", "kind of client"),
+    "name_detail": pgettext_lazy("logboek", "name in the claims"),
+    "chain_partner": pgettext_lazy("logboek", "ECK iD chain partner"),
+    "overlap_days": pgettext_lazy("logboek", "old secret still valid (days)"),
 }
 
 # Keys that mean nothing to a school (fingerprints, file types): shown only under "Technical

@@ -79,6 +79,14 @@ class AuditAction(models.TextChoices):
     EXCHANGE_NETWORK_TOKEN_REVOKE = (
         "exchange.network_token.revoke", _("Network provider API token revoked"))
 
+    SSO_CLIENT_CREATE = "sso.client.create", _("Single sign-on client registered")
+    SSO_CLIENT_UPDATE = "sso.client.update", _("Single sign-on client changed")
+    SSO_CLIENT_DISABLE = "sso.client.disable", _("Single sign-on client switched off")
+    SSO_CLIENT_ENABLE = "sso.client.enable", _("Single sign-on client switched on again")
+    SSO_CLIENT_DELETE = "sso.client.delete", _("Single sign-on client deleted")
+    SSO_SECRET_ROTATE = "sso.secret.rotate", _("New client secret made (the old one overlaps)")
+    SSO_SECRET_END_OVERLAP = "sso.secret.end_overlap", _("Previous client secret revoked")
+
 
 class AuditEntryImmutable(Exception):
     """An audit entry was about to be changed or deleted."""

@@ -57,6 +57,7 @@ TABS = [
     ("publisher:products", gettext_lazy("Products"), HELPDESK),
     ("publisher:contracts", gettext_lazy("Contracts"), HELPDESK),
     ("exchange:tokens", gettext_lazy("API tokens"), ADMIN),
+    ("sso_portal:clients", gettext_lazy("Single sign-on (OIDC)"), ADMIN),
     ("publisher:helpdesk", gettext_lazy("Helpdesk"), HELPDESK),
 ]
 TAB_OF_PAGE = {
@@ -66,6 +67,10 @@ TAB_OF_PAGE = {
     "publisher:contract_edit": "publisher:contracts",
     "publisher:contract_upload": "publisher:contracts",
     "publisher:contract_upload_confirm": "publisher:contracts",
+    # The sso app's pages (by URL name only: licences imports nothing of sso).
+    **{f"sso_portal:{name}": "sso_portal:clients" for name in (
+        "client_create", "client_edit", "secret_rotate", "secret_end_overlap",
+        "client_disable", "client_enable", "client_delete")},
 }
 
 

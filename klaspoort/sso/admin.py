@@ -12,7 +12,8 @@ from klaspoort.sso.models import PublisherClient
 class PublisherClientInline(admin.StackedInline):
     model = PublisherClient
     can_delete = False
-    fields = ("publisher", "name_detail", "chain_partner", "default_target_uri")
+    fields = ("publisher", "name_detail", "chain_partner", "default_target_uri",
+              "initiate_login_uri", "disabled_at")
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
@@ -44,7 +45,8 @@ admin.site.register(Application, KlaspoortApplicationAdmin)
 
 @admin.register(PublisherClient)
 class PublisherClientAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "publisher", "name_detail", "chain_partner", "created_at")
+    list_display = ("__str__", "publisher", "name_detail", "chain_partner", "disabled_at",
+                    "created_at")
     list_filter = ("publisher", "name_detail", "chain_partner")
     search_fields = ("application__name", "application__client_id", "publisher__name")
     readonly_fields = ("application", "created_at")

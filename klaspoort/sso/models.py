@@ -7,6 +7,8 @@ what the publisher's data agreement allows it to receive.
 
 from __future__ import annotations
 
+import datetime
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from oauth2_provider.models import Application
@@ -31,6 +33,16 @@ class PublisherClient(models.Model):
     # Where the publisher's software goes after sign-in when a tile names no page of its own
     # (target_link_uri); empty: the product's launch address.
     default_target_uri = models.URLField(_("default target address"), blank=True)
+    # The publisher's login initiation address (OIDC Core §4): a tile sends the browser there
+    # with iss, login_hint and target_link_uri. Empty: the product's launch address, as before.
+    initiate_login_uri = models.URLField(_("initiate login URI"), blank=True)
+    # A disabled client signs nobody in (selectors.client_for answers None) but keeps its
+    # settings, so the publisher can switch it on again.
+    disabled_at = models.DateTimeField(_("disabled at"), null=True, blank=True)
+    # Secret rotation with overlap: the secret before the last "new secret", hashed exactly as
+    # the toolkit hashed it on Application, accepted until previous_secret_expires_at.
+    previous_secret = models.CharField(max_length=255, blank=True)
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -39,6 +51,15 @@ class PublisherClient(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application.name or self.application.client_id} ({self.publisher})"
+
+    @property
+    def is_confidential(self) -> bool:
+        return bool(self.application.client_type == Application.CLIENT_CONFIDENTIAL)
+
+    def overlap_running(self, now: datetime.datetime) -> bool:
+        """Whether the previous secret is still accepted at `now`."""
+        return bool(self.previous_secret and self.previous_secret_expires_at is not None
+                    and self.previous_secret_expires_at > now)
 
 
 class IssuedCode(models.Model):

@@ -15,8 +15,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.contrib.auth.hashers import check_password
 from django.core import signing
+from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from klaspoort import auth_methods
@@ -102,17 +105,60 @@ class Decision:
 
 
 def client_for(client_id: str) -> PublisherClient | None:
-    """The publisher client behind an OAuth client id, None for any other application."""
+    """The publisher client behind an OAuth client id, None for any other application and for
+    a client its publisher switched off (it signs nobody in)."""
     return (PublisherClient.objects.select_related("application", "publisher")
-            .filter(application__client_id=client_id).first())
+            .filter(application__client_id=client_id, disabled_at__isnull=True).first())
 
 
 def client_of_application(application: Any) -> PublisherClient | None:
-    """The publisher client of a toolkit Application (with its publisher, read in one go)."""
+    """The publisher client of a toolkit Application (with its publisher, read in one go);
+    None for a switched-off client."""
     if application is None:
         return None
     return (PublisherClient.objects.select_related("application", "publisher")
-            .filter(application_id=application.pk).first())
+            .filter(application_id=application.pk, disabled_at__isnull=True).first())
+
+
+def clients_of(publisher_id: int) -> QuerySet[PublisherClient]:
+    """A publisher's clients, switched off or not, for its portal page (oldest first)."""
+    return (PublisherClient.objects.select_related("application", "publisher")
+            .filter(publisher_id=publisher_id).order_by("created_at", "pk"))
+
+
+def previous_secret_accepted(application: Any, secret: str) -> bool:
+    """Rule: during the overlap after a new secret was made, the previous secret still
+    authenticates the client; after it (or once the publisher revoked it) it does not.
+    Checked with the toolkit's hasher (constant time)."""
+    if application is None or application.pk is None or not secret:
+        return False
+    stored = (PublisherClient.objects
+              .filter(application_id=application.pk, previous_secret_expires_at__gt=timezone.now())
+              .exclude(previous_secret="").values_list("previous_secret", flat=True).first())
+    return bool(stored) and check_password(secret, str(stored))
+
+
+@dataclass(frozen=True)
+class Launch:
+    """Where a tile sends the browser (OIDC Core §4) and the page it asks for."""
+
+    initiate_login_uri: str
+    target_link_uri: str
+
+
+def launch_of(publisher_id: int, launch_url: str) -> Launch:
+    """Rule: a tile goes to the login address of the publisher's first client that has one
+    (switched-off clients left out); without one, to the product's launch address, as before
+    clients had login addresses. The target is the client's default target, else the
+    product's launch address."""
+    rows = list(PublisherClient.objects
+                .filter(publisher_id=publisher_id, disabled_at__isnull=True).order_by("pk")
+                .values_list("initiate_login_uri", "default_target_uri"))
+    with_login = next((row for row in rows if row[0]), None)
+    if with_login is not None:
+        return Launch(with_login[0], with_login[1] or launch_url)
+    default_target = next((row[1] for row in rows if row[1]), "")
+    return Launch(launch_url, default_target or launch_url)
 
 
 def _group_info(group: Group) -> GroupInfo:

@@ -7,8 +7,11 @@ call.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from typing import Any
+from urllib.parse import unquote_plus
 
 from oauth2_provider.models import AbstractApplication, get_grant_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
@@ -20,7 +23,13 @@ from oauthlib.openid import Server
 from klaspoort.sso import services
 from klaspoort.sso.claims import CLAIM_SCOPES, claims_for
 from klaspoort.sso.models import IssuedCode
-from klaspoort.sso.selectors import ACR_UNKNOWN, Decision, client_of_application, decide
+from klaspoort.sso.selectors import (
+    ACR_UNKNOWN,
+    Decision,
+    client_of_application,
+    decide,
+    previous_secret_accepted,
+)
 
 DECISION_ATTR = "klaspoort_decision"
 GRANT_ATTR = "_klaspoort_grant"
@@ -184,6 +193,42 @@ class KlaspoortValidator(OAuth2Validator):
         if issued is not None and issued.auth_time is not None:
             claims["auth_time"] = int(issued.auth_time.timestamp())
         return claims, expiration
+
+    # --- client authentication: the current secret, or the previous one during its overlap ---
+
+    def authenticate_client(self, request: Any, *args: Any, **kwargs: Any) -> bool:
+        """The toolkit's client authentication (Basic, then the body) against the current
+        secret; failing that, the same credentials against the previous secret while its
+        overlap after a rotation runs (selectors.previous_secret_accepted). The current secret
+        is tried first, so a client that switched over costs nothing extra."""
+        if super().authenticate_client(request, *args, **kwargs):
+            return True
+        for client_id, secret in self._presented_credentials(request):
+            if not client_id or not secret:
+                continue
+            application = self._load_application(client_id, request)
+            if application is not None and previous_secret_accepted(application, secret):
+                return True
+        return False
+
+    def _presented_credentials(self, request: Any) -> list[tuple[str, str]]:
+        """The (client id, secret) pairs the request presents: from the Basic header (decoded
+        as the toolkit does), then from the body. Never logged."""
+        pairs: list[tuple[str, str]] = []
+        auth_string = self._extract_basic_auth(request)
+        if auth_string:
+            encoding = getattr(request, "encoding", None) or "utf-8"
+            try:
+                decoded = base64.b64decode(auth_string).decode(encoding)
+                client_id, secret = map(unquote_plus, decoded.split(":", 1))
+            except (TypeError, ValueError, binascii.Error, UnicodeDecodeError, LookupError):
+                pass
+            else:
+                pairs.append((client_id, secret))
+        client_id = getattr(request, "client_id", None) or ""
+        secret = getattr(request, "client_secret", None) or ""
+        pairs.append((str(client_id), str(secret)))
+        return pairs
 
     # --- the Application once per authorization request ---------------------------------------
 

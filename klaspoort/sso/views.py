@@ -309,7 +309,9 @@ def launch(request: HttpRequest, product_id: int) -> HttpResponse:
 
     Rules: the user may open the product now (access_for_user: consent, licence, contract
     dates) and, for pupils, the IP rule holds; otherwise the refusal page says why. A product
-    without a launch address gets a page saying the publisher has not set up its link.
+    without a launch address gets a page saying the publisher has not set up its link. The
+    browser goes to the login address of the publisher's client when it has one, else to the
+    product's launch address (selectors.launch_of).
     """
     product = get_object_or_404(Product.objects.select_related("publisher"), pk=product_id)
     access = access_for_user(request.user)
@@ -331,11 +333,9 @@ def launch(request: HttpRequest, product_id: int) -> HttpResponse:
                              "Klaspoort yet.") % {"publisher": product.publisher.name,
                                                   "product": product.name}}, status=404)
         return render(request, "sso/not_set_up.html", {"product": product}, status=404)
-    default_target = (PublisherClient.objects.filter(publisher_id=product.publisher_id)
-                      .exclude(default_target_uri="").order_by("pk")
-                      .values_list("default_target_uri", flat=True).first())
-    return HttpResponseRedirect(_with_query(product.launch_url, {
+    launch_to = selectors.launch_of(product.publisher_id, product.launch_url)
+    return HttpResponseRedirect(_with_query(launch_to.initiate_login_uri, {
         "iss": settings.OIDC_ISSUER,
         "login_hint": selectors.login_hint_for(request.user, product.publisher_id),
-        "target_link_uri": default_target or product.launch_url,
+        "target_link_uri": launch_to.target_link_uri,
     }))

@@ -25,6 +25,10 @@ PRODUCT = {"code": "PP-4", "name": "Pluspunt 4", "product_type": "oefensoftware"
            "allows_group_licences": True, "allows_child_licences": False, "replaces": None}
 CONTRACT = {"number": "C-1", "title": "Pluspunt", "product": "PP-4", "start": "2026-08-01",
             "end": "2027-07-31", "type": "child", "seats": 25, "school": "99ZZ00"}
+CLIENT = {"name": "Rekenwonders web", "redirect_uris": ["https://rekenwonders.example/cb"],
+          "post_logout_uris": [], "initiate_login_uri": "https://rekenwonders.example/login",
+          "default_target_uri": "", "client_type": "confidential", "name_detail": "initial",
+          "chain_partner": False}
 
 # action: (before, after), as each app's services write them.
 ENTRIES: dict[str, tuple[dict | None, dict | None]] = {
@@ -72,11 +76,21 @@ ENTRIES: dict[str, tuple[dict | None, dict | None]] = {
     "signin.card.void": (None, {"cards": 1}),
     "signin.card.reissue": (None, None),
     "signin.home.set": ({"enabled": False}, {"enabled": True}),
+    "sso.client.create": (None, {**CLIENT}),
+    "sso.client.update": ({"redirect_uris": ["https://rekenwonders.example/cb"]},
+                          {"redirect_uris": ["https://rekenwonders.example/cb",
+                                             "https://rekenwonders.example/cb2"]}),
+    "sso.client.disable": (None, None),
+    "sso.client.enable": (None, None),
+    "sso.client.delete": ({**CLIENT}, None),
+    "sso.secret.rotate": (None, {"overlap_days": 7}),
+    "sso.secret.end_overlap": (None, None),
 }
 # English words and codes that appeared on the Logboek before it was Dutch throughout.
 ENGLISH = ["True", "False", "None", "received", "waiting", "held", "failed", "digibordsoftware",
            "operator", "command line", "upload", "child:", "group:", "automatic",
-           "cards", "enabled", "publisher", "seats", "year_groups", "launch_url", "via"]
+           "cards", "enabled", "publisher", "seats", "year_groups", "launch_url", "via",
+           "confidential", "redirect_uris", "client_type", "name_detail", "initial"]
 
 
 def test_every_action_has_a_realistic_entry_here():
