@@ -74,6 +74,10 @@ class AuditAction(models.TextChoices):
 
     EXCHANGE_TOKEN_CREATE = "exchange.token.create", _("Publisher API token created")
     EXCHANGE_TOKEN_REVOKE = "exchange.token.revoke", _("Publisher API token revoked")
+    EXCHANGE_ONEROSTER_CLIENT_CREATE = (
+        "exchange.oneroster.create", _("OneRoster client created"))
+    EXCHANGE_ONEROSTER_CLIENT_REVOKE = (
+        "exchange.oneroster.revoke", _("OneRoster client revoked"))
 
 
 class AuditEntryImmutable(Exception):

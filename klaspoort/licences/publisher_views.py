@@ -66,6 +66,7 @@ TAB_OF_PAGE = {
     "publisher:contract_edit": "publisher:contracts",
     "publisher:contract_upload": "publisher:contracts",
     "publisher:contract_upload_confirm": "publisher:contracts",
+    "exchange:oneroster_clients": "exchange:tokens",
 }
 
 
