@@ -9,7 +9,7 @@ classes and people, with the same pairwise ids, and `dateLastModified` is the mo
 feed's last event about the object.
 
 Mapping (decision 0033): a school → an org of type school; the Dutch school year
-(1 August–31 July) → one academicSession of type schoolYear with one term spanning it;
+(1 August to 31 July) → one academicSession of type schoolYear with one term spanning it;
 a group → a homeroom class, a cluster → a scheduled class; one course per school and
 jaargroep (combination groups and clusters each have one); people → users with one role at
 their school; membership of a group or cluster → an enrollment. Demographics are never given.
@@ -267,7 +267,7 @@ def build(publisher_id: int, *, base_url: str, school_ids: Iterable[int] | None 
         course["dateLastModified"] = _stamp(course["dateLastModified"])
     roster.courses = sorted(courses.values(), key=lambda course: course["sourcedId"])
     seen: set[str] = set()
-    for key, entity, record in sorted(records, key=lambda row: row[0]):
+    for _key, entity, record in sorted(records, key=lambda row: row[0]):
         if entity != Entity.PERSON or record["id"] in seen:
             continue
         seen.add(record["id"])

@@ -299,15 +299,16 @@ def _routes() -> list[Route]:
     for path in ("orgs", "schools"):
         add(f"{path}/<str:sourcedId>", CORE, "org", "org",
             lambda ask, sourcedId: ask.school(sourcedId).org(sourcedId), False)
-    for role, plural, param in (("student", "students", "studentSourcedId"),
-                                ("teacher", "teachers", "teacherSourcedId"),
-                                (None, "users", "userSourcedId")):
+    people: tuple[tuple[str | None, str, str], ...] = (
+        ("student", "students", "studentSourcedId"), ("teacher", "teachers", "teacherSourcedId"),
+        (None, "users", "userSourcedId"))
+    for only, plural, param in people:
         add(plural, CORE, "user", "users",
-            lambda ask, role=role: _users_with(role)(ask.everything().users))
+            lambda ask, only=only: _users_with(only)(ask.everything().users))
         add(f"{plural}/<str:{param}>/classes", RELATION, "class", "classes",
-            lambda ask, role=role, **kw: _classes_of(ask, next(iter(kw.values())), role))
+            lambda ask, only=only, **kw: _classes_of(ask, next(iter(kw.values())), only))
         add(f"{plural}/<str:sourcedId>", CORE, "user", "user",
-            lambda ask, sourcedId, role=role: _user(ask, sourcedId, role)[1], False)
+            lambda ask, sourcedId, only=only: _user(ask, sourcedId, only)[1], False)
     add("terms", CORE, "academicSession", "academicSessions", lambda ask: ask.calendar().terms())
     add("terms/<str:termSourcedId>/classes", RELATION, "class", "classes",
         lambda ask, termSourcedId: _term(ask, termSourcedId, ask.everything().classes))
@@ -324,12 +325,12 @@ def _class_roster(ask: Ask, class_id: str) -> Roster:
     return roster
 
 
-def _enrollment(ask: Ask, sourcedId: str) -> Obj:  # noqa: N803 (the document's name)
+def _enrollment(ask: Ask, sourcedId: str) -> Obj:
     roster = ask.around(sourcedId.split("-", 1)[0], Entity.GROUP)
     return roster.one(roster.enrollments, sourcedId)
 
 
-def _no_grading_period(ask: Ask, sourcedId: str) -> Obj:  # noqa: N803
+def _no_grading_period(ask: Ask, sourcedId: str) -> Obj:
     raise not_found()
 
 
@@ -554,10 +555,10 @@ def bulk(request: HttpRequest, school_id: str) -> HttpResponse:
             raise not_found()
         roster = ask.school(school_id)
     except OneRosterError as exc:
-        response = _refusal(exc)
+        refusal = _refusal(exc)
         if exc.status == 401:
-            response["WWW-Authenticate"] = 'Bearer realm="OneRoster"'
-        return response
-    response = HttpResponse(bulk_zip(roster), content_type="application/zip")
-    response["Content-Disposition"] = f'attachment; filename="oneroster-{school_id[:16]}.zip"'
-    return response
+            refusal["WWW-Authenticate"] = 'Bearer realm="OneRoster"'
+        return refusal
+    archive = HttpResponse(bulk_zip(roster), content_type="application/zip")
+    archive["Content-Disposition"] = f'attachment; filename="oneroster-{school_id[:16]}.zip"'
+    return archive
