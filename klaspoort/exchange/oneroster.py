@@ -223,12 +223,15 @@ def build(publisher_id: int, *, base_url: str, school_ids: Iterable[int] | None 
     """The publisher's OneRoster objects, of all the schools it sees or only of these ones
     (database ids), read from what the feed has told it."""
     rows = PublishedRecord.objects.filter(publisher_id=publisher_id)
+    events = FeedEvent.objects.filter(publisher_id=publisher_id)
     if school_ids is not None:
-        rows = rows.filter(school_id__in=list(school_ids))
+        wanted = list(school_ids)
+        rows = rows.filter(school_id__in=wanted)
+        events = events.filter(school_id__in=wanted)
     records = list(rows.values_list("local_key", "entity", "record"))
-    modified = dict(FeedEvent.objects.filter(
-        publisher_id=publisher_id, local_key__in=[key for key, _e, _r in records]).values(
-        "local_key").annotate(last=Max("created_at")).values_list("local_key", "last"))
+    # Grouped in the database, not asked per key: a publisher may see thousands of people.
+    modified = dict(events.values("local_key").annotate(last=Max("created_at")).values_list(
+        "local_key", "last")) if records else {}
     fallback = timezone.now()
     roster = Roster(base_url, SchoolYear.of(day or timezone.localdate()))
     term = [roster.ref("academicSession", "academicSessions", roster.year.term_id)]

@@ -13,5 +13,5 @@ urlpatterns = [
     *[path(f"rostering/v1p2/{route.path}", views.rostering_view(route))
       for route in views.ROUTES],
     # Anything else under the binding is answered in its error shape, not with a page.
-    re_path(r"^rostering/v1p2(/.*)?$", views.unknown_path),
+    re_path(r"^rostering/v1p2(?:/.*)?$", views.unknown_path),
 ]

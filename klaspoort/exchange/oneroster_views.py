@@ -23,8 +23,7 @@ from urllib.parse import unquote, urlencode
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import translation
-from django.utils.translation import gettext
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext, gettext_noop
 from django.views.decorators.csrf import csrf_exempt
 
 from klaspoort.addresses import public_url
@@ -224,7 +223,7 @@ def _school_class(ask: Ask, school_id: str, class_id: str) -> Roster:
 
 
 def _demographics(ask: Ask, **_kwargs: str) -> Any:
-    raise OneRosterError(403, "forbidden", N_("Klaspoort does not give demographics."))
+    raise OneRosterError(403, "forbidden", gettext_noop("Klaspoort does not give demographics."))
 
 
 @dataclass(frozen=True)
@@ -345,7 +344,7 @@ def _bearer(request: HttpRequest) -> Bearer:
     scheme, _sep, value = header.partition(" ")
     found = bearer_for(value.strip()) if scheme.lower() == "bearer" else None
     if found is None:
-        raise OneRosterError(401, "unauthorisedrequest", N_(
+        raise OneRosterError(401, "unauthorisedrequest", gettext_noop(
             "A valid access token is required (Authorization: Bearer <token>, from the token "
             "endpoint)."))
     return found
@@ -371,7 +370,7 @@ def _links(request: HttpRequest, offset: int, limit: int, total: int) -> str:
 
 def _answer(request: HttpRequest, route: Route, kwargs: dict[str, str]) -> HttpResponse:
     if request.method not in ("GET", "HEAD"):
-        response = JsonResponse(status_info("invaliddata", N_("Only GET is supported.")),
+        response = JsonResponse(status_info("invaliddata", gettext_noop("Only GET is supported.")),
                                 status=405)
         response["Allow"] = "GET, HEAD"
         return response
@@ -380,13 +379,13 @@ def _answer(request: HttpRequest, route: Route, kwargs: dict[str, str]) -> HttpR
         try:
             _count_request(hash_token("oneroster:" + bearer.client.client_id))
         except TooManyRequests as exc:
-            response = JsonResponse(status_info("server_busy", N_(
+            response = JsonResponse(status_info("server_busy", gettext_noop(
                 "Too many requests for this client; try again in %(seconds)d seconds."),
                 {"seconds": exc.retry_after}), status=429)
             response["Retry-After"] = str(exc.retry_after)
             return response
         if not route.scopes & bearer.scopes:
-            raise OneRosterError(403, "forbidden", N_(
+            raise OneRosterError(403, "forbidden", gettext_noop(
                 "The access token does not have the scope this path needs."))
         query = ors.parse_query(route.kind, request.GET, collection=route.collection)
         found = route.handler(Ask(bearer.client.publisher_id), **kwargs)
@@ -413,7 +412,7 @@ def _guarded(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         except Exception:
             # Our fault, never the client's: logged, answered in the document's shape.
             logger.exception("OneRoster error at %s", request.path)
-            return JsonResponse(status_info("internal_server_error", N_(
+            return JsonResponse(status_info("internal_server_error", gettext_noop(
                 "Something went wrong on our side; please try again later.")), status=500)
     return csrf_exempt(wrapped)
 
@@ -424,7 +423,7 @@ def rostering_view(route: Route) -> Callable[..., HttpResponse]:
 
 @_guarded
 def unknown_path(request: HttpRequest, **_kwargs: Any) -> HttpResponse:
-    return _refusal(OneRosterError(404, "unknownobject", N_(
+    return _refusal(OneRosterError(404, "unknownobject", gettext_noop(
         "There is no such OneRoster path.")))
 
 
@@ -530,7 +529,7 @@ def bulk(request: HttpRequest, school_id: str) -> HttpResponse:
     """GET /ims/oneroster/bulk/v1p2/<school sourcedId>.zip: the school as the publisher sees
     it now (compared first, as a snapshot is), with the scopes of the REST reads."""
     if request.method not in ("GET", "HEAD"):
-        response = JsonResponse(status_info("invaliddata", N_("Only GET is supported.")),
+        response = JsonResponse(status_info("invaliddata", gettext_noop("Only GET is supported.")),
                                 status=405)
         response["Allow"] = "GET, HEAD"
         return response
@@ -539,16 +538,16 @@ def bulk(request: HttpRequest, school_id: str) -> HttpResponse:
         try:
             _count_request(hash_token("oneroster:" + bearer.client.client_id))
         except TooManyRequests as exc:
-            response = JsonResponse(status_info("server_busy", N_(
+            response = JsonResponse(status_info("server_busy", gettext_noop(
                 "Too many requests for this client; try again in %(seconds)d seconds."),
                 {"seconds": exc.retry_after}), status=429)
             response["Retry-After"] = str(exc.retry_after)
             return response
         if not CORE & bearer.scopes:
-            raise OneRosterError(403, "forbidden", N_(
+            raise OneRosterError(403, "forbidden", gettext_noop(
                 "The access token does not have the scope this path needs."))
         if request.GET:
-            raise OneRosterError(400, "invaliddata", N_("Unknown parameter: %(name)s."),
+            raise OneRosterError(400, "invaliddata", gettext_noop("Unknown parameter: %(name)s."),
                                  {"name": sorted(request.GET)[0][:40]})
         ask = Ask(bearer.client.publisher_id)
         if feed.snapshot(ask.publisher_id, school_id) is None:

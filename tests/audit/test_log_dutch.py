@@ -65,6 +65,8 @@ ENTRIES: dict[str, tuple[dict | None, dict | None]] = {
                               {"icon": "cd" * 32, "type": "image/png", "size": "256x256"}),
     "exchange.token.create": (None, {"name": "Koppeling"}),
     "exchange.token.revoke": (None, None),
+    "exchange.oneroster.create": (None, {"name": "LMS"}),
+    "exchange.oneroster.revoke": (None, None),
     "signin.pupil.unlock": (None, {"was_waiting": True}),
     "signin.card.issue": (None, {"cards": 25}),
     "signin.card.void": (None, {"cards": 1}),

@@ -464,3 +464,28 @@ if OFFICIAL.exists():
 else:
     def test_the_official_oneroster_document_is_absent():
         pytest.skip("../shared/standards/oneroster is not here")
+
+
+def test_unreadable_text_and_unknown_paths_answer_in_the_oneroster_shape(api, client):
+    nul = api("/users", filter="givenName='a\x00'")
+    assert nul.status_code == 400 and nul.json()["imsx_codeMajor"] == "failure"
+    for path in ("/nothing", "/classes//students", "/users/a/b/c"):
+        response = api(path)
+        assert response.status_code == 404
+        assert response.json()["imsx_CodeMinor"]["imsx_codeMinorField"][0][
+            "imsx_codeMinorFieldValue"] == "unknownobject"
+    assert client.post(BASE + "/users").status_code == 405
+    token_nul = client.post(TOKEN_URL, "grant_type=client_credentials&scope=%00",
+                            content_type="application/x-www-form-urlencoded")
+    assert token_nul.status_code == 400 and token_nul.json()["error"] == "invalid_request"
+
+
+def test_each_client_is_rate_limited_with_retry_after(api, settings):
+    cache.clear()
+    settings.PUBLISHER_API_RATE_PER_MINUTE = 2
+    assert api("/orgs").status_code == 200
+    assert api("/orgs").status_code == 200
+    refused = api("/orgs")
+    assert refused.status_code == 429 and int(refused["Retry-After"]) >= 1
+    assert refused.json()["imsx_CodeMinor"]["imsx_codeMinorField"][0][
+        "imsx_codeMinorFieldValue"] == "server_busy"
