@@ -20,7 +20,12 @@ from django.db import close_old_connections
 from django.test import Client
 from django.utils import timezone
 
-from klaspoort.exchange.models import OneRosterAccessToken, OneRosterClient, hash_token
+from klaspoort.exchange.models import (
+    OneRosterAccessToken,
+    OneRosterClient,
+    PublisherApiToken,
+    hash_token,
+)
 from klaspoort.exchange.oneroster_auth import DEMOGRAPHICS, ROSTER, ROSTER_CORE
 from klaspoort.exchange.oneroster_views import CSV_HEADERS
 from klaspoort.licences.models import GroupLicence, PublisherMembership
@@ -223,6 +228,23 @@ def test_classes_users_and_enrollments_are_the_feeds_view_with_its_ids(api, worl
         f"/students/{user['sourcedId']}/classes").json()["classes"]}
     # A teacher is not found as a student.
     assert api(f"/students/{subject_for(world.pid, teachers[0].user_id)}").status_code == 404
+
+
+def test_oneroster_and_the_feeds_snapshot_name_the_same_people_and_groups(api, world, client):
+    _row, plain = PublisherApiToken.issue(world.publisher, "feed")
+    snapshot = client.get(f"/api/publisher/v1/schools/{world.school_id}",
+                          HTTP_AUTHORIZATION=f"Bearer {plain}").json()
+    users = api(f"/schools/{world.school_id}/students", limit=1000).json()["users"] + api(
+        f"/schools/{world.school_id}/teachers", limit=1000).json()["users"]
+    assert {(u["sourcedId"], u["givenName"], u["familyName"]) for u in users} == {
+        (p["id"], p["given_name"], p["family_name"]) for p in snapshot["people"]}
+    classes = api(f"/schools/{world.school_id}/classes").json()["classes"]
+    assert {(c["sourcedId"], c["title"]) for c in classes} == {
+        (g["id"], g["name"]) for g in snapshot["groups"]}
+    enrollments = api(f"/schools/{world.school_id}/enrollments", limit=1000).json()[
+        "enrollments"]
+    assert {(e["user"]["sourcedId"], e["class"]["sourcedId"]) for e in enrollments} == {
+        (p["id"], g) for p in snapshot["people"] for g in p["group_ids"]}
 
 
 def test_the_school_year_is_one_session_with_one_term(api):
