@@ -111,8 +111,8 @@ def request_is_broken(request: HttpRequest) -> bool:
 
 
 def _machine_endpoint(path: str) -> bool:
-    return path.startswith("/api/") or (path.startswith("/o/")
-                                        and not path.startswith("/o/authorize"))
+    return path.startswith(("/api/", "/ims/oneroster/token")) or (
+        path.startswith("/o/") and not path.startswith("/o/authorize"))
 
 
 def refusal(request: HttpRequest) -> HttpResponse:
@@ -121,6 +121,14 @@ def refusal(request: HttpRequest) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": message, "detail_en": english_of(message),
                              "errors": []}, status=400)
+    if request.path.startswith("/ims/oneroster/") and not _machine_endpoint(request.path):
+        # OneRoster's error shape (imsx_StatusInfoDType, decision 0033).
+        return JsonResponse({"imsx_codeMajor": "failure", "imsx_severity": "error",
+                             "imsx_description": message, "imsx_CodeMinor": {
+                                 "imsx_codeMinorField": [{
+                                     "imsx_codeMinorFieldName": "TargetEndSystem",
+                                     "imsx_codeMinorFieldValue": "invaliddata"}]}},
+                            status=400)
     if _machine_endpoint(request.path):
         # The error format of OAuth 2.0 (RFC 6749 §5.2), which the token endpoints speak.
         return JsonResponse({"error": "invalid_request", "error_description": message},

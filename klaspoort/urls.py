@@ -25,6 +25,7 @@ urlpatterns = [
     path("uitgever/", include("klaspoort.sso.portal_urls")),
     path("icoon/<int:product_id>/<str:name>", product_icon, name="product_icon"),
     path("api/", include("klaspoort.exchange.api_urls")),
+    path("ims/oneroster/", include("klaspoort.exchange.oneroster_urls")),
     path("leerkracht/", include("klaspoort.signin.teacher_urls")),
     path("", include("klaspoort.signin.urls")),
     path("o/", include("klaspoort.sso.oauth_urls")),

@@ -322,7 +322,7 @@ def po_entries(path: Path) -> list[dict[str, Any]]:
     return entries
 
 
-GETTEXT_NAMES = {"_", "gettext", "gettext_lazy", "ngettext", "ngettext_lazy"}
+GETTEXT_NAMES = {"_", "gettext", "gettext_lazy", "gettext_noop", "ngettext", "ngettext_lazy"}
 # What templatize makes of {% translate %} and {% blocktranslate %} (count or not).
 _LITERAL = r"""(u'(?:[^'\\]|\\.)*'|u"(?:[^"\\]|\\.)*")"""
 TEMPLATE_CALL = re.compile(rf"\bn?gettext\({_LITERAL}(?:, {_LITERAL})?")

@@ -86,6 +86,10 @@ class AuditAction(models.TextChoices):
     SSO_CLIENT_DELETE = "sso.client.delete", _("Single sign-on client deleted")
     SSO_SECRET_ROTATE = "sso.secret.rotate", _("New client secret made (the old one overlaps)")
     SSO_SECRET_END_OVERLAP = "sso.secret.end_overlap", _("Previous client secret revoked")
+    EXCHANGE_ONEROSTER_CLIENT_CREATE = (
+        "exchange.oneroster.create", _("OneRoster client created"))
+    EXCHANGE_ONEROSTER_CLIENT_REVOKE = (
+        "exchange.oneroster.revoke", _("OneRoster client revoked"))
 
 
 class AuditEntryImmutable(Exception):

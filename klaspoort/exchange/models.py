@@ -157,3 +157,54 @@ class NetworkProviderApiToken(models.Model):
         row = cls.objects.create(provider=provider, name=name, prefix=token[:10],
                                  digest=hash_token(token), created_by=created_by)
         return row, token
+
+
+# ---------------------------------------------------------------------------------------------
+# OneRoster 1.2 (issue 13, decision 0033): OAuth 2.0 client credentials, as the 1EdTech
+# security framework asks. A publisher makes a client in the portal; its software trades the
+# client's id and secret for short-lived bearer tokens. Secrets and tokens are long random
+# strings, kept only as their SHA-256 digest (hash_token).
+# ---------------------------------------------------------------------------------------------
+class OneRosterClient(models.Model):
+    publisher = models.ForeignKey(Publisher, on_delete=models.CASCADE,
+                                  related_name="oneroster_clients")
+    name = models.CharField(_("name"), max_length=100)
+    client_id = models.CharField(max_length=64, unique=True, editable=False)
+    secret_digest = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, blank=True, related_name="+")
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("OneRoster client")
+        verbose_name_plural = _("OneRoster clients")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.publisher}: {self.name} ({self.client_id})"
+
+    @classmethod
+    def issue(cls, publisher: Publisher, name: str, created_by: object = None) -> tuple[
+            OneRosterClient, str]:
+        """A new client; its secret is returned once and never stored."""
+        secret = "ors_" + secrets.token_urlsafe(32)
+        row = cls.objects.create(publisher=publisher, name=name,
+                                 client_id="or_" + secrets.token_urlsafe(18),
+                                 secret_digest=hash_token(secret), created_by=created_by)
+        return row, secret
+
+
+class OneRosterAccessToken(models.Model):
+    """A bearer token handed out by the token endpoint: valid until expires_at, for the scopes
+    granted (space-separated), and never after its client is revoked."""
+
+    client = models.ForeignKey(OneRosterClient, on_delete=models.CASCADE, related_name="tokens")
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    scope = models.CharField(max_length=500)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.client_id}: {self.scope}"

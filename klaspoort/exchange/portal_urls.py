@@ -7,4 +7,8 @@ urlpatterns = [
     path("<slug:slug>/api-sleutels/", views.tokens_page, name="tokens"),
     path("<slug:slug>/api-sleutels/<int:token_id>/intrekken/", views.token_revoke,
          name="token_revoke"),
+    path("<slug:slug>/api-sleutels/oneroster/", views.oneroster_clients_page,
+         name="oneroster_clients"),
+    path("<slug:slug>/api-sleutels/oneroster/<int:client_id>/intrekken/",
+         views.oneroster_client_revoke, name="oneroster_client_revoke"),
 ]

@@ -71,6 +71,7 @@ TAB_OF_PAGE = {
     **{f"sso_portal:{name}": "sso_portal:clients" for name in (
         "client_create", "client_edit", "secret_rotate", "secret_end_overlap",
         "client_disable", "client_enable", "client_delete")},
+    "exchange:oneroster_clients": "exchange:tokens",
 }
 
 

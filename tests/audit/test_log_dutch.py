@@ -71,6 +71,8 @@ ENTRIES: dict[str, tuple[dict | None, dict | None]] = {
     "exchange.token.revoke": (None, None),
     "exchange.network_token.create": (None, {"name": "Portaal"}),
     "exchange.network_token.revoke": (None, None),
+    "exchange.oneroster.create": (None, {"name": "LMS"}),
+    "exchange.oneroster.revoke": (None, None),
     "signin.pupil.unlock": (None, {"was_waiting": True}),
     "signin.card.issue": (None, {"cards": 25}),
     "signin.card.void": (None, {"cards": 1}),
