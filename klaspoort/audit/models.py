@@ -74,6 +74,10 @@ class AuditAction(models.TextChoices):
 
     EXCHANGE_TOKEN_CREATE = "exchange.token.create", _("Publisher API token created")
     EXCHANGE_TOKEN_REVOKE = "exchange.token.revoke", _("Publisher API token revoked")
+    EXCHANGE_WEBHOOK_SET = "exchange.webhook.set", _("Webhook address saved")
+    EXCHANGE_WEBHOOK_SECRET = (
+        "exchange.webhook.secret", _("New webhook signing secret made"))
+    EXCHANGE_WEBHOOK_REMOVE = "exchange.webhook.remove", _("Webhook removed")
 
 
 class AuditEntryImmutable(Exception):

@@ -1,11 +1,13 @@
 """The publisher portal's *API-sleutels* page: a publisher's admins issue and revoke the tokens
-its software uses for the publisher API. Shown in the portal (licences.publisher_views renders
+its software uses for the publisher API; and its *Webhook* page (one URL, its signing secret,
+the delivery log). Shown in the portal (licences.publisher_views renders
 the tabs); the tokens are this app's."""
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.utils.cache import add_never_cache_headers
@@ -14,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from klaspoort.exchange import services as tokens
+from klaspoort.exchange import webhooks
 from klaspoort.exchange.models import PublisherApiToken
 from klaspoort.licences.guards import publisher_view
 from klaspoort.licences.publisher_views import ADMIN, PublisherRequest, publisher_render
@@ -56,3 +59,73 @@ def token_revoke(request: PublisherRequest, token_id: int) -> HttpResponse:
         raise Http404
     messages.success(request, _("Token %(name)s has been revoked.") % {"name": row.name})
     return redirect("exchange:tokens", slug=request.publisher.slug)
+
+
+# ---------------------------------------------------------------------------------------------
+# Webhook (decision 0034): one URL per publisher, notified when its feed has new events.
+
+
+class WebhookForm(forms.Form):
+    url = forms.CharField(
+        label=gettext_lazy("Webhook address"), max_length=webhooks.MAX_URL_LENGTH,
+        help_text=gettext_lazy("Begins with https://. Klaspoort posts a signed notice here "
+                               "when your feed has new events."))
+
+    def clean_url(self) -> str:
+        return webhooks.clean_url(self.cleaned_data["url"])
+
+
+def _webhook_page(request: PublisherRequest, form: WebhookForm, *,
+                  plain_secret: str | None = None) -> HttpResponse:
+    webhook = webhooks.webhook_of(request.publisher)
+    response = publisher_render(request, "licences/publisher/webhook.html", {
+        "form": form, "webhook": webhook, "plain_secret": plain_secret,
+        "deliveries": webhooks.recent_deliveries(webhook) if webhook else [],
+        "signature_header": webhooks.SIGNATURE_HEADER, "id_header": webhooks.ID_HEADER,
+    }, status=400 if form.errors else 200)
+    # The secret is shown once: no copy of this page may be kept by a cache or the history.
+    add_never_cache_headers(response)
+    return response
+
+
+@publisher_view(roles=ADMIN)
+@require_http_methods(["GET", "POST"])
+def webhook_page(request: PublisherRequest) -> HttpResponse:
+    current = webhooks.webhook_of(request.publisher)
+    if request.method != "POST":
+        return _webhook_page(request, WebhookForm(initial={"url": current.url} if current
+                                                  else None))
+    form = WebhookForm(request.POST)
+    if not form.is_valid():
+        return _webhook_page(request, form)
+    try:
+        _webhook, plain = webhooks.save_url(request.publisher, form.cleaned_data["url"],
+                                            actor=request.user, request=request)
+    except ValidationError as error:
+        form.add_error("url", error)
+        return _webhook_page(request, form)
+    if plain is not None:
+        return _webhook_page(request, WebhookForm(initial={"url": form.cleaned_data["url"]}),
+                             plain_secret=plain)
+    messages.success(request, _("The webhook address has been saved."))
+    return redirect("exchange:webhook", slug=request.publisher.slug)
+
+
+@publisher_view(roles=ADMIN)
+@require_POST
+def webhook_new_secret(request: PublisherRequest) -> HttpResponse:
+    plain = webhooks.rotate_secret(request.publisher, actor=request.user, request=request)
+    if plain is None:
+        raise Http404
+    current = webhooks.webhook_of(request.publisher)
+    return _webhook_page(request, WebhookForm(initial={"url": current.url if current else ""}),
+                         plain_secret=plain)
+
+
+@publisher_view(roles=ADMIN)
+@require_POST
+def webhook_remove(request: PublisherRequest) -> HttpResponse:
+    if not webhooks.remove_webhook(request.publisher, actor=request.user, request=request):
+        raise Http404
+    messages.success(request, _("The webhook has been removed: no more notices are sent."))
+    return redirect("exchange:webhook", slug=request.publisher.slug)

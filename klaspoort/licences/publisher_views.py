@@ -57,6 +57,7 @@ TABS = [
     ("publisher:products", gettext_lazy("Products"), HELPDESK),
     ("publisher:contracts", gettext_lazy("Contracts"), HELPDESK),
     ("exchange:tokens", gettext_lazy("API tokens"), ADMIN),
+    ("exchange:webhook", gettext_lazy("Webhook"), ADMIN),
     ("publisher:helpdesk", gettext_lazy("Helpdesk"), HELPDESK),
 ]
 TAB_OF_PAGE = {
@@ -66,6 +67,7 @@ TAB_OF_PAGE = {
     "publisher:contract_edit": "publisher:contracts",
     "publisher:contract_upload": "publisher:contracts",
     "publisher:contract_upload_confirm": "publisher:contracts",
+    "exchange:webhook_new_secret": "exchange:webhook",
 }
 
 
