@@ -68,6 +68,7 @@ def token_revoke(request: PublisherRequest, token_id: int) -> HttpResponse:
 class WebhookForm(forms.Form):
     url = forms.CharField(
         label=gettext_lazy("Webhook address"), max_length=webhooks.MAX_URL_LENGTH,
+        error_messages={"required": gettext_lazy("Enter the address of your webhook.")},
         help_text=gettext_lazy("Begins with https://. Klaspoort posts a signed notice here "
                                "when your feed has new events."))
 
