@@ -14,6 +14,7 @@ import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -482,3 +483,18 @@ def test_the_publishers_helpdesk_may_not_manage_the_webhook(publisher):
     assert helpdesk.get(page(publisher)).status_code == 403
     assert helpdesk.post(page(publisher), {"url": "https://x.example/h"}).status_code == 403
     assert not Webhook.objects.exists()
+
+
+def test_the_documented_verification_accepts_real_notices(admin_client, publisher, receiver):
+    """docs/webhooks.md shows publishers how to verify a notice: that very code, run here."""
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "webhooks.md").read_text()
+    namespace: dict = {}
+    exec(re.search(r"```python\n(.*?)```", docs, re.S).group(1), namespace)  # noqa: S102
+    documented = namespace["verify_klaspoort_notice"]
+    secret = register(admin_client, publisher, receiver.url)
+    advance(publisher, 3)
+    headers, body = receiver.received[0]
+    assert documented(secret, headers["klaspoort-signature"], body)
+    assert not documented(secret, headers["klaspoort-signature"], body.replace(b"3", b"4"))
+    assert not documented(secret, headers["klaspoort-signature"], body, now=time.time() + 301)
+    assert not documented(secret, "v1=zonder-tijd", body)
