@@ -78,9 +78,15 @@ _LOCAL_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 def _ip_literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address a host names by itself, also in the old IPv4 forms the resolver still
+    accepts ("2130706433", "127.1", "0x7f.0.0.1" are all 127.0.0.1)."""
     try:
         return ipaddress.ip_address(host)
     except ValueError:
+        pass
+    try:
+        return ipaddress.IPv4Address(socket.inet_aton(host))
+    except OSError:
         return None
 
 
@@ -118,6 +124,8 @@ def clean_url(value: str) -> str:
     if parts.username is not None or parts.password is not None or "@" in parts.netloc:
         raise ValidationError(_("The address may not contain a user name or password. "
                                 "Klaspoort signs every notice instead."), code="credentials")
+    if "%" in host:  # an IPv6 zone (fe80::1%eth0) only means something on this machine
+        raise ValidationError(_("This is not a valid web address."), code="invalid")
     if parts.fragment:
         raise ValidationError(_("The address may not contain a # part."), code="fragment")
     production = is_production()

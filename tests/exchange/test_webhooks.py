@@ -276,12 +276,14 @@ def test_a_bad_url_is_refused_in_dutch_and_nothing_is_saved(admin_client, publis
     "https://127.0.0.1/hook", "https://[::1]/hook", "https://169.254.169.254/latest",
     "https://[fe80::1]/hook", "https://[::ffff:10.0.0.1]/hook", "https://100.64.0.1/hook",
     "https://0.0.0.0/hook", "https://localhost/hook", "http://127.0.0.1:8001/hook",
+    "https://2130706433/hook", "https://127.1/hook", "https://0x7f000001/hook",
+    "https://[fe80::1%25eth0]/hook", "https://intranet.localhost/hook",
 ])
 def test_in_production_private_loopback_and_link_local_addresses_are_refused(settings, url):
     settings.ALLOWED_HOSTS = ["klaspoort.nl"]
     with pytest.raises(ValidationError) as refused:
         webhooks.clean_url(url)
-    assert refused.value.code in ("private", "https")
+    assert refused.value.code in ("private", "https", "invalid")
 
 
 def test_in_production_a_public_https_address_is_accepted(settings):
@@ -498,3 +500,20 @@ def test_the_documented_verification_accepts_real_notices(admin_client, publishe
     assert not documented(secret, headers["klaspoort-signature"], body.replace(b"3", b"4"))
     assert not documented(secret, headers["klaspoort-signature"], body, now=time.time() + 301)
     assert not documented(secret, "v1=zonder-tijd", body)
+
+
+def test_in_production_a_name_that_resolves_into_a_private_network_gets_no_notice(
+        settings, publisher, monkeypatch):
+    settings.ALLOWED_HOSTS = ["klaspoort.nl"]
+    settings.KLASPOORT_SECRETS_KEYS = ["q1Hh3yJ0wq4i0cI3Xk5hH0mF2bH7v6Yk4c1r9tZ8s0E="]
+    posted = []
+    monkeypatch.setattr(webhooks.socket, "getaddrinfo",
+                        lambda host, *a, **k: [(2, 1, 6, "", ("10.0.0.7", 0))])
+    monkeypatch.setattr(webhooks.requests.Session, "post",
+                        lambda *a, **k: posted.append(a))
+    Webhook.objects.create(publisher=publisher, url="https://intern.zonnebloem.example/kp",
+                           sealed_secret=seal_text(webhooks.SECRET_PURPOSE, "whsec_x"))
+    webhooks.feed_advanced(publisher.pk, 4)
+    webhooks.deliver(publisher.pk)
+    assert posted == []
+    assert WebhookDelivery.objects.get().error == "address"
