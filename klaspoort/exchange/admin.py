@@ -3,7 +3,8 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from klaspoort.exchange.models import PublisherApiToken
+from klaspoort.admin_mixins import ReadOnlyAdminMixin
+from klaspoort.exchange.models import PublisherApiToken, Webhook
 
 
 @admin.register(PublisherApiToken)
@@ -19,3 +20,14 @@ class PublisherApiTokenAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(Webhook)
+class WebhookAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """A publisher's webhook is managed in its portal (audited); the operator sees where
+    notices go and how delivery stands, never the secret."""
+
+    list_display = ("publisher", "url", "status", "delivered_sequence", "delivered_at",
+                    "pending_sequence", "attempts", "next_attempt_at")
+    list_filter = ("status",)
+    exclude = ("sealed_secret",)

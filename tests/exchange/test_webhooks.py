@@ -33,7 +33,7 @@ from klaspoort.roster.models import Pupil, Teacher
 from klaspoort.roster.secrets import open_text, seal_text
 from klaspoort.roster.services import apply_roster
 from klaspoort.schools.services import set_publisher_consents
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, UserFactory
 from tests.licences.factories import (
     ContractFactory,
     ProductFactory,
@@ -517,3 +517,19 @@ def test_in_production_a_name_that_resolves_into_a_private_network_gets_no_notic
     webhooks.deliver(publisher.pk)
     assert posted == []
     assert WebhookDelivery.objects.get().error == "address"
+
+
+def test_the_operator_sees_where_notices_go_but_never_the_secret(admin_client, publisher,
+                                                                  receiver, client):
+    secret = register(admin_client, publisher, receiver.url)
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    listing = client.get(reverse("admin:exchange_webhook_changelist"))
+    assert listing.status_code == 200 and receiver.url in listing.content.decode()
+    detail = client.get(reverse("admin:exchange_webhook_change", args=[publisher.pk]))
+    assert detail.status_code == 200
+    webhook = Webhook.objects.get(publisher=publisher)
+    for page_ in (listing, detail):
+        assert secret not in page_.content.decode()
+        assert webhook.sealed_secret not in page_.content.decode()
+    assert client.post(reverse("admin:exchange_webhook_change", args=[publisher.pk]),
+                       {"url": "https://evil.example/"}).status_code == 403
