@@ -10,11 +10,13 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from klaspoort.admin_area import Confirmation, ask_first, go_to, is_confirmed
 from klaspoort.exchange import services as tokens
 from klaspoort.exchange import webhooks
 from klaspoort.exchange.models import PublisherApiToken
@@ -112,21 +114,50 @@ def webhook_page(request: PublisherRequest) -> HttpResponse:
     return redirect("exchange:webhook", slug=request.publisher.slug)
 
 
+def _ask_first(request: PublisherRequest, *, title: str, consequences: list[str],
+               yes: str) -> HttpResponse:
+    """Both actions below cannot be undone from the portal: they ask first (decision 0025)."""
+    back = reverse("exchange:webhook", kwargs={"slug": request.publisher.slug})
+    return ask_first(request, Confirmation(title=title, consequences=consequences, yes=yes,
+                                           action=request.path, back=back, fields=[]),
+                     lambda template, context: publisher_render(
+                         request, f"licences/publisher/{template}", context))
+
+
 @publisher_view(roles=ADMIN)
 @require_POST
 def webhook_new_secret(request: PublisherRequest) -> HttpResponse:
+    current = webhooks.webhook_of(request.publisher)
+    if current is None:
+        raise Http404
+    if not is_confirmed(request):
+        return _ask_first(
+            request, title=_("Make a new signing secret?"),
+            consequences=[_("The current secret stops working at once: every notice after "
+                            "this is signed with the new secret only. Put the new secret in "
+                            "your system straight away, or it will refuse the notices.")],
+            yes=_("Yes, make a new secret"))
     plain = webhooks.rotate_secret(request.publisher, actor=request.user, request=request)
     if plain is None:
         raise Http404
-    current = webhooks.webhook_of(request.publisher)
-    return _webhook_page(request, WebhookForm(initial={"url": current.url if current else ""}),
-                         plain_secret=plain)
+    return _webhook_page(request, WebhookForm(initial={"url": current.url}), plain_secret=plain)
 
 
 @publisher_view(roles=ADMIN)
 @require_POST
 def webhook_remove(request: PublisherRequest) -> HttpResponse:
-    if not webhooks.remove_webhook(request.publisher, actor=request.user, request=request):
+    current = webhooks.webhook_of(request.publisher)
+    if current is None:
         raise Http404
+    if not is_confirmed(request):
+        return _ask_first(
+            request, title=_("Remove the webhook?"),
+            consequences=[
+                _("Klaspoort stops sending notices to %(url)s at once, also the one that is "
+                  "waiting.") % {"url": current.url},
+                _("The signing secret and the delivery log are deleted. If you register an "
+                  "address again, you get a new secret.")],
+            yes=_("Yes, remove the webhook"))
+    webhooks.remove_webhook(request.publisher, actor=request.user, request=request)
     messages.success(request, _("The webhook has been removed: no more notices are sent."))
-    return redirect("exchange:webhook", slug=request.publisher.slug)
+    return go_to(request, reverse("exchange:webhook", kwargs={"slug": request.publisher.slug}))

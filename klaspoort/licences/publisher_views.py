@@ -68,6 +68,7 @@ TAB_OF_PAGE = {
     "publisher:contract_upload": "publisher:contracts",
     "publisher:contract_upload_confirm": "publisher:contracts",
     "exchange:webhook_new_secret": "exchange:webhook",
+    "exchange:webhook_remove": "exchange:webhook",
 }
 
 

@@ -216,7 +216,7 @@ def test_the_secret_never_reaches_the_log(admin_client, publisher, receiver, cap
 def test_a_new_secret_signs_from_then_on_and_the_old_one_no_longer(admin_client, publisher,
                                                                      receiver):
     old = register(admin_client, publisher, receiver.url)
-    response = admin_client.post(page(publisher, "webhook_new_secret"))
+    response = admin_client.post(page(publisher, "webhook_new_secret"), {"confirmed": "1"})
     assert response.status_code == 200
     new = SECRET_RE.search(response.content.decode()).group(1)
     assert new != old
@@ -239,7 +239,7 @@ def test_changing_the_url_keeps_the_secret(admin_client, publisher, receiver):
 
 def test_a_removed_webhook_gets_no_more_notices(admin_client, publisher, receiver):
     register(admin_client, publisher, receiver.url)
-    response = admin_client.post(page(publisher, "webhook_remove"))
+    response = admin_client.post(page(publisher, "webhook_remove"), {"confirmed": "1"})
     assert response.status_code == 302
     assert not Webhook.objects.filter(publisher=publisher).exists()
 
@@ -533,3 +533,18 @@ def test_the_operator_sees_where_notices_go_but_never_the_secret(admin_client, p
         assert webhook.sealed_secret not in page_.content.decode()
     assert client.post(reverse("admin:exchange_webhook_change", args=[publisher.pk]),
                        {"url": "https://evil.example/"}).status_code == 403
+
+
+def test_a_new_secret_and_removing_ask_first_and_change_nothing_until_confirmed(
+        admin_client, publisher, receiver):
+    secret = register(admin_client, publisher, receiver.url)
+    sealed = Webhook.objects.get(publisher=publisher).sealed_secret
+    asked = admin_client.post(page(publisher, "webhook_new_secret")).content.decode()
+    assert "Een nieuw ondertekengeheim maken?" in asked and "werkt meteen niet meer" in asked
+    asked = admin_client.post(page(publisher, "webhook_remove")).content.decode()
+    assert "De webhook verwijderen?" in asked and receiver.url in asked
+    assert Webhook.objects.get(publisher=publisher).sealed_secret == sealed
+    assert AuditEntry.objects.count() == 1
+    advance(publisher, 2)
+    headers, body = receiver.received[0]
+    assert verify(headers, body, secret)
