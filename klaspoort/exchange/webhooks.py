@@ -224,11 +224,14 @@ def _notice_id() -> str:
 
 @transaction.atomic
 def feed_advanced(publisher_id: int, last_sequence: int) -> bool:
-    """RULE: when a publisher's feed advances, one notice announces its newest sequence. While
-    a notice is pending or being retried, the newer sequence replaces the one it announces
-    (with a new notice id) and keeps its schedule; nothing more is queued. Returns whether a
-    delivery should be queued now (a notice that was not already in flight)."""
-    webhook = Webhook.objects.select_for_update().filter(publisher_id=publisher_id).first()
+    """RULE: when an active publisher's feed advances, one notice announces its newest
+    sequence. While a notice is pending or being retried, the newer sequence replaces the one
+    it announces (with a new notice id) and keeps its schedule; nothing more is queued.
+    Returns whether a delivery should be queued now (a notice that was not already in
+    flight)."""
+    # A publisher switched off by the operator gets no notices (its API tokens stop too).
+    webhook = Webhook.objects.select_for_update(of=("self",)).filter(
+        publisher_id=publisher_id, publisher__active=True).first()
     if webhook is None or last_sequence <= webhook.delivered_sequence:
         return False
     if webhook.status == Status.PENDING and webhook.pending_sequence is not None:
@@ -321,7 +324,7 @@ class Outcome:
 
 @transaction.atomic
 def _claim(publisher_id: int, now: datetime.datetime) -> _Claim | None:
-    webhook = (Webhook.objects.select_for_update().select_related("publisher")
+    webhook = (Webhook.objects.select_for_update(of=("self",)).select_related("publisher")
                .filter(publisher_id=publisher_id).first())
     if webhook is None or webhook.status != Status.PENDING or webhook.pending_sequence is None:
         return None

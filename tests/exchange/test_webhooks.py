@@ -548,3 +548,11 @@ def test_a_new_secret_and_removing_ask_first_and_change_nothing_until_confirmed(
     advance(publisher, 2)
     headers, body = receiver.received[0]
     assert verify(headers, body, secret)
+
+
+def test_a_publisher_switched_off_gets_no_notices(admin_client, publisher, receiver):
+    register(admin_client, publisher, receiver.url)
+    publisher.active = False
+    publisher.save(update_fields=["active"])
+    advance(publisher, 3)
+    assert receiver.received == []
