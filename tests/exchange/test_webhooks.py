@@ -33,6 +33,7 @@ from klaspoort.roster.models import Pupil, Teacher
 from klaspoort.roster.secrets import open_text, seal_text
 from klaspoort.roster.services import apply_roster
 from klaspoort.schools.services import set_publisher_consents
+from tests.concurrency import at_once
 from tests.factories import PASSWORD, UserFactory
 from tests.licences.factories import (
     ContractFactory,
@@ -556,3 +557,19 @@ def test_a_publisher_switched_off_gets_no_notices(admin_client, publisher, recei
     publisher.save(update_fields=["active"])
     advance(publisher, 3)
     assert receiver.received == []
+
+
+def test_workers_delivering_at_once_send_the_notice_once(shared_database, receiver):
+    """Celery may run the same delivery twice (a retry's ETA and the minute sweep, acks_late):
+    the notice is claimed before it is sent, so it reaches the publisher once."""
+    publisher = PublisherFactory(name="Uitgeverij Gelijktijdig", slug="gelijktijdig")
+    Webhook.objects.create(publisher=publisher, url=receiver.url,
+                           sealed_secret=seal_text(webhooks.SECRET_PURPOSE, "whsec_x"))
+    assert webhooks.feed_advanced(publisher.pk, 5)
+    receiver.answer(200, delay=0.5)
+
+    at_once(4, lambda _index: tasks.deliver_webhook_notice(publisher.pk))
+
+    assert [notice["sequence"] for notice in receiver.bodies()] == [5]
+    assert WebhookDelivery.objects.count() == 1
+    assert Webhook.objects.get(publisher=publisher).delivered_sequence == 5
