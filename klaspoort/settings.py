@@ -256,6 +256,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "klaspoort.exchange.tasks.publish_feeds",
         "schedule": crontab(hour=int(os.environ.get("KLASPOORT_FEED_HOUR", "4")), minute=0),
     },
+    # Webhook notices whose next attempt is due but whose task was lost (decision 0034).
+    "publisher-webhook-notices": {
+        "task": "klaspoort.exchange.tasks.deliver_due_webhook_notices",
+        "schedule": 60.0,
+    },
 }
 
 SESSION_COOKIE_HTTPONLY = True

@@ -66,6 +66,7 @@ FIELD_LABELS: dict[str, Promise] = {
     "via": pgettext_lazy("logboek", "delivered via"),
     "year_groups": pgettext_lazy("logboek", "year groups"),
     "launch_url": pgettext_lazy("logboek", "start address"),
+    "url": _("address"),  # a publisher's webhook
     "allows_group_licences": pgettext_lazy("logboek", "licences per group"),
     "allows_child_licences": pgettext_lazy("logboek", "licences per child"),
     "replaces": pgettext_lazy("logboek", "replaces"),

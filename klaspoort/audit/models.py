@@ -90,6 +90,10 @@ class AuditAction(models.TextChoices):
         "exchange.oneroster.create", _("OneRoster client created"))
     EXCHANGE_ONEROSTER_CLIENT_REVOKE = (
         "exchange.oneroster.revoke", _("OneRoster client revoked"))
+    EXCHANGE_WEBHOOK_SET = "exchange.webhook.set", _("Webhook address saved")
+    EXCHANGE_WEBHOOK_SECRET = (
+        "exchange.webhook.secret", _("New webhook signing secret made"))
+    EXCHANGE_WEBHOOK_REMOVE = "exchange.webhook.remove", _("Webhook removed")
 
 
 class AuditEntryImmutable(Exception):

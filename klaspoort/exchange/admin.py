@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from klaspoort.admin_mixins import ReadOnlyAdminMixin
 from klaspoort.exchange import services
-from klaspoort.exchange.models import NetworkProviderApiToken, PublisherApiToken
+from klaspoort.exchange.models import NetworkProviderApiToken, PublisherApiToken, Webhook
 
 
 @admin.register(PublisherApiToken)
@@ -47,3 +47,14 @@ class NetworkProviderApiTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         self.message_user(request, ngettext("%(count)d token revoked.",
                                             "%(count)d tokens revoked.", revoked)
                           % {"count": revoked}, messages.SUCCESS)
+
+
+@admin.register(Webhook)
+class WebhookAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """A publisher's webhook is managed in its portal (audited); the operator sees where
+    notices go and how delivery stands, never the secret."""
+
+    list_display = ("publisher", "url", "status", "delivered_sequence", "delivered_at",
+                    "pending_sequence", "attempts", "next_attempt_at")
+    list_filter = ("status",)
+    exclude = ("sealed_secret",)

@@ -16,6 +16,7 @@ class ExchangeConfig(AppConfig):
         from klaspoort.schools.models import PublisherConsent, School
 
         roster_applied.connect(receivers.roster_applied, dispatch_uid="exchange.roster_applied")
+        receivers.feed_advanced.connect(receivers.queue_webhook_notice, dispatch_uid="webhook")
         for model in (Contract, PublisherConsent):
             post_save.connect(receivers.school_row_changed, sender=model,
                               dispatch_uid=f"exchange.saved.{model.__name__}")

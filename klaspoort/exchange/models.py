@@ -8,6 +8,7 @@ import secrets
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from klaspoort.schools.models import NetworkProvider, Publisher, School
@@ -208,3 +209,76 @@ class OneRosterAccessToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.client_id}: {self.scope}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Webhook notices (issue 13 item 5, decision 0034): a publisher's one URL, told (signed, no
+# personal data) that its feed has new events. The feed stays the source of truth.
+# ---------------------------------------------------------------------------------------------
+class Webhook(models.Model):
+    """A publisher's webhook, and its one notice in flight: while a notice waits or is being
+    retried, a newer sequence updates it (pending_sequence) instead of queueing another."""
+
+    class Status(models.TextChoices):
+        IDLE = "idle", _("up to date")
+        PENDING = "pending", _("waiting to be delivered")
+        FAILED = "failed", _("last notice failed")
+
+    publisher = models.OneToOneField(Publisher, on_delete=models.CASCADE, primary_key=True,
+                                     related_name="+")
+    # A CharField: exchange.webhooks.clean_url is the one rule for what may go here.
+    url = models.CharField(_("address"), max_length=500)
+    # The signing secret, encrypted at rest (roster.secrets.seal_text); shown once, never logged.
+    sealed_secret = models.TextField(editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    secret_created_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.IDLE)
+    # The notice in flight: the newest sequence to announce, its id (the same on every retry
+    # of the same sequence), its attempts so far and when the next one is due.
+    pending_sequence = models.BigIntegerField(null=True, blank=True)
+    notice_id = models.CharField(max_length=40, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    first_attempt_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_sequence = models.BigIntegerField(default=0)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("webhook")
+        verbose_name_plural = _("webhooks")
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="webhook_due")]
+
+    def __str__(self) -> str:
+        return f"{self.publisher_id}: {self.url}"
+
+
+class WebhookDelivery(models.Model):
+    """One attempt to deliver a notice: the portal's delivery log (the last 50 are kept)."""
+
+    class Error(models.TextChoices):
+        TIMEOUT = "timeout", _("No answer in time")
+        CONNECT = "connect", _("Could not connect")
+        TLS = "tls", _("The secure connection (TLS) failed")
+        REDIRECT = "redirect", _("Answered with a redirect, which is not followed")
+        STATUS = "status", _("Answered with an error status")
+        ADDRESS = "address", _("The address leads to a private network and is refused")
+        SECRET = "secret", _("The signing secret can no longer be read: make a new secret")
+        OTHER = "other", _("Sending failed")
+
+    id = models.BigAutoField(primary_key=True)
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    notice_id = models.CharField(max_length=40)
+    sequence = models.BigIntegerField()
+    attempt = models.PositiveIntegerField()
+    attempted_at = models.DateTimeField(default=timezone.now)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=12, choices=Error.choices, blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+    delivered = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-attempted_at", "-id"]
+        indexes = [models.Index(fields=["webhook", "-id"], name="webhook_delivery_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.notice_id} #{self.attempt}: {self.status_code or self.error}"

@@ -11,4 +11,8 @@ urlpatterns = [
          name="oneroster_clients"),
     path("<slug:slug>/api-sleutels/oneroster/<int:client_id>/intrekken/",
          views.oneroster_client_revoke, name="oneroster_client_revoke"),
+    path("<slug:slug>/webhook/", views.webhook_page, name="webhook"),
+    path("<slug:slug>/webhook/nieuw-geheim/", views.webhook_new_secret,
+         name="webhook_new_secret"),
+    path("<slug:slug>/webhook/verwijderen/", views.webhook_remove, name="webhook_remove"),
 ]

@@ -1,19 +1,23 @@
 """The publisher portal's *API-sleutels* page: a publisher's admins issue and revoke the tokens
-its software uses for the publisher API. Shown in the portal (licences.publisher_views renders
+its software uses for the publisher API (and OneRoster clients); and its *Webhook* page (one
+URL, its signing secret, the delivery log). Shown in the portal (licences.publisher_views renders
 the tabs); the tokens are this app's."""
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from klaspoort.exchange import oneroster_auth
+from klaspoort.admin_area import Confirmation, ask_first, go_to, is_confirmed
+from klaspoort.exchange import oneroster_auth, webhooks
 from klaspoort.exchange import services as tokens
 from klaspoort.exchange.models import OneRosterClient, PublisherApiToken
 from klaspoort.licences.guards import publisher_view
@@ -99,3 +103,102 @@ def oneroster_client_revoke(request: PublisherRequest, client_id: int) -> HttpRe
     messages.success(request, _("OneRoster client %(name)s has been revoked.")
                      % {"name": row.name})
     return redirect("exchange:oneroster_clients", slug=request.publisher.slug)
+
+
+# Webhook (decision 0034): one URL per publisher, notified when its feed has new events.
+
+
+class WebhookForm(forms.Form):
+    url = forms.CharField(
+        label=gettext_lazy("Webhook address"), max_length=webhooks.MAX_URL_LENGTH,
+        error_messages={"required": gettext_lazy("Enter the address of your webhook.")},
+        help_text=gettext_lazy("Begins with https://. Klaspoort posts a signed notice here "
+                               "when your feed has new events."))
+
+    def clean_url(self) -> str:
+        return webhooks.clean_url(self.cleaned_data["url"])
+
+
+def _webhook_page(request: PublisherRequest, form: WebhookForm, *,
+                  plain_secret: str | None = None) -> HttpResponse:
+    webhook = webhooks.webhook_of(request.publisher)
+    response = publisher_render(request, "licences/publisher/webhook.html", {
+        "form": form, "webhook": webhook, "plain_secret": plain_secret,
+        "deliveries": webhooks.recent_deliveries(webhook) if webhook else [],
+        "signature_header": webhooks.SIGNATURE_HEADER, "id_header": webhooks.ID_HEADER,
+    }, status=400 if form.errors else 200)
+    # The secret is shown once: no copy of this page may be kept by a cache or the history.
+    add_never_cache_headers(response)
+    return response
+
+
+@publisher_view(roles=ADMIN)
+@require_http_methods(["GET", "POST"])
+def webhook_page(request: PublisherRequest) -> HttpResponse:
+    current = webhooks.webhook_of(request.publisher)
+    if request.method != "POST":
+        return _webhook_page(request, WebhookForm(initial={"url": current.url} if current
+                                                  else None))
+    form = WebhookForm(request.POST)
+    if not form.is_valid():
+        return _webhook_page(request, form)
+    try:
+        _webhook, plain = webhooks.save_url(request.publisher, form.cleaned_data["url"],
+                                            actor=request.user, request=request)
+    except ValidationError as error:
+        form.add_error("url", error)
+        return _webhook_page(request, form)
+    if plain is not None:
+        return _webhook_page(request, WebhookForm(initial={"url": form.cleaned_data["url"]}),
+                             plain_secret=plain)
+    messages.success(request, _("The webhook address has been saved."))
+    return redirect("exchange:webhook", slug=request.publisher.slug)
+
+
+def _ask_first(request: PublisherRequest, *, title: str, consequences: list[str],
+               yes: str) -> HttpResponse:
+    """Both actions below cannot be undone from the portal: they ask first (decision 0025)."""
+    back = reverse("exchange:webhook", kwargs={"slug": request.publisher.slug})
+    return ask_first(request, Confirmation(title=title, consequences=consequences, yes=yes,
+                                           action=request.path, back=back, fields=[]),
+                     lambda template, context: publisher_render(
+                         request, f"licences/publisher/{template}", context))
+
+
+@publisher_view(roles=ADMIN)
+@require_POST
+def webhook_new_secret(request: PublisherRequest) -> HttpResponse:
+    current = webhooks.webhook_of(request.publisher)
+    if current is None:
+        raise Http404
+    if not is_confirmed(request):
+        return _ask_first(
+            request, title=_("Make a new signing secret?"),
+            consequences=[_("The current secret stops working at once: every notice after "
+                            "this is signed with the new secret only. Put the new secret in "
+                            "your system straight away, or it will refuse the notices.")],
+            yes=_("Yes, make a new secret"))
+    plain = webhooks.rotate_secret(request.publisher, actor=request.user, request=request)
+    if plain is None:
+        raise Http404
+    return _webhook_page(request, WebhookForm(initial={"url": current.url}), plain_secret=plain)
+
+
+@publisher_view(roles=ADMIN)
+@require_POST
+def webhook_remove(request: PublisherRequest) -> HttpResponse:
+    current = webhooks.webhook_of(request.publisher)
+    if current is None:
+        raise Http404
+    if not is_confirmed(request):
+        return _ask_first(
+            request, title=_("Remove the webhook?"),
+            consequences=[
+                _("Klaspoort stops sending notices to %(url)s at once, also the one that is "
+                  "waiting.") % {"url": current.url},
+                _("The signing secret and the delivery log are deleted. If you register an "
+                  "address again, you get a new secret.")],
+            yes=_("Yes, remove the webhook"))
+    webhooks.remove_webhook(request.publisher, actor=request.user, request=request)
+    messages.success(request, _("The webhook has been removed: no more notices are sent."))
+    return go_to(request, reverse("exchange:webhook", kwargs={"slug": request.publisher.slug}))

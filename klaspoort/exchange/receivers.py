@@ -5,10 +5,15 @@ writes announce themselves with roster_applied."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from klaspoort.exchange import tasks, webhooks
 from klaspoort.exchange.feed import publish_after_commit
+from klaspoort.exchange.signals import feed_advanced as feed_advanced  # for apps.ready
 from klaspoort.licences.models import Contract
+
+logger = logging.getLogger(__name__)
 
 
 def roster_applied(sender: Any, *, school: Any, **kwargs: Any) -> None:
@@ -34,3 +39,17 @@ def school_saved(sender: Any, *, instance: Any, **kwargs: Any) -> None:
     if kwargs.get("raw"):
         return
     publish_after_commit(instance.pk)
+
+
+# --- webhook notices --------------------------------------------------------------------------
+
+
+def queue_webhook_notice(sender: Any, *, publisher_id: int, last_sequence: int,
+                         **kwargs: Any) -> None:
+    """The feed advanced: the publisher's webhook notice is queued or updated (coalesced).
+    Never lets a webhook break the change that advanced the feed."""
+    try:
+        if webhooks.feed_advanced(publisher_id, last_sequence):
+            tasks.deliver_webhook_notice.delay(publisher_id)
+    except Exception:
+        logger.exception("webhook notice for publisher %s could not be queued", publisher_id)

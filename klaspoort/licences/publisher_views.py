@@ -58,6 +58,7 @@ TABS = [
     ("publisher:contracts", gettext_lazy("Contracts"), HELPDESK),
     ("exchange:tokens", gettext_lazy("API tokens"), ADMIN),
     ("sso_portal:clients", gettext_lazy("Single sign-on (OIDC)"), ADMIN),
+    ("exchange:webhook", gettext_lazy("Webhook"), ADMIN),
     ("publisher:helpdesk", gettext_lazy("Helpdesk"), HELPDESK),
 ]
 TAB_OF_PAGE = {
@@ -72,6 +73,8 @@ TAB_OF_PAGE = {
         "client_create", "client_edit", "secret_rotate", "secret_end_overlap",
         "client_disable", "client_enable", "client_delete")},
     "exchange:oneroster_clients": "exchange:tokens",
+    "exchange:webhook_new_secret": "exchange:webhook",
+    "exchange:webhook_remove": "exchange:webhook",
 }
 
 

@@ -272,3 +272,49 @@ def check_chosen_pincode(code: str) -> str:
     if code in _RUNS or code in _RUNS[::-1]:
         raise TrivialPincode(_("This pincode is too easy to guess: it counts up or down."))
     return code
+
+
+# ---------------------------------------------------------------------------------------------
+# Other secrets under the same keys
+# ---------------------------------------------------------------------------------------------
+_PREFIX_SEALED = "s1:"
+_AAD_SEALED = b"klaspoort:sealed:v1:"
+
+
+def _sealed_aad(purpose: str, kid: str) -> bytes:
+    return _AAD_SEALED + purpose.encode() + b":" + kid.encode()
+
+
+def seal_text(purpose: str, plain: str) -> str:
+    """A secret of another app (a publisher's webhook signing secret) encrypted at rest under
+    the same keys (KLASPOORT_SECRETS_KEYS, decision 0009): "s1:<key id>:" + URL-safe base64
+    of nonce and AES-256-GCM ciphertext. The purpose and key id are bound into the
+    ciphertext: it never opens as a pupil's secret, a roster file or another purpose's
+    secret."""
+    ring = _keyring()
+    nonce = os.urandom(12)
+    sealed = _cipher(ring.keys[ring.current]).encrypt(
+        nonce, plain.encode(), _sealed_aad(purpose, ring.current))
+    return f"{_PREFIX_SEALED}{ring.current}:" + base64.urlsafe_b64encode(nonce + sealed).decode()
+
+
+def open_text(purpose: str, token: str) -> str:
+    """The plain text seal_text sealed for this purpose; ValueError if it was altered, is of
+    another purpose, or its key is no longer configured."""
+    ring = _keyring()
+    if not token.startswith(_PREFIX_SEALED):
+        raise ValueError("not a sealed secret")
+    kid, _sep, body = token[len(_PREFIX_SEALED):].partition(":")
+    key = ring.keys.get(kid)
+    if key is None:
+        raise ValueError("secret was sealed with a key that is not configured")
+    try:
+        raw = base64.urlsafe_b64decode(body)
+        return _cipher(key).decrypt(raw[:12], raw[12:], _sealed_aad(purpose, kid)).decode()
+    except (InvalidTag, binascii.Error) as exc:
+        raise ValueError("sealed secret does not decrypt") from exc
+
+
+def sealed_with_current_key(token: str) -> bool:
+    """Whether the sealed text is under the current key (else its owner re-seals it)."""
+    return token.startswith(f"{_PREFIX_SEALED}{current_key_id()}:")

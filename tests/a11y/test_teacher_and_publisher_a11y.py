@@ -8,7 +8,9 @@ import os
 import pytest
 from django.utils import timezone
 
+from klaspoort.exchange.models import Webhook, WebhookDelivery
 from klaspoort.licences.models import GroupLicence
+from klaspoort.roster.secrets import seal_text
 from klaspoort.schools.models import PublisherConsent
 from tests.browser_support import assert_no_axe_violations, chromium_page, needs_chromium, sign_in
 from tests.factories import (
@@ -52,6 +54,12 @@ def test_the_publisher_portal_has_no_accessibility_violations(live_server, trans
     publisher = PublisherFactory(name="Malmberg", slug="malmberg")
     member = PublisherMemberFactory(publisher=publisher, user__email="beheer@malmberg.example")
     contract = ContractFactory(publisher=publisher, product__publisher=publisher)
+    webhook = Webhook.objects.create(publisher=publisher, url="https://hooks.malmberg.example/kp",
+                                     sealed_secret=seal_text("exchange-webhook", "whsec_a11y"))
+    WebhookDelivery.objects.create(webhook=webhook, notice_id="ntc_1", sequence=4, attempt=1,
+                                   status_code=500, error="status", duration_ms=31)
+    WebhookDelivery.objects.create(webhook=webhook, notice_id="ntc_1", sequence=4, attempt=2,
+                                   status_code=204, delivered=True, duration_ms=12)
 
     with chromium_page() as page:
         sign_in(page, live_server.url, member.user.email)
@@ -61,6 +69,7 @@ def test_the_publisher_portal_has_no_accessibility_violations(live_server, trans
                                (f"/producten/{contract.product.pk}/", "product form"),
                                ("/contracten/", "contracts"),
                                ("/contracten/nieuw/", "new contract"),
-                               ("/api-sleutels/", "API tokens"), ("/helpdesk/", "helpdesk")):
+                               ("/api-sleutels/", "API tokens"), ("/webhook/", "webhook"),
+                               ("/helpdesk/", "helpdesk")):
             page.goto(base + address)
             assert_no_axe_violations(page, state)
