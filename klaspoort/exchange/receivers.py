@@ -16,8 +16,10 @@ from klaspoort.licences.models import Contract
 logger = logging.getLogger(__name__)
 
 
-def roster_applied(sender: Any, *, school: Any, **kwargs: Any) -> None:
-    publish_after_commit(school.pk)
+def roster_applied(sender: Any, *, school: Any, changed: bool = True, **kwargs: Any) -> None:
+    # A night's file identical to the roster changes nothing a publisher sees.
+    if changed:
+        publish_after_commit(school.pk)
 
 
 def school_row_changed(sender: Any, *, instance: Any, **kwargs: Any) -> None:

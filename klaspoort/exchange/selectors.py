@@ -11,16 +11,24 @@ import base64
 import binascii
 import hashlib
 import hmac
+import json
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.db.models import TextField
+from django.db.models.functions import Cast
 
 from klaspoort.exchange.models import FeedEvent, FeedState, PublishedRecord
 from klaspoort.pseudonyms import pseudonym_key
 
 Entity = FeedEvent.Entity
 START = "0"  # the cursor before the first event: replay everything
+
+
+def json_text(field: str) -> Any:
+    """A JSON column as its text, without decoding it (to pass it on as it is)."""
+    return Cast(field, output_field=TextField())
 
 
 class BadCursor(ValueError):
@@ -61,25 +69,32 @@ def sequence_of(publisher_id: int, cursor: str | None) -> int:
 
 @dataclass
 class EventPage:
-    events: list[dict[str, Any]]
+    events: list[str]  # each event as JSON text (EventOut of the API)
     last_sequence: int  # of the last event on the page, or the cursor's when empty
     has_more: bool
 
-
-def event_json(event: FeedEvent) -> dict[str, Any]:
-    return {"sequence": event.sequence, "type": event.action, "entity": event.entity,
-            "id": event.entity_ref, "school_id": event.school_ref, "record": event.record,
-            "occurred_at": event.created_at.isoformat()}
+    def parsed(self) -> list[dict[str, Any]]:
+        return [json.loads(event) for event in self.events]
 
 
 def events_after(publisher_id: int, sequence: int, limit: int) -> EventPage:
-    """The publisher's events after `sequence`, oldest first, at most `limit`."""
+    """The publisher's events after `sequence`, oldest first, at most `limit`, as JSON texts.
+
+    A page of 1,000 events is read as plain values with each record as the text the database
+    holds, and written out without decoding it: every value but the record is Klaspoort's own
+    (sequence numbers, fixed words, hexadecimal ids, timestamps)."""
     rows = list(FeedEvent.objects.filter(publisher_id=publisher_id, sequence__gt=sequence)
-                .order_by("sequence")[:limit + 1])
+                .order_by("sequence")
+                .values_list("sequence", "action", "entity", "entity_ref", "school_ref",
+                             json_text("record"), "created_at")[:limit + 1])
     has_more = len(rows) > limit
     rows = rows[:limit]
-    return EventPage([event_json(row) for row in rows],
-                     rows[-1].sequence if rows else sequence, has_more)
+    events = [
+        f'{{"sequence":{number},"type":"{action}","entity":"{entity}","id":"{ref}",'
+        f'"school_id":"{school_ref}","record":{record or "null"},'
+        f'"occurred_at":"{created.isoformat()}"}}'
+        for number, action, entity, ref, school_ref, record, created in rows]
+    return EventPage(events, rows[-1][0] if rows else sequence, has_more)
 
 
 def last_sequence(publisher_id: int) -> int:

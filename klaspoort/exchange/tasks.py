@@ -7,6 +7,11 @@ from django.utils import timezone
 from klaspoort.exchange import feed, webhooks
 
 
+@shared_task(name="klaspoort.exchange.tasks.publish_schools")
+def publish_schools(school_ids: list[int]) -> int:
+    return feed.publish_schools(school_ids)
+
+
 @shared_task(name="klaspoort.exchange.tasks.publish_feeds")
 def publish_feeds() -> int:
     return feed.publish_everything()

@@ -18,14 +18,14 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils import timezone
 
 from klaspoort.licences.access import Access, access_for_school
 from klaspoort.licences.models import Contract, GroupLicence, running_q
-from klaspoort.pseudonyms import group_id_for, school_id_for, subject_for
+from klaspoort.pseudonyms import PublisherIds
 from klaspoort.roster.models import Group, Pupil, PupilCluster, Teacher, TeacherGroup
 from klaspoort.schools.models import PublisherConsent, School
 from klaspoort.tenancy import for_school
@@ -51,7 +51,7 @@ class SchoolRecord:
     brin6: str
 
     def as_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return {"id": self.id, "name": self.name, "brin6": self.brin6}
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,9 @@ class GroupRecord:
     active: bool = True
 
     def as_json(self) -> dict[str, Any]:
-        return asdict(self)
+        # Written out: dataclasses.asdict deep-copies, and a comparison makes thousands.
+        return {"id": self.id, "school_id": self.school_id, "name": self.name,
+                "year_group": self.year_group, "kind": self.kind, "active": self.active}
 
 
 @dataclass(frozen=True)
@@ -79,9 +81,10 @@ class PersonRecord:
     active: bool = True
 
     def as_json(self) -> dict[str, Any]:
-        record = asdict(self)
-        record["group_ids"] = list(self.group_ids)
-        return record
+        return {"id": self.id, "school_id": self.school_id, "role": self.role,
+                "given_name": self.given_name, "family_name": self.family_name,
+                "year_group": self.year_group, "group_ids": list(self.group_ids),
+                "active": self.active}
 
 
 @dataclass
@@ -146,19 +149,22 @@ def views_of_school(school: School, publisher_ids: Iterable[int], *,
         "pk", "name", "jaargroep", "kind")}
     people = _people(school, access, consenting)
     for publisher_id in consenting:
-        school_ref = school_id_for(publisher_id, school.pk)
+        ids = PublisherIds(publisher_id)
+        school_ref = ids.school(school.pk)
         view = views[publisher_id]
         view.school_record = SchoolRecord(school_ref, school.name, school.brin6)
         mine = group_ids.get(publisher_id, set())
+        group_refs = {pk: ids.group(pk) for pk in mine}
         for pk in sorted(mine):
             name, jaargroep, kind = groups[pk]
             view.groups[f"g:{pk}"] = GroupRecord(
-                group_id_for(publisher_id, pk), school_ref, name,
+                group_refs[pk], school_ref, name,
                 jaargroep if kind == Group.Kind.GROUP else "", kind)
         for person in people:
             if publisher_id not in person.publishers:
                 continue
-            view.people[f"u:{person.user_id}"] = person.record(publisher_id, school_ref, mine)
+            view.people[f"u:{person.user_id}"] = person.record(ids.subject(person.user_id),
+                                                               school_ref, group_refs)
     return views
 
 
@@ -179,19 +185,19 @@ class _Person:
     group_ids: set[int]
     publishers: set[int]
 
-    def record(self, publisher_id: int, school_ref: str, visible_groups: set[int]
+    def record(self, subject: str, school_ref: str, group_refs: dict[int, str]
                ) -> PersonRecord:
         return PersonRecord(
-            subject_for(publisher_id, self.user_id), school_ref, self.role, self.first_name,
+            subject, school_ref, self.role, self.first_name,
             family_name_shown(self.prefix, self.last_name), self.year_group,
-            tuple(sorted(group_id_for(publisher_id, pk)
-                         for pk in self.group_ids & visible_groups)))
+            tuple(sorted(group_refs[pk] for pk in self.group_ids if pk in group_refs)))
 
 
 def _publishers_of(access: Access | None, consenting: set[int]) -> set[int]:
-    if access is None:
+    if access is None or not access.products:
         return set()
-    return {p.product.publisher_id for p in access.products} & consenting
+    return {p.product.publisher_id for p in access.products if p.product.publisher_id in
+            consenting}
 
 
 def _people(school: School, access: dict[int, Access], consenting: set[int]) -> list[_Person]:

@@ -475,7 +475,9 @@ def _apply(school: School, roster: RosterData, confirmed: dict[str, int] | None 
         joined = [obj.pk for obj, action, fields, _before in pupils.changes.events
                   if mid_year and obj.group_id is not None and (
                       action in (Action.ADDED, Action.REACTIVATED) or "group_id" in fields)]
-        roster_applied.send(sender=School, school=school, joined_pupil_ids=joined)
+        changed = any(changes.events for changes in (groups, pupils.changes, teachers.changes))
+        roster_applied.send(sender=School, school=school, joined_pupil_ids=joined,
+                            changed=changed)
     changed_emails = {obj.pk for obj, _action, fields, _before in teachers.changes.events
                       if "email" in fields}
     return plan.counts(), changed_emails

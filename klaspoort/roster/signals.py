@@ -5,5 +5,7 @@ from django.dispatch import Signal
 # Sent inside apply_roster's transaction, after the roster is written: receivers' writes are
 # part of the same all-or-nothing change. Arguments: school, and joined_pupil_ids, the pupils
 # who joined a group in the middle of a school year (new pupils or pupils moved to another
-# group; empty on a school's first roster and when the school year changes).
+# group; empty on a school's first roster and when the school year changes), and changed:
+# whether any group, pupil or teacher was added, changed or deactivated (a file identical to
+# the roster changes nothing others need to look at).
 roster_applied = Signal()

@@ -24,10 +24,11 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from schemathesis.config import SchemathesisConfig
 
-from klaspoort.exchange import network_selectors
+from klaspoort.exchange import feed, network_selectors
 from klaspoort.exchange.api import api
 from klaspoort.exchange.models import NetworkProviderApiToken, PublisherApiToken, hash_token
 from klaspoort.licences.models import GroupLicence
+from klaspoort.pseudonyms import school_id_for
 from klaspoort.schools.models import (
     NetworkProvider,
     NetworkProviderConsent,
@@ -92,6 +93,9 @@ def token(db, settings, keep_the_test_connection):
     PupilFactory(school=school, group=group)
     GroupLicence.objects.create(contract=ContractFactory(
         school=school, product=ProductFactory(publisher=publisher)), group=group)
+    # The test's transaction never commits: tell the publisher now what a commit would have,
+    # so the feed and the snapshots answer with real records.
+    feed.publish_school(school)
     cache.clear()
     return TOKEN
 
@@ -117,6 +121,27 @@ def test_a_consenting_schools_access_page_is_exactly_its_schema(case, token):
     case.path_parameters = {"school_id": network_selectors.school_id_for(
         NetworkProvider.objects.get(slug="netwerk-fuzz"), School.objects.get(brin="99ZZ"))}
     case.call_and_validate()
+
+
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+@pytest.mark.parametrize("path", ["/api/publisher/v1/schools/{school_id}",
+                                  "/api/publisher/v1/schools/{school_id}/groups",
+                                  "/api/publisher/v1/schools/{school_id}/people"])
+def test_a_snapshot_with_records_is_exactly_its_schema(token, path):
+    publisher = PublisherApiToken.objects.get(digest=hash_token(TOKEN)).publisher
+    case = schema[path]["GET"].Case(path_parameters={"school_id": school_id_for(
+        publisher.pk, School.objects.get(brin="99ZZ").pk)}, headers=AUTH)
+    response = case.call_and_validate()
+    assert response.status_code == 200 and '"active": true' in response.text  # records
+
+
+def test_a_feed_page_with_events_is_exactly_its_schema(token):
+    case = schema["/api/publisher/v1/changes"]["GET"].Case(query={"limit": 5000}, headers=AUTH)
+    response = case.call_and_validate()
+    # The school, its licensed group and its pupil.
+    assert [e["type"] for e in response.json()["events"]] == ["added"] * 3
 
 
 def test_sequences_of_calls_hold_the_schema_too(token):

@@ -337,8 +337,9 @@ def test_concurrent_changes_leave_no_gap_and_no_duplicate(shared_database, schoo
         else:
             del replica[event.entity_ref]
     for school in schools:
-        view = feed.snapshot(publisher.pk, school_id_for(publisher.pk, school.pk))
-        assert view is not None and view.people
-        mine = {ref: r for ref, r in replica.items() if r.get("school_id", ref) == view.school[
-            "id"] or ref == view.school["id"]}
-        assert mine == {r["id"]: r for r in [view.school, *view.groups, *view.people]}
+        found = feed.snapshot(publisher.pk, school_id_for(publisher.pk, school.pk))
+        assert found is not None and found.people
+        record, groups, people = found.parsed()
+        mine = {ref: r for ref, r in replica.items() if r.get("school_id", ref) == record[
+            "id"] or ref == record["id"]}
+        assert mine == {r["id"]: r for r in [record, *groups, *people]}

@@ -16,6 +16,7 @@ from oauth2_provider.models import Application
 from klaspoort.accounts.models import User
 from klaspoort.addresses import pupil_page_url
 from klaspoort.checks import is_production
+from klaspoort.exchange.feed import publish_school
 from klaspoort.exchange.models import PublisherApiToken, hash_token
 from klaspoort.licences import services as licence_services
 from klaspoort.licences.models import Contract, Product, PublisherMembership
@@ -233,6 +234,9 @@ class Command(BaseCommand):
             if (brin, dep) == LICENCE_SCHOOL:
                 with transaction.atomic():
                     demo_licences(school, user)
+                # Automatic links are written in bulk (no signal): tell the publishers now, as
+                # the nightly comparison would (the example application reads Malmberg's feed).
+                publish_school(school)
                 pupil_pages.append(_("  Pupil page (%(school)s): %(url)s") % {
                     "school": school.display_name, "url": pupil_page_url(school)})
         # Translators: keep the values below each other (the second line's indent is as long
