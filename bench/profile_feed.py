@@ -133,17 +133,18 @@ def _profile_page(token: str, rounds: int) -> None:
     from django.test import Client
 
     from klaspoort.exchange import selectors
+    from klaspoort.exchange.models import FeedEvent
 
     settings.PUBLISHER_API_RATE_PER_MINUTE = 10**9
     client = Client(HTTP_HOST="localhost")
 
     def page() -> Any:
-        response = client.get("/api/publisher/v1/changes", {"after": "0", "limit": 1000},
+        response = client.get("/api/publisher/v1/changes", {"after": "0", "limit": "1000"},
                               HTTP_AUTHORIZATION=f"Bearer {token}")
         assert response.status_code == 200
         return response
 
-    publisher_id = selectors.FeedEvent.objects.values_list("publisher_id", flat=True).first()
+    publisher_id = FeedEvent.objects.values_list("publisher_id", flat=True).first()
     assert publisher_id is not None
     _timed("feed page of 1,000 events (the request)", page, rounds)
     _timed("  events_after (query + event_json)",
