@@ -17,6 +17,17 @@ Steps (only 3 and 5 are the benchmark; the others are timed and reported apart):
    `klaspoort nightly --workers N` processes all waiting imports; the counts the imports report
    are checked against the changes made in step 4.
 
+With --feed (issue 13 item 9, the publisher feed), between 3 and 4:
+a. one publisher that every school consents to, with a running per-group contract at every
+   school linked to all its active groups (bulk inserts: no signal publishes anything yet), so
+   it sees every group, pupil and teacher of the country;
+b. FIRST PUBLISH: klaspoort.exchange.feed.publish_everything(), timed;
+c. FEED READ: the whole feed read from cursor 0 in pages of --feed-page events over real HTTP
+   (gunicorn, DEBUG off, as bench/pupil_flow.py serves) by a plain HTTP client (urllib),
+   using only the documented API;
+and the nightly run (5) then runs with that publisher consenting: every processed import also
+compares the school for the publisher (exchange.receivers -> feed.publish_after_commit).
+
 A plain script, not a management command: it points DATABASE_URL at the throw-away database
 before Django starts. Results are printed and written to bench/out/country-results.json.
 """
@@ -58,6 +69,16 @@ def main() -> None:
                         help="PostgreSQL server URL, without the database name")
     parser.add_argument("--database", default="klaspoort_bench", help="dropped and recreated")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--results", type=Path, default=OUT / "country-results.json",
+                        help="where the results are written")
+    parser.add_argument("--feed", action="store_true",
+                        help="add a publisher every school consents to, publish and read its "
+                             "feed over HTTP before the nightly run (issue 13)")
+    parser.add_argument("--feed-page", type=int, default=1000, help="events per feed page")
+    parser.add_argument("--feed-port", type=int, default=8767)
+    parser.add_argument("--feed-workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--feed-rate", type=int, default=1_000_000,
+                        help="requests a minute per API token while reading the feed")
     args = parser.parse_args()
     if not args.database.startswith("klaspoort_bench"):
         parser.error("--database must start with klaspoort_bench: it is dropped and recreated")
@@ -73,6 +94,8 @@ def main() -> None:
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "klaspoort.settings")
     os.environ["KLASPOORT_LOG_LEVEL"] = "WARNING"
+    # The script and the feed's HTTP server must sign cursors with the same key.
+    os.environ.setdefault("KLASPOORT_PSEUDONYM_KEY", "bench-country-pseudonym-key-" + "k" * 32)
     import django
 
     django.setup()
@@ -91,6 +114,8 @@ def main() -> None:
     _report(results["import"], "import")
     results["vacuum_analyze_seconds"] = _vacuum_analyze()
     _say(f"vacuum analyze: {results['vacuum_analyze_seconds']} s")
+    if args.feed:
+        results["feed"] = _feed(args, url)
 
     changed_dir = args.out.with_name(args.out.name + "-nightly")
     started = time.perf_counter()
@@ -116,9 +141,20 @@ def main() -> None:
     nightly["counts"] = _nightly_counts()
     nightly["rows"] = _row_counts()
     results["nightly"] = nightly
+    if args.feed:
+        from klaspoort.exchange.models import FeedEvent
+
+        results["feed"]["nightly_events"] = FeedEvent.objects.count() - results["feed"][
+            "events_in_feed"]
     _report(nightly, "nightly")
     # A run whose counts are wrong measured the wrong thing: it is written, then fails.
     results["check"] = _nightly_problem(nightly["counts"], expected) or "ok"
+    if args.feed and results["check"] == "ok":
+        # Each pupil the night changed is one event for the publisher that sees everyone.
+        told = sum(expected.get(kind, 0) for kind in ("new", "moved", "renamed", "left"))
+        if results["feed"]["nightly_events"] != told:
+            results["check"] = (f"the nightly run wrote {results['feed']['nightly_events']} "
+                                f"feed events for {told} changed pupils")
 
     results["database"]["size"] = _database_size()
     results["peak_rss_mb"] = {
@@ -130,7 +166,7 @@ def main() -> None:
     connections.close_all()
     if not args.keep:
         _drop_database(args.server, args.database)
-    target = OUT / "country-results.json"
+    target = args.results
     target.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     print(json.dumps(results, indent=2, ensure_ascii=False))
     _say(f"written to {target}")
@@ -268,6 +304,202 @@ def _one_file(job: tuple[str, str, bool]) -> tuple[float, str]:
     if process and record.status == "waiting":
         record = services.process_import(record.pk)
     return time.perf_counter() - started, str(record.status)
+
+
+# ---------------------------------------------------------------------------------------------
+# The publisher feed (issue 13 item 9)
+# ---------------------------------------------------------------------------------------------
+FEED_PATH = "/api/publisher/v1/changes"
+
+
+def _feed(args: argparse.Namespace, url: str) -> dict[str, Any]:
+    """A publisher that sees the whole country: set up, first publish, then its feed read from
+    cursor 0 over HTTP."""
+    from klaspoort.exchange import feed
+    from klaspoort.exchange.models import FeedEvent
+
+    result: dict[str, Any] = {}
+    started = time.perf_counter()
+    publisher_id, token, counts = _feed_publisher()
+    result["setup"] = {"seconds": round(time.perf_counter() - started, 1), **counts}
+    _say(f"feed: publisher set up: {result['setup']}")
+
+    _say("feed: first publish of the whole country: publish_everything()")
+    with CpuMeter() as meter:
+        started = time.perf_counter()
+        written = feed.publish_everything()
+        seconds = time.perf_counter() - started
+    result["publish_everything"] = {
+        "seconds": round(seconds, 1), "events": written,
+        "events_per_second": round(written / seconds) if seconds else None,
+        "cpu_seconds": meter.result}
+    _say(f"feed: first publish: {result['publish_everything']}")
+    result["analyze_seconds"] = _analyze(["exchange_feedevent", "exchange_publishedrecord",
+                                          "exchange_feedstate"])
+    result["events_in_feed"] = FeedEvent.objects.filter(publisher_id=publisher_id).count()
+    result["read"] = _read_feed_over_http(args, url, token)
+    _say(f"feed: read: {result['read']}")
+    return result
+
+
+def _feed_publisher() -> tuple[int, str, dict[str, int]]:
+    """One publisher, its product for year groups 1-8, and at every school a consent and a
+    running per-group contract linked to every active group (groups and clusters). Bulk
+    inserts, so no signal compares a school before publish_everything does (as when the
+    contracts start by date: the nightly comparison finds every school new)."""
+    import datetime as dt
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from klaspoort.exchange.models import PublisherApiToken
+    from klaspoort.licences.models import Contract, GroupLicence, Product
+    from klaspoort.roster.models import Group
+    from klaspoort.schools.models import Publisher, PublisherConsent, School
+
+    today = timezone.localdate()
+    now = timezone.now()
+    with transaction.atomic():
+        publisher = Publisher.objects.create(name="Uitgeverij Benchmark", slug="bench-feed")
+        product = Product.objects.create(publisher=publisher, code="BENCH-ALL",
+                                         name="Methode voor alle groepen",
+                                         year_groups=list(range(1, 9)))
+        schools = list(School.objects.values_list("pk", "brin", "dependancecode"))
+        PublisherConsent.objects.bulk_create(
+            [PublisherConsent(school_id=pk, publisher=publisher, given_at=now)
+             for pk, _brin, _dep in schools], batch_size=2000)
+        contracts = Contract.objects.bulk_create(
+            [Contract(publisher=publisher, school_id=pk, brin6=f"{brin}{dep}",
+                      number=f"BENCH-{pk}", title=product.name, product=product,
+                      start=today - dt.timedelta(days=30), end=today + dt.timedelta(days=365),
+                      contract_type=Contract.Type.GROUP) for pk, brin, dep in schools],
+            batch_size=2000)
+        contract_of = {c.school_id: c.pk for c in contracts}
+        # Groups as automatic linking links them (all year groups); clusters (plusklas) as a
+        # coordinator links them by hand, so the nightly auto_link leaves them alone.
+        links = [GroupLicence(contract_id=contract_of[school_id], group_id=group_id,
+                              automatic=kind == Group.Kind.GROUP)
+                 for group_id, school_id, kind in Group.objects.filter(active=True).values_list(
+                     "pk", "school_id", "kind").iterator(chunk_size=10000)]
+        GroupLicence.objects.bulk_create(links, batch_size=5000)
+        _row, token = PublisherApiToken.issue(publisher, "country benchmark")
+    _analyze(["schools_publisherconsent", "licences_contract", "licences_grouplicence"])
+    return publisher.pk, token, {"schools": len(schools), "group_licences": len(links)}
+
+
+def _analyze(tables: list[str]) -> float:
+    """What autovacuum would do after a bulk load (this server runs with it off)."""
+    from django.db import connection
+
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f'ANALYZE "{table}"')
+    return round(time.perf_counter() - started, 1)
+
+
+def _read_feed_over_http(args: argparse.Namespace, url: str, token: str) -> dict[str, Any]:
+    """The whole feed from cursor 0, page after page, by a client that knows only the
+    documented API: what a publisher's first synchronisation costs."""
+    import urllib.request
+
+    base = f"http://127.0.0.1:{args.feed_port}"
+    env = {**os.environ, "DATABASE_URL": url, "KLASPOORT_DEBUG": "0",
+           "KLASPOORT_SECRET_KEY": "bench-" + "k" * 50,
+           "KLASPOORT_ALLOWED_HOSTS": "127.0.0.1,localhost", "KLASPOORT_SITE_URL": base,
+           "KLASPOORT_VAR_DIR": str(OUT / "feed-var"), "KLASPOORT_LOG_LEVEL": "WARNING",
+           # The default (600 requests a minute per token) alone would make 1,700 pages take
+           # three clock minutes; the benchmark measures the server, not the limit.
+           "KLASPOORT_PUBLISHER_API_RATE": str(args.feed_rate)}
+    command = [str(BIN / "gunicorn"), "klaspoort.wsgi", "-w", str(args.feed_workers), "-b",
+               f"127.0.0.1:{args.feed_port}", "--worker-class", "sync", "--timeout", "120",
+               "--log-level", "warning"]
+    server = subprocess.Popen(command, env=env, cwd=ROOT)
+    headers = {"Authorization": f"Bearer {token}"}
+    try:
+        _wait_for(base + FEED_PATH)
+        cursor, pages, events, size, last = "0", 0, 0, 0, 0
+        entities: Counter[str] = Counter()
+        page_seconds: list[float] = []
+        server_cpu0 = _tree_cpu_seconds(server.pid)
+        with CpuMeter() as meter:
+            started = time.perf_counter()
+            while True:
+                request = urllib.request.Request(  # noqa: S310 - our own local server
+                    f"{base}{FEED_PATH}?after={cursor}&limit={args.feed_page}", headers=headers)
+                page_started = time.perf_counter()
+                with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310
+                    raw = response.read()
+                page_seconds.append(time.perf_counter() - page_started)
+                body = json.loads(raw)
+                for event in body["events"]:
+                    # The feed's promise: consecutive numbers, no gap, no repeat.
+                    if event["sequence"] != last + 1:
+                        raise SystemExit(f"feed gap: {event['sequence']} after {last}")
+                    last = event["sequence"]
+                    entities[f"{event['entity']} {event['type']}"] += 1
+                pages += 1
+                events += len(body["events"])
+                size += len(raw)
+                cursor = body["next_cursor"]
+                if pages % 200 == 0:
+                    _say(f"  feed: {pages} pages, {events} events, "
+                         f"{time.perf_counter() - started:.0f} s")
+                if not body["has_more"]:
+                    break
+            wall = time.perf_counter() - started
+        server_cpu = _tree_cpu_seconds(server.pid) - server_cpu0
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    page_seconds.sort()
+    return {
+        "seconds": round(wall, 1), "pages": pages, "events": events,
+        "events_per_second": round(events / wall), "megabytes": round(size / 1e6, 1),
+        "page_ms": {"median": round(statistics.median(page_seconds) * 1000, 1),
+                    "p95": round(page_seconds[int(len(page_seconds) * 0.95) - 1] * 1000, 1),
+                    "max": round(page_seconds[-1] * 1000, 1)},
+        "events_by_kind": dict(sorted(entities.items())),
+        "server": " ".join(["gunicorn", *command[1:]]),
+        "rate_per_minute": args.feed_rate,
+        "server_cpu_seconds": round(server_cpu, 1), "cpu_seconds": meter.result}
+
+
+def _wait_for(address: str) -> None:
+    import urllib.error
+    import urllib.request
+
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(address, timeout=2)  # noqa: S310 - our own local server
+            return
+        except urllib.error.HTTPError:
+            return  # it answers (401 without a token): it is up
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"server at {address} did not start")
+
+
+def _tree_cpu_seconds(root: int) -> float:
+    """User + system seconds of a process and its children (gunicorn's master and workers)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    children: dict[int, list[int]] = {}
+    times: dict[int, float] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        rest = text[text.rindex(")") + 2:].split()
+        pid = int(stat.parent.name)
+        children.setdefault(int(rest[1]), []).append(pid)
+        times[pid] = (int(rest[11]) + int(rest[12])) / ticks
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        total += times.get(pid, 0.0)
+        todo.extend(children.get(pid, []))
+    return total
 
 
 # ---------------------------------------------------------------------------------------------
