@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -20,10 +21,12 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class PublisherApiToken(models.Model):
-    publisher = models.ForeignKey(Publisher, on_delete=models.CASCADE, related_name="api_tokens")
+class ApiToken(models.Model):
+    """What a machine's API token is, whoever holds it: a name, the first characters shown so
+    its owner can tell tokens apart, the SHA-256 digest (never the token), when it was made,
+    last used and revoked."""
+
     name = models.CharField(_("name"), max_length=100)
-    # First characters of the token, shown so its owner can tell tokens apart.
     prefix = models.CharField(max_length=12, editable=False)
     digest = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -32,10 +35,30 @@ class PublisherApiToken(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
+    # How this kind of token starts (kp_, kpn_), so a leaked one tells whose it is.
+    START = ""
+
     class Meta:
+        abstract = True
+        ordering = ["-created_at"]
+
+    @classmethod
+    def made(cls, created_by: object = None, **owner: Any) -> tuple[Any, str]:
+        """A new token for `owner`; the plain value is returned once and never stored."""
+        token = cls.START + secrets.token_urlsafe(32)
+        row = cls.objects.create(**owner, prefix=token[:10],  # type: ignore[attr-defined]
+                                 digest=hash_token(token), created_by=created_by)
+        return row, token
+
+
+class PublisherApiToken(ApiToken):
+    publisher = models.ForeignKey(Publisher, on_delete=models.CASCADE, related_name="api_tokens")
+
+    START = "kp_"
+
+    class Meta(ApiToken.Meta):
         verbose_name = _("publisher API token")
         verbose_name_plural = _("publisher API tokens")
-        ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return f"{self.publisher}: {self.name} ({self.prefix}…)"
@@ -44,10 +67,7 @@ class PublisherApiToken(models.Model):
     def issue(cls, publisher: Publisher, name: str, created_by: object = None) -> tuple[
             PublisherApiToken, str]:
         """A new token; the plain value is returned once and never stored."""
-        token = "kp_" + secrets.token_urlsafe(32)
-        row = cls.objects.create(publisher=publisher, name=name, prefix=token[:10],
-                                 digest=hash_token(token), created_by=created_by)
-        return row, token
+        return cls.made(created_by, publisher=publisher, name=name)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -125,27 +145,19 @@ class PublishedRecord(models.Model):
     def __str__(self) -> str:
         return f"{self.publisher_id}: {self.local_key}"
 
-class NetworkProviderApiToken(models.Model):
+class NetworkProviderApiToken(ApiToken):
     """A network provider's key to the network provider API (decision 0032). Made and revoked
     by an operator (`klaspoort network-token`, the admin); kept as a digest like a publisher's
     token, and told apart from one by its `kpn_` start."""
 
     provider = models.ForeignKey(NetworkProvider, on_delete=models.CASCADE,
                                  related_name="api_tokens")
-    name = models.CharField(_("name"), max_length=100)
-    # First characters of the token, shown so its owner can tell tokens apart.
-    prefix = models.CharField(max_length=12, editable=False)
-    digest = models.CharField(max_length=64, unique=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
-                                   null=True, blank=True, related_name="+")
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
+    START = "kpn_"
+
+    class Meta(ApiToken.Meta):
         verbose_name = _("network provider API token")
         verbose_name_plural = _("network provider API tokens")
-        ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return f"{self.provider}: {self.name} ({self.prefix}…)"
@@ -154,10 +166,7 @@ class NetworkProviderApiToken(models.Model):
     def issue(cls, provider: NetworkProvider, name: str, created_by: object = None) -> tuple[
             NetworkProviderApiToken, str]:
         """A new token; the plain value is returned once and never stored."""
-        token = "kpn_" + secrets.token_urlsafe(32)
-        row = cls.objects.create(provider=provider, name=name, prefix=token[:10],
-                                 digest=hash_token(token), created_by=created_by)
-        return row, token
+        return cls.made(created_by, provider=provider, name=name)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -49,18 +50,25 @@ def revoke_token(publisher: Publisher, token_id: int, *, actor: Actor,
     return row
 
 
-def token_for(plain: str) -> PublisherApiToken | None:
-    """The live token with this value (None for an unknown or revoked one); notes its use."""
+def _live(model: Any, owner: str, plain: str) -> Any:
+    """RULE: the live token with this value — not revoked, its owner (publisher or network
+    provider) still active — or None; its use is noted at most once a minute."""
     if not plain or len(plain) > 200:
         return None
-    row = (PublisherApiToken.objects.select_related("publisher")
+    row = (model.objects.select_related(owner)
            .filter(digest=hash_token(plain), revoked_at__isnull=True).first())
-    if row is None or not row.publisher.active:
+    if row is None or not getattr(row, owner).active:
         return None
     now = timezone.now()
     if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
-        PublisherApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
+        model.objects.filter(pk=row.pk).update(last_used_at=now)
         row.last_used_at = now
+    return row
+
+
+def token_for(plain: str) -> PublisherApiToken | None:
+    """The live publisher token with this value (None for an unknown or revoked one)."""
+    row: PublisherApiToken | None = _live(PublisherApiToken, "publisher", plain)
     return row
 
 
@@ -125,14 +133,5 @@ def network_token_by_prefix(provider: NetworkProvider, prefix: str) -> NetworkPr
 def network_token_for(plain: str) -> NetworkProviderApiToken | None:
     """The live token with this value (None for an unknown or revoked one, or one of a network
     provider no longer in the catalogue); notes its use."""
-    if not plain or len(plain) > 200:
-        return None
-    row = (NetworkProviderApiToken.objects.select_related("provider")
-           .filter(digest=hash_token(plain), revoked_at__isnull=True).first())
-    if row is None or not row.provider.active:
-        return None
-    now = timezone.now()
-    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
-        NetworkProviderApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
-        row.last_used_at = now
+    row: NetworkProviderApiToken | None = _live(NetworkProviderApiToken, "provider", plain)
     return row
