@@ -16,6 +16,7 @@ import io
 import logging
 import zipfile
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlencode
@@ -368,25 +369,35 @@ def _links(request: HttpRequest, offset: int, limit: int, total: int) -> str:
     return ", ".join(rels)
 
 
-def _answer(request: HttpRequest, route: Route, kwargs: dict[str, str]) -> HttpResponse:
+def _admitted(request: HttpRequest, scopes: AbstractSet[str]) -> Bearer | HttpResponse:
+    """RULE for every OneRoster read: GET or HEAD only (405), a live bearer token
+    (OneRosterError 401), within the client's rate (429 with Retry-After), and a scope the path
+    accepts (OneRosterError 403). The bearer, or the refusal to send."""
     if request.method not in ("GET", "HEAD"):
         response = JsonResponse(status_info("invaliddata", gettext_noop("Only GET is supported.")),
                                 status=405)
         response["Allow"] = "GET, HEAD"
         return response
+    bearer = _bearer(request)
     try:
-        bearer = _bearer(request)
-        try:
-            _count_request(hash_token("oneroster:" + bearer.client.client_id))
-        except TooManyRequests as exc:
-            response = JsonResponse(status_info("server_busy", gettext_noop(
-                "Too many requests for this client; try again in %(seconds)d seconds."),
-                {"seconds": exc.retry_after}), status=429)
-            response["Retry-After"] = str(exc.retry_after)
-            return response
-        if not route.scopes & bearer.scopes:
-            raise OneRosterError(403, "forbidden", gettext_noop(
-                "The access token does not have the scope this path needs."))
+        _count_request(hash_token("oneroster:" + bearer.client.client_id))
+    except TooManyRequests as exc:
+        response = JsonResponse(status_info("server_busy", gettext_noop(
+            "Too many requests for this client; try again in %(seconds)d seconds."),
+            {"seconds": exc.retry_after}), status=429)
+        response["Retry-After"] = str(exc.retry_after)
+        return response
+    if not scopes & bearer.scopes:
+        raise OneRosterError(403, "forbidden", gettext_noop(
+            "The access token does not have the scope this path needs."))
+    return bearer
+
+
+def _answer(request: HttpRequest, route: Route, kwargs: dict[str, str]) -> HttpResponse:
+    try:
+        bearer = _admitted(request, route.scopes)
+        if isinstance(bearer, HttpResponse):
+            return bearer
         query = ors.parse_query(route.kind, request.GET, collection=route.collection)
         found = route.handler(Ask(bearer.client.publisher_id), **kwargs)
     except OneRosterError as exc:
@@ -528,24 +539,10 @@ def bulk_zip(roster: Roster) -> bytes:
 def bulk(request: HttpRequest, school_id: str) -> HttpResponse:
     """GET /ims/oneroster/bulk/v1p2/<school sourcedId>.zip: the school as the publisher sees
     it now (compared first, as a snapshot is), with the scopes of the REST reads."""
-    if request.method not in ("GET", "HEAD"):
-        response = JsonResponse(status_info("invaliddata", gettext_noop("Only GET is supported.")),
-                                status=405)
-        response["Allow"] = "GET, HEAD"
-        return response
     try:
-        bearer = _bearer(request)
-        try:
-            _count_request(hash_token("oneroster:" + bearer.client.client_id))
-        except TooManyRequests as exc:
-            response = JsonResponse(status_info("server_busy", gettext_noop(
-                "Too many requests for this client; try again in %(seconds)d seconds."),
-                {"seconds": exc.retry_after}), status=429)
-            response["Retry-After"] = str(exc.retry_after)
-            return response
-        if not CORE & bearer.scopes:
-            raise OneRosterError(403, "forbidden", gettext_noop(
-                "The access token does not have the scope this path needs."))
+        bearer = _admitted(request, CORE)
+        if isinstance(bearer, HttpResponse):
+            return bearer
         if request.GET:
             raise OneRosterError(400, "invaliddata", gettext_noop("Unknown parameter: %(name)s."),
                                  {"name": sorted(request.GET)[0][:40]})
