@@ -181,7 +181,8 @@ def test_every_staff_page_fits_a_phone_a_tablet_and_a_chromebook(live_server, tr
         slug = publisher.slug
         for name in ("publisher:home", "publisher:products", "publisher:product_create",
                      "publisher:contracts", "publisher:contract_create", "exchange:tokens",
-                     "exchange:webhook",
+                     "exchange:webhook", "exchange:oneroster_clients",
+                     "sso_portal:clients", "sso_portal:client_create",
                      "publisher:helpdesk"):
             problems += misfits(page, base + reverse(name, args=[slug]))
         problems += misfits(page, base + reverse("publisher:product_edit",
