@@ -70,6 +70,9 @@ def test_the_publisher_portal_has_no_accessibility_violations(live_server, trans
                                ("/contracten/", "contracts"),
                                ("/contracten/nieuw/", "new contract"),
                                ("/api-sleutels/", "API tokens"), ("/webhook/", "webhook"),
+                               ("/api-sleutels/oneroster/", "OneRoster clients"),
+                               ("/inloggen/", "single sign-on clients"),
+                               ("/inloggen/nieuw/", "new single sign-on client"),
                                ("/helpdesk/", "helpdesk")):
             page.goto(base + address)
             assert_no_axe_violations(page, state)
