@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, connections
 from django.utils import translation
 
 from klaspoort.roster.generator import generate_school
@@ -61,6 +61,17 @@ def _empty_cache_for_every_test():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def keep_the_test_connection(monkeypatch):
+    """Calls through the WSGI application (schemathesis) are not Django's test client: at the
+    end of each request Django closes a connection older than CONN_MAX_AGE, and on PostgreSQL
+    that ends the test's transaction, so every later query fails. Disconnecting the signal is
+    not enough, because each request of the test client connects it again; the connections
+    themselves are told to stay open instead."""
+    for each in connections.all():
+        monkeypatch.setattr(each, "close_if_unusable_or_obsolete", lambda: None)
 
 
 @pytest.fixture

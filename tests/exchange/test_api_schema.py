@@ -18,8 +18,6 @@ import json
 import pytest
 import schemathesis
 from django.core.cache import cache
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from schemathesis.config import SchemathesisConfig
@@ -59,17 +57,6 @@ schema = schemathesis.openapi.from_dict(json.loads(json.dumps(api.get_openapi_sc
 schema.app = application
 HYPOTHESIS = settings(max_examples=EXAMPLES_PER_OPERATION, derandomize=True, deadline=None,
                       database=None, suppress_health_check=list(HealthCheck))
-
-
-@pytest.fixture
-def keep_the_test_connection():
-    """The WSGI client is not Django's test client: without this, the end of each request
-    closes the database connection, and with it the test's transaction (on PostgreSQL)."""
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    yield
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture

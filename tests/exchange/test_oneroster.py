@@ -15,8 +15,6 @@ from urllib.parse import urlencode
 
 import pytest
 from django.core.cache import cache
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
 from django.test import Client
 from django.utils import timezone
 
@@ -383,17 +381,6 @@ OFFICIAL = (Path(__file__).resolve().parents[2].parent / "shared" / "standards" 
             / "onerosterv1p2rostersservice_openapi3_v1p0.json")
 FUZZ_TOKEN = "ort_schemathesis-fuzzing-token-0123456789"
 EXAMPLES_PER_OPERATION = 10
-
-
-@pytest.fixture
-def keep_the_test_connection():
-    """The WSGI client is not Django's test client: without this, the end of each request
-    closes the database connection, and with it the test's transaction (on PostgreSQL)."""
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    yield
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
