@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from klaspoort.exchange.models import FeedEvent, FeedState, PublishedRecord
@@ -28,7 +29,9 @@ from klaspoort.licences.publisher_view import (
     PublisherView,
     consenting_publisher_ids,
     is_gone,
+    members_of_groups,
     views_of_school,
+    visible_group_ids,
 )
 from klaspoort.pseudonyms import school_id_for
 from klaspoort.schools.models import PublisherConsent, School
@@ -40,6 +43,29 @@ Entity = FeedEvent.Entity
 # Adds go school → groups → people (a person's groups are known before the person); removals
 # the other way round (people leave before their group, the school last).
 _ADD_ORDER = {"s": 0, "g": 1, "u": 2}
+# Above this many people a partial comparison reads most of the school anyway, in queries with
+# long IN lists: the whole school is compared instead.
+PARTIAL_AT_MOST = 400
+
+
+@dataclass(frozen=True)
+class Touched:
+    """The part of a school a change may have altered: groups and people (by account) a roster
+    import added, changed, moved or deactivated. Everything else of the school is as the last
+    comparison left it, so comparing this part is comparing the whole."""
+
+    group_ids: frozenset[int]
+    user_ids: frozenset[int]
+
+    def __or__(self, other: Touched) -> Touched:
+        return Touched(self.group_ids | other.group_ids, self.user_ids | other.user_ids)
+
+    def as_json(self) -> dict[str, list[int]]:
+        return {"group_ids": sorted(self.group_ids), "user_ids": sorted(self.user_ids)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, list[int]]) -> Touched:
+        return cls(frozenset(data["group_ids"]), frozenset(data["user_ids"]))
 
 
 def _current(view: PublisherView) -> dict[str, tuple[str, str, dict[str, Any]]]:
@@ -87,7 +113,7 @@ def _lock(publisher_ids: list[int]) -> dict[int, FeedState]:
 
 @transaction.atomic
 def publish_school(school: School, *, publisher_ids: list[int] | None = None,
-                   day: datetime.date | None = None) -> int:
+                   day: datetime.date | None = None, touched: Touched | None = None) -> int:
     """RULE: every publisher that sees (or saw) the school is told exactly what changed since
     it was last told: *added* with the whole record for what entered its view, *changed* for
     a record that differs, *deactivated* for what left the school itself, *removed* for what
@@ -95,27 +121,61 @@ def publish_school(school: School, *, publisher_ids: list[int] | None = None,
     nothing when nothing changed. Each publisher's events get the next consecutive sequence
     numbers, and its feed row stays locked until commit so they become visible in order.
     Earlier records of what left the view are blanked (least data; the last event tells the
-    publisher to delete). Returns the number of events written."""
+    publisher to delete). Returns the number of events written.
+
+    With `touched` (what a roster import changed), only that part is compared: the school, its
+    groups, and the touched people plus everyone in a touched group or in a group that entered
+    or left the view (an automatic licence link follows the roster in the same import). The
+    rest of the view cannot have changed, so the events are the same as a whole comparison's."""
     wanted = sorted(set(publisher_ids if publisher_ids is not None else publishers_of(school)))
     if not wanted:
         return 0
     states = _lock(wanted)
     # Read after the lock: a comparison that started earlier has committed by now, so this
     # one sees its result and the feed never steps back to older data.
-    views = views_of_school(school, wanted, day=day)
+    user_ids = _people_to_compare(school, wanted, day, touched) if touched else None
+    views = views_of_school(school, wanted, day=day, user_ids=user_ids)
     written = 0
     for publisher_id in wanted:
-        written += _publish(states[publisher_id], school, views[publisher_id])
+        written += _publish(states[publisher_id], school, views[publisher_id], user_ids)
     return written
 
 
-def _publish(state: FeedState, school: School, view: PublisherView) -> int:
+def _people_to_compare(school: School, publisher_ids: list[int], day: datetime.date | None,
+                       touched: Touched) -> set[int] | None:
+    """The accounts a partial comparison looks at, or None for the whole school: whenever a
+    publisher's consent and what it was told of the school disagree (consent just given or
+    withdrawn, and not yet compared), and when a change touched many people."""
+    told_schools = set(PublishedRecord.objects.filter(
+        publisher_id__in=publisher_ids, school=school, entity=Entity.SCHOOL).values_list(
+        "publisher_id", flat=True))
+    if consenting_publisher_ids(school) & set(publisher_ids) != told_schools:
+        return None
+    visible = visible_group_ids(school, publisher_ids, day or timezone.localdate())
+    told: dict[int, set[int]] = {}
+    for publisher_id, key in PublishedRecord.objects.filter(
+            publisher_id__in=publisher_ids, school=school, entity=Entity.GROUP).values_list(
+            "publisher_id", "local_key"):
+        told.setdefault(publisher_id, set()).add(int(key.partition(":")[2]))
+    groups = set(touched.group_ids)
+    for publisher_id in publisher_ids:
+        groups |= visible.get(publisher_id, set()) ^ told.get(publisher_id, set())
+    user_ids = set(touched.user_ids) | members_of_groups(school, groups)
+    return user_ids if len(user_ids) <= PARTIAL_AT_MOST else None
+
+
+def _publish(state: FeedState, school: School, view: PublisherView,
+             user_ids: set[int] | None = None) -> int:
     publisher_id = state.publisher_id
     current = _current(view)
+    told = PublishedRecord.objects.filter(publisher_id=publisher_id, school=school)
+    if user_ids is not None:
+        # The school and its groups whole (a few dozen rows), people only those compared.
+        told = told.filter(Q(entity__in=[Entity.SCHOOL, Entity.GROUP])
+                           | Q(local_key__in=[f"u:{pk}" for pk in user_ids]))
     # Plain values, not model instances: a school has a thousand rows and most are unchanged.
     published = {key: _Told(entity, ref, record) for key, entity, ref, record in
-                 PublishedRecord.objects.filter(publisher_id=publisher_id, school=school)
-                 .values_list("local_key", "entity", "entity_ref", "record")}
+                 told.values_list("local_key", "entity", "entity_ref", "record")}
     school_ref = school_id_for(publisher_id, school.pk)
     events: list[tuple[str, str, str, str, dict[str, Any] | None]] = []
     for key in sorted(set(current) - set(published), key=_order):
@@ -207,22 +267,27 @@ def publish_everything(*, day: datetime.date | None = None) -> int:
 _PENDING_ATTR = "_klaspoort_feed_pending"
 
 
-def publish_after_commit(school_id: int | None) -> None:
+def publish_after_commit(school_id: int | None, touched: Touched | None = None) -> None:
     """RULE: a change that may alter what publishers see of a school has them told as soon as
     its transaction commits (within the same request or task), once per school however many
-    rows changed. A transaction that rolls back leaves the school marked, which only costs
-    one comparison that finds nothing at the next commit."""
+    rows changed: the part `touched` names when every change to it said what it touched, else
+    the whole school. A transaction that rolls back leaves the school marked, which only
+    costs one comparison that finds nothing at the next commit."""
     if school_id is None:
         return
-    pending: set[int] = getattr(connection, _PENDING_ATTR, None) or set()
-    pending.add(school_id)
+    pending: dict[int, Touched | None] = getattr(connection, _PENDING_ATTR, None) or {}
+    if school_id in pending:
+        earlier = pending[school_id]
+        pending[school_id] = None if earlier is None or touched is None else earlier | touched
+    else:
+        pending[school_id] = touched
     setattr(connection, _PENDING_ATTR, pending)
     transaction.on_commit(_publish_pending)
 
 
 def _publish_pending() -> None:
-    pending: set[int] = getattr(connection, _PENDING_ATTR, None) or set()
-    setattr(connection, _PENDING_ATTR, set())
+    pending: dict[int, Touched | None] = getattr(connection, _PENDING_ATTR, None) or {}
+    setattr(connection, _PENDING_ATTR, {})
     if not pending:
         return
     # A task: with a broker the comparison runs beside the import or the page that changed
@@ -230,17 +295,20 @@ def _publish_pending() -> None:
     # tests), it runs here and now.
     from klaspoort.exchange.tasks import publish_schools
 
-    publish_schools.delay(sorted(pending))
+    publish_schools.delay(sorted(pending), {
+        str(pk): touched.as_json() for pk, touched in pending.items() if touched is not None})
 
 
-def publish_schools(school_ids: list[int]) -> int:
+def publish_schools(school_ids: list[int],
+                    touched: dict[int, Touched] | None = None) -> int:
     """Compare these schools for their publishers (after a change committed), each in its own
-    transaction. A school that fails is logged and left to the nightly comparison: the change
-    itself has committed, and the feed must never break an import or a coordinator's page."""
+    transaction: the part `touched` names for a school, else the whole school. A school that
+    fails is logged and left to the nightly comparison: the change itself has committed, and
+    the feed must never break an import or a coordinator's page."""
     written = 0
     for school in School.objects.filter(pk__in=school_ids).order_by("pk"):
         try:
-            written += publish_school(school)
+            written += publish_school(school, touched=(touched or {}).get(school.pk))
         except Exception:
             logger.exception("publisher feed: comparing school %s failed", school.pk)
     return written

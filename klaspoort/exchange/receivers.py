@@ -9,17 +9,23 @@ import logging
 from typing import Any
 
 from klaspoort.exchange import tasks, webhooks
-from klaspoort.exchange.feed import publish_after_commit
+from klaspoort.exchange.feed import Touched, publish_after_commit
 from klaspoort.exchange.signals import feed_advanced as feed_advanced  # for apps.ready
 from klaspoort.licences.models import Contract
 
 logger = logging.getLogger(__name__)
 
 
-def roster_applied(sender: Any, *, school: Any, changed: bool = True, **kwargs: Any) -> None:
-    # A night's file identical to the roster changes nothing a publisher sees.
-    if changed:
-        publish_after_commit(school.pk)
+def roster_applied(sender: Any, *, school: Any, changed: bool = True,
+                   group_ids: set[int] | None = None, user_ids: set[int] | None = None,
+                   **kwargs: Any) -> None:
+    # A night's file identical to the roster changes nothing a publisher sees; one that
+    # changed five pupils has those five (and their groups) compared, not the whole school.
+    if not changed:
+        return
+    touched = (Touched(frozenset(group_ids), frozenset(user_ids))
+               if group_ids is not None and user_ids is not None else None)
+    publish_after_commit(school.pk, touched)
 
 
 def school_row_changed(sender: Any, *, instance: Any, **kwargs: Any) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -116,8 +116,8 @@ def consenting_school_ids(publisher_id: int) -> list[int]:
         "school_id", flat=True)))
 
 
-def _visible_group_ids(school: School, publisher_ids: Iterable[int], day: datetime.date
-                       ) -> dict[int, set[int]]:
+def visible_group_ids(school: School, publisher_ids: Iterable[int], day: datetime.date
+                      ) -> dict[int, set[int]]:
     """Per publisher, the active groups linked to one of its running per-group licences (the
     links that count in access_for_school)."""
     result: dict[int, set[int]] = defaultdict(set)
@@ -132,22 +132,25 @@ def _visible_group_ids(school: School, publisher_ids: Iterable[int], day: dateti
 
 
 def views_of_school(school: School, publisher_ids: Iterable[int], *,
-                    day: datetime.date | None = None) -> dict[int, PublisherView]:
+                    day: datetime.date | None = None,
+                    user_ids: Collection[int] | None = None) -> dict[int, PublisherView]:
     """What each of these publishers sees of the school (see the module's rule), computed
-    together: the school's access is read once, whatever the number of publishers."""
+    together: the school's access is read once, whatever the number of publishers. With
+    `user_ids`, the views hold only those people (and every visible group): the part of the
+    view a change touched, for a comparison of that part."""
     day = day or timezone.localdate()
     wanted = set(publisher_ids)
     consenting = consenting_publisher_ids(school) & wanted
     views = {pid: PublisherView(pid, school, None) for pid in wanted}
     if not consenting:
         return views
-    access = access_for_school(school, today=day)
-    group_ids = _visible_group_ids(school, consenting, day)
+    access = access_for_school(school, today=day, user_ids=user_ids)
+    group_ids = visible_group_ids(school, consenting, day)
     all_group_ids = set().union(*group_ids.values()) if group_ids else set()
     groups = {pk: (name, jaargroep, kind) for pk, name, jaargroep, kind in for_school(
         Group, school).filter(pk__in=all_group_ids).values_list(
         "pk", "name", "jaargroep", "kind")}
-    people = _people(school, access, consenting)
+    people = _people(school, access, consenting, user_ids)
     for publisher_id in consenting:
         ids = PublisherIds(publisher_id)
         school_ref = ids.school(school.pk)
@@ -200,17 +203,23 @@ def _publishers_of(access: Access | None, consenting: set[int]) -> set[int]:
             consenting}
 
 
-def _people(school: School, access: dict[int, Access], consenting: set[int]) -> list[_Person]:
-    """The school's active pupils and teachers who may open a product of one of these
-    publishers today, with their groups and clusters."""
+def _people(school: School, access: dict[int, Access], consenting: set[int],
+            user_ids: Collection[int] | None = None) -> list[_Person]:
+    """The school's active pupils and teachers (or those of `user_ids`) who may open a product
+    of one of these publishers today, with their groups and clusters."""
     clusters: dict[int, set[int]] = defaultdict(set)
     for pupil_id, group_id in PupilCluster.objects.filter(group__school=school).values_list(
             "pupil_id", "group_id"):
         clusters[pupil_id].add(group_id)
+    pupils = for_school(Pupil, school).filter(active=True)
+    teachers = for_school(Teacher, school).filter(active=True)
+    if user_ids is not None:
+        pupils = pupils.filter(user_id__in=list(user_ids))
+        teachers = teachers.filter(user_id__in=list(user_ids))
     people = []
-    for pk, user_id, first, prefix, last, jaargroep, group_id in for_school(Pupil, school).filter(
-            active=True).values_list("pk", "user_id", "first_name", "prefix", "last_name",
-                                     "jaargroep", "group_id").order_by("pk"):
+    for pk, user_id, first, prefix, last, jaargroep, group_id in pupils.values_list(
+            "pk", "user_id", "first_name", "prefix", "last_name", "jaargroep",
+            "group_id").order_by("pk"):
         publishers = _publishers_of(access.get(user_id), consenting)
         if publishers:
             groups = clusters.get(pk, set()) | ({group_id} if group_id else set())
@@ -220,9 +229,8 @@ def _people(school: School, access: dict[int, Access], consenting: set[int]) -> 
     for teacher_id, group_id in TeacherGroup.objects.filter(group__school=school).values_list(
             "teacher_id", "group_id"):
         teacher_groups[teacher_id].add(group_id)
-    for pk, user_id, first, prefix, last in for_school(Teacher, school).filter(
-            active=True).values_list("pk", "user_id", "first_name", "prefix",
-                                     "last_name").order_by("pk"):
+    for pk, user_id, first, prefix, last in teachers.values_list(
+            "pk", "user_id", "first_name", "prefix", "last_name").order_by("pk"):
         publishers = _publishers_of(access.get(user_id), consenting)
         if publishers:
             people.append(_Person(user_id, TEACHER, first, prefix, last, "",
@@ -235,8 +243,24 @@ def visible_group_ids_of_person(publisher_id: int, school: School, group_ids: It
     """Which of a person's groups the publisher sees (for the `groups` claim of single sign-on:
     the groups the feed also names)."""
     day = day or timezone.localdate()
-    return _visible_group_ids(school, [publisher_id], day).get(publisher_id, set()) & set(
+    return visible_group_ids(school, [publisher_id], day).get(publisher_id, set()) & set(
         group_ids)
+
+
+def members_of_groups(school: School, group_ids: Collection[int]) -> set[int]:
+    """The user ids of everyone in these groups of the school: pupils placed in them, pupils in
+    them as a cluster, their teachers; active or not (a comparison of what changed in a group
+    must also find who left it)."""
+    wanted = list(group_ids)
+    if not wanted:
+        return set()
+    members = set(for_school(Pupil, school).filter(group_id__in=wanted).values_list(
+        "user_id", flat=True))
+    members |= set(PupilCluster.objects.filter(group__school=school, group_id__in=wanted)
+                   .values_list("pupil__user_id", flat=True))
+    members |= set(TeacherGroup.objects.filter(group__school=school, group_id__in=wanted)
+                   .values_list("teacher__user_id", flat=True))
+    return members
 
 
 def is_gone(local_key: str) -> bool:

@@ -476,8 +476,11 @@ def _apply(school: School, roster: RosterData, confirmed: dict[str, int] | None 
                   if mid_year and obj.group_id is not None and (
                       action in (Action.ADDED, Action.REACTIVATED) or "group_id" in fields)]
         changed = any(changes.events for changes in (groups, pupils.changes, teachers.changes))
-        roster_applied.send(sender=School, school=school, joined_pupil_ids=joined,
-                            changed=changed)
+        roster_applied.send(
+            sender=School, school=school, joined_pupil_ids=joined, changed=changed,
+            group_ids={obj.pk for obj, _action, _fields, _before in groups.events},
+            user_ids={obj.user_id for changes in (pupils.changes, teachers.changes)
+                      for obj, _action, _fields, _before in changes.events})
     changed_emails = {obj.pk for obj, _action, fields, _before in teachers.changes.events
                       if "email" in fields}
     return plan.counts(), changed_emails

@@ -7,5 +7,7 @@ from django.dispatch import Signal
 # who joined a group in the middle of a school year (new pupils or pupils moved to another
 # group; empty on a school's first roster and when the school year changes), and changed:
 # whether any group, pupil or teacher was added, changed or deactivated (a file identical to
-# the roster changes nothing others need to look at).
+# the roster changes nothing others need to look at); group_ids and user_ids: the groups, and
+# the accounts of the pupils and teachers, that were added, changed (their links to groups
+# included) or deactivated, so a receiver can look at those alone.
 roster_applied = Signal()

@@ -343,3 +343,101 @@ def test_concurrent_changes_leave_no_gap_and_no_duplicate(shared_database, schoo
         mine = {ref: r for ref, r in replica.items() if r.get("school_id", ref) == record[
             "id"] or ref == record["id"]}
         assert mine == {r["id"]: r for r in [record, *groups, *people]}
+
+
+# --- an import's comparison looks only at what it touched -------------------------------------
+
+def _random_night(roster, rng, counter):
+    """One night's changes in a LAS, drawn at random: pupils renamed, moved (also into a
+    combination group, which can link it by year group), leaving and joining; clusters joined
+    and left; groups renamed or given another year group; teachers renamed and given other
+    groups."""
+    groups = [g for g in roster["groups"] if g["kind"] == "group"]
+    clusters = [g for g in roster["groups"] if g["kind"] == "cluster"]
+    pupils, teachers = roster["pupils"], roster["teachers"]
+    for _ in range(rng.randint(1, 4)):
+        pupil, group, teacher = rng.choice(pupils), rng.choice(groups), rng.choice(teachers)
+        change = rng.choice(["rename", "move", "move", "leave", "join", "cluster",
+                             "group year", "group name", "teacher name", "teacher groups"])
+        if change == "rename":
+            pupil["first_name"] = f"Naam{next(counter)}"
+        elif change == "move":
+            pupil["group"] = group["key"]
+        elif change == "leave" and len(pupils) > 30:
+            pupils.remove(pupil)
+        elif change == "join":
+            pupils.append({**copy.deepcopy(pupil), "key": f"N{next(counter):06d}",
+                           "eckid": None, "group": group["key"]})
+        elif change == "cluster" and clusters:
+            pupil["clusters"] = [] if pupil["clusters"] else [clusters[0]["key"]]
+        elif change == "group year" and group["jaargroep"] != "C":
+            group["jaargroep"] = rng.choice("345678")
+        elif change == "group name":
+            group["name"] = f"Groep {next(counter)}"
+        elif change == "teacher name":
+            teacher["first_name"] = f"Juf{next(counter)}"
+        elif change == "teacher groups":
+            teacher["groups"] = [{"key": rng.choice(groups)["key"], "roles": []}]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_an_import_compares_only_what_it_touched_and_misses_nothing(world, committed, seed,
+                                                                    monkeypatch):
+    """After each night, the partial comparison has told the publisher exactly what a
+    comparison of the whole school would: comparing the whole school afterwards finds
+    nothing, and the replica equals the snapshot."""
+    import itertools
+    import random
+
+    # Year group 3 as well: a year-3 pupil moving into the combination group 1-2 links that
+    # group by year group, and the whole group enters the view though only one pupil moved.
+    def add_contract():
+        ContractFactory(school=world.school, product=ProductFactory(
+            publisher=world.publisher.row, code="ZB3", year_groups=[3]))
+        licence_services.auto_link(world.school)
+
+    committed(add_contract)
+    publisher, roster = world.publisher, copy.deepcopy(world.roster)
+    publisher.pull()
+    partial = []
+    compare = feed.views_of_school
+
+    def spy(*args, **kwargs):
+        partial.append(kwargs.get("user_ids") is not None)
+        return compare(*args, **kwargs)
+
+    rng, counter = random.Random(seed), itertools.count(1)
+    for _night in range(12):
+        _random_night(roster, rng, counter)
+        with monkeypatch.context() as patched:
+            patched.setattr(feed, "views_of_school", spy)
+            committed(apply_roster, world.school, roster)
+        assert feed.publish_school(world.school) == 0
+        publisher.pull()
+        assert publisher.view_of(world.school_id) == snapshot_view(
+            publisher.snapshot(world.school_id).json())
+    assert publisher.sequences == list(range(1, len(publisher.sequences) + 1))
+    # Most nights only what they touched (an automatic link taken away compares the whole).
+    assert partial.count(True) >= len(partial) / 2
+
+
+def test_a_year_3_pupil_moving_into_the_combination_group_brings_the_whole_group(
+        world, committed):
+    committed(ContractFactory, school=world.school, product=ProductFactory(
+        publisher=world.publisher.row, code="ZB3", year_groups=[3]))
+    roster = copy.deepcopy(world.roster)
+    roster["pupils"] = [p for p in roster["pupils"]
+                        if p["group"] != "g12A" or p["jaargroep"] != "3"]
+    committed(apply_roster, world.school, roster)
+    world.publisher.pull()
+    combination = Group.objects.get(school=world.school, key="g12A")
+    assert group_id_for(world.publisher.row.pk, combination.pk) not in world.publisher.groups
+    mover = next(p for p in roster["pupils"] if p["jaargroep"] == "3")
+    mover["group"] = "g12A"
+    committed(apply_roster, world.school, roster)
+    world.publisher.pull()
+    assert group_id_for(world.publisher.row.pk, combination.pk) in world.publisher.groups
+    members = Pupil.objects.filter(group=combination, active=True)
+    assert members.count() > 1
+    assert {subject_for(world.publisher.row.pk, p.user_id) for p in members} <= set(
+        world.publisher.people)
