@@ -26,7 +26,8 @@ c. FEED READ: the whole feed read from cursor 0 in pages of --feed-page events o
    (gunicorn, DEBUG off, as bench/pupil_flow.py serves) by a plain HTTP client (urllib),
    using only the documented API;
 and the nightly run (5) then runs with that publisher consenting: every processed import also
-compares the school for the publisher (exchange.receivers -> feed.publish_after_commit).
+compares what it touched for the publisher (exchange.receivers -> feed.publish_after_commit);
+d. after it, the next day's calendar comparison (the nightly publish_feeds task), timed.
 
 A plain script, not a management command: it points DATABASE_URL at the throw-away database
 before Django starts. Results are printed and written to bench/out/country-results.json.
@@ -147,6 +148,9 @@ def main() -> None:
         results["feed"]["nightly_events"] = FeedEvent.objects.count() - results["feed"][
             "events_in_feed"]
     _report(nightly, "nightly")
+    if args.feed:
+        results["feed"]["calendar_night"] = _calendar_night()
+        _say(f"feed: the next night's calendar comparison: {results['feed']['calendar_night']}")
     # A run whose counts are wrong measured the wrong thing: it is written, then fails.
     results["check"] = _nightly_problem(nightly["counts"], expected) or "ok"
     if args.feed and results["check"] == "ok":
@@ -340,6 +344,23 @@ def _feed(args: argparse.Namespace, url: str) -> dict[str, Any]:
     result["read"] = _read_feed_over_http(args, url, token)
     _say(f"feed: read: {result['read']}")
     return result
+
+
+def _calendar_night() -> dict[str, Any]:
+    """The nightly `publish_feeds` task of the next day (Celery beat, 04:00): it compares only
+    the schools where one of a publisher's contracts started or ended since the first
+    publish, here none."""
+    import datetime
+
+    from django.utils import timezone
+
+    from klaspoort.exchange import feed
+
+    with CpuMeter() as meter:
+        started = time.perf_counter()
+        written = feed.publish_everything(day=timezone.localdate() + datetime.timedelta(days=1))
+        seconds = time.perf_counter() - started
+    return {"seconds": round(seconds, 3), "events": written, "cpu_seconds": meter.result}
 
 
 def _feed_publisher() -> tuple[int, str, dict[str, int]]:

@@ -25,6 +25,7 @@ from django.utils import timezone
 from klaspoort.exchange.models import FeedEvent, FeedState, PublishedRecord
 from klaspoort.exchange.selectors import json_text
 from klaspoort.exchange.signals import feed_advanced
+from klaspoort.licences.models import Contract
 from klaspoort.licences.publisher_view import (
     PublisherView,
     consenting_publisher_ids,
@@ -249,17 +250,50 @@ def _insert(model: Any, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -
                            [value for row in chunk for value in row])
 
 
-def publish_everything(*, day: datetime.date | None = None) -> int:
-    """RULE: once a night (and on demand) every school that consents to a publisher, or was
-    told to one before, is compared again: contracts start and end by date, without any
-    write that would trigger a comparison. Each school in its own transaction."""
-    school_ids = set(PublisherConsent.objects.filter(withdrawn_at__isnull=True).values_list(
-        "school_id", flat=True)) | set(PublishedRecord.objects.values_list(
-            "school_id", flat=True).distinct())
+def publish_everything(*, day: datetime.date | None = None, whole: bool = False) -> int:
+    """RULE: once a night each publisher is told what the calendar changed: contracts start
+    and end by date, without any write that would trigger a comparison, so every school
+    where one of the publisher's contracts started or ended since the last night's comparison
+    is compared again (each in its own transaction). Everything else that changes a view
+    compares its school when it commits. A publisher whose last night is unknown (the first
+    night, or after a comparison failed), or with `whole`, has every school it sees or saw
+    compared."""
+    day = day or timezone.localdate()
+    publisher_ids = set(PublisherConsent.objects.filter(withdrawn_at__isnull=True).values_list(
+        "publisher_id", flat=True)) | set(PublishedRecord.objects.values_list(
+            "publisher_id", flat=True).distinct())
+    for publisher_id in publisher_ids:
+        FeedState.objects.get_or_create(publisher_id=publisher_id)
     written = 0
-    for school in School.objects.filter(pk__in=school_ids).order_by("pk"):
-        written += publish_school(school, day=day)
+    for state in FeedState.objects.filter(publisher_id__in=publisher_ids).order_by(
+            "publisher_id"):
+        since = None if whole else state.compared_on
+        for school in School.objects.filter(pk__in=_schools_to_compare(
+                state.publisher_id, since, day)).order_by("pk"):
+            written += publish_school(school, publisher_ids=[state.publisher_id], day=day)
+        # Only forward: a comparison that failed meanwhile set it to None, and that must stay.
+        FeedState.objects.filter(publisher_id=state.publisher_id,
+                                 compared_on=state.compared_on).update(compared_on=day)
     return written
+
+
+def _schools_to_compare(publisher_id: int, since: datetime.date | None,
+                        day: datetime.date) -> set[int]:
+    """The schools the publisher sees or saw (all of them when `since` is None), or those of
+    them where one of its contracts began to run or stopped counting after `since`, up to
+    `day`: started on a day in (since, day], or ended (end date or cancellation) on a day in
+    [since, day)."""
+    seen = set(PublisherConsent.objects.filter(
+        publisher_id=publisher_id, withdrawn_at__isnull=True).values_list(
+        "school_id", flat=True)) | set(PublishedRecord.objects.filter(
+            publisher_id=publisher_id, entity=Entity.SCHOOL).values_list("school_id", flat=True))
+    if since is None or since > day:
+        return seen
+    turned = (Q(start__gt=since, start__lte=day) | Q(end__gte=since, end__lt=day)
+              | Q(cancelled_until__gte=since, cancelled_until__lt=day))
+    return seen & set(Contract.objects.filter(turned, publisher_id=publisher_id,
+                                              school__isnull=False).values_list(
+        "school_id", flat=True))
 
 
 # --- after a change: compare once, when the transaction has committed ------------------------
@@ -311,7 +345,19 @@ def publish_schools(school_ids: list[int],
             written += publish_school(school, touched=(touched or {}).get(school.pk))
         except Exception:
             logger.exception("publisher feed: comparing school %s failed", school.pk)
+            _compare_everything_tonight(school)
     return written
+
+
+def _compare_everything_tonight(school: School) -> None:
+    """A comparison failed: the school's publishers forget their last nightly comparison, so
+    the next night compares every school they see, this one included, and the change that was
+    missed reaches them then."""
+    try:
+        FeedState.objects.filter(publisher_id__in=publishers_of(school)).update(
+            compared_on=None)
+    except Exception:
+        logger.exception("publisher feed: could not mark school %s for tonight", school.pk)
 
 
 # --- snapshots: compare, then read under the lock ------------------------------------------

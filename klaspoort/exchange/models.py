@@ -84,6 +84,9 @@ class FeedState(models.Model):
     publisher = models.OneToOneField(Publisher, on_delete=models.CASCADE, primary_key=True,
                                      related_name="+")
     last_sequence = models.BigIntegerField(default=0)
+    # The day of the last nightly comparison: the next one looks only at schools whose
+    # contracts with this publisher started or ended since. None: compare every school.
+    compared_on = models.DateField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.publisher_id}: {self.last_sequence}"

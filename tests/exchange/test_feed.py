@@ -12,7 +12,7 @@ import pytest
 from django.utils import timezone
 
 from klaspoort.exchange import feed
-from klaspoort.exchange.models import FeedEvent, PublisherApiToken
+from klaspoort.exchange.models import FeedEvent, FeedState, PublisherApiToken
 from klaspoort.licences import services as licence_services
 from klaspoort.licences.models import Contract, GroupLicence
 from klaspoort.pseudonyms import group_id_for, school_id_for, subject_for
@@ -232,6 +232,64 @@ def test_a_contract_that_ends_by_date_is_removed_by_the_nightly_comparison(world
     publisher.pull()
     assert publisher.people == {} and publisher.groups == {}
     assert set(publisher.schools) == {world.school_id}  # still consents: the school stays
+
+
+def test_the_nightly_comparison_looks_only_at_schools_whose_contracts_started_or_ended(
+        world, committed, coordinator, school_file, monkeypatch):
+    """The first night compares every school; later nights only the schools where one of the
+    publisher's contracts began or stopped counting since the night before, so a quiet night
+    costs nothing, and a contract's last day is still in the view."""
+    publisher = world.publisher
+    other = SchoolFactory(brin="88YY", dependancecode="00")
+    today = timezone.localdate()
+    committed(ContractFactory, school=other, product=world.contract.product,
+              end=world.contract.end + datetime.timedelta(days=365))
+    committed(set_publisher_consents, other, [publisher.row.pk], coordinator)
+    compared = []
+    compare = feed.publish_school
+
+    def spy(school, **kwargs):
+        compared.append(school.brin6)
+        return compare(school, **kwargs)
+
+    monkeypatch.setattr(feed, "publish_school", spy)
+    feed.publish_everything(day=today)
+    assert sorted(compared) == ["88YY00", "99ZZ00"]
+    compared.clear()
+    feed.publish_everything(day=today + datetime.timedelta(days=1))
+    assert compared == []
+    publisher.pull()
+    last_day = world.contract.end
+    Contract.objects.filter(pk=world.contract.pk).update(end=last_day)  # no signal: by date
+    feed.publish_everything(day=last_day)
+    assert compared == [] and publisher.people, "a contract counts on its end date"
+    feed.publish_everything(day=last_day + datetime.timedelta(days=1))
+    assert compared == ["99ZZ00"]
+    publisher.pull()
+    assert not [p for p in publisher.people.values() if p["school_id"] == world.school_id]
+
+
+def test_a_failed_comparison_has_the_next_night_compare_every_school(world, committed,
+                                                                     monkeypatch):
+    feed.publish_everything()
+    assert FeedState.objects.get(publisher=world.publisher.row).compared_on is not None
+
+    def broken(school, **kwargs):
+        raise RuntimeError("database went away")
+
+    world.publisher.pull()
+    renamed = copy.deepcopy(world.roster)
+    fives = {g["key"] for g in renamed["groups"] if g["jaargroep"] == "5"}
+    next(p for p in renamed["pupils"] if p["group"] in fives)["first_name"] = "Anders"
+    with monkeypatch.context() as patched:
+        patched.setattr(feed, "publish_school", broken)
+        committed(apply_roster, world.school, renamed)  # committed; only the feed failed
+    assert FeedState.objects.get(publisher=world.publisher.row).compared_on is None
+    assert world.publisher.pull()["events"] == []
+    feed.publish_everything()  # no contract started or ended, yet the school is compared
+    assert FeedState.objects.get(publisher=world.publisher.row).compared_on is not None
+    event, = world.publisher.pull()["events"]
+    assert event["type"] == "changed" and event["record"]["given_name"] == "Anders"
 
 
 def test_another_publisher_sees_nothing_and_an_unknown_school_looks_the_same(world, client):
