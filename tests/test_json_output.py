@@ -34,7 +34,7 @@ NOT_EMBEDDED = ("DATABASE_URL", "EMAIL_HOST", "CELERY_BROKER_URL", "CELERY_TASK_
                 "KLASPOORT_CACHE_URL", "REDIS_URL")
 # Every command with a --json option, and the test below that runs it.
 COVERED = {"import-edexml", "import-contracts", "licences", "access", "export-roster",
-           "network-token", "register-client"}
+           "network-token", "register-client", "publish-feeds"}
 
 
 @dataclass
@@ -243,6 +243,15 @@ def test_network_token_prints_one_document_and_revokes_by_prefix(world):
                         "--json")
     assert revoked.returncode == 0, revoked.stderr
     assert revoked.document()["revoked"] is True
+
+
+def test_publish_feeds_prints_one_document(world):
+    # The consenting publisher was told the school when the consent was given; the whole
+    # comparison finds nothing more, and no log line of the comparison reaches stdout.
+    run = klaspoort(world.var, "publish-feeds", "--whole", "--json")
+
+    assert run.returncode == 0, run.stderr
+    assert run.document() == {"status": "ok", "whole": True, "events": 0}
 
 
 def test_register_client_prints_one_document(world):

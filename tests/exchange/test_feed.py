@@ -499,3 +499,24 @@ def test_a_year_3_pupil_moving_into_the_combination_group_brings_the_whole_group
     assert members.count() > 1
     assert {subject_for(world.publisher.row.pk, p.user_id) for p in members} <= set(
         world.publisher.people)
+
+
+def test_publish_feeds_compares_every_school_when_asked_and_prints_one_json_document(
+        world, committed):
+    import io
+
+    from django.core.management import call_command
+
+    feed.publish_everything()
+    world.publisher.pull()
+    # A change no signal saw (a raw update): only the whole comparison finds it.
+    Pupil.objects.filter(group__licences__contract=world.contract).update(first_name="Stil")
+    out = io.StringIO()
+    call_command("publish-feeds", "--json", stdout=out)
+    assert json.loads(out.getvalue()) == {"status": "ok", "whole": False, "events": 0}
+    out = io.StringIO()
+    call_command("publish-feeds", "--whole", "--json", stdout=out)
+    told = json.loads(out.getvalue())
+    assert told["events"] > 0 and told["events"] == len(world.publisher.pull()["events"])
+    assert {p["given_name"] for p in world.publisher.people.values()
+            if p["role"] == "pupil"} == {"Stil"}
