@@ -269,3 +269,74 @@ class RosterImport(models.Model):
 
     def __str__(self) -> str:
         return f"import {self.pk} ({self.get_status_display()})"
+
+
+class LasSystem(models.Model):
+    """A pupil administration (LAS: ParnasSys, ESIS, Dotcomschool, …) in the operators'
+    catalogue, and how its roster reaches Klaspoort (issue 14, decision 0036). Only operators
+    set the endpoint: a school chooses a LAS, never an address, so no school can make Klaspoort
+    call a URL of its choosing."""
+
+    class Method(models.TextChoices):
+        # Klaspoort calls the LAS's UWLR Leerlinggegevens service (HaalLeerlinggegevens).
+        PULL = "pull", _("Klaspoort fetches the roster (UWLR)")
+        # The LAS sends the roster to Klaspoort's API with its own token.
+        PUSH = "push", _("the LAS sends the roster")
+
+    name = models.CharField(_("name"), max_length=80, unique=True)
+    slug = models.SlugField(max_length=40, unique=True)
+    method = models.CharField(_("coupling method"), max_length=4, choices=Method.choices)
+    # The UWLR Leerlinggegevens endpoint (pull only); https in production.
+    endpoint = models.URLField(_("UWLR endpoint"), max_length=300, blank=True)
+    # Whether a school must enter the authorisation key (autorisatiesleutel) its LAS gave it.
+    needs_key = models.BooleanField(_("school enters an authorisation key"), default=True)
+    # Klaspoort's own customer code and name at this LAS: the UWLR autorisatie header's
+    # klantcode and klantnaam.
+    client_code = models.CharField(_("customer code (klantcode)"), max_length=64, blank=True)
+    client_name = models.CharField(_("customer name (klantnaam)"), max_length=128, blank=True)
+    timeout_seconds = models.PositiveSmallIntegerField(_("timeout in seconds"), default=60)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("pupil administration (LAS)")
+        verbose_name_plural = _("pupil administrations (LAS)")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RosterCoupling(models.Model):
+    """A school's automatic coupling with its LAS (R2.3, *Automatische koppeling*). It runs only
+    while a coordinator has switched it on (consent on the school's side); the LAS's side is
+    the authorisation key it gave the school, or its own push token."""
+
+    class Result(models.TextChoices):
+        OK = "ok", _("succeeded")
+        FAILED = "failed", _("failed")
+
+    school = models.OneToOneField(School, on_delete=models.CASCADE,
+                                  related_name="roster_coupling")
+    las = models.ForeignKey(LasSystem, on_delete=models.PROTECT, related_name="couplings")
+    # The authorisation key, sealed (roster.secrets.seal_text, purpose "las-key"); the last
+    # four characters apart, to show it masked. Never logged.
+    sealed_key = models.TextField(blank=True)
+    key_last4 = models.CharField(max_length=4, blank=True)
+    active = models.BooleanField(default=False)
+    switched_at = models.DateTimeField(null=True, blank=True)
+    switched_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                    null=True, blank=True, related_name="+")
+    last_fetch_at = models.DateTimeField(null=True, blank=True)
+    last_result = models.CharField(max_length=6, choices=Result.choices, blank=True)
+    # The last failure in plain Dutch/English (a translatable message and its parameters).
+    last_error = models.JSONField(default=dict, blank=True)
+    last_import = models.ForeignKey(RosterImport, on_delete=models.SET_NULL, null=True,
+                                    blank=True, related_name="+")
+    failures_in_a_row = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("automatic coupling")
+        verbose_name_plural = _("automatic couplings")
+
+    def __str__(self) -> str:
+        return f"{self.school}: {self.las} ({'on' if self.active else 'off'})"
