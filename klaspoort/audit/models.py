@@ -51,6 +51,10 @@ class AuditAction(models.TextChoices):
     ROSTER_SECRET_METHOD = "roster.secret.method", _("Group's sign-in method switched")
     ROSTER_SECRET_CHOOSE = (
         "roster.secret.choose", pgettext_lazy("logboek", "Pupil's pincode chosen by hand"))
+    ROSTER_COUPLING_ON = "roster.coupling.on", _("Automatic coupling switched on")
+    ROSTER_COUPLING_OFF = "roster.coupling.off", _("Automatic coupling switched off")
+    ROSTER_COUPLING_KEY = (
+        "roster.coupling.key", _("Authorisation key of the automatic coupling changed"))
 
     SIGNIN_PUPIL_UNLOCK = "signin.pupil.unlock", _("Pupil unlocked after wrong sign-in attempts")
     SIGNIN_CARD_ISSUE = "signin.card.issue", _("Sign-in cards issued")
@@ -94,6 +98,8 @@ class AuditAction(models.TextChoices):
     EXCHANGE_WEBHOOK_SECRET = (
         "exchange.webhook.secret", _("New webhook signing secret made"))
     EXCHANGE_WEBHOOK_REMOVE = "exchange.webhook.remove", _("Webhook removed")
+    EXCHANGE_LAS_TOKEN_CREATE = "exchange.las_token.create", _("LAS API token created")
+    EXCHANGE_LAS_TOKEN_REVOKE = "exchange.las_token.revoke", _("LAS API token revoked")
 
 
 class AuditEntryImmutable(Exception):
