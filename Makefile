@@ -1,6 +1,7 @@
 # make setup: idempotent; creates .venv, installs the locked dependencies, migrates.
 # make demo:  the demo school on http://localhost:8000 (SQLite under var/), the example
-#             publisher application on http://localhost:8001; e-mails are files in var/mail/.
+#             publisher application on http://localhost:8001, the example LAS on
+#             http://localhost:8002; e-mails are files in var/mail/.
 # make test:  lint, types and the whole test suite (SQLite; DATABASE_URL=postgres://… for PG).
 # make screenshots: the guide's images (docs/img/) from the browser tests.
 PYTHON ?= python3
@@ -40,10 +41,17 @@ DEMO_APP_ENV := PUBLISHER_APP_CLIENT_ID=klaspoort-demo-malmberg \
 	PUBLISHER_APP_THIEMEMEULENHOFF_CLIENT_SECRET=demo-secret-thiememeulenhoff-8001 \
 	PUBLISHER_APP_THIEMEMEULENHOFF_NAME="ThiemeMeulenhoff (demo)"
 
+# The example LAS (examples/las_app) serves the demo school's roster over UWLR on :8002 with
+# the key demo-data gives the school's automatic coupling (DEMO_LAS_KEY), generated with the
+# seed and size of demo-data's roster, so the first fetch changes nothing and later ones a few.
+DEMO_LAS_ARGS := --port 8002 --seed 2025 --pupils-per-school 200 \
+	--school 99ZZ00=demo-las-sleutel-99ZZ00-8002
+
 demo: setup
 	$(BIN)/klaspoort demo-data
 	$(DEMO_APP_ENV) $(BIN)/python -m examples.publisher_app & app=$$!; \
-	trap 'kill $$app 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
+	$(BIN)/python -m examples.las_app $(DEMO_LAS_ARGS) & las=$$!; \
+	trap 'kill $$app $$las 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
 	$(BIN)/klaspoort runserver localhost:8000
 
 lint: setup

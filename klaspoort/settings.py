@@ -231,6 +231,9 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 # Links in e-mails sent outside a request (the operator's commands) start with this.
 SITE_URL = os.environ.get("KLASPOORT_SITE_URL", "http://localhost:8000").rstrip("/")
+# The demo's LAS (examples/las_app, started by `make demo` on :8002): `klaspoort demo-data`
+# makes it the endpoint of the catalogue's "Voorbeeld-LAS" and couples the demo school to it.
+DEMO_LAS_URL = os.environ.get("KLASPOORT_DEMO_LAS_URL", "http://localhost:8002/leerlinggegevens")
 ACTIVATION_TIMEOUT = 7 * 24 * 3600  # invitation links (seconds)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Klaspoort <noreply@klaspoort.local>")
 

@@ -1,18 +1,33 @@
 """`klaspoort demo-data` (make demo): the demo's tiles open the example publisher application,
-and the demo school's pupil page works on the machine itself."""
+the demo school's pupil page works on the machine itself, and its automatic coupling fetches
+from the example LAS."""
 
 from __future__ import annotations
 
 import io
+import re
+import shlex
+import threading
+from pathlib import Path
 
 import pytest
+import requests
+from django.conf import settings
 from django.core.management import call_command
+from django.utils import timezone
 from oauth2_provider.models import Application
 
+from examples.las_app import Config, serve
+from klaspoort.audit.models import AuditAction, AuditEntry
 from klaspoort.licences.models import Product
+from klaspoort.roster import services
+from klaspoort.roster.edexml import parse_edexml
+from klaspoort.roster.models import LasSystem, Pupil, RosterCoupling, RosterImport
+from klaspoort.roster.secrets import open_text
 from klaspoort.schools.models import Publisher, School
-from klaspoort.schools.selectors import address_allowed
+from klaspoort.schools.selectors import address_allowed, current_school_year
 from klaspoort.sso.models import PublisherClient
+from tests.roster.test_example_las_app import request as uwlr_request
 
 DEMO_PUBLISHERS = {"malmberg": "Malmberg", "noordhoff": "Noordhoff",
                    "thiememeulenhoff": "ThiemeMeulenhoff"}
@@ -55,6 +70,64 @@ def test_demo_data_registers_the_example_app_and_opens_the_pupil_page_on_localho
     assert school.networks.count() == 2
     for output in (first, second):
         assert f"/leerling/{school.pupil_page_ref}/" in output.getvalue()
+
+
+def makefile_las_args() -> list[str]:
+    """The example LAS's arguments as `make demo` starts it (the Makefile's DEMO_LAS_ARGS)."""
+    makefile = (Path(__file__).resolve().parents[1] / "Makefile").read_text()
+    match = re.search(r"^DEMO_LAS_ARGS := ((?:.*\\\n)*.*)$", makefile, re.MULTILINE)
+    assert match, "no DEMO_LAS_ARGS in the Makefile"
+    return shlex.split(match[1].replace("\\\n", " "))
+
+
+def test_demo_data_couples_the_demo_school_to_the_example_las_that_make_demo_starts(db):
+    for slug, name in DEMO_PUBLISHERS.items():
+        Publisher.objects.get_or_create(slug=slug, defaults={"name": name})
+    out = io.StringIO()
+    call_command("demo-data", stdout=io.StringIO())
+    call_command("demo-data", stdout=out)  # idempotent
+
+    las = LasSystem.objects.get(slug="voorbeeld-las")
+    assert (las.name, las.method, las.endpoint, las.needs_key, las.active) == (
+        "Voorbeeld-LAS", LasSystem.Method.PULL, settings.DEMO_LAS_URL, True, True)
+    assert las.client_code and las.client_name
+    school = School.objects.get(brin="99ZZ", dependancecode="00")
+    coupling = RosterCoupling.objects.get(school=school)
+    assert coupling.las == las and coupling.active and coupling.switched_by is not None
+    key = open_text("las-key", coupling.sealed_key)
+    assert key not in coupling.sealed_key and coupling.key_last4 == key[-4:]
+    assert not RosterCoupling.objects.exclude(school=school).exists()
+    assert AuditEntry.objects.filter(school_id=school.pk,
+                                     action=AuditAction.ROSTER_COUPLING_ON).count() == 1
+    assert settings.DEMO_LAS_URL in out.getvalue()
+
+    # The LAS as the Makefile starts it accepts the coupling's key and answers with the demo
+    # school's own roster: the first fetch changes no pupil.
+    args = makefile_las_args()
+    assert f"--port {settings.DEMO_LAS_URL.split(':')[-1].split('/')[0]}" in " ".join(args)
+    config = Config.from_args([*args, "--host", "127.0.0.1", "--port", "0"])
+    assert settings.DEMO_LAS_URL.endswith(config.path)
+    server = serve(config)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        response = requests.post(
+            f"http://127.0.0.1:{server.server_port}{config.path}", timeout=30,
+            data=uwlr_request(key=key, client=(las.client_code, las.client_name),
+                              school_year=current_school_year(timezone.localdate())))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert response.status_code == 200, response.text[:300]
+    before = set(Pupil.objects.filter(school=school, active=True)
+                 .values_list("key", "first_name", "last_name", "group__key"))
+    assert len(parse_edexml(response.content)["pupils"]) == len(before)
+    record = services.receive_roster_file(response.content, school=school,
+                                          source=RosterImport.Source.COUPLING)
+    record = services.process_import(record.pk)
+    assert record.status == RosterImport.Status.PROCESSED, (record.status, record.errors)
+    after = set(Pupil.objects.filter(school=school, active=True)
+                .values_list("key", "first_name", "last_name", "group__key"))
+    assert after == before
 
 
 def test_demo_data_refuses_a_database_with_a_real_school(db):

@@ -351,7 +351,7 @@ def make_app(config: Config) -> WSGIApp:
             if method in ("GET", "HEAD") and path == "/":
                 status, content_type = "200 OK", "text/plain; charset=utf-8"
                 body = (f"Voorbeeld-LAS: UWLR 2.2 Leerlinggegevens (HaalLeerlinggegevens, "
-                        f"SOAP 1.1) op POST {config.path}, {len(config.schools)} scholen.\n"
+                        f"SOAP 1.1) op POST {config.path}, {_schools(len(config.schools))}.\n"
                         ).encode()
             elif path != config.path:
                 raise Fault(404, f"Hier is geen dienst; de dienst Leerlinggegevens staat op "
@@ -395,6 +395,10 @@ def _body(environ: dict[str, Any]) -> bytes:
     return bytes(environ["wsgi.input"].read(max(length, 0)))
 
 
+def _schools(count: int) -> str:
+    return f"{count} school" if count == 1 else f"{count} scholen"
+
+
 def _status(code: int) -> str:
     reasons = {400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
                413: "Content Too Large", 500: "Internal Server Error"}
@@ -431,8 +435,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="[las_app] %(message)s")
     config = Config.from_args(argv)
     with serve(config) as server:
-        log.info("Voorbeeld-LAS op http://%s:%s%s: %d scholen, %d ms vertraging per verzoek",
-                 config.host, server.server_port, config.path, len(config.schools),
+        log.info("Voorbeeld-LAS op http://%s:%s%s: %s, %d ms vertraging per verzoek",
+                 config.host, server.server_port, config.path, _schools(len(config.schools)),
                  config.latency_ms)
         with contextlib.suppress(KeyboardInterrupt):
             server.serve_forever()

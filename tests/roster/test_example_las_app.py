@@ -69,15 +69,16 @@ def schema_errors(data: bytes) -> list[str]:
 
 
 def request(brin: str = "99ZZ", dependancecode: str | None = "00", *, key: str | None = KEY,
-            school_year: str = YEAR) -> bytes:
+            school_year: str = YEAR, client: tuple[str, str] = ("KP-TEST", "Klaspoort")
+            ) -> bytes:
     """A HaalLeerlinggegevens request as a client writes it: the autorisatie header and the
     leerlinggegevens_verzoek body, in a SOAP 1.1 envelope."""
     envelope = etree.Element(f"{{{SOAP}}}Envelope", nsmap={"soap": SOAP})
     if key is not None:
         header = etree.SubElement(envelope, f"{{{SOAP}}}Header")
         autorisatie = etree.SubElement(header, f"{{{AUT}}}autorisatie", nsmap={"aut": AUT})
-        for name, value in (("autorisatiesleutel", key), ("klantcode", "KP-TEST"),
-                            ("klantnaam", "Klaspoort")):
+        for name, value in (("autorisatiesleutel", key), ("klantcode", client[0]),
+                            ("klantnaam", client[1])):
             etree.SubElement(autorisatie, f"{{{AUT}}}{name}").text = value
     body = etree.SubElement(envelope, f"{{{SOAP}}}Body")
     verzoek = etree.SubElement(body, f"{{{LG}}}leerlinggegevens_verzoek", nsmap={"lg": LG})
@@ -308,7 +309,7 @@ def test_other_addresses_and_methods_get_faults_and_the_root_says_what_is_served
     assert requests.post(las.url.replace("/leerlinggegevens", "/elders"), data=request(),
                          timeout=10).status_code == 404
     root = requests.get(las.url.replace("/leerlinggegevens", "/"), timeout=10)
-    assert root.status_code == 200 and "1 scholen" in root.text
+    assert root.status_code == 200 and "1 school." in root.text
 
 
 # ---------------------------------------------------------------------------------------------

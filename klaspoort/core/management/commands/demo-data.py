@@ -15,6 +15,8 @@ from oauth2_provider.models import Application
 
 from klaspoort.accounts.models import User
 from klaspoort.addresses import pupil_page_url
+from klaspoort.audit.models import AuditAction
+from klaspoort.audit.services import record as audit
 from klaspoort.checks import is_production
 from klaspoort.exchange.feed import publish_school
 from klaspoort.exchange.models import PublisherApiToken, hash_token
@@ -23,7 +25,8 @@ from klaspoort.licences.models import Contract, Product, PublisherMembership
 from klaspoort.licences.schoolyear import school_year_start
 from klaspoort.roster import services
 from klaspoort.roster.generator import generate_school
-from klaspoort.roster.models import Group, Pupil, RosterImport
+from klaspoort.roster.models import Group, LasSystem, Pupil, RosterCoupling, RosterImport
+from klaspoort.roster.secrets import seal_text
 from klaspoort.schools import selectors as school_selectors
 from klaspoort.schools import services as school_services
 from klaspoort.schools.models import Publisher, School, SchoolMembership, SchoolNetwork
@@ -58,6 +61,14 @@ DEMO_CLIENTS = {
     "thiememeulenhoff": ("/thiememeulenhoff", "klaspoort-demo-thiememeulenhoff",
                          "demo-secret-thiememeulenhoff-8001", "ThiemeMeulenhoff"),
 }
+# The example LAS (examples/las_app, started by `make demo` on port 8002, settings.DEMO_LAS_URL)
+# serves the demo school's roster (generated with the same seed, 2025, and size as in
+# DEMO_SCHOOLS, so the first fetch changes nothing) and wants this authorisation key: the
+# Makefile's DEMO_LAS_ARGS give it the same.
+DEMO_LAS = ("voorbeeld-las", "Voorbeeld-LAS")
+DEMO_LAS_KEY = "demo-las-sleutel-99ZZ00-8002"
+DEMO_LAS_CLIENT = ("KLASPOORT-DEMO", "Klaspoort (demo)")  # klantcode, klantnaam
+COUPLING_SCHOOL = ("99ZZ", "00")
 # Pupils sign in on the machine itself in the demo: the pupil page works from loopback only.
 DEMO_NETWORKS = ["127.0.0.0/8", "::1/128"]
 LICENCE_SCHOOL = ("99ZZ", "00")
@@ -199,6 +210,26 @@ def demo_licences(school: School, coordinator: User) -> None:
                                             defaults={"label": "demo (localhost)"})
 
 
+def demo_coupling(school: School, coordinator: User) -> None:
+    """The demo LAS in the catalogue (pull, UWLR) and the demo school's automatic coupling to
+    it, switched on with the key the LAS expects; safe to run again: the LAS's endpoint follows
+    the settings, and a coupling the coordinator changed or switched off stays as it is."""
+    slug, name = DEMO_LAS
+    client_code, client_name = DEMO_LAS_CLIENT
+    las, _created = LasSystem.objects.update_or_create(slug=slug, defaults={
+        "name": name, "method": LasSystem.Method.PULL, "endpoint": settings.DEMO_LAS_URL,
+        "needs_key": True, "client_code": client_code, "client_name": client_name,
+        "active": True})
+    _coupling, created = RosterCoupling.objects.get_or_create(school=school, defaults={
+        "las": las, "sealed_key": seal_text("las-key", DEMO_LAS_KEY),
+        "key_last4": DEMO_LAS_KEY[-4:], "active": True, "switched_at": timezone.now(),
+        "switched_by": coordinator})
+    if created:
+        # As if the coordinator switched it on in Beheer (never the key itself in the trail).
+        audit(actor=coordinator, school=school, action=AuditAction.ROSTER_COUPLING_ON,
+              target=las.name, after={"las": las.name})
+
+
 class Command(BaseCommand):
     help = "Create the demo schools with a generated roster and the demo ICT coordinator."
 
@@ -239,6 +270,13 @@ class Command(BaseCommand):
                 publish_school(school)
                 pupil_pages.append(_("  Pupil page (%(school)s): %(url)s") % {
                     "school": school.display_name, "url": pupil_page_url(school)})
+            if (brin, dep) == COUPLING_SCHOOL:
+                with transaction.atomic():
+                    demo_coupling(school, user)
+                pupil_pages.append(_("  Pupil administration (%(las)s): %(url)s, automatic "
+                                     "coupling of %(school)s") % {
+                    "las": DEMO_LAS[1], "url": settings.DEMO_LAS_URL,
+                    "school": school.display_name})
         # Translators: keep the values below each other (the second line's indent is as long
         # as "  ICT coordinator  ").
         login = _("Klaspoort demo: %(url)s\n"
