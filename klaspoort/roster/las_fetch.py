@@ -76,6 +76,19 @@ MSG_KEY_UNREADABLE = N_("The stored authorisation key for %(las)s can no longer 
 MSG_IMPORT_FAILED = N_("The user data from %(las)s could not be imported. The history of the "
                        "imports shows why.")
 
+FAILING_SUBJECT = N_("Klaspoort could not fetch the user data from %(las)s")
+FAILING_TEXT = N_(
+    "Hello,\n\nFor three nights in a row Klaspoort could not fetch the user data of %(school)s "
+    "from %(las)s through the automatic coupling. The last message:\n\n%(error)s\n\nUntil "
+    "this is solved, changes in %(las)s do not reach Klaspoort. You see the status of the "
+    "coupling here:\n%(url)s\n\nKlaspoort")
+HELD_SUBJECT = N_("Klaspoort is holding the user data from %(las)s")
+HELD_TEXT = N_(
+    "Hello,\n\nThe user data that Klaspoort fetched from %(las)s for %(school)s would "
+    "deactivate a large part of the school's groups, pupils or teachers. Klaspoort does not "
+    "process them until you confirm. Check what would change and choose Toch verwerken or "
+    "Annuleren:\n%(url)s\n\nKlaspoort")
+
 
 @dataclass(frozen=True)
 class FetchResult:
@@ -203,8 +216,10 @@ def _exchange(las: LasSystem, body: bytes) -> tuple[int, bytes]:
     with requests.post(las.endpoint, data=body, headers=uwlr.request_headers(),
                        timeout=las.timeout_seconds, allow_redirects=False, stream=True) as resp:
         declared = resp.headers.get("Content-Length", "")
+        too_large = _Failed(TOO_LARGE, MSG_TOO_LARGE, las=las.name,
+                            megabytes=max(1, limit // 2 ** 20))
         if declared.isdigit() and int(declared) > limit:
-            raise _Failed(TOO_LARGE, MSG_TOO_LARGE, las=las.name, megabytes=limit // 2 ** 20)
+            raise too_large
         chunks: list[bytes] = []
         size = 0
         for chunk in resp.iter_content(chunk_size=65536):
@@ -212,8 +227,7 @@ def _exchange(las: LasSystem, body: bytes) -> tuple[int, bytes]:
                 raise requests.Timeout
             size += len(chunk)
             if size > limit:
-                raise _Failed(TOO_LARGE, MSG_TOO_LARGE, las=las.name,
-                              megabytes=limit // 2 ** 20)
+                raise too_large
             chunks.append(chunk)
         return resp.status_code, b"".join(chunks)
 
@@ -280,31 +294,21 @@ def _imports_url(school: School) -> str:
 
 def _failing_mail(coupling: RosterCoupling) -> tuple[str, str]:
     with translation.override(settings.LANGUAGE_CODE):
-        subject = gettext("Klaspoort could not fetch the user data from %(las)s") % {
-            "las": coupling.las.name}
-        text = gettext(
-            "Hello,\n\nFor three nights in a row Klaspoort could not fetch the user data of "
-            "%(school)s from %(las)s through the automatic coupling. The last message:\n\n"
-            "%(error)s\n\nUntil this is solved, changes in %(las)s do not reach Klaspoort. "
-            "You see the status of the coupling here:\n%(url)s\n\nKlaspoort"
-        ) % {"school": coupling.school.display_name, "las": coupling.las.name,
-             "error": error_text(coupling), "url": _imports_url(coupling.school)}
+        subject = gettext(FAILING_SUBJECT) % {"las": coupling.las.name}
+        text = gettext(FAILING_TEXT) % {
+            "school": coupling.school.display_name, "las": coupling.las.name,
+            "error": error_text(coupling), "url": _imports_url(coupling.school)}
     return subject, text
 
 
 def _held_mail(coupling: RosterCoupling, record: RosterImport) -> tuple[str, str]:
+    school = coupling.school
+    url = settings.SITE_URL + reverse("roster:import", kwargs={"brin6": school.brin6,
+                                                              "import_id": record.pk})
     with translation.override(settings.LANGUAGE_CODE):
-        subject = gettext("Klaspoort is holding the user data from %(las)s") % {
-            "las": coupling.las.name}
-        text = gettext(
-            "Hello,\n\nThe user data that Klaspoort fetched from %(las)s for %(school)s would "
-            "deactivate a large part of the school's groups, pupils or teachers. Klaspoort "
-            "does not process them until you confirm. Check what would change and choose "
-            "*Toch verwerken* or *Annuleren*:\n%(url)s\n\nKlaspoort"
-        ) % {"school": coupling.school.display_name, "las": coupling.las.name,
-             "url": settings.SITE_URL + reverse(
-                 "roster:import", kwargs={"brin6": coupling.school.brin6,
-                                          "import_id": record.pk})}
+        subject = gettext(HELD_SUBJECT) % {"las": coupling.las.name}
+        text = gettext(HELD_TEXT) % {"school": school.display_name, "las": coupling.las.name,
+                                     "url": url}
     return subject, text
 
 
