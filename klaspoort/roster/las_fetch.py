@@ -27,8 +27,7 @@ from django.db import connections, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.html import escape, linebreaks
-from django.utils.translation import gettext
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext, gettext_noop
 
 from klaspoort.checks import is_production
 from klaspoort.mail import queue_mail
@@ -57,37 +56,44 @@ INSECURE = "insecure"
 NO_KEY = "no_key"
 IMPORT_FAILED = "import_failed"
 
-MSG_TIMEOUT = N_("%(las)s did not answer within %(seconds)s seconds (%(attempts)s attempts). "
-                 "Klaspoort tries again next night.")
-MSG_UNREACHABLE = N_("Klaspoort could not connect to %(las)s (%(attempts)s attempts). "
-                     "Klaspoort tries again next night.")
-MSG_HTTP_ERROR = N_("%(las)s answered with HTTP error %(status)s. Klaspoort tries again next "
-                    "night.")
-MSG_TOO_LARGE = N_("The answer of %(las)s is larger than %(megabytes)s MB, the most Klaspoort "
-                   "reads. Nothing has been changed.")
-MSG_REDIRECT = N_("%(las)s sent Klaspoort to another address. Klaspoort follows no redirects; "
-                  "ask the helpdesk to check the address of %(las)s.")
-MSG_INSECURE = N_("The address of %(las)s does not begin with https://. Klaspoort fetches "
-                  "user data only over a secure connection; ask the helpdesk.")
-MSG_NO_KEY = N_("There is no authorisation key for %(las)s. Enter the key that %(las)s gave "
-                "your school.")
-MSG_KEY_UNREADABLE = N_("The stored authorisation key for %(las)s can no longer be read. Enter "
-                        "the key again.")
-MSG_IMPORT_FAILED = N_("The user data from %(las)s could not be imported. The history of the "
-                       "imports shows why.")
+MSG_TIMEOUT = gettext_noop(
+    "%(las)s did not answer within %(seconds)s seconds (%(attempts)s attempts). Klaspoort "
+    "tries again next night.")
+MSG_UNREACHABLE = gettext_noop(
+    "Klaspoort could not connect to %(las)s (%(attempts)s attempts). Klaspoort tries again "
+    "next night.")
+MSG_HTTP_ERROR = gettext_noop(
+    "%(las)s answered with HTTP error %(status)s. Klaspoort tries again next night.")
+MSG_TOO_LARGE = gettext_noop(
+    "The answer of %(las)s is larger than %(megabytes)s MB, the most Klaspoort reads. "
+    "Nothing has been changed.")
+MSG_REDIRECT = gettext_noop(
+    "%(las)s sent Klaspoort to another address. Klaspoort follows no redirects; ask the "
+    "helpdesk to check the address of %(las)s.")
+MSG_INSECURE = gettext_noop(
+    "The address of %(las)s does not begin with https://. Klaspoort fetches user data only "
+    "over a secure connection; ask the helpdesk.")
+MSG_NO_KEY = gettext_noop(
+    "There is no authorisation key for %(las)s. Enter the key that %(las)s gave your "
+    "school.")
+MSG_KEY_UNREADABLE = gettext_noop(
+    "The stored authorisation key for %(las)s can no longer be read. Enter the key again.")
+MSG_IMPORT_FAILED = gettext_noop(
+    "The user data from %(las)s could not be imported. The history of the imports shows "
+    "why.")
 
-FAILING_SUBJECT = N_("Klaspoort could not fetch the user data from %(las)s")
-FAILING_TEXT = N_(
-    "Hello,\n\nFor three nights in a row Klaspoort could not fetch the user data of %(school)s "
-    "from %(las)s through the automatic coupling. The last message:\n\n%(error)s\n\nUntil "
-    "this is solved, changes in %(las)s do not reach Klaspoort. You see the status of the "
-    "coupling here:\n%(url)s\n\nKlaspoort")
-HELD_SUBJECT = N_("Klaspoort is holding the user data from %(las)s")
-HELD_TEXT = N_(
+FAILING_SUBJECT = gettext_noop("Klaspoort could not fetch the user data from %(las)s")
+FAILING_TEXT = gettext_noop(
+    "Hello,\n\nFor three nights in a row Klaspoort could not fetch the user data of "
+    "%(school)s from %(las)s through the automatic coupling. The last message:\n\n"
+    "%(error)s\n\nUntil this is solved, changes in %(las)s do not reach Klaspoort. You see "
+    "the status of the coupling here:\n%(url)s\n\nKlaspoort")
+HELD_SUBJECT = gettext_noop("Klaspoort is holding the user data from %(las)s")
+HELD_TEXT = gettext_noop(
     "Hello,\n\nThe user data that Klaspoort fetched from %(las)s for %(school)s would "
-    "deactivate a large part of the school's groups, pupils or teachers. Klaspoort does not "
-    "process them until you confirm. Check what would change and choose Toch verwerken or "
-    "Annuleren:\n%(url)s\n\nKlaspoort")
+    "deactivate a large part of the school's groups, pupils or teachers. Klaspoort does "
+    "not process them until you confirm. Check what would change and choose Toch verwerken "
+    "or Annuleren:\n%(url)s\n\nKlaspoort")
 
 
 @dataclass(frozen=True)

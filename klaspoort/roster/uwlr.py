@@ -33,8 +33,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.utils.translation import gettext
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext, gettext_noop
 from lxml import etree
 
 from klaspoort.roster.edexml import (
@@ -132,15 +131,20 @@ _UNKNOWN_WORDS = re.compile(
     r"onbekend|unknown|niet gevonden|not found|no such|bestaat niet|does not exist|"
     r"niet bekend|geen|invalid|ongeldig|niet gekoppeld|not linked", re.IGNORECASE)
 
-NOT_AUTHORISED = N_("The authorisation key is not accepted by %(las)s. Check the key that "
-                    "%(las)s gave your school and enter it again.")
-UNKNOWN_SCHOOL = N_("%(las)s does not know school %(school)s. Check in %(las)s that the "
-                    "coupling with Klaspoort is switched on for this school.")
-NO_DATA = N_("%(las)s has no user data for school %(school)s in school year %(school_year)s.")
-LAS_ERROR = N_("%(las)s answered with an error: '%(reason)s'. Klaspoort tries again next "
-               "night; if this keeps happening, ask the supplier of %(las)s.")
-NOT_UWLR = N_("%(las)s did not send a UWLR answer with user data. Klaspoort tries again next "
-              "night; if this keeps happening, ask the supplier of %(las)s.")
+NOT_AUTHORISED = gettext_noop(
+    "The authorisation key is not accepted by %(las)s. Check the key that %(las)s gave "
+    "your school and enter it again.")
+UNKNOWN_SCHOOL = gettext_noop(
+    "%(las)s does not know school %(school)s. Check in %(las)s that the coupling with "
+    "Klaspoort is switched on for this school.")
+NO_DATA = gettext_noop(
+    "%(las)s has no user data for school %(school)s in school year %(school_year)s.")
+LAS_ERROR = gettext_noop(
+    "%(las)s answered with an error: '%(reason)s'. Klaspoort tries again next night; if "
+    "this keeps happening, ask the supplier of %(las)s.")
+NOT_UWLR = gettext_noop(
+    "%(las)s did not send a UWLR answer with user data. Klaspoort tries again next night; "
+    "if this keeps happening, ask the supplier of %(las)s.")
 
 
 def read_answer(data: bytes, *, las: str, school: str, school_year: str,
