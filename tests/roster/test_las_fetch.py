@@ -593,3 +593,19 @@ def test_many_couplings_are_fetched_side_by_side(shared_database, las_server):
     assert len(las_server.received) == 6
     assert RosterImport.objects.filter(status=RosterImport.Status.WAITING,
                                        source=RosterImport.Source.COUPLING).count() == 5
+
+
+def test_the_night_fetches_every_coupling_whatever_the_database(
+        school, parnassys, las_server, django_capture_on_commit_callbacks):
+    """With an in-memory database (this test's) the couplings are fetched one after the
+    other: another thread could not see its rows."""
+    couple(school, parnassys)
+    couple(SchoolFactory(brin="99YY"), parnassys)
+    out = io.StringIO()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("nightly", "--fetch-workers", "4", stdout=out)
+
+    assert out.getvalue().splitlines()[0] == (
+        "2 coupling(s) fetched, 0 failed, 2 import(s) received")
+    assert RosterImport.objects.filter(status=RosterImport.Status.PROCESSED).count() == 2
