@@ -349,16 +349,18 @@ def fetch_all_couplings(concurrency: int | None = None) -> dict[str, int]:
     """Fetch every coupling the night fetches (fetchable_couplings), `concurrency` at a time.
 
     Rules: a failure of one coupling (even an unexpected one) is recorded and never stops the
-    others; with concurrency 1 (or an in-memory database) the couplings are fetched one after
-    the other in this thread, otherwise in threads that each close their database connection.
-    Returns the counts: fetched (couplings tried), ok, failed, imported (imports received),
-    held.
+    others; with concurrency 1 (or inside a transaction, or on an in-memory database) the
+    couplings are fetched one after the other in this thread, otherwise in threads that each
+    close their database connection. Returns the counts: fetched (couplings tried), ok,
+    failed, imported (imports received), held.
     """
     workers = max(1, concurrency or int(settings.LAS_FETCH_WORKERS))
     ids = list(fetchable_couplings().order_by("pk").values_list("pk", flat=True))
-    # An in-memory SQLite database (the tests') exists only for this thread's connection.
-    in_memory = bool(getattr(connection, "is_in_memory_db", lambda: False)())
-    if workers == 1 or len(ids) <= 1 or in_memory:
+    # Other threads have connections of their own: they would not see the rows of a caller
+    # inside a transaction (a test's), nor an in-memory SQLite database at all.
+    alone = connection.in_atomic_block or bool(
+        getattr(connection, "is_in_memory_db", lambda: False)())
+    if workers == 1 or len(ids) <= 1 or alone:
         results = [_fetch_one(pk, False) for pk in ids]
     else:
         with ThreadPoolExecutor(max_workers=min(workers, len(ids)),

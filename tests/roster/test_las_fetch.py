@@ -597,8 +597,8 @@ def test_many_couplings_are_fetched_side_by_side(shared_database, las_server):
 
 def test_the_night_fetches_every_coupling_whatever_the_database(
         school, parnassys, las_server, django_capture_on_commit_callbacks):
-    """With an in-memory database (this test's) the couplings are fetched one after the
-    other: another thread could not see its rows."""
+    """Inside the test's transaction (and on an in-memory database) the couplings are fetched
+    one after the other: another thread could not see the rows."""
     couple(school, parnassys)
     couple(SchoolFactory(brin="99YY"), parnassys)
     out = io.StringIO()
