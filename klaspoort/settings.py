@@ -214,6 +214,13 @@ ROSTER_MAX_UPLOAD_BYTES = int(os.environ.get("KLASPOORT_ROSTER_MAX_UPLOAD_BYTES"
 FILE_UPLOAD_HANDLERS = ["klaspoort.roster.uploads.BoundedMemoryUploadHandler"]
 FILE_UPLOAD_MAX_MEMORY_SIZE = ROSTER_MAX_UPLOAD_BYTES
 
+# Automatic LAS couplings (issue 14): the nightly fetch tries a LAS that times out, cannot be
+# reached or answers 5xx this many times in all, waiting BACKOFF, 2 x BACKOFF, … seconds in
+# between; WORKERS couplings are fetched at the same time (the work is waiting on the network).
+LAS_FETCH_ATTEMPTS = max(1, int(os.environ.get("KLASPOORT_LAS_FETCH_ATTEMPTS", "3")))
+LAS_FETCH_BACKOFF_SECONDS = max(0.0, float(os.environ.get("KLASPOORT_LAS_FETCH_BACKOFF", "5")))
+LAS_FETCH_WORKERS = max(1, int(os.environ.get("KLASPOORT_LAS_FETCH_WORKERS", "8")))
+
 # E-mail: SMTP when EMAIL_HOST is set; otherwise each message is written to a file under
 # VAR_DIR/mail/ (open it with any text editor), never to the console, whose standard output
 # belongs to the commands' results. The backend makes the folder when it first sends, so

@@ -1,12 +1,22 @@
 """Celery tasks: thin wrappers around services, so beat and workers can run the roster jobs."""
 
+import logging
+
 from celery import shared_task
 
-from klaspoort.roster import services
+from klaspoort.roster import las_fetch, services
+
+log = logging.getLogger(__name__)
 
 
 @shared_task(name="klaspoort.roster.tasks.nightly_run")
 def nightly_run() -> int:
+    """The night: first fetch every automatic coupling (its answers become waiting imports),
+    then process what waits. A fetch that fails, even unexpectedly, never stops processing."""
+    try:
+        las_fetch.fetch_all_couplings()
+    except Exception as exc:
+        log.error("nightly LAS fetch failed: %s", type(exc).__name__)
     return len(services.process_waiting_imports())
 
 
