@@ -57,6 +57,8 @@ class LasSystemForm(forms.ModelForm):
             coupling_services.check_las_system(
                 method=cleaned.get("method") or "", endpoint=cleaned.get("endpoint") or "",
                 needs_key=bool(cleaned.get("needs_key")),
+                client_code=cleaned.get("client_code") or "",
+                client_name=cleaned.get("client_name") or "",
                 timeout_seconds=cleaned.get("timeout_seconds"))
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():

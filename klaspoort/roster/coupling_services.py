@@ -25,12 +25,15 @@ from klaspoort.checks import is_production
 from klaspoort.roster.models import LasSystem, RosterCoupling
 from klaspoort.roster.secrets import seal_text
 from klaspoort.schools.models import School
+from klaspoort.tenancy import for_school
 
 KEY_PURPOSE = "las-key"
 # UWLR's autorisatiesleutel is a tpString64 (1 to 64 characters). At least 8: the page shows
 # the last four, which must never be the whole key, nor most of it.
 KEY_MIN_LENGTH = 8
 KEY_MAX_LENGTH = 64
+# Every field of UWLR's autorisatie header is a tpString64.
+UWLR_STRING_LENGTH = 64
 MAX_TIMEOUT_SECONDS = 300
 
 
@@ -94,7 +97,7 @@ def _locked_coupling(school: School) -> RosterCoupling | None:
     # The school row first, so two coordinators switching on at once queue instead of both
     # creating the school's one coupling.
     School.objects.select_for_update().filter(pk=school.pk).exists()
-    return RosterCoupling.objects.select_for_update().filter(school=school).first()
+    return for_school(RosterCoupling, school).select_for_update().select_related("las").first()
 
 
 def _store_key(coupling: RosterCoupling, key: str) -> None:
@@ -195,14 +198,16 @@ def switch_off(*, school: School, actor: Actor,
 # ---------------------------------------------------------------------------------------------
 # The operators' catalogue
 # ---------------------------------------------------------------------------------------------
-def check_las_system(*, method: str, endpoint: str, needs_key: bool,
-                     timeout_seconds: int | None) -> None:
+def check_las_system(*, method: str, endpoint: str, needs_key: bool, client_code: str = "",
+                     client_name: str = "", timeout_seconds: int | None = None) -> None:
     """RULE for the LAS catalogue (operators only; no school ever sets an address, so no school
     can make Klaspoort call a URL of its choosing): a LAS that Klaspoort fetches from (pull)
-    has its UWLR endpoint; a LAS that sends the roster itself (push) has none and takes no
-    school key. An endpoint is a plain http(s) address without a user name or password (the
-    UWLR autorisatie header carries those) and without a # part; https only in production.
-    The timeout is 1 to 300 seconds. Raises ValidationError per field."""
+    has its UWLR endpoint and Klaspoort's customer code and name there (the autorisatie
+    header's klantcode and klantnaam, 1 to 64 characters each); a LAS that sends the roster
+    itself (push) has no endpoint and takes no school key. An endpoint is a plain http(s)
+    address without a user name or password (the UWLR header carries those) and without a #
+    part; https only in production. The timeout is 1 to 300 seconds. Raises ValidationError
+    per field."""
     errors: dict[str, str] = {}
     endpoint = (endpoint or "").strip()
     if method == LasSystem.Method.PULL:
@@ -212,6 +217,14 @@ def check_las_system(*, method: str, endpoint: str, needs_key: bool,
             problem = _endpoint_problem(endpoint)
             if problem:
                 errors["endpoint"] = problem
+        for field, value in (("client_code", client_code), ("client_name", client_name)):
+            if not (value or "").strip():
+                errors[field] = _("A LAS that Klaspoort fetches from needs Klaspoort's "
+                                  "customer code and name there (UWLR klantcode and "
+                                  "klantnaam).")
+            elif len(value) > UWLR_STRING_LENGTH:
+                errors[field] = _("UWLR allows at most %(max)s characters here.") % {
+                    "max": UWLR_STRING_LENGTH}
     elif method == LasSystem.Method.PUSH:
         if endpoint:
             errors["endpoint"] = _("A LAS that sends the roster itself has no endpoint: leave "

@@ -23,6 +23,7 @@ from klaspoort.roster import coupling_selectors, coupling_services
 from klaspoort.roster.coupling_services import CouplingNotOn, CouplingRefused
 from klaspoort.roster.models import LasSystem, RosterCoupling, RosterImport
 from klaspoort.roster.secrets import open_text
+from tests.concurrency import at_once
 from tests.factories import CoordinatorFactory, SchoolFactory, UserFactory
 
 KEY = "esis-7f3a9c2e-4b1d-1234"
@@ -212,6 +213,21 @@ def test_switching_off_wipes_the_key_and_is_audited(school, coordinator, esis):
     with pytest.raises(CouplingNotOn):
         coupling_services.switch_off(school=school, actor=coordinator)
     assert len(coupling_entries(school)) == 2
+
+
+def test_coordinators_switching_on_at_once_leave_one_coupling(shared_database):
+    """Two coordinators (or a double click) at the same moment: they queue on the school, so
+    the school keeps its one coupling and nobody gets an error."""
+    school = SchoolFactory()
+    coordinators = [CoordinatorFactory(school=school) for _ in range(2)]
+    esis = LasSystem.objects.create(name="ESIS", slug="esis", method=LasSystem.Method.PULL,
+                                    endpoint="https://uwlr.esis.example/ll", needs_key=True)
+    keys = [KEY, NEW_KEY]
+    at_once(2, lambda index: coupling_services.switch_on(
+        school=school, las=esis, key=keys[index], actor=coordinators[index]))
+    [coupling] = RosterCoupling.objects.all()
+    assert coupling.active and open_text("las-key", coupling.sealed_key) in keys
+    assert AuditEntry.objects.filter(action=AuditAction.ROSTER_COUPLING_ON).count() == 2
 
 
 # ---------------------------------------------------------------------------------------------
@@ -553,6 +569,8 @@ def test_an_operator_adds_a_pull_las_with_its_endpoint(operator_client):
      "gebruikersnaam of wachtwoord"),
     ({"endpoint": "https://uwlr.dotcomschool.example/ll#x"}, "endpoint", "#"),
     ({"timeout_seconds": "0"}, "timeout_seconds", "1 tot 300 seconden"),
+    ({"client_code": ""}, "client_code", "klantcode"),
+    ({"client_name": "K" * 65}, "client_name", "hoogstens 64 tekens"),
 ])
 def test_the_catalogue_rule_refuses_a_las_that_cannot_work(operator_client, overrides, field,
                                                            words):
@@ -566,7 +584,8 @@ def test_the_catalogue_rule_refuses_a_las_that_cannot_work(operator_client, over
 
 def test_a_push_las_has_neither_endpoint_nor_key(operator_client):
     response = operator_client.post(reverse("admin:roster_lassystem_add"), las_form(
-        name="EDUscope", slug="eduscope", method="push", endpoint="", needs_key=""))
+        name="EDUscope", slug="eduscope", method="push", endpoint="", needs_key="",
+        client_code="", client_name=""))
     assert response.status_code == 302
     assert LasSystem.objects.get(slug="eduscope").method == "push"
 
