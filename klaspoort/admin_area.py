@@ -38,6 +38,9 @@ ADMIN_TABS = [
 TAB_OF_PAGE = {
     "roster:group": "roster:groups",
     "roster:import": "roster:imports",
+    "roster:coupling": "roster:imports",
+    "roster:coupling_key": "roster:imports",
+    "roster:coupling_off": "roster:imports",
     "roster:coordinator_remove": "roster:coordinators",
     "roster:coordinator_invite": "roster:coordinators",
     "roster:teacher_email": "roster:teachers",

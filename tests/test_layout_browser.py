@@ -14,7 +14,8 @@ from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from klaspoort.licences.models import Contract
-from klaspoort.roster.models import Group, RosterImport
+from klaspoort.roster import coupling_services
+from klaspoort.roster.models import Group, LasSystem, RosterImport
 from tests.browser_support import chromium_page, needs_chromium, screenshot, sign_in
 from tests.factories import (
     CoordinatorFactory,
@@ -130,6 +131,18 @@ def test_every_staff_page_fits_a_phone_a_tablet_and_a_chromebook(live_server, tr
         school=school, source=RosterImport.Source.UPLOAD, status=RosterImport.Status.PROCESSED,
         filename="leerlingenbestand-van-de-wonderwereld-nieuwerkerk-2026.xml",
         edexml_version="2.1", file_sha256="ab" * 32, file_size=10)
+    # The automatic coupling on, with a long LAS name, a masked key and a long last error.
+    las = LasSystem.objects.create(
+        name="Leerlingadministratiesysteem Dotcomschool SchoolOAS", slug="dotcomschool",
+        method=LasSystem.Method.PULL, endpoint="https://uwlr.dotcomschool.example/ll")
+    coupling = coupling_services.switch_on(school=school, las=las, key="dcs-0123456789abcdef",
+                                           actor=coordinator)
+    coupling.last_result, coupling.failures_in_a_row = "failed", 2
+    coupling.last_error = {"message": "The pupil administration system (LAS) sent an error "
+                           "message instead of the user data: '%(fault)s'. Try again later, "
+                           "or ask the supplier of the LAS.",
+                           "params": {"fault": "Autorisatiesleutel-niet-geldig-voor-deze-brin"}}
+    coupling.save()
     publisher = contract.publisher
     PublisherMemberFactory(publisher=publisher,
                            user=UserFactory(email="helpdesk@uitgever.example"))
@@ -144,6 +157,7 @@ def test_every_staff_page_fits_a_phone_a_tablet_and_a_chromebook(live_server, tr
         reverse("schools:network_providers", args=[brin6]),
         reverse("schools:networks", args=[brin6]),
         reverse("roster:imports", args=[brin6]),
+        reverse("roster:coupling", args=[brin6]),
         reverse("roster:groups", args=[brin6]),
         reverse("roster:pupils", args=[brin6]),
         reverse("roster:teachers", args=[brin6]),

@@ -80,6 +80,7 @@ FIELD_LABELS: dict[str, Promise] = {
     "name_detail": pgettext_lazy("logboek", "name in the claims"),
     "chain_partner": pgettext_lazy("logboek", "ECK iD chain partner"),
     "overlap_days": pgettext_lazy("logboek", "old secret still valid (days)"),
+    "las": _("pupil administration (LAS)"),  # a school's automatic coupling
 }
 
 # Keys that mean nothing to a school (fingerprints, file types): shown only under "Technical

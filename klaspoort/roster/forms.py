@@ -74,3 +74,64 @@ class PupilSearchForm(forms.Form):
     def sort_key(self) -> str:
         self.is_valid()
         return self.cleaned_data.get("sort") or "naam"
+
+
+# ---------------------------------------------------------------------------------------------
+# *Automatische koppeling*
+# ---------------------------------------------------------------------------------------------
+UNKNOWN_LAS = gettext_lazy("Choose a pupil administration (LAS) from the list.")
+
+
+def _key_field() -> forms.CharField:
+    # No max_length or stripping here: the service gives the one Dutch message for every rule
+    # (roster.coupling_services.clean_key), and the page never sends a key back to the browser.
+    return forms.CharField(
+        label=gettext_lazy("Authorisation key"), required=False, strip=False,
+        help_text=gettext_lazy(
+            "You get the key from your LAS: switch the coupling with Klaspoort on there first "
+            "(in ESIS, for example, under Beheer, Koppelingen activeren). Ask the helpdesk of "
+            "your LAS if you cannot find it."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false",
+                                      "autocapitalize": "none"}))
+
+
+class CouplingForm(forms.Form):
+    """*Koppeling aanzetten*: which LAS (an active entry of the catalogue, by id) and, for a LAS
+    that needs one, its authorisation key."""
+
+    las = forms.ChoiceField(
+        label=gettext_lazy("Your pupil administration (LAS)"), widget=forms.RadioSelect,
+        error_messages={"required": UNKNOWN_LAS, "invalid_choice": UNKNOWN_LAS})
+    key = _key_field()
+
+    def __init__(self, *args: Any, offered: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["las"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [(str(las.pk), las.name) for las in offered]
+        self.offered = {str(las.pk): las for las in offered}
+
+    def chosen_las(self) -> Any:
+        """The chosen LAS (after is_valid); None when the choice was not one of the list."""
+        return self.offered.get(self.cleaned_data.get("las", ""))
+
+    def without_key(self) -> CouplingForm:
+        """The same form with the key field emptied: a refused key is never sent back."""
+        _empty_key(self)
+        return self
+
+
+class CouplingKeyForm(forms.Form):
+    """*Sleutel wijzigen*: the new authorisation key."""
+
+    key = _key_field()
+
+    def without_key(self) -> CouplingKeyForm:
+        _empty_key(self)
+        return self
+
+
+def _empty_key(form: forms.Form) -> None:
+    # After validation (the errors stay): the field shows empty, never the refused key.
+    if form.is_bound:
+        form.data = {**form.data, form.add_prefix("key"): ""}

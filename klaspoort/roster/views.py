@@ -23,17 +23,32 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from klaspoort.accounts.forms import EmailForm
 from klaspoort.accounts.models import User
-from klaspoort.admin_area import render_admin_page
+from klaspoort.admin_area import (
+    Confirmation,
+    ask_first,
+    go_to,
+    is_confirmed,
+    render_admin_page,
+)
+from klaspoort.converters import parse_id
 from klaspoort.middleware import body_checked_by_view
 from klaspoort.roster import (
+    coupling_selectors,
+    coupling_services,
     group_panel,
     selectors,
     services,
     spreadsheet,
     teacher_accounts,
 )
-from klaspoort.roster.forms import PupilSearchForm, RosterUploadForm, max_upload_size
-from klaspoort.roster.models import Group, RosterImport, Teacher
+from klaspoort.roster.forms import (
+    CouplingForm,
+    CouplingKeyForm,
+    PupilSearchForm,
+    RosterUploadForm,
+    max_upload_size,
+)
+from klaspoort.roster.models import Group, LasSystem, RosterImport, Teacher
 from klaspoort.schools import selectors as school_selectors
 from klaspoort.schools import services as school_services
 from klaspoort.schools.guards import SchoolRequest, school_admin_view
@@ -70,6 +85,7 @@ def _imports_context(request: SchoolRequest, **extra: Any) -> dict[str, Any]:
         "can_process": request.user.is_staff,
         "result_for": "",
         "max_upload_size": max_upload_size(),
+        "coupling": coupling_selectors.coupling_status(request.school),
     }
     context.update(extra)
     return context
@@ -431,3 +447,149 @@ def coordinator_remove(request: SchoolRequest, user_id: int) -> HttpResponse:
         "person": person, "is_self": person.pk == request.user.pk,
         "returns": teacher_accounts.returns_with_next_import(request.school, person),
     })
+
+
+# ---------------------------------------------------------------------------------------------
+# *Automatische koppeling* (R2.3): the LAS sends or Klaspoort fetches the roster every night
+# ---------------------------------------------------------------------------------------------
+def _las_choices(form: CouplingForm, offered: list[LasSystem]) -> list[dict[str, Any]]:
+    """The radio buttons with what the page says about each LAS (whether it needs a key)."""
+    return [{"radio": radio, "las": las, "needs_key": coupling_services.key_needed(las)}
+            for radio, las in zip(form["las"], offered, strict=True)]
+
+
+def _chosen_in(form: CouplingForm) -> LasSystem | None:
+    value = form.data.get("las") if form.is_bound else form.initial.get("las")
+    return form.offered.get(str(value or ""))
+
+
+def _key_field_shown(form: CouplingForm, offered: list[LasSystem]) -> bool:
+    """The key field of the switch-on form: for the chosen LAS only when it needs a key; with
+    nothing chosen yet whenever any LAS might (without JavaScript nothing is asked again)."""
+    chosen = _chosen_in(form)
+    if chosen is not None:
+        return coupling_services.key_needed(chosen)
+    return any(coupling_services.key_needed(las) for las in offered)
+
+
+def _coupling_page(request: SchoolRequest, *, form: CouplingForm | None = None,
+                   key_form: CouplingKeyForm | None = None, status: int = 200) -> HttpResponse:
+    offered = list(coupling_selectors.offered_las())
+    current = coupling_selectors.coupling_status(request.school)
+    if form is None:
+        chosen = parse_id(request.GET.get("las"))
+        if chosen is None and current is not None:
+            chosen = current.las.pk
+        form = CouplingForm(initial={"las": str(chosen or "")}, offered=offered)
+    return render_admin_page(request, "roster/coupling.html", {
+        "status": current,
+        "form": form,
+        "choices": _las_choices(form, offered),
+        "show_key": _key_field_shown(form, offered),
+        "key_names": [las.name for las in offered if coupling_services.key_needed(las)],
+        "key_form": key_form or CouplingKeyForm(prefix="new"),
+        "summary_form": key_form if key_form is not None else form,
+        # The link of the error summary: the key of "Sleutel wijzigen", or the first radio
+        # button when the LAS was refused (a radio group has no one id of its own).
+        "summary_field_id": "id_new-key" if key_form is not None
+        else "id_las_0" if form.errors.get("las") else "",
+    }, status=status)
+
+
+@school_admin_view
+@require_http_methods(["GET", "POST"])
+def coupling(request: SchoolRequest) -> HttpResponse:
+    """The status of the school's coupling, and *Koppeling aanzetten*: choose the LAS and,
+    where it needs one, enter its authorisation key. htmx asks for the key field again when
+    another LAS is chosen; without JavaScript the field is there for whichever LAS needs it."""
+    if request.method == "POST":
+        offered = list(coupling_selectors.offered_las())
+        form = CouplingForm(request.POST, offered=offered)
+        las = form.chosen_las() if form.is_valid() else None
+        if las is not None:
+            try:
+                coupling_services.switch_on(school=request.school, las=las,
+                                            key=form.cleaned_data["key"], actor=request.user,
+                                            request=request)
+            except coupling_services.CouplingRefused as exc:
+                form.add_error(exc.field or None, exc.message)
+            else:
+                if las.method == LasSystem.Method.PUSH:
+                    messages.success(request, _(
+                        "The automatic coupling with %(las)s is on. %(las)s can now send your "
+                        "user data; Klaspoort processes it at night.") % {"las": las.name})
+                else:
+                    messages.success(request, _(
+                        "The automatic coupling with %(las)s is on. Klaspoort fetches your user "
+                        "data every night, the first time tonight.") % {"las": las.name})
+                return redirect("roster:coupling", brin6=request.school.brin6)
+        return _coupling_page(request, form=form.without_key(), status=400)
+    if _partial_wanted(request) and "las" in request.GET:
+        offered = list(coupling_selectors.offered_las())
+        form = CouplingForm(initial={"las": str(parse_id(request.GET.get("las")) or "")},
+                            offered=offered)
+        return _varies_on_htmx(render(request, "roster/_coupling_key_field.html", {
+            "form": form, "show_key": _key_field_shown(form, offered),
+            "key_names": [las.name for las in offered
+                          if coupling_services.key_needed(las)]}))
+    return _varies_on_htmx(_coupling_page(request))
+
+
+@school_admin_view
+@require_POST
+def coupling_key(request: SchoolRequest) -> HttpResponse:
+    """*Sleutel wijzigen*: a new authorisation key for the coupling that is on."""
+    form = CouplingKeyForm(request.POST, prefix="new")
+    form.is_valid()  # one optional text field; the rules live in the service
+    try:
+        coupling_services.change_key(school=request.school, key=form.cleaned_data.get("key"),
+                                     actor=request.user, request=request)
+    except coupling_services.CouplingNotOn:
+        messages.info(request, _("The automatic coupling is off, so it has no key to change."))
+        return redirect("roster:coupling", brin6=request.school.brin6)
+    except coupling_services.CouplingRefused as exc:
+        form.add_error("key", exc.message)
+        return _coupling_page(request, key_form=form.without_key(), status=400)
+    messages.success(request, _("The new authorisation key has been saved. Klaspoort uses it "
+                                "from tonight."))
+    return redirect("roster:coupling", brin6=request.school.brin6)
+
+
+@school_admin_view
+@require_POST
+def coupling_off(request: SchoolRequest) -> HttpResponse:
+    """*Koppeling uitzetten*: asks first, saying what stops and that the key is erased; only
+    the confirmed POST switches off."""
+    back = reverse("roster:coupling", kwargs={"brin6": request.school.brin6})
+    current = coupling_selectors.coupling_status(request.school)
+    if current is None or not current.active:
+        messages.info(request, _("The automatic coupling is already off."))
+        return go_to(request, back)
+    if not is_confirmed(request):
+        named = {"las": current.las.name}
+        consequences = [
+            _("Klaspoort no longer accepts user data that %(las)s sends.") % named
+            if current.pushes else
+            _("Klaspoort stops fetching your user data from %(las)s: changes in your LAS no "
+              "longer reach Klaspoort.") % named,
+            _("After every change in your LAS you then import the user data yourself, under "
+              "Manual import."),
+        ]
+        if current.masked_key:
+            consequences.append(_("The authorisation key is erased. To switch the coupling on "
+                                  "again, you enter the key again."))
+        return ask_first(request, Confirmation(
+            title=_("Switch off the coupling with %(las)s?") % named,
+            consequences=consequences, yes=_("Yes, switch the coupling off"),
+            action=request.path, back=back, fields=[]),
+            lambda template, context: render_admin_page(request, f"schools/{template}", context))
+    try:
+        switched = coupling_services.switch_off(school=request.school, actor=request.user,
+                                                request=request)
+    except coupling_services.CouplingNotOn:
+        messages.info(request, _("The automatic coupling is already off."))
+    else:
+        messages.success(request, _("The automatic coupling with %(las)s is off. Klaspoort no "
+                                    "longer receives your user data from it and keeps no key.")
+                         % {"las": switched.las.name})
+    return go_to(request, back)

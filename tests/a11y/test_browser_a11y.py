@@ -87,7 +87,8 @@ def test_axe_finds_nothing_on_the_staff_sign_in_and_the_main_beheer_pages(
         expect(nav).to_be_visible()
         tabs = [link.get_attribute("href") for link in nav.get_by_role("link").all()]
         assert len(tabs) >= 5, tabs
-        for href in tabs:
+        # Every tab, and the Automatische koppeling page under Gebruikersgegevens invoeren.
+        for href in [*tabs, reverse("roster:coupling", args=[school.brin6])]:
             page.goto(live_server.url + href)
             assert_no_axe_violations(page, href)
         # A group's panel with its pupils' sign-in codes and a "Nieuwe code" button per pupil.
