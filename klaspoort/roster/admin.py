@@ -45,6 +45,10 @@ class LasSystemForm(forms.ModelForm):
     """The catalogue entry, checked by the catalogue's rule (coupling_services.check_las_system):
     a pull LAS has its endpoint, a push LAS none and no school key; https in production."""
 
+    # An address typed without a scheme is taken as https, never as plain http.
+    endpoint = forms.URLField(label=LasSystem._meta.get_field("endpoint").verbose_name,
+                              max_length=300, required=False, assume_scheme="https")
+
     class Meta:
         model = LasSystem
         fields = ("name", "slug", "method", "endpoint", "needs_key", "client_code",

@@ -32,7 +32,7 @@ from django.utils.translation import gettext, gettext_noop
 from klaspoort.checks import is_production
 from klaspoort.mail import queue_mail
 from klaspoort.roster import selectors, uwlr
-from klaspoort.roster.coupling_errors import error_text
+from klaspoort.roster.coupling_selectors import error_text
 from klaspoort.roster.edexml import max_bytes
 from klaspoort.roster.models import LasSystem, RosterCoupling, RosterImport
 from klaspoort.roster.secrets import open_text
@@ -303,7 +303,7 @@ def _failing_mail(coupling: RosterCoupling) -> tuple[str, str]:
         subject = gettext(FAILING_SUBJECT) % {"las": coupling.las.name}
         text = gettext(FAILING_TEXT) % {
             "school": coupling.school.display_name, "las": coupling.las.name,
-            "error": error_text(coupling), "url": _imports_url(coupling.school)}
+            "error": error_text(coupling.last_error), "url": _imports_url(coupling.school)}
     return subject, text
 
 

@@ -23,7 +23,7 @@ services.receive_roster_file). The kinds:
 - anything else (HTML, another UWLR message, no XML): not a UWLR answer.
 
 Messages are English msgids marked with gettext_noop, stored with their parameters and
-translated when shown (roster.coupling_errors.error_text); each names the LAS.
+translated when shown (roster.coupling_selectors.error_text); each names the LAS.
 """
 
 from __future__ import annotations

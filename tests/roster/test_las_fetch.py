@@ -181,9 +181,9 @@ def fetch(coupling: RosterCoupling, capture) -> las_fetch.FetchResult | None:
 
 
 def shown_error(coupling: RosterCoupling) -> str:
-    from klaspoort.roster.coupling_errors import error_text
+    from klaspoort.roster.coupling_selectors import error_text
 
-    return error_text(coupling)
+    return error_text(coupling.last_error)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -200,16 +200,17 @@ def test_the_faults_used_here_are_valid_soap_11():
 # The stored message, shown later
 # ---------------------------------------------------------------------------------------------
 def test_a_stored_failure_is_shown_in_the_readers_language():
-    from klaspoort.roster.coupling_errors import error_text
+    from klaspoort.roster.coupling_selectors import error_text
 
     answer = read(fault11("Ongeldige autorisatiesleutel"))
-    coupling = RosterCoupling(last_error={"message": answer.message, "params": answer.params})
+    stored = {"message": answer.message, "params": answer.params}
 
-    assert error_text(coupling).startswith(
+    assert error_text(stored).startswith(
         "De autorisatiesleutel wordt niet geaccepteerd door ParnasSys.")
     with translation.override("en"):
-        assert error_text(coupling).startswith("The authorisation key is not accepted by")
-    assert error_text(RosterCoupling()) == ""
+        assert error_text(stored).startswith("The authorisation key is not accepted by")
+    assert error_text(RosterCoupling().last_error) == ""
     # A message that no longer fits its parameters never breaks the page.
-    broken = RosterCoupling(last_error={"message": answer.message, "params": {}})
-    assert error_text(broken) == answer.message
+    assert error_text({"message": answer.message, "params": {}}) == (
+        "Het ophalen van de gebruikersgegevens is mislukt. Klaspoort probeert het de volgende "
+        "nacht opnieuw.")
