@@ -15,18 +15,15 @@ from oauth2_provider.models import Application
 
 from klaspoort.accounts.models import User
 from klaspoort.addresses import pupil_page_url
-from klaspoort.audit.models import AuditAction
-from klaspoort.audit.services import record as audit
 from klaspoort.checks import is_production
 from klaspoort.exchange.feed import publish_school
 from klaspoort.exchange.models import PublisherApiToken, hash_token
 from klaspoort.licences import services as licence_services
 from klaspoort.licences.models import Contract, Product, PublisherMembership
 from klaspoort.licences.schoolyear import school_year_start
-from klaspoort.roster import services
+from klaspoort.roster import coupling_services, services
 from klaspoort.roster.generator import generate_school
 from klaspoort.roster.models import Group, LasSystem, Pupil, RosterCoupling, RosterImport
-from klaspoort.roster.secrets import seal_text
 from klaspoort.schools import selectors as school_selectors
 from klaspoort.schools import services as school_services
 from klaspoort.schools.models import Publisher, School, SchoolMembership, SchoolNetwork
@@ -220,14 +217,10 @@ def demo_coupling(school: School, coordinator: User) -> None:
         "name": name, "method": LasSystem.Method.PULL, "endpoint": settings.DEMO_LAS_URL,
         "needs_key": True, "client_code": client_code, "client_name": client_name,
         "active": True})
-    _coupling, created = RosterCoupling.objects.get_or_create(school=school, defaults={
-        "las": las, "sealed_key": seal_text("las-key", DEMO_LAS_KEY),
-        "key_last4": DEMO_LAS_KEY[-4:], "active": True, "switched_at": timezone.now(),
-        "switched_by": coordinator})
-    if created:
-        # As if the coordinator switched it on in Beheer (never the key itself in the trail).
-        audit(actor=coordinator, school=school, action=AuditAction.ROSTER_COUPLING_ON,
-              target=las.name, after={"las": las.name})
+    if not RosterCoupling.objects.filter(school=school).exists():
+        # As the coordinator switches it on in Beheer: the same rule, sealed key and trail.
+        coupling_services.switch_on(school=school, las=las, key=DEMO_LAS_KEY,
+                                    actor=coordinator)
 
 
 class Command(BaseCommand):
