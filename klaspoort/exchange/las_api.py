@@ -165,7 +165,7 @@ def _body(request: HttpRequest) -> bytes | Status:
 
 
 ROSTER_BODY = {"requestBody": {"required": True, "content": {
-    media: {"schema": {"type": "string", "description": (
+    media: {"schema": {"type": "string", "format": "binary", "description": (
         "An EDEXML file (1.03, 2.0 or 2.1), or a UWLR Leerlinggegevens answer "
         "(leerlinggegevens_antwoord, bare or in a SOAP envelope).")}}
     for media in XML_TYPES}}}
