@@ -102,8 +102,8 @@ class ImportStatusOut(Schema):
     processed_at: str | None = Field(description="When it was applied or failed; null while "
                                                  "it waits.")
     counts: dict[str, dict[str, int]] = Field(description=(
-        "Once processed: per kind (groups, pupils, teachers) how many were added, changed, "
-        "deactivated, reactivated and left unchanged. Empty until then."))
+        "Once processed: per kind (groups, pupils, teachers) how many were added, changed and "
+        "deactivated. Empty until then."))
     errors: list[FileMessageOut]
     warnings: list[FileMessageOut] = Field(description=(
         "What was accepted but dropped or corrected; never stops the import."))
