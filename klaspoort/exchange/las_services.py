@@ -18,7 +18,7 @@ from django.utils.translation import gettext, gettext_noop
 from klaspoort.exchange import las_selectors
 from klaspoort.roster.coupling_push import record_push
 from klaspoort.roster.edexml import RosterError, RosterFileError, parse_edexml
-from klaspoort.roster.models import LasSystem, RosterImport
+from klaspoort.roster.models import LasSystem, RosterCoupling, RosterImport
 from klaspoort.roster.services import receive_roster_file
 
 
@@ -91,6 +91,11 @@ def receive_push(las: LasSystem, data: bytes) -> RosterImport:
         raise PushRefused
     roster["warnings"] = _in_english(data, list(roster.get("warnings", [])), errors=False)
     with transaction.atomic(), translation.override(settings.LANGUAGE_CODE):
+        # The coordinator may switch the coupling off while the file was read: checked again
+        # under the coupling's lock, before anything is stored.
+        if not RosterCoupling.objects.select_for_update().filter(
+                pk=coupling.pk, las=las, active=True).exists():
+            raise PushRefused
         record = receive_roster_file(data, source=RosterImport.Source.COUPLING,
                                      filename=f"{las.name} (push)", school=coupling.school,
                                      parse=lambda _data: roster)

@@ -173,6 +173,24 @@ def test_a_coupling_switched_off_refuses_pushes(client, school, coupled, token, 
     assert not RosterImport.objects.exists()
 
 
+def test_a_coupling_switched_off_while_the_file_was_read_refuses_it(client, school, coupled,
+                                                                     token, school_file,
+                                                                     monkeypatch):
+    from klaspoort.exchange import las_selectors
+
+    found = las_selectors.push_coupling
+
+    def switched_off_meanwhile(*args):
+        coupling = found(*args)
+        RosterCoupling.objects.filter(pk=coupled.pk).update(active=False)
+        return coupling
+
+    monkeypatch.setattr(las_selectors, "push_coupling", switched_off_meanwhile)
+
+    assert push(client, school_file(10), token).status_code == 403
+    assert not RosterImport.objects.exists()
+
+
 def test_another_las_token_is_refused_for_the_school(client, school, coupled, school_file):
     other = LasApiToken.issue(las("esis"), "productie")[1]
 
@@ -225,6 +243,19 @@ def test_a_body_over_the_upload_limit_is_413(client, school, coupled, token, sch
     assert response.status_code == 413
     assert response.json()["detail"].startswith("De inhoud van het verzoek is te groot")
     assert not RosterImport.objects.exists()
+
+
+def test_a_roster_larger_than_djangos_in_memory_limit_is_still_taken(client, school, coupled,
+                                                                     token, school_file,
+                                                                     settings):
+    # request.body would refuse anything over DATA_UPLOAD_MAX_MEMORY_SIZE (a 500 before the
+    # handler): the body is read up to the roster limit instead.
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100_000
+    data = school_file(10).replace(b"<school>", b"<school><!--" + b"x" * 200_000 + b"-->", 1)
+
+    response = push(client, data, token)
+
+    assert response.status_code == 202
 
 
 def test_nul_bytes_are_400(client, school, coupled, token, school_file):
