@@ -24,7 +24,6 @@ from ninja.security import HttpBearer
 from klaspoort.exchange import las_selectors, las_services
 from klaspoort.exchange.services import las_token_for
 from klaspoort.i18n import bilingual as _
-from klaspoort.i18n import english_of
 from klaspoort.roster.edexml import max_bytes
 from klaspoort.roster.models import LasSystem, RosterImport
 
@@ -52,7 +51,13 @@ class LasToken(HttpBearer):
 las_router = Router(tags=["LAS v1"], auth=LasToken())
 
 # After the router: importing api.py first thing would have it mount a router not yet made.
-from klaspoort.exchange.api import ERRORS, _count_request, _only_query  # noqa: E402
+from klaspoort.exchange.api import (  # noqa: E402
+    ERRORS,
+    ErrorOut,
+    RowErrorOut,
+    _count_request,
+    _only_query,
+)
 
 XML_TYPES = ("application/xml", "text/xml", "application/soap+xml")
 AUTH = ("For pupil administrations (LAS) that push. Authenticate with the token Klaspoort's "
@@ -61,23 +66,24 @@ AUTH = ("For pupil administrations (LAS) that push. Authenticate with the token 
 ImportStatus = Literal["received", "waiting", "held", "processed", "failed", "cancelled"]
 
 
-class FileMessageOut(Schema):
+class FileMessageOut(RowErrorOut):
+    """An error row of the publisher API's shape, with the English alongside."""
+
     line: int = Field(description="Line in the file, from 1; 0 for the file as a whole.")
     field: str = Field("", description="Always empty: a roster file's messages name the "
-                                       "element in the text.")
+                                       "element in their text.")
     message: str = Field(description="What is wrong or was dropped, in Dutch.")
     message_en: str = Field("", description="The same in English (the Dutch when Klaspoort "
                                             "has no English for it).")
 
 
-class FileErrorOut(Schema):
-    detail: str = Field(description="What went wrong, in Dutch.")
-    detail_en: str = Field("", description="The same in English.")
-    errors: list[FileMessageOut] = Field(description="Every error found in the file.")
+class FileErrorOut(ErrorOut):
+    """ErrorOut, with every error of the file in Dutch and English."""
 
-    @staticmethod
-    def resolve_detail_en(obj: Any) -> str:
-        return english_of(obj.get("detail", "") if isinstance(obj, dict) else obj.detail)
+    # A narrower row than ErrorOut's: pydantic takes it, mypy's invariant list does not.
+    errors: list[FileMessageOut] = Field(  # type: ignore[assignment]
+        default_factory=list,
+        description="Every error found in the file, in Dutch and English.")
 
 
 class PushAcceptedOut(Schema):
