@@ -34,7 +34,7 @@ NOT_EMBEDDED = ("DATABASE_URL", "EMAIL_HOST", "CELERY_BROKER_URL", "CELERY_TASK_
                 "KLASPOORT_CACHE_URL", "REDIS_URL")
 # Every command with a --json option, and the test below that runs it.
 COVERED = {"import-edexml", "import-contracts", "licences", "access", "export-roster",
-           "network-token", "register-client", "publish-feeds"}
+           "network-token", "register-client", "publish-feeds", "las-token"}
 
 
 @dataclass
@@ -245,6 +245,23 @@ def test_network_token_prints_one_document_and_revokes_by_prefix(world):
     assert revoked.document()["revoked"] is True
 
 
+def test_las_token_prints_one_document_and_revokes_by_prefix(world):
+    # The LAS catalogue is the operators' (no command of its own here): one pushing LAS.
+    made_las = klaspoort(world.var, "shell", "-c", (
+        "from klaspoort.roster.models import LasSystem; LasSystem.objects.get_or_create("
+        "slug='json-las', defaults={'name': 'JSON-LAS', 'method': 'push'})"))
+    assert made_las.returncode == 0, made_las.stderr
+    run = klaspoort(world.var, "las-token", "json-las", "Productie", "--json")
+
+    assert run.returncode == 0, run.stderr
+    made = run.document()
+    assert made["status"] == "ok" and made["token"].startswith("kpl_")
+    assert made["token"].startswith(made["prefix"])
+    revoked = klaspoort(world.var, "las-token", "json-las", "--revoke", made["prefix"], "--json")
+    assert revoked.returncode == 0, revoked.stderr
+    assert revoked.document()["revoked"] is True
+
+
 def test_publish_feeds_prints_one_document(world):
     # The consenting publisher was told the school when the consent was given; the whole
     # comparison finds nothing more, and no log line of the comparison reaches stdout.
@@ -266,6 +283,7 @@ def test_register_client_prints_one_document(world):
 
 @pytest.mark.parametrize(("args", "code"), [
     (("network-token", "bestaat-niet", "Portaal", "--json"), 1),
+    (("las-token", "bestaat-niet", "Productie", "--json"), 1),
     (("register-client", "no-such-publisher", "Web", "--redirect-uri",
       "https://web.example/cb", "--json"), 1),
     (("register-client", "uitgeverij-json-test", "Web", "--redirect-uri",

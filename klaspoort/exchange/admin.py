@@ -7,7 +7,12 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from klaspoort.admin_mixins import ReadOnlyAdminMixin
 from klaspoort.exchange import services
-from klaspoort.exchange.models import NetworkProviderApiToken, PublisherApiToken, Webhook
+from klaspoort.exchange.models import (
+    LasApiToken,
+    NetworkProviderApiToken,
+    PublisherApiToken,
+    Webhook,
+)
 
 
 @admin.register(PublisherApiToken)
@@ -43,6 +48,29 @@ class NetworkProviderApiTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def revoke(self, request: HttpRequest,
                queryset: QuerySet[NetworkProviderApiToken]) -> None:
         revoked = sum(services.revoke_network_token(row, actor=request.user, request=request)
+                      for row in queryset.order_by("pk"))
+        self.message_user(request, ngettext("%(count)d token revoked.",
+                                            "%(count)d tokens revoked.", revoked)
+                          % {"count": revoked}, messages.SUCCESS)
+
+
+@admin.register(LasApiToken)
+class LasApiTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Operators make a LAS's push tokens with `klaspoort las-token` (printed once, audited);
+    here they see which exist, when each was last used, and revoke one."""
+
+    list_display = ("las", "name", "prefix", "created_at", "last_used_at", "revoked_at")
+    list_filter = ("las",)
+    search_fields = ("name", "prefix")
+    actions = ["revoke"]
+
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm("exchange.change_lasapitoken"))
+
+    @admin.action(description=gettext_lazy("Revoke the selected tokens"),
+                  permissions=["revoke"])
+    def revoke(self, request: HttpRequest, queryset: QuerySet[LasApiToken]) -> None:
+        revoked = sum(services.revoke_las_token(row, actor=request.user, request=request)
                       for row in queryset.order_by("pk"))
         self.message_user(request, ngettext("%(count)d token revoked.",
                                             "%(count)d tokens revoked.", revoked)

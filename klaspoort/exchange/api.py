@@ -789,3 +789,7 @@ api.add_router("/publisher/v1", router)
 from klaspoort.exchange.network_api import network_router  # noqa: E402  (it imports this module)
 
 api.add_router("/network/v1", network_router)
+
+from klaspoort.exchange.las_api import las_router  # noqa: E402  (it imports this module)
+
+api.add_router("/las/v1", las_router)

@@ -1,5 +1,5 @@
-"""Credentials of the machines that talk to Klaspoort's APIs (publishers, later network
-providers and pupil tracking systems)."""
+"""Credentials of the machines that talk to Klaspoort's APIs (publishers, network providers
+and pupil administrations)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from klaspoort.roster.models import LasSystem
 from klaspoort.schools.models import NetworkProvider, Publisher, School
 
 
@@ -170,6 +171,30 @@ class NetworkProviderApiToken(ApiToken):
             NetworkProviderApiToken, str]:
         """A new token; the plain value is returned once and never stored."""
         return cls.made(created_by, provider=provider, name=name)
+
+
+class LasApiToken(ApiToken):
+    """A pupil administration's (LAS) key to the push API (issue 14): with it the LAS sends
+    the rosters of the schools whose coordinator switched that LAS on. Made and revoked by an
+    operator (`klaspoort las-token`, the admin); kept as a digest, and told apart from the
+    other kinds by its `kpl_` start."""
+
+    las = models.ForeignKey(LasSystem, on_delete=models.CASCADE, related_name="api_tokens")
+
+    START = "kpl_"
+
+    class Meta(ApiToken.Meta):
+        verbose_name = _("LAS API token")
+        verbose_name_plural = _("LAS API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.las}: {self.name} ({self.prefix}…)"
+
+    @classmethod
+    def issue(cls, las: LasSystem, name: str, created_by: object = None) -> tuple[
+            LasApiToken, str]:
+        """A new token; the plain value is returned once and never stored."""
+        return cls.made(created_by, las=las, name=name)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""API tokens of publishers and network providers: issuing, revoking and recognising them."""
+"""API tokens of publishers, network providers and pupil administrations (LAS): issuing,
+revoking and recognising them."""
 
 from __future__ import annotations
 
@@ -13,7 +14,13 @@ from django.utils.translation import gettext as _
 
 from klaspoort.audit.models import AuditAction
 from klaspoort.audit.services import Actor, record, user_of
-from klaspoort.exchange.models import NetworkProviderApiToken, PublisherApiToken, hash_token
+from klaspoort.exchange.models import (
+    LasApiToken,
+    NetworkProviderApiToken,
+    PublisherApiToken,
+    hash_token,
+)
+from klaspoort.roster.models import LasSystem
 from klaspoort.schools.models import NetworkProvider, Publisher
 
 # Writing last_used_at on every call would make each API request a write; once a minute is
@@ -115,17 +122,22 @@ def revoke_network_token(row: NetworkProviderApiToken, *, actor: Actor,
 def network_token_by_prefix(provider: NetworkProvider, prefix: str) -> NetworkProviderApiToken:
     """The provider's one token whose value starts with `prefix` (at least its first 8
     characters, as the command printed them); TokenPrefixError for none or several."""
+    row: NetworkProviderApiToken = _by_prefix(NetworkProviderApiToken.objects.filter(
+        provider=provider), provider.name, prefix)
+    return row
+
+
+def _by_prefix(tokens: Any, owner_name: str, prefix: str) -> Any:
     given = prefix.strip().rstrip("…")[:10]
     if len(given) < 8:
         raise TokenPrefixError(_("Give at least the first 8 characters of the token."))
-    rows = list(NetworkProviderApiToken.objects.filter(provider=provider,
-                                                       prefix__startswith=given)[:2])
+    rows = list(tokens.filter(prefix__startswith=given)[:2])
     if not rows:
         raise TokenPrefixError(_("%(provider)s has no token starting with %(prefix)s.")
-                               % {"provider": provider.name, "prefix": given})
+                               % {"provider": owner_name, "prefix": given})
     if len(rows) > 1:
         raise TokenPrefixError(_("Several tokens of %(provider)s start with %(prefix)s; give "
-                                 "more characters.") % {"provider": provider.name,
+                                 "more characters.") % {"provider": owner_name,
                                                         "prefix": given})
     return rows[0]
 
@@ -134,4 +146,53 @@ def network_token_for(plain: str) -> NetworkProviderApiToken | None:
     """The live token with this value (None for an unknown or revoked one, or one of a network
     provider no longer in the catalogue); notes its use."""
     row: NetworkProviderApiToken | None = _live(NetworkProviderApiToken, "provider", plain)
+    return row
+
+
+# ---------------------------------------------------------------------------------------------
+# LAS tokens (issue 14): a pupil administration pushes rosters with one; made and revoked by an
+# operator, like a network provider's.
+# ---------------------------------------------------------------------------------------------
+@transaction.atomic
+def issue_las_token(las: LasSystem, name: str, *, actor: Actor,
+                    request: HttpRequest | None = None) -> tuple[LasApiToken, str]:
+    """RULE: a new token for the LAS; its plain value is returned once (printed once by the
+    command) and only its digest is kept; a name is required, so the operator can tell the
+    LAS's tokens apart. A token does not open any school by itself: a push is accepted only
+    for a school whose coordinator switched this LAS on. Audited."""
+    if not name.strip():
+        raise ValidationError(_("Give the token a name."))
+    row, plain = LasApiToken.issue(las, name.strip()[:100], created_by=user_of(actor))
+    record(actor=actor, school=None, action=AuditAction.EXCHANGE_LAS_TOKEN_CREATE,
+           target=f"{las.name}: {row.name} ({row.prefix}…)", after={"name": row.name},
+           request=request)
+    return row, plain
+
+
+@transaction.atomic
+def revoke_las_token(row: LasApiToken, *, actor: Actor,
+                     request: HttpRequest | None = None) -> bool:
+    """RULE: a revoked token is refused from then on and cannot be brought back; revoking it
+    again changes nothing. Audited. True when it was live until now."""
+    row = LasApiToken.objects.select_for_update().select_related("las").get(pk=row.pk)
+    if row.revoked_at is not None:
+        return False
+    row.revoked_at = timezone.now()
+    row.save(update_fields=["revoked_at"])
+    record(actor=actor, school=None, action=AuditAction.EXCHANGE_LAS_TOKEN_REVOKE,
+           target=f"{row.las.name}: {row.name} ({row.prefix}…)", request=request)
+    return True
+
+
+def las_token_by_prefix(las: LasSystem, prefix: str) -> LasApiToken:
+    """The LAS's one token whose value starts with `prefix` (at least its first 8 characters,
+    as the command printed them); TokenPrefixError for none or several."""
+    row: LasApiToken = _by_prefix(LasApiToken.objects.filter(las=las), las.name, prefix)
+    return row
+
+
+def las_token_for(plain: str) -> LasApiToken | None:
+    """The live LAS token with this value (None for an unknown or revoked one, or one of a LAS
+    taken out of the catalogue); notes its use."""
+    row: LasApiToken | None = _live(LasApiToken, "las", plain)
     return row

@@ -76,6 +76,8 @@ ENTRIES: dict[str, tuple[dict | None, dict | None]] = {
     "exchange.token.revoke": (None, None),
     "exchange.network_token.create": (None, {"name": "Portaal"}),
     "exchange.network_token.revoke": (None, None),
+    "exchange.las_token.create": (None, {"name": "Productie"}),
+    "exchange.las_token.revoke": (None, None),
     "exchange.oneroster.create": (None, {"name": "LMS"}),
     "exchange.oneroster.revoke": (None, None),
     "exchange.webhook.set": ({"url": "https://oud.zonnebloem.example/kp"},

@@ -24,9 +24,17 @@ from schemathesis.config import SchemathesisConfig
 
 from klaspoort.exchange import feed, network_selectors
 from klaspoort.exchange.api import api
-from klaspoort.exchange.models import NetworkProviderApiToken, PublisherApiToken, hash_token
+from klaspoort.exchange.models import (
+    LasApiToken,
+    NetworkProviderApiToken,
+    PublisherApiToken,
+    hash_token,
+)
 from klaspoort.licences.models import GroupLicence
 from klaspoort.pseudonyms import school_id_for
+from klaspoort.roster.generator import generate_school
+from klaspoort.roster.models import LasSystem, RosterCoupling
+from klaspoort.roster.services import process_waiting_imports
 from klaspoort.schools.models import (
     NetworkProvider,
     NetworkProviderConsent,
@@ -48,7 +56,12 @@ CONFIG = SchemathesisConfig.from_dict({
     # A cursor is opaque (decision 0030): any string of its pattern is schema-valid, but only
     # one the feed handed out is accepted; a made-up one is the documented 400.
     "operations": [{"include-path": "/api/publisher/v1/changes", "checks": {
-        "positive_data_acceptance": {"expected-statuses": [*ACCEPTABLE, "400"]}}}],
+        "positive_data_acceptance": {"expected-statuses": [*ACCEPTABLE, "400"]}}},
+                   # Any string is a schema-valid roster body: the server then judges the file
+                   # (422), its school (403: not switched on) or its bytes (400: NUL bytes).
+                   {"include-path": "/api/las/v1/roster", "include-method": "POST", "checks": {
+                       "positive_data_acceptance": {"expected-statuses": [
+                           *ACCEPTABLE, "400", "403"]}}}],
 })
 # The document as /api/openapi.json serves it (test_the_served_document_is_the_one_fuzzed),
 # read without a request: serving any page reads the database, which collection may not.
@@ -76,6 +89,12 @@ def token(db, settings, keep_the_test_connection):
     NetworkProviderConsent.objects.create(school=school, provider=provider,
                                           given_at=timezone.now())
     PublisherConsent.objects.create(school=school, publisher=publisher, given_at=timezone.now())
+    # And a LAS's token (issue 14), for a LAS the school switched on: the push routes are
+    # fuzzed for a real coupled school.
+    las = LasSystem.objects.create(name="LAS Fuzz", slug="las-fuzz",
+                                   method=LasSystem.Method.PUSH, needs_key=False)
+    LasApiToken.objects.create(las=las, name="fuzz", prefix=TOKEN[:10], digest=hash_token(TOKEN))
+    RosterCoupling.objects.create(school=school, las=las, active=True, switched_at=timezone.now())
     group = GroupFactory(school=school)
     PupilFactory(school=school, group=group)
     GroupLicence.objects.create(contract=ContractFactory(
@@ -111,6 +130,25 @@ def test_a_consenting_schools_access_page_is_exactly_its_schema(case, token):
 
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+@pytest.mark.parametrize("media_type", ["application/xml", "text/xml"])
+def test_an_accepted_push_and_its_status_are_exactly_their_schema(token, media_type):
+    # A random string is never a roster of the coupled school (fuzzed above: 422, 403); here
+    # a real one is, so the 202 and the status of the import are checked against the document.
+    roster = generate_school("99ZZ", "00", 12, seed=4).decode()
+    case = schema["/api/las/v1/roster"]["POST"].Case(body=roster, media_type=media_type,
+                                                     headers=AUTH)
+    response = case.call_and_validate()
+    assert response.status_code == 202
+    import_id = response.json()["import_id"]
+    status = schema["/api/las/v1/roster/{import_id}"]["GET"].Case(
+        path_parameters={"import_id": import_id}, headers=AUTH).call_and_validate()
+    assert status.json()["status"] == "waiting"
+    process_waiting_imports()
+    status = schema["/api/las/v1/roster/{import_id}"]["GET"].Case(
+        path_parameters={"import_id": import_id}, headers=AUTH).call_and_validate()
+    assert status.json()["counts"]["pupils"]["added"] == 12
 
 
 @pytest.mark.parametrize("path", ["/api/publisher/v1/schools/{school_id}",
