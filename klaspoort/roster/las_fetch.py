@@ -246,7 +246,7 @@ def _receive(data: bytes, coupling: RosterCoupling) -> RosterImport:
             data, source=RosterImport.Source.COUPLING, school=coupling.school,
             filename=f"{coupling.las.name} (UWLR)")
         if record.status == RosterImport.Status.HELD:
-            _mail_coordinators(coupling.school, *_held_mail(coupling, record))
+            tell_coordinators_held(coupling, record)
     if record.status == RosterImport.Status.FAILED:
         failure = _Failed(IMPORT_FAILED, MSG_IMPORT_FAILED, las=coupling.las.name)
         failure.import_id = record.pk  # type: ignore[attr-defined]
@@ -316,6 +316,14 @@ def _held_mail(coupling: RosterCoupling, record: RosterImport) -> tuple[str, str
         text = gettext(HELD_TEXT) % {"school": school.display_name, "las": coupling.las.name,
                                      "url": url}
     return subject, text
+
+
+def tell_coordinators_held(coupling: RosterCoupling, record: RosterImport) -> None:
+    """RULE: a roster that arrived by the coupling (fetched or pushed) and is held because it
+    would empty a large part of the school is mailed to every coordinator of the school, with
+    the link where they choose *Toch verwerken* or *Annuleren*: nobody is watching the page
+    at night. Sent after commit."""
+    _mail_coordinators(coupling.school, *_held_mail(coupling, record))
 
 
 def _mail_coordinators(school: School, subject: str, text: str) -> None:

@@ -16,7 +16,7 @@ from klaspoort.exchange import services
 from klaspoort.exchange.models import LasApiToken
 from klaspoort.roster.generator import generate_school
 from klaspoort.roster.models import LasSystem, Pupil, RosterCoupling, RosterImport
-from tests.factories import PupilFactory, SchoolFactory
+from tests.factories import CoordinatorFactory, PupilFactory, SchoolFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -136,12 +136,15 @@ def test_the_real_magister_uwlr_answer_is_taken_through_the_push(client, parnass
     assert all(w["message"] and w["message_en"] for w in shown["warnings"])
 
 
-def test_a_push_that_would_empty_the_school_is_held_like_an_upload(client, school, coupled,
-                                                                   token, school_file):
+def test_a_push_that_would_empty_the_school_is_held_like_an_upload(
+        client, school, coupled, token, school_file, mailoutbox,
+        django_capture_on_commit_callbacks):
     for _ in range(20):
         PupilFactory(school=school)
+    coordinator = CoordinatorFactory(school=school, email="ict@school.example")
 
-    response = push(client, school_file(1, seed=9), token)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = push(client, school_file(1, seed=9), token)
 
     assert response.status_code == 202
     assert response.json()["status"] == "held"
@@ -149,6 +152,9 @@ def test_a_push_that_would_empty_the_school_is_held_like_an_upload(client, schoo
     assert Pupil.objects.filter(school=school, active=True).count() == 20
     shown = status_of(client, token, response.json()["import_id"]).json()
     assert shown["status"] == "held" and "coördinator" in shown["status_text"]
+    # Nobody watches the page at night: the coordinators get a mail with the way to decide.
+    mail, = [m for m in mailoutbox if m.to == [coordinator.email]]
+    assert "vast" in mail.subject and "Toch verwerken" in mail.body
 
 
 # -- refusals store nothing -------------------------------------------------------------------
