@@ -78,6 +78,12 @@ def main() -> None:
     parser.add_argument("--feed-page", type=int, default=1000, help="events per feed page")
     parser.add_argument("--feed-port", type=int, default=8767)
     parser.add_argument("--feed-workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--broker", default="",
+                        help="with --feed: a Celery broker URL (e.g. redis://localhost:6379/9); "
+                             "the nightly run then queues the feed's comparisons to a Celery "
+                             "worker (as production does) instead of running them inline")
+    parser.add_argument("--worker-nice", type=int, default=10,
+                        help="nice value of that worker (it yields the CPU to the import)")
     parser.add_argument("--feed-rate", type=int, default=1_000_000,
                         help="requests a minute per API token while reading the feed")
     args = parser.parse_args()
@@ -130,10 +136,21 @@ def main() -> None:
         nightly = _run_files(changed, "coupling", args.workers, process=False)
     command = [str(BIN / "klaspoort"), "nightly", "--workers", str(args.workers)]
     _say("nightly: " + " ".join(command))
+    worker = _start_worker(args) if args.feed and args.broker else None
+    environment = ({**os.environ, "CELERY_BROKER_URL": args.broker,
+                    "CELERY_TASK_ALWAYS_EAGER": "0"} if worker else None)
     started = time.perf_counter()
     with CpuMeter() as process_meter:
-        output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+        output = subprocess.run(command, check=True, capture_output=True, text=True,
+                                env=environment).stdout
     nightly["process_seconds"] = round(time.perf_counter() - started, 1)
+    if worker is not None:
+        nightly["feed_caught_up_seconds"] = _feed_caught_up(
+            results["feed"]["events_in_feed"], started)
+        worker.terminate()
+        worker.wait(timeout=60)
+        _say(f"nightly: the feed caught up {nightly['feed_caught_up_seconds']} s after the "
+             "processing started")
     nightly["cpu_seconds"] = {"receive": receive_meter.result, "process": process_meter.result}
     nightly["process_command"] = " ".join(["klaspoort", *command[1:]])
     nightly["process_output"] = output.strip()
@@ -484,6 +501,37 @@ def _read_feed_over_http(args: argparse.Namespace, url: str, token: str) -> dict
         "server": " ".join(["gunicorn", *command[1:]]),
         "rate_per_minute": args.feed_rate,
         "server_cpu_seconds": round(server_cpu, 1), "cpu_seconds": meter.result}
+
+
+def _start_worker(args: argparse.Namespace) -> subprocess.Popen[bytes]:
+    """A Celery worker for the feed's comparisons, as production runs one beside the nightly
+    run, with a lower priority so the import keeps the CPU it had; its queue emptied first."""
+    environment = {**os.environ, "CELERY_BROKER_URL": args.broker,
+                   "CELERY_TASK_ALWAYS_EAGER": "0"}
+    subprocess.run([str(BIN / "celery"), "-A", "klaspoort", "purge", "-f"], env=environment,
+                   check=True, capture_output=True)
+    command = ["nice", "-n", str(args.worker_nice), str(BIN / "celery"), "-A", "klaspoort",
+               "worker", "-c", "1", "-l", "warning", "--without-mingle", "--without-gossip"]
+    _say("worker: " + " ".join(command))
+    log = (OUT / "country-worker.log").open("wb")
+    worker = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT)
+    time.sleep(5)
+    return worker
+
+
+def _feed_caught_up(events_before: int, started: float) -> float:
+    """Seconds from the start of the processing until the worker has written the night's
+    events: the event count stops growing for five seconds."""
+    from klaspoort.exchange.models import FeedEvent
+
+    last, still_since = -1, time.perf_counter()
+    while True:
+        count = FeedEvent.objects.count()
+        if count != last:
+            last, still_since = count, time.perf_counter()
+        elif time.perf_counter() - still_since >= 5 and count > events_before:
+            return round(still_since - started, 1)
+        time.sleep(0.5)
 
 
 def _wait_for(address: str) -> None:
