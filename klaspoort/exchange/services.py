@@ -93,14 +93,36 @@ def issue_network_token(provider: NetworkProvider, name: str, *, actor: Actor,
     """RULE: a new token for the network provider; its plain value is returned once (printed
     once by the command) and only its digest is kept; a name is required, so the operator can
     tell the provider's tokens apart. Audited."""
+    row, plain = _issue(NetworkProviderApiToken, provider, provider.name, name, actor,
+                        AuditAction.EXCHANGE_NETWORK_TOKEN_CREATE, request)
+    return row, plain
+
+
+def _issue(model: Any, owner: Any, owner_name: str, name: str, actor: Actor,
+           action: AuditAction,
+           request: HttpRequest | None) -> tuple[Any, str]:
+    """The steps every operator-made token shares: a name required, the token made for its
+    owner (plain value once, digest kept), the audit entry without the token."""
     if not name.strip():
         raise ValidationError(_("Give the token a name."))
-    row, plain = NetworkProviderApiToken.issue(provider, name.strip()[:100],
-                                               created_by=user_of(actor))
-    record(actor=actor, school=None, action=AuditAction.EXCHANGE_NETWORK_TOKEN_CREATE,
-           target=f"{provider.name}: {row.name} ({row.prefix}…)", after={"name": row.name},
+    row, plain = model.issue(owner, name.strip()[:100], created_by=user_of(actor))
+    record(actor=actor, school=None, action=action,
+           target=f"{owner_name}: {row.name} ({row.prefix}…)", after={"name": row.name},
            request=request)
     return row, plain
+
+
+def _revoke(row: Any, owner_name: str, actor: Actor, action: AuditAction,
+            request: HttpRequest | None) -> bool:
+    """The revocation every operator-made token shares (the row locked by the caller): once,
+    for good, audited."""
+    if row.revoked_at is not None:
+        return False
+    row.revoked_at = timezone.now()
+    row.save(update_fields=["revoked_at"])
+    record(actor=actor, school=None, action=action,
+           target=f"{owner_name}: {row.name} ({row.prefix}…)", request=request)
+    return True
 
 
 @transaction.atomic
@@ -110,13 +132,8 @@ def revoke_network_token(row: NetworkProviderApiToken, *, actor: Actor,
     again changes nothing. Audited. True when it was live until now."""
     row = NetworkProviderApiToken.objects.select_for_update().select_related(
         "provider").get(pk=row.pk)
-    if row.revoked_at is not None:
-        return False
-    row.revoked_at = timezone.now()
-    row.save(update_fields=["revoked_at"])
-    record(actor=actor, school=None, action=AuditAction.EXCHANGE_NETWORK_TOKEN_REVOKE,
-           target=f"{row.provider.name}: {row.name} ({row.prefix}…)", request=request)
-    return True
+    return _revoke(row, row.provider.name, actor, AuditAction.EXCHANGE_NETWORK_TOKEN_REVOKE,
+                   request)
 
 
 def network_token_by_prefix(provider: NetworkProvider, prefix: str) -> NetworkProviderApiToken:
@@ -160,12 +177,8 @@ def issue_las_token(las: LasSystem, name: str, *, actor: Actor,
     command) and only its digest is kept; a name is required, so the operator can tell the
     LAS's tokens apart. A token does not open any school by itself: a push is accepted only
     for a school whose coordinator switched this LAS on. Audited."""
-    if not name.strip():
-        raise ValidationError(_("Give the token a name."))
-    row, plain = LasApiToken.issue(las, name.strip()[:100], created_by=user_of(actor))
-    record(actor=actor, school=None, action=AuditAction.EXCHANGE_LAS_TOKEN_CREATE,
-           target=f"{las.name}: {row.name} ({row.prefix}…)", after={"name": row.name},
-           request=request)
+    row, plain = _issue(LasApiToken, las, las.name, name, actor,
+                        AuditAction.EXCHANGE_LAS_TOKEN_CREATE, request)
     return row, plain
 
 
@@ -175,13 +188,7 @@ def revoke_las_token(row: LasApiToken, *, actor: Actor,
     """RULE: a revoked token is refused from then on and cannot be brought back; revoking it
     again changes nothing. Audited. True when it was live until now."""
     row = LasApiToken.objects.select_for_update().select_related("las").get(pk=row.pk)
-    if row.revoked_at is not None:
-        return False
-    row.revoked_at = timezone.now()
-    row.save(update_fields=["revoked_at"])
-    record(actor=actor, school=None, action=AuditAction.EXCHANGE_LAS_TOKEN_REVOKE,
-           target=f"{row.las.name}: {row.name} ({row.prefix}…)", request=request)
-    return True
+    return _revoke(row, row.las.name, actor, AuditAction.EXCHANGE_LAS_TOKEN_REVOKE, request)
 
 
 def las_token_by_prefix(las: LasSystem, prefix: str) -> LasApiToken:
