@@ -233,10 +233,11 @@ def test_coordinators_switching_on_at_once_leave_one_coupling(shared_database):
 # ---------------------------------------------------------------------------------------------
 # Selectors
 # ---------------------------------------------------------------------------------------------
-def test_the_status_shows_the_key_masked_and_the_last_imports_counts(school, coordinator, esis):
-    assert coupling_selectors.coupling_status(school) is None
-    coupling_services.switch_on(school=school, las=esis, key=KEY, actor=coordinator)
-    counts = {kind: {"added": 3, "changed": 1, "deactivated": 0}
+def switched_on_and_fetched(school, las, coordinator, *, added, changed, gone):
+    """The coupling switched on, and a night's fetch that became a processed import with these
+    counts for every kind (fetched at 02:00:04 on 1 December)."""
+    coupling_services.switch_on(school=school, las=las, key=KEY, actor=coordinator)
+    counts = {kind: {"added": added, "changed": changed, "deactivated": gone}
               for kind in ("groups", "pupils", "teachers")}
     record = RosterImport.objects.create(school=school, source=RosterImport.Source.COUPLING,
                                          status=RosterImport.Status.PROCESSED, counts=counts,
@@ -244,12 +245,18 @@ def test_the_status_shows_the_key_masked_and_the_last_imports_counts(school, coo
     RosterCoupling.objects.update(last_import=record, last_result="ok",
                                   last_fetch_at=datetime.datetime(2026, 12, 1, 2, 0, 4,
                                                                   tzinfo=AMSTERDAM))
+    return record
+
+
+def test_the_status_shows_the_key_masked_and_the_last_imports_counts(school, coordinator, esis):
+    assert coupling_selectors.coupling_status(school) is None
+    record = switched_on_and_fetched(school, esis, coordinator, added=3, changed=1, gone=0)
     status = coupling_selectors.coupling_status(
         school, now=datetime.datetime(2026, 12, 1, 20, 0, tzinfo=AMSTERDAM))
     assert status is not None and status.active and status.las == esis
     assert status.masked_key == "\N{BULLET}" * 4 + KEY[-4:]
     assert status.last_result_label == "gelukt"
-    assert status.last_import == record and status.counts == counts
+    assert status.last_import == record and status.counts == record.counts
     assert status.next_fetch_at == datetime.datetime(2026, 12, 2, 2, 0, tzinfo=AMSTERDAM)
     assert status.last_error == ""
 
@@ -499,15 +506,7 @@ def test_the_import_page_points_to_the_coupling_and_shows_its_state(
 
 def test_the_last_import_links_to_its_page_with_its_counts(
         coordinator_client, school, coordinator, esis):
-    coupling_services.switch_on(school=school, las=esis, key=KEY, actor=coordinator)
-    counts = {kind: {"added": 7, "changed": 2, "deactivated": 1}
-              for kind in ("groups", "pupils", "teachers")}
-    record = RosterImport.objects.create(school=school, source=RosterImport.Source.COUPLING,
-                                         status=RosterImport.Status.PROCESSED, counts=counts,
-                                         file_sha256="ab" * 32, file_size=1)
-    RosterCoupling.objects.update(last_import=record, last_result="ok",
-                                  last_fetch_at=datetime.datetime(2026, 12, 1, 2, 0, 4,
-                                                                  tzinfo=AMSTERDAM))
+    record = switched_on_and_fetched(school, esis, coordinator, added=7, changed=2, gone=1)
     html = coordinator_client.get(url("roster:coupling", school)).content.decode()
     assert reverse("roster:import", kwargs={"brin6": school.brin6, "import_id": record.pk}) in html
     assert "+7" in html and "7 toegevoegd" in html
