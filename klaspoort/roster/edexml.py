@@ -413,6 +413,18 @@ def _hardened_parser() -> etree.XMLParser:
 _PROLOG_DANGER = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
 
 
+def untrusted_root(data: bytes) -> etree._Element | None:
+    """The root element of XML from outside (a LAS's answer), read the hardened way: None for
+    empty or oversized bytes, a DOCTYPE or ENTITY declaration, or bytes that are not XML."""
+    if not data.strip() or len(data) > max_bytes() or _PROLOG_DANGER.search(_prolog(data)):
+        return None
+    try:
+        root = etree.fromstring(data, parser=_hardened_parser())
+    except (etree.XMLSyntaxError, ValueError):
+        return None
+    return None if root.getroottree().docinfo.doctype else root
+
+
 def _prolog(data: bytes) -> bytes:
     """The bytes before the root element, in the encodings an EDEXML file may use."""
     # UTF-16 files carry NUL bytes between ASCII characters; fold them so the scan sees markup.

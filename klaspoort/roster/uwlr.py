@@ -37,14 +37,11 @@ from django.utils.translation import gettext, gettext_noop
 from lxml import etree
 
 from klaspoort.roster.edexml import (
-    _PROLOG_DANGER,
     EDEX_NS,
     SOAP_NS,
     UWLR_NS,
-    _hardened_parser,
-    _prolog,
-    max_bytes,
     shown,
+    untrusted_root,
 )
 
 AUTORISATIE_NS = "http://www.edustandaard.nl/leerresultaten/2/autorisatie"
@@ -155,13 +152,8 @@ def read_answer(data: bytes, *, las: str, school: str, school_year: str,
         return Answer(category, message, {"las": las, **params})
 
     not_uwlr = failure(Category.NOT_UWLR, NOT_UWLR)
-    if not data.strip() or len(data) > max_bytes() or _PROLOG_DANGER.search(_prolog(data)):
-        return not_uwlr
-    try:
-        root = etree.fromstring(data, parser=_hardened_parser())
-    except (etree.XMLSyntaxError, ValueError):
-        return not_uwlr
-    if root.getroottree().docinfo.doctype:
+    root = untrusted_root(data)
+    if root is None:
         return not_uwlr
     el = root
     name = etree.QName(el)
@@ -197,13 +189,8 @@ def read_answer(data: bytes, *, las: str, school: str, school_year: str,
 def fault_in(data: bytes) -> bool:
     """Whether these bytes are a SOAP envelope with a Fault (a LAS answers faults with HTTP
     500, as SOAP 1.1 prescribes: such an answer is final, not a reason to try again)."""
-    if not data.strip() or len(data) > max_bytes() or _PROLOG_DANGER.search(_prolog(data)):
-        return False
-    try:
-        root = etree.fromstring(data, parser=_hardened_parser())
-    except (etree.XMLSyntaxError, ValueError):
-        return False
-    if etree.QName(root).namespace not in SOAP_NS:
+    root = untrusted_root(data)
+    if root is None or etree.QName(root).namespace not in SOAP_NS:
         return False
     body = _child(root, "Body")
     first = next((c for c in body if isinstance(c.tag, str)), None) if body is not None else None
