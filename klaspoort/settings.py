@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "klaspoort.licences",
     "klaspoort.exchange",
     "klaspoort.signin",
+    "klaspoort.results",
     "oauth2_provider",
     "klaspoort.sso",
     "klaspoort.core",  # system checks: production refuses to start unsafe (klaspoort.checks)
@@ -220,6 +221,23 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = ROSTER_MAX_UPLOAD_BYTES
 LAS_FETCH_ATTEMPTS = max(1, int(os.environ.get("KLASPOORT_LAS_FETCH_ATTEMPTS", "3")))
 LAS_FETCH_BACKOFF_SECONDS = max(0.0, float(os.environ.get("KLASPOORT_LAS_FETCH_BACKOFF", "5")))
 LAS_FETCH_WORKERS = max(1, int(os.environ.get("KLASPOORT_LAS_FETCH_WORKERS", "8")))
+
+# Results to the pupil tracking system (issue 15, decision 0037): at most BATCH results per UWLR
+# message; a failed delivery is tried again after BACKOFF, 2 x BACKOFF, … seconds (at most
+# BACKOFF_MAX), and is *failed* GIVE_UP_HOURS after the result arrived; a worker holds a batch
+# for LEASE seconds, after which a batch of a worker that died is taken again.
+RESULTS_BATCH_SIZE = max(1, int(os.environ.get("KLASPOORT_RESULTS_BATCH", "500")))
+RESULTS_BACKOFF_SECONDS = max(1.0, float(os.environ.get("KLASPOORT_RESULTS_BACKOFF", "30")))
+RESULTS_BACKOFF_MAX_SECONDS = max(1.0, float(os.environ.get("KLASPOORT_RESULTS_BACKOFF_MAX",
+                                                            "3600")))
+RESULTS_GIVE_UP_HOURS = max(1, int(os.environ.get("KLASPOORT_RESULTS_GIVE_UP_HOURS", "72")))
+RESULTS_LEASE_SECONDS = max(5, int(os.environ.get("KLASPOORT_RESULTS_LEASE", "120")))
+# The summer erasure (seed 001): on this day (month-day) results are erased, except the final
+# scores per learning goal and the observations of pupils still in the kindergarten groups;
+# coordinators and teachers are reminded REMINDER_DAYS before.
+RESULTS_ERASURE_DAY = os.environ.get("KLASPOORT_RESULTS_ERASURE_DAY", "07-21")
+RESULTS_ERASURE_REMINDER_DAYS = int(os.environ.get("KLASPOORT_RESULTS_ERASURE_REMINDER_DAYS",
+                                                   "28"))
 
 # E-mail: SMTP when EMAIL_HOST is set; otherwise each message is written to a file under
 # VAR_DIR/mail/ (open it with any text editor), never to the console, whose standard output

@@ -101,6 +101,16 @@ class AuditAction(models.TextChoices):
     EXCHANGE_LAS_TOKEN_CREATE = "exchange.las_token.create", _("LAS API token created")
     EXCHANGE_LAS_TOKEN_REVOKE = "exchange.las_token.revoke", _("LAS API token revoked")
 
+    RESULTS_COUPLING_ADD = "results.coupling.add", _("Results coupling added")
+    RESULTS_COUPLING_REMOVE = "results.coupling.remove", _("Results coupling removed")
+    RESULTS_COUPLING_KEY = (
+        "results.coupling.key", _("Authorisation key of a results coupling changed"))
+    RESULTS_COUPLING_SETTINGS = (
+        "results.coupling.settings", _("School grade boundaries switched for a results coupling"))
+    RESULTS_BACKFILL = "results.backfill", _("Earlier results sent to the pupil administration")
+    RESULTS_ERASE = "results.erase", _("Results erased in the summer")
+    RESULTS_GRADE_BOUNDARIES = "results.grade_boundaries", _("Grade boundaries set")
+
 
 class AuditEntryImmutable(Exception):
     """An audit entry was about to be changed or deleted."""

@@ -296,6 +296,10 @@ class LasSystem(models.Model):
     client_name = models.CharField(_("customer name (klantnaam)"), max_length=128, blank=True)
     timeout_seconds = models.PositiveSmallIntegerField(_("timeout in seconds"), default=60)
     active = models.BooleanField(_("active"), default=True)
+    # Its UWLR Leerresultaten endpoint (issue 15): blank when it takes no results. Some take
+    # practice results too (Momento); the others only tests and observations.
+    results_endpoint = models.URLField(_("UWLR results endpoint"), max_length=300, blank=True)
+    takes_practice_results = models.BooleanField(_("takes practice results"), default=False)
 
     class Meta:
         ordering = ["name"]

@@ -1,0 +1,1 @@
+"""The results app's answers to news from the apps below it (none yet)."""
