@@ -30,6 +30,7 @@ from pydantic import (
     AfterValidator,
     ConfigDict,
     StrictBool,
+    StrictFloat,
     StrictInt,
     StrictStr,
     StringConstraints,
@@ -38,6 +39,7 @@ from pydantic import (
 )
 from pydantic import ValidationError as PydanticValidationError
 
+from klaspoort.audit.services import SystemActor
 from klaspoort.exchange import feed
 from klaspoort.exchange import selectors as feed_selectors
 from klaspoort.exchange.services import token_for
@@ -46,6 +48,8 @@ from klaspoort.i18n import english_of
 from klaspoort.licences import contract_import, icons, publisher_services
 from klaspoort.licences.models import Contract, Product
 from klaspoort.licences.publisher_services import save_product
+from klaspoort.results import grade_services
+from klaspoort.results import services as results_services
 from klaspoort.schools.models import Publisher
 
 logger = logging.getLogger(__name__)
@@ -76,6 +80,15 @@ well-formed BRIN6 is always accepted, also when that school location does not us
 (yet): it is held and takes effect when the school arrives. Klaspoort never tells you which
 schools use it until they consent to you.
 
+**Results.** `POST /results` takes 1 to 1,000 results of pupils you see (`school_id` and
+`user_id` are the ids of the snapshot and feed) for one of your products: each is judged on its
+own, the good ones are stored and sent on to the schools' pupil administrations, the others
+are reported per row (200 with counts and `errors`). A result is keyed by your own `id`:
+sending it again changes nothing, sending it changed updates it. A pupil you may not send
+results for (no consent, no running licence of that product, unknown) is refused with one
+and the same error. A body that breaks the schema stores nothing (422). School-grade
+boundaries per product and test type: `PUT /products/{{code}}/grade-boundaries/{{test_type}}`.
+
 Bodies are JSON (`Content-Type: application/json`, at most
 {settings.PUBLISHER_API_MAX_BODY_BYTES // 1024} kB) and are checked strictly against the
 schemas below: no unknown fields, no numbers as strings, no null where a value is required.
@@ -84,7 +97,8 @@ the answer is 429 with `Retry-After` (seconds).
 
 Every error is JSON of one shape, `{{"detail": "…", "detail_en": "…", "errors": [{{"line",
 "field", "message"}}]}}` (`detail` in Dutch, `detail_en` in English; `line` is the position in
-a list of contracts, from 1; 0 for the request as a whole): 400 unreadable request or unknown
+a list of contracts, results or bands, from 1; 0 for the request as a whole; results and
+grade boundaries also give each row's `message_en`): 400 unreadable request or unknown
 cursor, 401 no valid token, 404 unknown address or a school you do not see, 405 method not
 allowed, 409 a conflicting change at the same moment (send again), 413 body too large, 415 not
 JSON, 422 a value the schema or a contract rule refuses, 429 too many requests, 500 our fault.
@@ -782,6 +796,166 @@ def school_groups(request: HttpRequest, school_id: SchoolRef) -> Any:
 def school_people(request: HttpRequest, school_id: SchoolRef) -> Any:
     found, cursor = _snapshot(request, school_id)
     return _json(f'{{"cursor":"{cursor}","people":[{",".join(found.people)}]}}')
+
+
+# ---------------------------------------------------------------------------------------------
+# Results and grade boundaries (issue 15): the publisher's software sends its pupils' results;
+# the rules are results.services and results.grade_services.
+# ---------------------------------------------------------------------------------------------
+class ResultsIn(Schema):
+    model_config = STRICT
+
+    results: list[results_services.ResultRow] = Field(
+        min_length=1, max_length=results_services.MAX_BATCH,
+        description=f"1 to {results_services.MAX_BATCH} results.")
+
+
+_RESULTS_IN = TypeAdapter(ResultsIn)
+
+
+class ResultRowErrorOut(RowErrorOut):
+    message_en: str = Field("", description="The same in English.")
+
+    line: int = Field(description="Position of the result (or band) in the list, from 1; 0 for "
+                                  "the request as a whole.")
+
+
+class ResultsErrorOut(ErrorOut):
+    """ErrorOut, with every refused result (or band) in Dutch and English."""
+
+    # A narrower row than ErrorOut's: pydantic takes it, mypy's invariant list does not.
+    errors: list[ResultRowErrorOut] = Field(  # type: ignore[assignment]
+        default_factory=list, description=(
+        "Per result (line = its position in `results`, from 1) or band."))
+
+
+class IngestOut(Schema):
+    created: int = Field(description="Results stored for the first time.")
+    updated: int = Field(description="Results you had sent before, changed now: updated and "
+                                     "sent to the school's pupil administration again.")
+    unchanged: int = Field(description="Results sent before exactly like this: nothing done.")
+    refused: int = Field(description="Results not stored; each has its errors below.")
+    errors: list[ResultRowErrorOut]
+
+
+RESULT_ERRORS: dict[int, Any] = {**ERRORS, 422: ResultsErrorOut}
+
+
+def _results_refused(detail: str, errors: list[Any]) -> Any:
+    return Status(422, {"detail": detail, "errors": [error.as_dict() for error in errors]})
+
+
+@router.post("/results", response={200: IngestOut, **RESULT_ERRORS},
+             summary="Send results of your pupils (up to 1,000 at once)",
+             openapi_extra=_schema_body(_inline(_RESULTS_IN)))
+def post_results(request: HttpRequest) -> Any:
+    _only_query(request)
+    body = _json_body(request)
+    rows = body.get("results") if isinstance(body, dict) else None
+    if not isinstance(rows, list) or set(body) != {"results"} or not rows:
+        return _results_refused(_("Send an object with one field, results: a list of 1 to "
+                                  "%(max)d results.") % {"max": results_services.MAX_BATCH}, [])
+    if len(rows) > results_services.MAX_BATCH:
+        return _results_refused(_("At most %(max)d results per request; send the others in "
+                                  "another request. Nothing has been stored.")
+                                % {"max": results_services.MAX_BATCH}, [])
+    errors = results_services.shape_errors(rows)
+    if errors:
+        return _results_refused(_("Some results do not have the documented form; nothing has "
+                                  "been stored."), errors)
+    try:
+        outcome = results_services.ingest_results(_publisher(request), rows)
+    except results_services.Conflict:
+        raise HttpError(409, _("Another request stored the same result at the same moment; "
+                               "send again.")) from None
+    return Status(200, outcome.as_dict())
+
+
+TestType = Annotated[StrictStr, StringConstraints(pattern=grade_services.TEST_TYPE.pattern)]
+Grade = Annotated[StrictInt | StrictFloat, Field(ge=1, le=10)]
+
+
+class BandIn(Schema):
+    model_config = STRICT
+
+    term: Annotated[StrictStr, StringConstraints(min_length=1, max_length=64,
+                                                 pattern=_FILLED)] = Field(
+        description="What the school calls this band, e.g. “voldoende”.")
+    grade_from: Grade = Field(description="The band's lowest grade, 1 to 10, one decimal.")
+    grade_to: Grade = Field(description="The band's highest grade (inclusive).")
+
+
+class GradeBoundariesIn(Schema):
+    model_config = STRICT
+
+    bands: list[BandIn] = Field(min_length=1, max_length=grade_services.MAX_BANDS, description=(
+        "In order from grade 1 to 10, without gaps or overlap: the next band starts one tenth "
+        "above where the one before ends."))
+
+
+_BOUNDARIES_IN = TypeAdapter(GradeBoundariesIn)
+
+
+class BandOut(Schema):
+    term: str
+    grade_from: float
+    grade_to: float
+
+
+class GradeBoundariesOut(Schema):
+    product_code: str
+    test_type: str
+    bands: list[BandOut]
+
+
+def _own_product(request: HttpRequest, code: str) -> Product:
+    product = Product.objects.filter(publisher=_publisher(request), code=code).first()
+    if product is None:
+        raise Http404
+    return product
+
+
+@router.get("/products/{code}/grade-boundaries", response={200: list[GradeBoundariesOut],
+                                                           **ERRORS},
+            summary="A product's school-grade boundaries, per test type")
+def list_grade_boundaries(request: HttpRequest, code: Code) -> Any:
+    _only_query(request)
+    product = _own_product(request, code)
+    boundaries = grade_services.grade_boundaries_for([product.pk])
+    return [{"product_code": product.code, "test_type": test_type, "bands": bands}
+            for (_pk, test_type), bands in sorted(boundaries.items())]
+
+
+@router.get("/products/{code}/grade-boundaries/{test_type}",
+            response={200: GradeBoundariesOut, **ERRORS},
+            summary="A product's school-grade boundaries for one test type")
+def get_grade_boundaries(request: HttpRequest, code: Code, test_type: TestType) -> Any:
+    _only_query(request)
+    product = _own_product(request, code)
+    bands = grade_services.grade_boundaries_for([product.pk]).get((product.pk, test_type))
+    if bands is None:
+        raise Http404
+    return {"product_code": product.code, "test_type": test_type, "bands": bands}
+
+
+@router.put("/products/{code}/grade-boundaries/{test_type}",
+            response={200: GradeBoundariesOut, **RESULT_ERRORS},
+            summary="Set a product's school-grade boundaries for one test type",
+            openapi_extra=_schema_body(_inline(_BOUNDARIES_IN)))
+def put_grade_boundaries(request: HttpRequest, code: Code, test_type: TestType) -> Any:
+    _only_query(request)
+    product = _own_product(request, code)
+    body = _validated(_BOUNDARIES_IN, request, lines_from="bands")
+    try:
+        boundary, _changed = grade_services.set_grade_boundaries(
+            _publisher(request), product, test_type,
+            [band.model_dump() for band in body.bands],
+            actor=SystemActor(_source(request)), request=request)
+    except grade_services.GradeBoundariesInvalid as exc:
+        return _results_refused(_("The grade boundaries are not valid; nothing has been "
+                                  "changed."), exc.errors)
+    return {"product_code": product.code, "test_type": boundary.test_type,
+            "bands": boundary.bands}
 
 
 api.add_router("/publisher/v1", router)

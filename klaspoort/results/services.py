@@ -218,7 +218,7 @@ def _rule_errors(row: ResultRow, line: int, today: datetime.date) -> list[RowErr
         errors.append(RowError(line, "date", _("The date lies before 2000.")))
     if row.max_score is not None and row.score > row.max_score:
         errors.append(RowError(line, "score", _("The score is higher than max_score.")))
-    if row.kind == Result.Kind.OBSERVATION and row.test_type:
+    if row.kind == "observatie" and row.test_type:
         errors.append(RowError(line, "test_type", _("An observation has no test type.")))
     return errors
 

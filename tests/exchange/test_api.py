@@ -107,7 +107,11 @@ def test_the_openapi_and_docs_are_public_and_describe_the_endpoints(client):
     assert group["properties"]["title"]["minLength"] == 1
     # Every error status is documented on every operation, in one shape.
     # (A LAS's refused roster file gives ErrorOut with each error in English too.)
-    special = {("/api/las/v1/roster", "post", "422"): "FileErrorOut"}
+    # (So do refused results and grade boundaries: ResultsErrorOut, issue 15.)
+    special = {("/api/las/v1/roster", "post", "422"): "FileErrorOut",
+               ("/api/publisher/v1/results", "post", "422"): "ResultsErrorOut",
+               ("/api/publisher/v1/products/{code}/grade-boundaries/{test_type}", "put",
+                "422"): "ResultsErrorOut"}
     for path, operations in paths.items():
         for method, operation in operations.items():
             for status in ("400", "401", "404", "405", "409", "413", "415", "422", "429",

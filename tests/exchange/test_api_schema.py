@@ -30,10 +30,10 @@ from klaspoort.exchange.models import (
     PublisherApiToken,
     hash_token,
 )
-from klaspoort.licences.models import GroupLicence
-from klaspoort.pseudonyms import school_id_for
+from klaspoort.licences.models import GroupLicence, Product
+from klaspoort.pseudonyms import school_id_for, subject_for
 from klaspoort.roster.generator import generate_school
-from klaspoort.roster.models import LasSystem, RosterCoupling
+from klaspoort.roster.models import LasSystem, Pupil, RosterCoupling
 from klaspoort.roster.services import process_waiting_imports
 from klaspoort.schools.models import (
     NetworkProvider,
@@ -173,3 +173,27 @@ def test_sequences_of_calls_hold_the_schema_too(token):
     schema.as_state_machine().run(settings=settings(
         max_examples=EXAMPLES_PER_OPERATION, derandomize=True, deadline=None, database=None,
         stateful_step_count=5, suppress_health_check=list(HealthCheck)))
+
+
+def test_stored_results_and_grade_boundaries_are_exactly_their_schema(token):
+    # Made-up pupil ids are refused row by row (fuzzed above); here the pupil is the licensed
+    # one, so the answer with a stored result is checked against the document too.
+    publisher = PublisherApiToken.objects.get(digest=hash_token(TOKEN)).publisher
+    pupil = Pupil.objects.get(school__brin="99ZZ")
+    product = Product.objects.get(publisher=publisher)
+    row = {"id": "fuzz-1", "school_id": school_id_for(publisher.pk, pupil.school_id),
+           "user_id": subject_for(publisher.pk, pupil.user_id), "product": product.code,
+           "test_code": "T1", "test_name": "Toets 1", "kind": "toets", "score": 3,
+           "date": timezone.localdate().isoformat()}
+    response = schema["/api/publisher/v1/results"]["POST"].Case(
+        body={"results": [row]}, media_type="application/json",
+        headers=AUTH).call_and_validate()
+    assert response.json()["created"] == 1
+    path = "/api/publisher/v1/products/{code}/grade-boundaries/{test_type}"
+    bands = [{"term": "onvoldoende", "grade_from": 1, "grade_to": 5.4},
+             {"term": "voldoende", "grade_from": 5.5, "grade_to": 10}]
+    parameters = {"code": product.code, "test_type": "methodetoets"}
+    schema[path]["PUT"].Case(path_parameters=parameters, body={"bands": bands},
+                             media_type="application/json", headers=AUTH).call_and_validate()
+    read = schema[path]["GET"].Case(path_parameters=parameters, headers=AUTH).call_and_validate()
+    assert read.json()["bands"][1]["term"] == "voldoende"

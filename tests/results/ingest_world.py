@@ -5,7 +5,6 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
-import pytest
 from django.utils import timezone
 
 from klaspoort.licences.models import GroupLicence, Product
@@ -48,11 +47,6 @@ def licensed_world(publisher: Publisher | None = None, *, brin: str = "99ZZ",
     GroupLicence.objects.create(contract=ContractFactory(school=school, product=product),
                                 group=group)
     return World(school, publisher, product, group, pupil)
-
-
-@pytest.fixture
-def world(db) -> World:
-    return licensed_world()
 
 
 def las_system(*, practice: bool = False, slug: str = "parnassys") -> LasSystem:

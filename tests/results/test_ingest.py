@@ -12,9 +12,14 @@ from klaspoort.results.services import MAX_BATCH, TooManyRows, ingest_results
 from klaspoort.schools.models import PublisherConsent
 from tests.factories import GroupFactory, PupilFactory
 from tests.licences.factories import ContractFactory, ProductFactory
-from tests.results.ingest_world import las_system, licensed_world, world  # noqa: F401
+from tests.results.ingest_world import las_system, licensed_world
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(db):
+    return licensed_world()
 
 NOT_YOURS = "You may not send results for this pupil"
 
@@ -142,7 +147,7 @@ def test_a_pupil_without_a_licence_is_refused(world):
 def test_a_licence_of_another_product_is_not_enough(world):
     other = ProductFactory(publisher=world.publisher, code="ZB6")
 
-    field, message = refusal(world, world.row(product=other.code))
+    _field, message = refusal(world, world.row(product=other.code))
 
     assert message.startswith(NOT_YOURS)
 
