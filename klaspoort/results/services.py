@@ -12,9 +12,9 @@ import datetime
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 from pydantic import (
     AfterValidator,
@@ -273,6 +273,23 @@ _UPDATED = ("school", "pupil", "product", "kind", "test_code", "test_name", "tes
             "version", "updated_at")
 
 
+def _update(changed: list[Result]) -> None:
+    """Write the changed results back: one UPDATE by primary key, executed for every row.
+    (QuerySet.bulk_update builds a CASE expression per field and row: 14 s for 1,000 rows.)"""
+    if not changed:
+        return
+    fields = [cast("models.Field[Any, Any]", Result._meta.get_field(name)) for name in _UPDATED]
+    quote = connection.ops.quote_name
+    # Only the model's own table and column names go into the text; values are parameters.
+    assignments = ", ".join(f"{quote(str(f.column))} = %s" for f in fields)
+    sql = (f"UPDATE {quote(Result._meta.db_table)} SET {assignments} "  # noqa: S608
+           f"WHERE {quote('id')} = %s")
+    rows = [[f.get_db_prep_save(getattr(result, f.attname), connection) for f in fields]
+            + [result.pk] for result in changed]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
 def _values(row: ResultRow, school_id: int, pupil_id: int, product: Product) -> dict[str, Any]:
     return {"school_id": school_id, "pupil_id": pupil_id, "product_id": product.pk,
             "kind": row.kind, "test_code": row.test_code.strip(),
@@ -359,7 +376,7 @@ def _store(publisher: Publisher, good: list[tuple[int, ResultRow]],
             result.updated_at = now
             changed.append(result)
     Result.objects.bulk_create(created, batch_size=500)
-    Result.objects.bulk_update(changed, _UPDATED, batch_size=500)
+    _update(changed)
     outcome.created, outcome.updated = len(created), len(changed)
     outcome.results = created + changed
     queue_deliveries(outcome.results)
