@@ -4,6 +4,7 @@ from django.views.generic import RedirectView
 
 from klaspoort.converters import Brin6Converter
 from klaspoort.licences.icons import product_icon
+from klaspoort.results import urls as results_urls
 from klaspoort.schools import profile
 from klaspoort.schools import views as school_views
 
@@ -23,6 +24,7 @@ urlpatterns = [
     path("uitgever/", include("klaspoort.licences.publisher_urls")),
     path("uitgever/", include("klaspoort.exchange.portal_urls")),
     path("uitgever/", include("klaspoort.sso.portal_urls")),
+    path("uitgever/", include((results_urls.publisher_urlpatterns, "results_publisher"))),
     path("icoon/<int:product_id>/<str:name>", product_icon, name="product_icon"),
     path("api/", include("klaspoort.exchange.api_urls")),
     path("ims/oneroster/", include("klaspoort.exchange.oneroster_urls")),

@@ -73,6 +73,17 @@ def test_the_publisher_portal_has_no_accessibility_violations(live_server, trans
                                ("/api-sleutels/oneroster/", "OneRoster clients"),
                                ("/inloggen/", "single sign-on clients"),
                                ("/inloggen/nieuw/", "new single sign-on client"),
-                               ("/helpdesk/", "helpdesk")):
+                               ("/helpdesk/", "helpdesk"),
+                               ("/cijfergrenzen/", "grade boundaries")):
             page.goto(base + address)
             assert_no_axe_violations(page, state)
+        # The grade boundaries' form with its errors in place (a gap between two bands).
+        page.fill("#id_test_type", "methodetoets")
+        for number, (term, low, high) in enumerate(
+                (("onvoldoende", "1", "5,4"), ("voldoende", "5,6", "10")), start=1):
+            page.fill(f"#id_term_{number}", term)
+            page.fill(f"#id_from_{number}", low)
+            page.fill(f"#id_to_{number}", high)
+        page.click("#grade-form button[type=submit]")
+        page.wait_for_selector("#error-summary")
+        assert_no_axe_violations(page, "grade boundaries with errors")
