@@ -10,6 +10,8 @@ What a publisher's software does, with a standard client library and nothing Kla
                JWKS, iss, aud, nonce, exp), asks userinfo and remembers the user.
 - GET /        the welcome page with the claims.
 - GET /logout  forgets the user here and at Klaspoort (RP-initiated logout).
+- POST /resultaat  *Resultaat versturen*: a signed-in teacher sends one result for a pupil of
+               her groups through the documented results API (with the roster API's token).
 
 Only the standard library serves HTTP (wsgiref); Authlib does OAuth 2.0 and joserfc (Authlib's
 JOSE library) checks the ID token, so running the example needs no new dependency.
@@ -195,6 +197,9 @@ def validate_id_token(id_token: str, provider: Provider, config: Config, nonce: 
 class Session:
     pending: dict[str, dict[str, Any]] = field(default_factory=dict)  # state -> flow values
     user: dict[str, Any] | None = None
+    # Sent along with every form of this session's pages: a POST without it is refused, so
+    # another site cannot make a signed-in teacher's browser send a result.
+    form_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
 
 
 class Sessions:
@@ -231,7 +236,11 @@ body {{ font-family: system-ui, sans-serif; max-width: 44rem; margin: 2rem auto;
 h1 {{ color: #b3261e; }}
 dt {{ font-weight: 700; margin-top: .75rem; }} dd {{ margin-left: 0; }}
 pre {{ background: #f4f4f4; padding: 1rem; overflow-x: auto; }}
-.button {{ display: inline-block; padding: .6rem 1rem; background: #1d4e89; color: #fff;
+.visually-hidden {{ position: absolute; width: 1px; height: 1px; overflow: hidden;
+                    clip: rect(0 0 0 0); white-space: nowrap; }}
+form.send-result {{ display: inline; margin-left: .5rem; }}
+.button {{ display: inline-block; border: 0; font: inherit; cursor: pointer;
+          padding: .6rem 1rem; background: #1d4e89; color: #fff;
           border-radius: .4rem; text-decoration: none; }}
 </style></head>
 <body>
@@ -239,19 +248,31 @@ pre {{ background: #f4f4f4; padding: 1rem; overflow-x: auto; }}
 </body></html>""".encode()
 
 
-def _class_list(replica: RosterReplica | None, group: dict[str, Any]) -> str:
+def _class_list(replica: RosterReplica | None, group: dict[str, Any], config: Config,
+                form_token: str = "") -> str:
     """A teacher's group from the publisher's own copy of the roster: known before any pupil
-    has signed in here."""
+    has signed in here. With a form token, each pupil has a *Resultaat versturen* button."""
     if replica is None or not group.get("id"):
         return ""
     pupils = replica.pupils_of(str(group["id"]))
-    items = "".join(f"<li>{html.escape(p['given_name'])} {html.escape(p['family_name'])}</li>"
-                    for p in pupils)
+    items = "".join(f"<li>{html.escape(p['given_name'])} {html.escape(p['family_name'])}"
+                    f"{_send_button(config, p, form_token)}</li>" for p in pupils)
     return f'<ul class="pupils">{items or NONE}</ul>'
 
 
-def welcome(config: Config, user: dict[str, Any], replica: RosterReplica | None = None
-            ) -> bytes:
+def _send_button(config: Config, pupil: dict[str, Any], form_token: str) -> str:
+    if not form_token:
+        return ""
+    name = html.escape(f"{pupil['given_name']} {pupil['family_name']}")
+    return (f'<form method="post" action="{config.path}/resultaat" class="send-result">'
+            f'<input type="hidden" name="form_token" value="{html.escape(form_token)}">'
+            f'<input type="hidden" name="pupil" value="{html.escape(pupil["id"])}">'
+            f'<button type="submit" class="button">Resultaat versturen'
+            f'<span class="visually-hidden"> voor {name}</span></button></form>')
+
+
+def welcome(config: Config, user: dict[str, Any], replica: RosterReplica | None = None,
+            form_token: str = "") -> bytes:
     claims = user["claims"]
     first = claims.get("given_name") or claims.get("name") or ""
     groups = claims.get("groups") or []
@@ -259,7 +280,7 @@ def welcome(config: Config, user: dict[str, Any], replica: RosterReplica | None 
     group_items = "".join(
         f"<li>{html.escape(str(g.get('name', '')))} (jaargroep "
         f"{html.escape(str(g.get('jaargroep', '')))})"
-        f"{_class_list(replica, g) if teacher else ''}</li>"
+        f"{_class_list(replica, g, config, form_token) if teacher else ''}</li>"
         for g in groups if isinstance(g, dict))
     products = "".join(f"<li><code>{html.escape(str(p))}</code></li>"
                        for p in claims.get("products") or [])
@@ -281,6 +302,75 @@ je bent ingelogd via Klaspoort.</p>
 <pre class="claims">{html.escape(json.dumps(claims, indent=2, ensure_ascii=False))}</pre>
 <p><a class="button" href="{config.path}/logout">Uitloggen</a></p>"""
     return page(config, "Welkom", body)
+
+
+class ResultRefused(Exception):
+    """A result this app will not send; the message is shown to the teacher (Dutch)."""
+
+
+def cannot_send(config: Config, message: str) -> bytes:
+    return page(config, "Resultaat versturen lukt niet", f"""
+<h1>Resultaat versturen lukt niet</h1>
+<p class="problem">{html.escape(message)}</p>
+<p><a class="button" href="{config.path}/">Terug</a></p>""")
+
+
+MAX_SCORE = 20
+RESULT_TEST = {"test_code": "DEMO-REKENEN-3", "test_name": "Demotoets rekenen blok 3",
+               "test_type": "methodetoets", "kind": "toets", "max_score": MAX_SCORE}
+
+
+def send_result(config: Config, replica: RosterReplica, claims: dict[str, Any],
+                pupil_id: str) -> tuple[int, dict[str, Any]]:
+    """One result for a pupil of the teacher's groups, through the documented results API
+    (docs/publishers.md): POST /results with the app's token. The answer as Klaspoort gave it."""
+    pupil = replica.people.get(pupil_id)
+    group_ids = {str(g.get("id")) for g in claims.get("groups") or [] if isinstance(g, dict)}
+    if pupil is None or pupil.get("role") != "pupil" or not group_ids & set(
+            pupil.get("group_ids", [])):
+        raise ResultRefused("Deze leerling zit niet in een van je groepen.")
+    products = sorted(str(p) for p in claims.get("products") or [])
+    if not products:
+        raise ResultRefused("Je hebt geen product van deze uitgeverij om een resultaat voor "
+                            "te versturen.")
+    row = {"id": f"demo-{secrets.token_hex(8)}", "school_id": pupil["school_id"],
+           "user_id": pupil_id, "product": products[0], **RESULT_TEST,
+           "score": secrets.randbelow(MAX_SCORE + 1),
+           "date": time.strftime("%Y-%m-%d")}
+    response = requests.post(f"{config.api_url.rstrip('/')}/results", json={"results": [row]},
+                             headers={"Authorization": f"Bearer {config.api_token}"},
+                             timeout=HTTP_TIMEOUT)
+    try:
+        answer = response.json()
+    except ValueError:
+        answer = {"detail": response.text[:500]}
+    return response.status_code, {"sent": row, "answer": answer}
+
+
+def result_sent(config: Config, status: int, outcome: dict[str, Any]) -> bytes:
+    answer = outcome["answer"]
+    stored = status == 200 and not answer.get("errors")
+    headline = "Resultaat verstuurd" if stored else "Resultaat niet opgeslagen"
+    return page(config, headline, f"""
+<h1>{headline}</h1>
+<p class="result-status" role="status">Klaspoort antwoordde met status <strong>{status}</strong>.
+</p>
+<h2>Verstuurd</h2>
+<pre class="result-sent">{html.escape(json.dumps(outcome["sent"], indent=2,
+                                                  ensure_ascii=False))}</pre>
+<h2>Antwoord van Klaspoort</h2>
+<pre class="result-answer">{html.escape(json.dumps(answer, indent=2, ensure_ascii=False))}</pre>
+<p><a class="button" href="{config.path}/">Terug</a></p>""")
+
+
+def _form(environ: dict[str, Any]) -> dict[str, str]:
+    """A small urlencoded form body (at most 4 kB)."""
+    try:
+        length = min(int(environ.get("CONTENT_LENGTH") or 0), 4096)
+    except ValueError:
+        length = 0
+    body = environ["wsgi.input"].read(length).decode("utf-8", "replace") if length else ""
+    return {k: v[0] for k, v in parse_qs(body).items()}
 
 
 def signed_out(config: Config) -> bytes:
@@ -391,6 +481,19 @@ def make_app(config: Config) -> WSGIApp:
             params["post_logout_redirect_uri"] = config.post_logout_redirect_uri
         return "302 Found", [("Location", f"{end}?{urlencode(params)}")], b""
 
+    def post_result(form: dict[str, str], session: Session) -> tuple[str, bytes]:
+        """The *Resultaat versturen* button: only for this session's signed-in teacher."""
+        if (session.user is None or replica is None
+                or not secrets.compare_digest(form.get("form_token", ""), session.form_token)):
+            return "403 Forbidden", cannot_send(config, "Log opnieuw in om een resultaat te "
+                                                        "versturen.")
+        try:
+            status, outcome = send_result(config, roster() or replica, session.user["claims"],
+                                          form.get("pupil", ""))
+        except ResultRefused as refused:
+            return "400 Bad Request", cannot_send(config, str(refused))
+        return "200 OK", result_sent(config, status, outcome)
+
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "/")
         query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
@@ -399,12 +502,16 @@ def make_app(config: Config) -> WSGIApp:
         status, body = "404 Not Found", page(config, "Niet gevonden",
                                              "<h1>Deze pagina bestaat niet.</h1>")
         try:
-            if environ.get("REQUEST_METHOD", "GET") not in ("GET", "HEAD"):
+            method = environ.get("REQUEST_METHOD", "GET")
+            if path == "/resultaat" and method == "POST":
+                status, body = post_result(_form(environ), session)
+            elif method not in ("GET", "HEAD"):
                 status, body = "405 Method Not Allowed", b""
             elif path == "/":
                 status = "200 OK"
-                body = (welcome(config, session.user, roster()) if session.user
-                        else signed_out(config))
+                body = (welcome(config, session.user, roster(),
+                                session.form_token if replica is not None else "")
+                        if session.user else signed_out(config))
             elif path == "/login":
                 status, headers, body = login(query, session)
             elif path == "/callback":

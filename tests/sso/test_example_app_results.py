@@ -1,0 +1,97 @@
+"""The example publisher application's *Resultaat versturen* (issue 15 item 7): a teacher signed
+in at the publisher sends one result for a pupil of her group through the documented results
+API, with the app's token, and sees Klaspoort's answer; the result is stored for that pupil."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from examples.publisher_app import Config, make_app
+from klaspoort.exchange.models import PublisherApiToken
+from klaspoort.licences.models import GroupLicence
+from klaspoort.pseudonyms import subject_for
+from klaspoort.results.models import Result
+from klaspoort.roster.models import TeacherGroup
+from klaspoort.schools.models import Publisher, PublisherConsent
+from tests.factories import GroupFactory, PupilFactory, SchoolFactory, TeacherFactory
+from tests.licences.factories import ContractFactory, ProductFactory, PublisherFactory
+from tests.sso.test_example_app import as_browser, sso_pieces
+
+FORM = re.compile(r'<form method="post" action="/resultaat" class="send-result">'
+                  r'<input type="hidden" name="form_token" value="([^"]+)">'
+                  r'<input type="hidden" name="pupil" value="([0-9a-f]+)">')
+
+
+@pytest.fixture
+def signed_in_teacher(live_server, issuer, example_server):
+    """A teacher of Groep 5a (licensed) signed in at the example app, which keeps the roster
+    with its token; the page she lands on, her browser, the pupils and the app's address."""
+    services, _session = sso_pieces()
+    app_url = f"http://127.0.0.1:{example_server.server_port}"
+    school = SchoolFactory(brin="99ZZ", dependancecode="00")
+    group = GroupFactory(school=school, name="Groep 5a", jaargroep="5")
+    other = GroupFactory(school=school, name="Groep 6b", jaargroep="6")
+    daan = PupilFactory(school=school, group=group, first_name="Daan", last_name="Bakker")
+    sem = PupilFactory(school=school, group=other, first_name="Sem", last_name="Smit")
+    teacher = TeacherFactory(school=school)
+    TeacherGroup.objects.create(teacher=teacher, group=group)
+    publisher = PublisherFactory(name="Uitgeverij Voorbeeld")
+    product = ProductFactory(publisher=publisher, code="REKEN5", launch_url=f"{app_url}/login")
+    for licensed in (group, other):
+        GroupLicence.objects.create(contract=ContractFactory(product=product, school=school),
+                                    group=licensed)
+    PublisherConsent.objects.create(school=school, publisher=publisher, given_at=timezone.now())
+    registered = services.register_client(publisher, "Voorbeeld", [f"{app_url}/callback"])
+    _row, token = PublisherApiToken.issue(publisher, "roster")
+    example_server.set_app(make_app(Config(
+        issuer=issuer, client_id=registered.client_id, client_secret=registered.client_secret,
+        redirect_uri=f"{app_url}/callback", name="Uitgeverij Voorbeeld (demo)",
+        api_url=f"{live_server.url}/api/publisher/v1", api_token=token)))
+    browser = as_browser(live_server, teacher.user, {})
+    page = browser.get(live_server.url + reverse("sso:launch", kwargs={"product_id": product.pk}),
+                       timeout=30)
+    assert page.status_code == 200, page.text
+    return {"page": page.text, "browser": browser, "daan": daan, "sem": sem, "app": app_url}
+
+
+def test_a_teacher_sends_a_result_for_a_pupil_and_sees_the_answer(signed_in_teacher):
+    page = signed_in_teacher["page"]
+    assert "Resultaat versturen" in page
+    [(form_token, pupil_id)] = FORM.findall(page)  # one pupil in her group: Daan
+
+    answer = signed_in_teacher["browser"].post(f"{signed_in_teacher['app']}/resultaat", data={
+        "form_token": form_token, "pupil": pupil_id}, timeout=30)
+
+    assert answer.status_code == 200
+    assert "Resultaat verstuurd" in answer.text and "<strong>200</strong>" in answer.text
+    assert "&quot;created&quot;: 1" in answer.text
+    result = Result.objects.get()
+    assert result.pupil == signed_in_teacher["daan"]
+    assert (result.test_name, result.kind, result.max_score) == (
+        "Demotoets rekenen blok 3", "toets", 20)
+
+
+def test_without_the_pages_form_token_nothing_is_sent(signed_in_teacher):
+    [(_token, pupil_id)] = FORM.findall(signed_in_teacher["page"])
+
+    answer = signed_in_teacher["browser"].post(f"{signed_in_teacher['app']}/resultaat", data={
+        "form_token": "forged", "pupil": pupil_id}, timeout=30)
+
+    assert answer.status_code == 403
+    assert not Result.objects.exists()
+
+
+def test_a_pupil_outside_the_teachers_groups_is_not_sent(signed_in_teacher):
+    [(form_token, _pupil)] = FORM.findall(signed_in_teacher["page"])
+    # Sem's id as the publisher knows him (his group 6b is licensed too, not hers).
+    other_pupil = subject_for(Publisher.objects.get(name="Uitgeverij Voorbeeld").pk,
+                              signed_in_teacher["sem"].user_id)
+    answer = signed_in_teacher["browser"].post(f"{signed_in_teacher['app']}/resultaat", data={
+        "form_token": form_token, "pupil": other_pupil}, timeout=30)
+
+    assert answer.status_code == 400 and "niet in een van je groepen" in answer.text
+    assert not Result.objects.exists()
