@@ -168,3 +168,21 @@ def test_the_openapi_document_lists_the_new_paths():
     assert "post" in paths[f"{BASE}/results"]
     assert {"get", "put"} <= set(paths[f"{BASE}/products/{{code}}/grade-boundaries/{{test_type}}"])
     assert "get" in paths[f"{BASE}/products/{{code}}/grade-boundaries"]
+
+
+def test_the_same_new_result_stored_at_the_same_moment_elsewhere_is_a_409(call, world,
+                                                                       monkeypatch):
+    # Two requests with one new result id: the second's insert meets the unique constraint.
+    from django.db import IntegrityError
+
+    from klaspoort.results import services
+
+    def collide(*args, **kwargs):
+        raise IntegrityError("result_publisher_external_id_unique")
+
+    monkeypatch.setattr(services, "_store", collide)
+
+    response = call("post", "/results", {"results": [world.row()]})
+
+    assert response.status_code == 409
+    assert "send again" in response.json()["detail_en"]
