@@ -210,13 +210,19 @@ def demo_licences(school: School, coordinator: User) -> None:
 def demo_coupling(school: School, coordinator: User) -> None:
     """The demo LAS in the catalogue (pull, UWLR) and the demo school's automatic coupling to
     it, switched on with the key the LAS expects; safe to run again: the LAS's endpoint follows
-    the settings, and a coupling the coordinator changed or switched off stays as it is."""
+    the settings, and a coupling the coordinator changed or switched off stays as it is.
+
+    The LAS also takes results (its UWLR Leerresultaten endpoint, practice results too), but
+    the demo school gets no *Resultatenkoppeling* here: adding one, with the same key, is the
+    coordinator's step in the demo (the school's explicit consent, seed 000), and results
+    sent before it exists are not sent unless asked."""
     slug, name = DEMO_LAS
     client_code, client_name = DEMO_LAS_CLIENT
     las, _created = LasSystem.objects.update_or_create(slug=slug, defaults={
         "name": name, "method": LasSystem.Method.PULL, "endpoint": settings.DEMO_LAS_URL,
         "needs_key": True, "client_code": client_code, "client_name": client_name,
-        "active": True})
+        "active": True, "results_endpoint": settings.DEMO_LAS_RESULTS_URL,
+        "takes_practice_results": True})
     if not RosterCoupling.objects.filter(school=school).exists():
         # As the coordinator switches it on in Beheer: the same rule, sealed key and trail.
         coupling_services.switch_on(school=school, las=las, key=DEMO_LAS_KEY,
