@@ -344,7 +344,7 @@ def answering(status: int, body: bytes, headers: dict[str, str] | None = None):
     """A server that answers every POST with this status and body (not a UWLR LAS)."""
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802 - the name http.server calls
+        def do_POST(self):
             self.rfile.read(int(self.headers.get("Content-Length") or 0))
             self.send_response(status)
             for name, value in (headers or {}).items():

@@ -8,6 +8,7 @@ them the schema tests are skipped.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from fractions import Fraction
 from functools import cache
 from pathlib import Path
@@ -143,7 +144,7 @@ def test_grade_boundaries_become_raw_score_ranges_on_the_linear_scale():
         ("onvoldoende", 0, 19), ("voldoende", 20, 31), ("goed", 32, 40)]
     # grade = 1 + 9 * score / 40: 19 is a 5.275 (below 5.5), 20 a 5.5, 31 a 7.975 (below 8.0,
     # so still voldoende: "to 7.9" means below 8.0), 32 an 8.2. No score falls between bands.
-    assert all(a.end + 1 == b.begin for a, b in zip(norms, norms[1:], strict=False))
+    assert all(a.end + 1 == b.begin for a, b in itertools.pairwise(norms))
     for norm in norms:
         for points in (norm.begin, norm.end):
             grade = 1 + Fraction(9 * points, 40)
