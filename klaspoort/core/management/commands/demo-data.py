@@ -4,6 +4,7 @@ contracts and a staff account, so every screen is full on first start (idempoten
 import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -229,6 +230,12 @@ def demo_coupling(school: School, coordinator: User) -> None:
                                     actor=coordinator)
 
 
+def demo_results_page() -> str:
+    """The example LAS's page of the results it received (beside its results endpoint)."""
+    parts = urlsplit(settings.DEMO_LAS_RESULTS_URL)
+    return urlunsplit((parts.scheme, parts.netloc, "/resultaten", "", ""))
+
+
 class Command(BaseCommand):
     help = "Create the demo schools with a generated roster and the demo ICT coordinator."
 
@@ -276,6 +283,9 @@ class Command(BaseCommand):
                                      "coupling of %(school)s") % {
                     "las": DEMO_LAS[1], "url": settings.DEMO_LAS_URL,
                     "school": school.display_name})
+                pupil_pages.append(_("  Results that arrived at %(las)s: %(url)s (first add "
+                                     "the coupling under Resultatenkoppelingen)") % {
+                    "las": DEMO_LAS[1], "url": demo_results_page()})
         # Translators: keep the values below each other (the second line's indent is as long
         # as "  ICT coordinator  ").
         login = _("Klaspoort demo: %(url)s\n"
