@@ -133,8 +133,10 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_the_las_holds_each_result_o
                             "klaspoort.results.tasks.deliver_coupling",
                             f"--args=[{coupling.pk}]"], cwd=ROOT, env=env, check=True,
                            capture_output=True)
-            wait_for(lambda: las.store.counts()["results"] >= 50, 60,
-                     "the first batches at the LAS", log)
+            # Killed once a few batches were confirmed: some rows sent, one batch perhaps on
+            # the wire (at the LAS, unconfirmed), the rest not yet taken.
+            wait_for(lambda: Delivery.objects.filter(state=Delivery.State.SENT).count() >= 100,
+                     60, "the first batches confirmed", log)
             stop(first)
             at_kill = las.store.counts()["results"]
             assert 0 < at_kill < RESULTS, "the worker was not killed mid-way"
