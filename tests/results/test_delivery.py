@@ -15,9 +15,10 @@ import datetime as dt
 import http.server
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import transaction
+from django.db import connections, transaction
 from django.utils import timezone, translation
 
 from klaspoort.results import delivery, tasks
@@ -383,3 +384,35 @@ def test_a_las_that_does_not_confirm_is_failing_and_the_results_wait(
         assert words in error_text(coupling.last_error)
     row = Delivery.objects.get()
     assert row.state == Delivery.State.WAITING and row.attempts == 1
+
+
+@pytest.mark.parametrize("with_lock", [True, False])
+def test_two_senders_at_once_send_each_result_once(shared_database, settings, monkeypatch,
+                                                   with_lock):
+    """Two workers on one coupling at the same moment: with the lock one of them stands back;
+    without it (workers that share no cache) the leases still give every row to one of them."""
+
+    settings.RESULTS_BATCH_SIZE = 5
+    if not with_lock:
+        monkeypatch.setattr(delivery._SenderLock, "acquire", lambda self: True)
+    with served_las(delay_ms=20) as las:
+        school = SchoolFactory(brin="99ZZ", dependancecode="00")
+        coupling = coupling_for(school, LasSystemFactory(results_endpoint=las.url))
+        # Rows written directly: queue_deliveries would send them at the commit already.
+        Delivery.objects.bulk_create(
+            Delivery(coupling=coupling, result=r, next_attempt_at=timezone.now())
+            for r in results_of(school, 40, pupils=8))
+
+        def sender(_n: int) -> int:
+            try:
+                return delivery.deliver(coupling.pk).sent
+            finally:
+                connections.close_all()
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            sent = sum(pool.map(sender, range(2)))
+        counts = las.store.counts()
+    assert sent == 40
+    assert counts["results"] == 40 and counts["repeats"] == 0 and counts["received"] == 40
+    assert set(Delivery.objects.values_list("state", flat=True)) == {"sent"}
+    assert ResultCoupling.objects.get(pk=coupling.pk).delivered_count == 40
