@@ -250,21 +250,25 @@ def _key(coupling: ResultCoupling) -> str:
 def _post(coupling: ResultCoupling, body: bytes) -> bytes:
     """The LAS's answer; _Failed when there is none to read. RULE: an address set by operators
     only, https in production, no redirect followed, at most MAX_ANSWER_BYTES read within the
-    LAS's timeout. A SOAP fault (HTTP 500 in SOAP 1.1) is an answer, not a failure to reach."""
+    LAS's timeout (at most half the lease). A SOAP fault (HTTP 500 in SOAP 1.1) is an answer,
+    not a failure to reach."""
     las = coupling.las
     scheme = urlsplit(las.results_endpoint).scheme.lower()
     if scheme != "https" and (is_production() or scheme != "http"):
         raise _Failed(True, MSG_INSECURE, las=las.name)
+    # Within half the lease: a batch still on its way when its lease ends would be taken by a
+    # second sender, and the two could overtake each other.
+    timeout = max(1, min(las.timeout_seconds, settings.RESULTS_LEASE_SECONDS // 2))
     try:
         with requests.Session() as session:
             session.trust_env = False  # no proxy or .netrc from the environment
             with session.post(las.results_endpoint, data=body, headers=uwlr.request_headers(),
-                              timeout=las.timeout_seconds, allow_redirects=False,
+                              timeout=timeout, allow_redirects=False,
                               stream=True) as response:
                 data = response.raw.read(MAX_ANSWER_BYTES + 1, decode_content=True)
                 status = response.status_code
     except requests.Timeout:
-        raise _Failed(False, MSG_TIMEOUT, las=las.name, seconds=las.timeout_seconds) from None
+        raise _Failed(False, MSG_TIMEOUT, las=las.name, seconds=timeout) from None
     except (requests.RequestException, OSError):
         raise _Failed(False, MSG_UNREACHABLE, las=las.name) from None
     if 300 <= status < 400:

@@ -416,3 +416,18 @@ def test_two_senders_at_once_send_each_result_once(shared_database, settings, mo
     assert counts["results"] == 40 and counts["repeats"] == 0 and counts["received"] == 40
     assert set(Delivery.objects.values_list("state", flat=True)) == {"sent"}
     assert ResultCoupling.objects.get(pk=coupling.pk).delivered_count == 40
+
+
+def test_a_las_that_answers_too_slowly_is_failing_and_the_results_wait(school, settings):
+    settings.RESULTS_LEASE_SECONDS = 120
+    with served_las(delay_ms=2500) as slow:
+        coupling = coupling_for(school, LasSystemFactory(name="ParnasSys", timeout_seconds=1,
+                                                         results_endpoint=slow.url))
+        queued(results_of(school, 1))
+        delivery.deliver(coupling.pk)
+    coupling.refresh_from_db()
+    assert coupling.state == ResultCoupling.State.FAILING
+    with translation.override("nl"):
+        assert error_text(coupling.last_error).startswith(
+            "ParnasSys gaf geen antwoord binnen 1 seconden.")
+    assert Delivery.objects.get().state == Delivery.State.WAITING
