@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.db import connections, transaction
 from django.utils import timezone, translation
+from lxml import etree
 
 from klaspoort.results import delivery, tasks
 from klaspoort.results.delivery_selectors import delivery_counts
@@ -29,9 +30,13 @@ from klaspoort.roster.coupling_selectors import error_text
 from klaspoort.roster.secrets import seal_text
 from tests.factories import LasSystemFactory, PupilFactory, ResultFactory, SchoolFactory
 from tests.results.las import KEY, coupling_for, served_las
+from tests.results.test_uwlr import needs_schemas, schema_errors
 
 pytestmark = pytest.mark.django_db
 
+CONFIRMED = (b'<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">'
+             b'<soap:Body><lr:leerresultaten_bevestiging xmlns:lr="http://www.edustandaard.nl/'
+             b'leerresultaten/2/leerresultaten"/></soap:Body></soap:Envelope>')
 BANDS = [{"term": "onvoldoende", "grade_from": 1.0, "grade_to": 5.4},
          {"term": "voldoende", "grade_from": 5.5, "grade_to": 10.0}]
 
@@ -341,12 +346,16 @@ def test_one_schools_results_never_go_to_another_schools_coupling(school, las, c
 
 
 @contextlib.contextmanager
-def answering(status: int, body: bytes, headers: dict[str, str] | None = None):
-    """A server that answers every POST with this status and body (not a UWLR LAS)."""
+def answering(status: int, body: bytes, headers: dict[str, str] | None = None,
+              received: list[tuple[dict[str, str], bytes]] | None = None):
+    """A server that answers every POST with this status and body (not a UWLR LAS); what it
+    receives goes into `received` (headers, body)."""
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_POST(self):
-            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if received is not None:
+                received.append((dict(self.headers), data))
             self.send_response(status)
             for name, value in (headers or {}).items():
                 self.send_header(name, value)
@@ -431,3 +440,36 @@ def test_a_las_that_answers_too_slowly_is_failing_and_the_results_wait(school, s
         assert error_text(coupling.last_error).startswith(
             "ParnasSys gaf geen antwoord binnen 1 seconden.")
     assert Delivery.objects.get().state == Delivery.State.WAITING
+
+
+@needs_schemas
+def test_the_message_delivery_sends_is_valid_uwlr_with_everything_in_it(school, settings):
+    """What goes over the wire, not only what uwlr.build_request can write: eckid, tests and
+    observations, norms, several pupils, a second test code."""
+    settings.RESULTS_BATCH_SIZE = 500
+    received: list[tuple[dict[str, str], bytes]] = []
+    with answering(200, CONFIRMED, {"Content-Type": "text/xml"}, received) as url:
+        coupling = coupling_for(school, LasSystemFactory(results_endpoint=url,
+                                                         takes_practice_results=True),
+                                boundaries=True)
+        with_eck = PupilFactory(school=school, eckid="https://ketenid.nl/201703/abc")
+        test = ResultFactory(pupil=with_eck)
+        GradeBoundary.objects.create(publisher=test.publisher, product=test.product,
+                                     test_type=test.test_type, bands=BANDS)
+        others = [ResultFactory(pupil=with_eck, product=test.product, kind=kind,
+                                test_code=code, max_score=None if kind == "observatie" else 40)
+                  for kind, code in (("observatie", "OBS-1"), ("oefening", "OEF-1"),
+                                     ("toets", "REK-M5-B1"))]
+        queued([test, *others, *results_of(school, 4)])
+        assert delivery.deliver(coupling.pk).sent == 8
+    assert len(received) == 1
+    headers, body = received[0]
+    assert headers["SOAPAction"] == '"BrengLeerresultaten"'
+    assert schema_errors(body) == []
+    assert KEY.encode() in body  # the key travels in the header, and only there
+    assert b"<lr:eckid>https://ketenid.nl/201703/abc</lr:eckid>" in body
+    root = etree.fromstring(body)
+    normed = root.xpath("//*[local-name()='toets'][*[local-name()='toetsnormering']]"
+                        "/*[local-name()='toetscode']/text()")
+    # The product's boundaries go with its test and its practice; an observation has none.
+    assert sorted(normed) == ["OEF-1", "REK-M5-B1"]
