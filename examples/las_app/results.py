@@ -45,9 +45,9 @@ def invalid(reason: str) -> ResultsFault:
                              "bericht volgens UWLR 2.2.")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Held:
-    """One result as this LAS holds it."""
+    """One result as this LAS holds it (slots: a national week is a million of them)."""
 
     brin6: str
     pupil: str
