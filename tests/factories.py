@@ -1,5 +1,7 @@
 """Factories for the domain; tests build exactly the rows they need."""
 
+import datetime
+
 import factory
 from django.contrib.auth.hashers import make_password
 
@@ -72,3 +74,57 @@ class TeacherFactory(factory.django.DjangoModelFactory):
     key = factory.Sequence(lambda n: f"T{n}")
     first_name = "Marieke"
     last_name = factory.Sequence(lambda n: f"Visser{n}")
+
+
+# --- results (issue 15) ------------------------------------------------------------------------
+class PublisherFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "schools.Publisher"
+
+    name = factory.Sequence(lambda n: f"Uitgeverij {n}")
+    slug = factory.Sequence(lambda n: f"uitgeverij-{n}")
+
+
+class ProductFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "licences.Product"
+
+    publisher = factory.SubFactory(PublisherFactory)
+    code = factory.Sequence(lambda n: f"P{n}")
+    name = factory.Sequence(lambda n: f"Rekenen {n}")
+    product_type = "oefensoftware"
+
+
+class LasSystemFactory(factory.django.DjangoModelFactory):
+    """A LAS in the catalogue that takes results at `results_endpoint`."""
+
+    class Meta:
+        model = "roster.LasSystem"
+
+    name = factory.Sequence(lambda n: f"LAS {n}")
+    slug = factory.Sequence(lambda n: f"las-{n}")
+    method = "pull"
+    client_code = "KLASPOORT-01"
+    client_name = "Klaspoort"
+    timeout_seconds = 5
+    results_endpoint = "http://localhost:9/leerresultaten"
+
+
+class ResultFactory(factory.django.DjangoModelFactory):
+    """A test result of `pupil=` (its school's) for a product of a new publisher."""
+
+    class Meta:
+        model = "results.Result"
+
+    pupil = factory.SubFactory(PupilFactory)
+    school = factory.LazyAttribute(lambda o: o.pupil.school)
+    product = factory.SubFactory(ProductFactory)
+    publisher = factory.LazyAttribute(lambda o: o.product.publisher)
+    external_id = factory.Sequence(lambda n: f"R{n}")
+    kind = "toets"
+    test_code = "REK-M5-B1"
+    test_name = "Rekenen blok 1"
+    test_type = "methodetoets"
+    score = 31
+    max_score = 40
+    taken_on = datetime.date(2026, 11, 12)
