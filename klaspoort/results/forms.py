@@ -27,7 +27,10 @@ class _WithoutKey:
         back to the browser."""
         form: Any = self
         if form.is_bound:
-            form.data = {**form.data, form.add_prefix("key"): ""}
+            # A copy of the QueryDict, not {**data}: that would turn its values into lists.
+            data = form.data.copy()
+            data[form.add_prefix("key")] = ""
+            form.data = data
         return form
 
 

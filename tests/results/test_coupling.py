@@ -491,3 +491,13 @@ def test_a_teacher_or_somebody_signed_out_never_reaches_the_tab(client, school, 
     teacher = TeacherFactory(school=school, user=UserFactory())
     client.force_login(teacher.user)
     assert client.get(url("couplings", school)).status_code == 404
+
+
+def test_a_refused_form_keeps_the_chosen_las_and_the_box(coordinator_client, school,
+                                                         parnassys, momento):
+    html = coordinator_client.post(url("couplings", school), {
+        "las": momento.pk, "key": "kort", "send_grade_boundaries": "on"}).content.decode()
+    assert f'value="{momento.pk}" id="id_las_0" checked>' in html
+    assert f'value="{parnassys.pk}" id="id_las_1">' in html
+    assert 'id="id_send_grade_boundaries" checked>' in html
+    assert 'value="kort"' not in html
