@@ -23,6 +23,7 @@ from klaspoort.results.delivery_selectors import delivery_counts
 from klaspoort.results.models import Delivery, Result, ResultCoupling
 from klaspoort.roster import uwlr
 from klaspoort.roster.secrets import open_text
+from tests.concurrency import at_once
 from tests.factories import (
     CoordinatorFactory,
     PupilFactory,
@@ -501,3 +502,43 @@ def test_a_refused_form_keeps_the_chosen_las_and_the_box(coordinator_client, sch
     assert f'value="{parnassys.pk}" id="id_las_1">' in html
     assert 'id="id_send_grade_boundaries" checked>' in html
     assert 'value="kort"' not in html
+
+
+# ---------------------------------------------------------------------------------------------
+# At the same moment
+# ---------------------------------------------------------------------------------------------
+def _refusal_or_coupling(work: Any) -> Any:
+    try:
+        return work()
+    except (CouplingRefused, AlreadySent) as exc:
+        return exc
+
+
+def test_two_coordinators_adding_the_same_las_at_once_leave_one_coupling(shared_database):
+    """A double click, or two coordinators: they queue on the school; the second one gets the
+    Dutch refusal, not a database error."""
+    school = SchoolFactory()
+    coordinators = [CoordinatorFactory(school=school) for _ in range(2)]
+    las = ResultsLasFactory(name="ParnasSys", slug="parnassys")
+    keys = [KEY, NEW_KEY]
+    answers = at_once(2, lambda index: _refusal_or_coupling(lambda: add(
+        school, las, coordinators[index], key=keys[index])))
+    [coupling] = ResultCoupling.objects.all()
+    assert open_text("results-key", coupling.sealed_key) in keys
+    refusals = [answer for answer in answers if isinstance(answer, CouplingRefused)]
+    assert len(refusals) == 1 and "al een resultatenkoppeling" in refusals[0].message
+    assert AuditEntry.objects.filter(action=AuditAction.RESULTS_COUPLING_ADD).count() == 1
+
+
+def test_asking_twice_at_once_sends_the_earlier_results_once(shared_database):
+    school = SchoolFactory()
+    coordinator = CoordinatorFactory(school=school)
+    pupil = PupilFactory(school=school)
+    for _ in range(3):
+        earlier(ResultFactory(pupil=pupil))
+    coupling = add(school, ResultsLasFactory(), coordinator)
+    answers = at_once(2, lambda _index: _refusal_or_coupling(
+        lambda: coupling_services.send_earlier_results(coupling=coupling, actor=coordinator)))
+    assert 3 in answers
+    assert sum(isinstance(answer, AlreadySent) for answer in answers) == 1
+    assert Delivery.objects.count() == 3
