@@ -60,7 +60,9 @@ def takes_results(las: LasSystem) -> bool:
 
 
 def _locked(coupling: ResultCoupling) -> ResultCoupling:
-    locked = (ResultCoupling.objects.select_for_update().select_related("las", "school")
+    # Only the coupling's row: the LAS's catalogue row is shared by every school coupled to it.
+    locked = (ResultCoupling.objects.select_for_update(of=("self",))
+              .select_related("las", "school")
               .filter(pk=coupling.pk, school_id=coupling.school_id).first())
     if locked is None:
         raise CouplingGone
