@@ -21,9 +21,9 @@ urlpatterns = [
          name="coupling_backfill"),
     path("leerkracht/resultaten/", teacher_views.index, name="teacher_index"),
     path("leerkracht/resultaten/<int:group_id>/", teacher_views.group_results,
-         name="teacher_group"),
+         name="teacher_results"),
     path("leerkracht/resultaten/<int:group_id>/resultaten.csv", teacher_views.group_csv,
-         name="teacher_group_csv"),
+         name="teacher_results_csv"),
     path("leerkracht/resultaten/<int:group_id>/printversie/", teacher_views.group_print,
-         name="teacher_group_print"),
+         name="teacher_results_print"),
 ]

@@ -80,9 +80,9 @@ def test_the_teacher_sees_her_groups_and_each_groups_results_per_pupil_and_test(
                   score=3, max_score=None, taken_on=datetime.date(2026, 10, 2))
     index = teacher_client.get(url("teacher_index")).content.decode()
     assert "<h1>Resultaten</h1>" in index
-    assert url("teacher_group", groep6) in index
+    assert url("teacher_results", groep6) in index
 
-    response = teacher_client.get(url("teacher_group", groep6))
+    response = teacher_client.get(url("teacher_results", groep6))
     html = response.content.decode()
     assert response.status_code == 200
     assert "Resultaten van Groep 6" in html
@@ -91,8 +91,8 @@ def test_the_teacher_sees_her_groups_and_each_groups_results_per_pupil_and_test(
     assert "Rekenen blok 3" in html and "8/10" in html and "20-11-2026" in html
     assert "Breuken vergelijken" in html and "RE-3.2" in html
     assert "Toets" in html and "Observatie" in html
-    assert url("teacher_group_csv", groep6) in html and "Downloaden (CSV)" in html
-    assert "data-print" in html and url("teacher_group_print", groep6) in html
+    assert url("teacher_results_csv", groep6) in html and "Downloaden (CSV)" in html
+    assert "data-print" in html and url("teacher_results_print", groep6) in html
     # The teacher area's navigation leads here.
     assert f'href="{url("teacher_index")}"' in html
 
@@ -103,7 +103,7 @@ def test_the_csv_opens_in_dutch_excel_with_every_result(teacher_client, groep6, 
                   product__name="Taal actief 6")
     ResultFactory(pupil=sem, test_name="Oefenen", kind=Result.Kind.PRACTICE, score=5,
                   max_score=None, taken_on=datetime.date(2026, 9, 1))
-    response = teacher_client.get(url("teacher_group_csv", groep6))
+    response = teacher_client.get(url("teacher_results_csv", groep6))
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"].startswith('attachment; filename="resultaten-groep-6-')
@@ -122,7 +122,7 @@ def test_a_cell_that_would_start_a_formula_is_written_as_text(teacher_client, gr
                         last_name="")
     ResultFactory(pupil=evil, test_name="+SUM(A1:A9)", learning_goal="@cmd",
                   learning_goal_code="-2+3")
-    [_header, row] = read_csv(teacher_client.get(url("teacher_group_csv", groep6)))
+    [_header, row] = read_csv(teacher_client.get(url("teacher_results_csv", groep6)))
     assert row[0] == "'=HYPERLINK(\"x\")"
     assert row[3] == "'+SUM(A1:A9)"
     assert row[7] == "'-2+3" and row[8] == "'@cmd"
@@ -133,7 +133,7 @@ def test_a_cell_that_would_start_a_formula_is_written_as_text(teacher_client, gr
 def test_the_print_version_has_the_table_without_the_site_navigation(
         teacher_client, groep6, noor):
     ResultFactory(pupil=noor, test_name="Rekenen blok 3")
-    response = teacher_client.get(url("teacher_group_print", groep6))
+    response = teacher_client.get(url("teacher_results_print", groep6))
     html = response.content.decode()
     assert response.status_code == 200
     assert "Rekenen blok 3" in html and "Noor Vries" in html
@@ -147,9 +147,9 @@ def test_the_print_version_has_the_table_without_the_site_navigation(
 
 
 def test_a_group_without_results_says_so(teacher_client, groep6, noor):
-    html = teacher_client.get(url("teacher_group", groep6)).content.decode()
+    html = teacher_client.get(url("teacher_results", groep6)).content.decode()
     assert "Er zijn nog geen resultaten binnengekomen" in html
-    assert read_csv(teacher_client.get(url("teacher_group_csv", groep6)))[1:] == []
+    assert read_csv(teacher_client.get(url("teacher_results_csv", groep6)))[1:] == []
 
 
 def test_a_teacher_sees_only_her_own_groups(teacher_client, school, groep6, noor):
@@ -163,27 +163,27 @@ def test_a_teacher_sees_only_her_own_groups(teacher_client, school, groep6, noor
     ResultFactory(pupil=PupilFactory(school=elsewhere.school, group=elsewhere),
                   test_name="Geheim van elders")
     for group in (groep7, elsewhere):
-        for name in ("teacher_group", "teacher_group_csv", "teacher_group_print"):
+        for name in ("teacher_results", "teacher_results_csv", "teacher_results_print"):
             response = teacher_client.get(url(name, group))
             assert response.status_code == 404, (name, group)
             assert b"Geheim" not in response.content
     index = teacher_client.get(url("teacher_index")).content.decode()
-    assert url("teacher_group", groep7) not in index
-    assert url("teacher_group", elsewhere) not in index
+    assert url("teacher_results", groep7) not in index
+    assert url("teacher_results", elsewhere) not in index
     # Her own group shows only its own pupils' results.
-    own = teacher_client.get(url("teacher_group", groep6)).content.decode()
+    own = teacher_client.get(url("teacher_results", groep6)).content.decode()
     assert "Rekenen blok 3" in own and "Geheim" not in own
-    assert b"Geheim" not in teacher_client.get(url("teacher_group_csv", groep6)).content
+    assert b"Geheim" not in teacher_client.get(url("teacher_results_csv", groep6)).content
 
 
 def test_a_coordinator_who_teaches_nothing_and_somebody_signed_out_get_nothing(
         client, school, groep6, noor):
     ResultFactory(pupil=noor)
-    for name in ("teacher_group", "teacher_group_csv", "teacher_group_print"):
+    for name in ("teacher_results", "teacher_results_csv", "teacher_results_print"):
         assert client.get(url(name, groep6)).status_code == 302  # to sign in
     client.force_login(CoordinatorFactory(school=school))
     assert client.get(url("teacher_index")).status_code == 404
-    for name in ("teacher_group", "teacher_group_csv", "teacher_group_print"):
+    for name in ("teacher_results", "teacher_results_csv", "teacher_results_print"):
         assert client.get(url(name, groep6)).status_code == 404
 
 
@@ -191,7 +191,7 @@ def test_a_teacher_who_left_the_roster_gets_nothing(teacher_client, teacher, gro
     teacher.active = False
     teacher.save()
     assert teacher_client.get(url("teacher_index")).status_code == 404
-    assert teacher_client.get(url("teacher_group_csv", groep6)).status_code == 404
+    assert teacher_client.get(url("teacher_results_csv", groep6)).status_code == 404
 
 
 def test_a_cluster_shows_the_results_of_its_members(teacher_client, school, teacher, noor):
@@ -199,9 +199,9 @@ def test_a_cluster_shows_the_results_of_its_members(teacher_client, school, teac
     teacher.groups.add(cluster)
     noor.clusters.add(cluster)
     ResultFactory(pupil=noor, test_name="Plusrekenen")
-    html = teacher_client.get(url("teacher_group", cluster)).content.decode()
+    html = teacher_client.get(url("teacher_results", cluster)).content.decode()
     assert "Plusrekenen" in html and "Noor Vries" in html
 
 
 def test_only_reading_methods_answer(teacher_client, groep6):
-    assert teacher_client.post(url("teacher_group_csv", groep6)).status_code == 405
+    assert teacher_client.post(url("teacher_results_csv", groep6)).status_code == 405

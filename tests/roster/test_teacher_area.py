@@ -96,7 +96,7 @@ def group_urls(group: Group) -> list[str]:
 def test_the_walk_finds_every_teacher_group_page():
     assert {name for name, _params in teacher_patterns()} >= {
         "teacher:home", "teacher:group", "teacher:group_signin", "teacher:print_cards",
-        "results:teacher_index", "results:teacher_group", "results:teacher_group_csv"}
+        "results:teacher_index", "results:teacher_results", "results:teacher_results_csv"}
 
 
 def test_after_sign_in_a_teacher_goes_to_mijn_groepen_with_only_their_groups(teacher_client,
