@@ -27,6 +27,8 @@ urlpatterns = [
     path("api/", include("klaspoort.exchange.api_urls")),
     path("ims/oneroster/", include("klaspoort.exchange.oneroster_urls")),
     path("leerkracht/", include("klaspoort.signin.teacher_urls")),
+    # Resultatenkoppelingen (Beheer) and the teacher's Resultaten: whole paths in the module.
+    path("", include("klaspoort.results.urls")),
     path("", include("klaspoort.signin.urls")),
     path("o/", include("klaspoort.sso.oauth_urls")),
     path("", include("klaspoort.sso.urls")),
