@@ -31,7 +31,7 @@ from django.db.models import Q, QuerySet
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import formats, timezone, translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from klaspoort.audit.models import AuditAction
 from klaspoort.audit.services import Actor, record
@@ -60,7 +60,7 @@ KINDERGARTEN_YEAR_GROUPS = ("0", "1", "2")
 UNKNOWN_YEAR_GROUPS = ("", "C")
 # The school year ends on 31 July (schools.selectors.current_school_year).
 LAST_MONTH, LAST_DAY = 7, 31
-REMINDER_SUBJECT = "Results in Klaspoort are erased on %(date)s"
+REMINDER_SUBJECT = gettext_noop("Results in Klaspoort are erased on %(date)s")
 
 
 class ErasureNotDue(Exception):

@@ -483,3 +483,18 @@ def test_the_command_refuses_clearly_and_erases_nothing(world, args, message):
     with pytest.raises(CommandError, match=message):
         run(*args)
     assert snapshot() == before
+
+
+def test_a_second_run_that_started_at_the_same_time_erases_nothing_more(world, monkeypatch):
+    # Two runs at once (the task and an operator): both saw the school as still to do; the
+    # second waits for the first's lock and then finds its record done.
+    seen_first = erasure._schools_to_do(2027, world.school)
+    erasure.erase_for_summer(ERASURE_DAY, None, school=world.school)
+    late = ResultFactory(pupil=world.pupils["p8"], taken_on=datetime.date(2027, 7, 1))
+    monkeypatch.setattr(erasure, "_schools_to_do", lambda year, school: seen_first)
+
+    second = erasure.erase_for_summer(ERASURE_DAY, OPERATOR, school=world.school)
+
+    assert second.schools == []
+    assert Result.objects.filter(pk=late.pk).exists()
+    assert AuditEntry.objects.filter(action=AuditAction.RESULTS_ERASE).count() == 1

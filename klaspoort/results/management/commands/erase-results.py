@@ -73,9 +73,9 @@ class Command(JsonCommand):
                               % {"year": plan.school_year})
         for school in plan.schools:
             self.stdout.write(_(
-                "%(brin6)s %(name)s: %(erased)d result(s) erased, %(archived)d final score(s) "
-                "per learning goal archived, %(kept)d kindergarten observation(s) kept, "
-                "%(held_back)d result(s) held back until delivered to the LAS")
+                "%(brin6)s %(name)s: results erased %(erased)d, final scores per learning goal "
+                "archived %(archived)d, kindergarten observations kept %(kept)d, held back "
+                "until delivered to the LAS %(held_back)d")
                 % {"brin6": school.brin6, "name": school.name, "erased": school.erased,
                    "archived": school.archived, "kept": school.kept,
                    "held_back": school.held_back})
