@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import time
 from dataclasses import dataclass
 from io import StringIO
 from types import SimpleNamespace
@@ -24,6 +25,7 @@ from klaspoort.results import erasure, erasure_tasks
 from klaspoort.results.models import Delivery, LearningGoalScore, Result, SummerErasure
 from klaspoort.roster.models import PupilCluster, TeacherGroup
 from klaspoort.schools.models import School
+from tests.concurrency import at_once
 from tests.factories import (
     CoordinatorFactory,
     DeliveryFactory,
@@ -498,3 +500,25 @@ def test_a_second_run_that_started_at_the_same_time_erases_nothing_more(world, m
     assert second.schools == []
     assert Result.objects.filter(pk=late.pk).exists()
     assert AuditEntry.objects.filter(action=AuditAction.RESULTS_ERASE).count() == 1
+
+
+def test_two_erasures_at_the_same_moment_erase_and_audit_once(shared_database, world,
+                                                             monkeypatch):
+    # The daily task and an operator's command at once: they queue on the school's record,
+    # which the reminder made four weeks before.
+    SummerErasure.objects.create(school=world.school, school_year="2026-2027",
+                                 reminded_at=timezone.now())
+    archive_slowly = erasure._archive
+
+    def slow(*args):
+        time.sleep(0.3)  # both runs are inside their transactions at the same time
+        archive_slowly(*args)
+    monkeypatch.setattr(erasure, "_archive", slow)
+    done = at_once(2, lambda index: erasure.erase_for_summer(
+        ERASURE_DAY, OPERATOR if index else None, school=world.school))
+
+    assert [plan.failed for plan in done] == [[], []]  # the second waited, no error
+    assert world.left(world.school) == KEPT
+    assert sorted(s.erased for plan in done for s in plan.schools) == [7]
+    assert AuditEntry.objects.filter(action=AuditAction.RESULTS_ERASE).count() == 1
+    assert LearningGoalScore.objects.filter(school=world.school).count() == 6
