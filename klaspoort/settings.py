@@ -298,7 +298,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "klaspoort.results.tasks.deliver_due_results",
         "schedule": max(1.0, float(os.environ.get("KLASPOORT_RESULTS_SWEEP_SECONDS", "60"))),
     },
+    # The summer erasure of results and its reminder four weeks before (results.erasure): the
+    # task looks at the date every day and does nothing on the other days.
+    "results-summer-erasure": {
+        "task": "klaspoort.results.erasure_tasks.summer_erasure",
+        "schedule": crontab(hour=int(os.environ.get("KLASPOORT_ERASURE_HOUR", "5")), minute=30),
+    },
 }
+# Task modules Celery does not find by itself (it discovers only each app's `tasks`).
+CELERY_IMPORTS = ("klaspoort.results.erasure_tasks",)
 
 SESSION_COOKIE_HTTPONLY = True
 # With a shared cache (Redis) sessions are read from it and written through to the database: one

@@ -17,12 +17,12 @@ from tests.browser_support import assert_no_axe_violations, chromium_page, needs
 from tests.factories import (
     GroupFactory,
     PupilFactory,
+    ResultFactory,
     SchoolFactory,
     TeacherFactory,
     UserFactory,
 )
 from tests.licences.factories import ContractFactory, PublisherFactory, PublisherMemberFactory
-from tests.results.factories import ResultFactory
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 

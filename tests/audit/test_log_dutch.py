@@ -104,6 +104,8 @@ ENTRIES: dict[str, tuple[dict | None, dict | None]] = {
     "sso.client.delete": ({**CLIENT}, None),
     "sso.secret.rotate": (None, {"overlap_days": 7}),
     "sso.secret.end_overlap": (None, None),
+    "results.erase": (None, {"school_year": "2026-2027", "erased": 1200, "archived": 310,
+                             "kept": 42, "held_back": 0}),
 }
 # English words and codes that appeared on the Logboek before it was Dutch throughout.
 ENGLISH = ["True", "False", "None", "received", "waiting", "held", "failed", "digibordsoftware",

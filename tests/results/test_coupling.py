@@ -26,12 +26,13 @@ from klaspoort.roster.secrets import open_text
 from tests.concurrency import at_once
 from tests.factories import (
     CoordinatorFactory,
+    LasSystemFactory,
     PupilFactory,
+    ResultFactory,
     SchoolFactory,
     TeacherFactory,
     UserFactory,
 )
-from tests.results.factories import ResultFactory, ResultsLasFactory
 
 KEY = "pns-7f3a9c2e-4b1d-1234"
 NEW_KEY = "pns-0b9e8d7c-6a5f-9876"
@@ -39,12 +40,12 @@ NEW_KEY = "pns-0b9e8d7c-6a5f-9876"
 
 @pytest.fixture
 def parnassys(db):
-    return ResultsLasFactory(name="ParnasSys", slug="parnassys")
+    return LasSystemFactory(name="ParnasSys", slug="parnassys")
 
 
 @pytest.fixture
 def momento(db):
-    return ResultsLasFactory(name="Momento", slug="momento", takes_practice_results=True)
+    return LasSystemFactory(name="Momento", slug="momento", takes_practice_results=True)
 
 
 @pytest.fixture(autouse=True)
@@ -108,8 +109,8 @@ def test_adding_seals_the_key_shows_it_masked_and_audits_without_it(
 
 
 def test_only_an_active_las_with_a_results_endpoint_can_be_coupled(school, coordinator):
-    roster_only = ResultsLasFactory(name="ESIS", slug="esis", results_endpoint="")
-    withdrawn = ResultsLasFactory(name="Oud", slug="oud", active=False)
+    roster_only = LasSystemFactory(name="ESIS", slug="esis", results_endpoint="")
+    withdrawn = LasSystemFactory(name="Oud", slug="oud", active=False)
     for las in (roster_only, withdrawn):
         with pytest.raises(CouplingRefused) as refused:
             add(school, las, coordinator)
@@ -338,7 +339,7 @@ def test_a_coordinator_adds_a_coupling_and_sees_its_status(coordinator_client, s
 ])
 def test_bad_input_gets_a_dutch_message_and_changes_nothing(
         coordinator_client, school, parnassys, las, key, message):
-    roster_only = ResultsLasFactory(name="ESIS", slug="esis", results_endpoint="")
+    roster_only = LasSystemFactory(name="ESIS", slug="esis", results_endpoint="")
     value = {"parnassys": parnassys.pk, "roster_only": roster_only.pk}.get(las, las)
     response = coordinator_client.post(url("couplings", school), {"las": value, "key": key})
     html = response.content.decode()
@@ -519,7 +520,7 @@ def test_two_coordinators_adding_the_same_las_at_once_leave_one_coupling(shared_
     Dutch refusal, not a database error."""
     school = SchoolFactory()
     coordinators = [CoordinatorFactory(school=school) for _ in range(2)]
-    las = ResultsLasFactory(name="ParnasSys", slug="parnassys")
+    las = LasSystemFactory(name="ParnasSys", slug="parnassys")
     keys = [KEY, NEW_KEY]
     answers = at_once(2, lambda index: _refusal_or_coupling(lambda: add(
         school, las, coordinators[index], key=keys[index])))
@@ -536,7 +537,7 @@ def test_asking_twice_at_once_sends_the_earlier_results_once(shared_database):
     pupil = PupilFactory(school=school)
     for _ in range(3):
         earlier(ResultFactory(pupil=pupil))
-    coupling = add(school, ResultsLasFactory(), coordinator)
+    coupling = add(school, LasSystemFactory(), coordinator)
     answers = at_once(2, lambda _index: _refusal_or_coupling(
         lambda: coupling_services.send_earlier_results(coupling=coupling, actor=coordinator)))
     assert 3 in answers

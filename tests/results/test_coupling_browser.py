@@ -35,12 +35,13 @@ from tests.browser_support import (
 from tests.factories import (
     CoordinatorFactory,
     GroupFactory,
+    LasSystemFactory,
     PupilFactory,
+    ResultFactory,
     SchoolFactory,
     TeacherFactory,
     UserFactory,
 )
-from tests.results.factories import ResultFactory, ResultsLasFactory
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -65,10 +66,10 @@ def test_a_coordinator_adds_a_coupling_sees_the_refusal_in_dutch_and_fixes_the_k
         live_server, transactional_db, started):
     school = SchoolFactory(brin="99ZZ", dependancecode="00", name="Basisschool De Regenboog")
     CoordinatorFactory(school=school, email="ict@regenboog.example")
-    ResultsLasFactory(name=EXAMPLE_LAS, slug="voorbeeld-las",
+    LasSystemFactory(name=EXAMPLE_LAS, slug="voorbeeld-las",
                       endpoint="http://localhost:8002/leerlinggegevens",
                       results_endpoint="http://localhost:8002/leerresultaten")
-    ResultsLasFactory(name="Alleen roosters", slug="alleen-roosters", results_endpoint="")
+    LasSystemFactory(name="Alleen roosters", slug="alleen-roosters", results_endpoint="")
     pupil = PupilFactory(school=school, first_name="Noor")
     old = ResultFactory(pupil=pupil)  # arrived before the coupling: not sent by itself
     Result.objects.filter(pk=old.pk).update(

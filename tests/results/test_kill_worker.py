@@ -31,7 +31,8 @@ from django.db import connection
 from django.utils import timezone
 
 from klaspoort.results.models import Delivery, Result, ResultCoupling
-from tests.factories import LasSystemFactory, ProductFactory, PupilFactory, SchoolFactory
+from tests.factories import LasSystemFactory, PupilFactory, SchoolFactory
+from tests.licences.factories import ProductFactory
 from tests.results.las import KEY, coupling_for, served_las
 
 ROOT = Path(__file__).resolve().parents[2]

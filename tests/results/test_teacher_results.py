@@ -22,11 +22,11 @@ from tests.factories import (
     CoordinatorFactory,
     GroupFactory,
     PupilFactory,
+    ResultFactory,
     SchoolFactory,
     TeacherFactory,
     UserFactory,
 )
-from tests.results.factories import ResultFactory
 
 EMAIL = "m.visser@regenboog.example"
 

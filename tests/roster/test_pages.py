@@ -22,12 +22,12 @@ from tests.factories import (
     PASSWORD,
     CoordinatorFactory,
     GroupFactory,
+    LasSystemFactory,
     PupilFactory,
     SchoolFactory,
     TeacherFactory,
 )
 from tests.licences.factories import ContractFactory
-from tests.results.factories import ResultsLasFactory
 
 
 def url(name: str, school: Any, **kwargs: Any) -> str:
@@ -71,7 +71,7 @@ def beheer_urls(school: Any, group: Group, record: RosterImport) -> list[str]:
     contract = Contract.objects.filter(school=school).first() or ContractFactory(school=school)
     # A results coupling of the school, so the Resultatenkoppelingen pages are walked too.
     coupling = (ResultCoupling.objects.filter(school=school).first()
-                or ResultCoupling.objects.create(school=school, las=ResultsLasFactory(),
+                or ResultCoupling.objects.create(school=school, las=LasSystemFactory(),
                                                  since=timezone.now()))
     values = {"brin6": school.brin6, "group_id": group.pk, "import_id": record.pk,
               "user_id": record.uploaded_by_id or 1, "teacher_id": teacher.pk if teacher else 1,
