@@ -29,6 +29,7 @@ ADMIN_TABS = [
     ("roster:pupils", _("Pupils")),
     ("schools:publishers", _("Publishers")),
     ("licences:contracts", _("Licence management")),
+    ("results:couplings", _("Result couplings")),
     ("schools:network_providers", _("Set network provider")),
     ("schools:networks", _("IP addresses")),
     ("shortcuts:index", _("Shortcuts")),
@@ -44,6 +45,10 @@ TAB_OF_PAGE = {
     "roster:coordinator_remove": "roster:coordinators",
     "roster:coordinator_invite": "roster:coordinators",
     "roster:teacher_email": "roster:teachers",
+    "results:coupling_key": "results:couplings",
+    "results:coupling_grade_boundaries": "results:couplings",
+    "results:coupling_remove": "results:couplings",
+    "results:coupling_backfill": "results:couplings",
 }
 # Every *Licentiebeheer* page sits under its tab (the per-child list and a licence's pages).
 TAB_OF_PAGE.update({f"licences:{name}": "licences:contracts" for name in (

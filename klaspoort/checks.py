@@ -13,6 +13,7 @@ klaspoort.core (an AppConfig without models).
 from __future__ import annotations
 
 import base64
+import datetime
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,6 +30,8 @@ LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1", "testserver"}
 # Backends whose counters every web process shares and increments atomically.
 SHARED_CACHE_BACKENDS = ("redis", "memcached")
 TAG = "klaspoort_production"
+# The summer erasure's reminder goes out at most this many days before it (half a year).
+MAX_ERASURE_REMINDER_DAYS = 180
 
 
 def _is_local_host(host: str) -> bool:
@@ -56,6 +59,41 @@ def _is_secrets_key(value: str) -> bool:
     except ValueError:
         return False
     return len(key) == 32
+
+
+def month_day(value: object) -> tuple[int, int] | None:
+    """RULE: a day of the year as "MM-DD" (the summer erasure's day, seed 001): a day every
+    year has, so 29 February is refused; None when `value` is not one."""
+    text = str(value or "").strip()
+    if len(text) != 5 or text[2] != "-" or not (text[:2] + text[3:]).isdigit():
+        return None
+    month, day = int(text[:2]), int(text[3:])
+    try:
+        datetime.date(2027, month, day)  # not a leap year: 29 February is refused
+    except ValueError:
+        return None
+    return month, day
+
+
+def erasure_setting_errors() -> list[checks.CheckMessage]:
+    """The summer erasure's dates are settings: a wrong one would erase the schools' results on
+    a day nobody was told of, so production does not start with one."""
+    errors: list[checks.CheckMessage] = []
+    if month_day(getattr(settings, "RESULTS_ERASURE_DAY", "07-21")) is None:
+        errors.append(checks.Error(
+            "KLASPOORT_RESULTS_ERASURE_DAY is not a day of the year as MM-DD.",
+            hint="The day the summer erasure of results runs, e.g. 07-21 (21 July, the "
+                 "default); 29 February is refused because not every year has it.",
+            id="klaspoort.E006"))
+    days = getattr(settings, "RESULTS_ERASURE_REMINDER_DAYS", 28)
+    if not isinstance(days, int) or not 1 <= days <= MAX_ERASURE_REMINDER_DAYS:
+        errors.append(checks.Error(
+            "KLASPOORT_RESULTS_ERASURE_REMINDER_DAYS is not a number of days from 1 to "
+            f"{MAX_ERASURE_REMINDER_DAYS}.",
+            hint="How many days before the summer erasure coordinators and teachers are "
+                 "reminded to download results; the default is 28 (four weeks).",
+            id="klaspoort.E007"))
+    return errors
 
 
 def production_errors() -> list[checks.CheckMessage]:
@@ -117,6 +155,7 @@ def production_errors() -> list[checks.CheckMessage]:
             "throttling counts all users together and no school's IP rule matches.",
             hint="Set KLASPOORT_TRUSTED_PROXIES to the proxy's address, e.g. 127.0.0.1.",
             id="klaspoort.W001"))
+    errors.extend(erasure_setting_errors())
     return errors
 
 

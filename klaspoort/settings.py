@@ -259,6 +259,9 @@ SITE_URL = os.environ.get("KLASPOORT_SITE_URL", "http://localhost:8000").rstrip(
 # The demo's LAS (examples/las_app, started by `make demo` on :8002): `klaspoort demo-data`
 # makes it the endpoint of the catalogue's "Voorbeeld-LAS" and couples the demo school to it.
 DEMO_LAS_URL = os.environ.get("KLASPOORT_DEMO_LAS_URL", "http://localhost:8002/leerlinggegevens")
+# …and its UWLR Leerresultaten endpoint, where `demo-data` has the results sent.
+DEMO_LAS_RESULTS_URL = os.environ.get("KLASPOORT_DEMO_LAS_RESULTS_URL",
+                                      "http://localhost:8002/leerresultaten")
 ACTIVATION_TIMEOUT = 7 * 24 * 3600  # invitation links (seconds)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Klaspoort <noreply@klaspoort.local>")
 
@@ -289,7 +292,21 @@ CELERY_BEAT_SCHEDULE = {
         "task": "klaspoort.exchange.tasks.deliver_due_webhook_notices",
         "schedule": 60.0,
     },
+    # Results for the LAS whose rows are due but whose task was lost (a worker killed
+    # mid-batch: its lease ends) or whose backoff ended (results.delivery).
+    "results-delivery": {
+        "task": "klaspoort.results.tasks.deliver_due_results",
+        "schedule": max(1.0, float(os.environ.get("KLASPOORT_RESULTS_SWEEP_SECONDS", "60"))),
+    },
+    # The summer erasure of results and its reminder four weeks before (results.erasure): the
+    # task looks at the date every day and does nothing on the other days.
+    "results-summer-erasure": {
+        "task": "klaspoort.results.erasure_tasks.summer_erasure",
+        "schedule": crontab(hour=int(os.environ.get("KLASPOORT_ERASURE_HOUR", "5")), minute=30),
+    },
 }
+# Task modules Celery does not find by itself (it discovers only each app's `tasks`).
+CELERY_IMPORTS = ("klaspoort.results.erasure_tasks",)
 
 SESSION_COOKIE_HTTPONLY = True
 # With a shared cache (Redis) sessions are read from it and written through to the database: one

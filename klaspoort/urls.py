@@ -4,7 +4,6 @@ from django.views.generic import RedirectView
 
 from klaspoort.converters import Brin6Converter
 from klaspoort.licences.icons import product_icon
-from klaspoort.results import urls as results_urls
 from klaspoort.schools import profile
 from klaspoort.schools import views as school_views
 
@@ -24,11 +23,12 @@ urlpatterns = [
     path("uitgever/", include("klaspoort.licences.publisher_urls")),
     path("uitgever/", include("klaspoort.exchange.portal_urls")),
     path("uitgever/", include("klaspoort.sso.portal_urls")),
-    path("uitgever/", include((results_urls.publisher_urlpatterns, "results_publisher"))),
     path("icoon/<int:product_id>/<str:name>", product_icon, name="product_icon"),
     path("api/", include("klaspoort.exchange.api_urls")),
     path("ims/oneroster/", include("klaspoort.exchange.oneroster_urls")),
     path("leerkracht/", include("klaspoort.signin.teacher_urls")),
+    # Resultatenkoppelingen (Beheer) and the teacher's Resultaten: whole paths in the module.
+    path("", include("klaspoort.results.urls")),
     path("", include("klaspoort.signin.urls")),
     path("o/", include("klaspoort.sso.oauth_urls")),
     path("", include("klaspoort.sso.urls")),

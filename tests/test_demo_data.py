@@ -130,6 +130,44 @@ def test_demo_data_couples_the_demo_school_to_the_example_las_that_make_demo_sta
     assert after == before
 
 
+def test_the_demo_las_takes_results_once_the_coordinator_adds_the_coupling(db):
+    """demo-data gives the Voorbeeld-LAS its results address (practice results too) but no
+    results coupling: that is the coordinator's step. Added with the key the LAS gave the
+    school, a result reaches the LAS as the Makefile starts it."""
+    from klaspoort.results import delivery
+    from klaspoort.results.models import Delivery, ResultCoupling
+    from tests.factories import ResultFactory
+    from tests.results.las import coupling_for
+
+    for slug, name in DEMO_PUBLISHERS.items():
+        Publisher.objects.get_or_create(slug=slug, defaults={"name": name})
+    call_command("demo-data", stdout=io.StringIO())
+    las = LasSystem.objects.get(slug="voorbeeld-las")
+    assert las.results_endpoint == settings.DEMO_LAS_RESULTS_URL
+    assert las.takes_practice_results
+    assert not ResultCoupling.objects.exists()
+
+    config = Config.from_args([*makefile_las_args(), "--host", "127.0.0.1", "--port", "0"])
+    assert settings.DEMO_LAS_RESULTS_URL.endswith(config.results_path)
+    server = serve(config)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        LasSystem.objects.filter(pk=las.pk).update(
+            results_endpoint=f"http://127.0.0.1:{server.server_port}{config.results_path}")
+        school = School.objects.get(brin="99ZZ", dependancecode="00")
+        key = open_text("las-key", RosterCoupling.objects.get(school=school).sealed_key)
+        coupling = coupling_for(school, las, key=key)
+        result = ResultFactory(pupil=Pupil.objects.filter(school=school).first())
+        Delivery.objects.create(coupling=coupling, result=result,
+                                next_attempt_at=timezone.now())
+        assert delivery.deliver(coupling.pk).sent == 1
+    finally:
+        server.shutdown()
+        server.server_close()
+    coupling.refresh_from_db()
+    assert coupling.state == ResultCoupling.State.OK and coupling.delivered_count == 1
+
+
 def test_demo_data_refuses_a_database_with_a_real_school(db):
     from django.core.management.base import CommandError
 

@@ -46,6 +46,7 @@ BEHEER_PAGES = [
     ("roster:pupils", "Leerlingen", "Pupils"),
     ("schools:publishers", "Uitgeverijen", "Publishers"),
     ("licences:contracts", "Licentiebeheer", "Licence management"),
+    ("results:couplings", "Resultatenkoppelingen", "Result couplings"),
     ("schools:network_providers", "Netwerkbeheerder instellen", "Set network provider"),
     ("schools:networks", "IP-adressen", "IP addresses"),
     ("shortcuts:index", "Snelkoppelingen", "Shortcuts"),

@@ -34,7 +34,7 @@ NOT_EMBEDDED = ("DATABASE_URL", "EMAIL_HOST", "CELERY_BROKER_URL", "CELERY_TASK_
                 "KLASPOORT_CACHE_URL", "REDIS_URL")
 # Every command with a --json option, and the test below that runs it.
 COVERED = {"import-edexml", "import-contracts", "licences", "access", "export-roster",
-           "network-token", "register-client", "publish-feeds", "las-token"}
+           "network-token", "register-client", "publish-feeds", "las-token", "erase-results"}
 
 
 @dataclass
@@ -271,6 +271,16 @@ def test_publish_feeds_prints_one_document(world):
     assert run.document() == {"status": "ok", "whole": True, "events": 0}
 
 
+def test_erase_results_preview_prints_one_document(world):
+    # The school has no results yet: the preview names no school and changes nothing.
+    run = klaspoort(world.var, "erase-results", "--preview", "--day", "2027-07-21", "--json")
+
+    assert run.returncode == 0, run.stderr
+    plan = run.document()
+    assert plan["status"] == "ok" and plan["preview"] is True and plan["due"] is True
+    assert plan["schools"] == [] and plan["school_year"] == "2026-2027"
+
+
 def test_register_client_prints_one_document(world):
     # The contracts import made the publisher; its slug names it.
     run = klaspoort(world.var, "register-client", "uitgeverij-json-test", "JSON-test web",
@@ -295,6 +305,8 @@ def test_register_client_prints_one_document(world):
     (("access", "00XX00", "nobody", "--json"), 1),
     (("import-contracts", "does-not-exist.csv", "--json"), 1),
     (("import-edexml", "--json", "--no-such-option"), 2),
+    (("erase-results", "--day", "2027-07-20", "--json"), 1),
+    (("erase-results", "--school", "00XX00", "--json"), 1),
 ])
 def test_a_refused_command_still_prints_one_document(world, args, code):
     run = klaspoort(world.var, *args)

@@ -77,8 +77,12 @@ def test_the_safe_production_set_passes_check_deploy(tmp_path):
     # A local host list, but e-mails link to a public site: production all the same.
     ({**without("KLASPOORT_PSEUDONYM_KEY"), "KLASPOORT_ALLOWED_HOSTS": "localhost"},
      "klaspoort.E002"),
+    # The summer erasure would erase the schools' results on a day nobody was told of.
+    ({**SAFE, "KLASPOORT_RESULTS_ERASURE_DAY": "21-07"}, "klaspoort.E006"),
+    ({**SAFE, "KLASPOORT_RESULTS_ERASURE_REMINDER_DAYS": "0"}, "klaspoort.E007"),
 ], ids=["no-secret-key", "built-in-secret-key", "short-secret-key", "no-pseudonym-key",
-        "no-secrets-key", "bad-secrets-key", "no-shared-cache", "debug", "site-url-only"])
+        "no-secrets-key", "bad-secrets-key", "no-shared-cache", "debug", "site-url-only",
+        "bad-erasure-day", "bad-reminder-days"])
 def test_each_unsafe_production_setting_fails_check_deploy(tmp_path, variables, check_id):
     done = check_deploy(tmp_path, **variables)
     assert done.returncode != 0

@@ -10,6 +10,14 @@ What a pupil administration's server does when an access platform fetches a scho
                           `leerlinggegevens_antwoord` with the school's roster, or a SOAP Fault:
                           HTTP 400 for a request that is not a valid HaalLeerlinggegevens, 500
                           for a missing or wrong key or a school this LAS does not know.
+- POST /leerresultaten    a UWLR 2.2 *Leerresultaten* message (operation BrengLeerresultaten,
+                          SOAPAction "BrengLeerresultaten" or none): the same autorisatie header
+                          and key check, a `leerresultaten_verzoek` body; the results are held
+                          once each by resultaat/@key (a repeat replaces) and the answer is a
+                          `leerresultaten_bevestiging` (examples/las_app/results.py).
+- GET /resultaten         what arrived, per school (an HTML page in Dutch).
+- GET /resultaten.json    the counts (messages, received, results held, repeats, faults, per
+                          school; ?keys=1 every key held, ?digest=1 their SHA-256).
 - GET /                   what this LAS serves (plain text), for people and for scripts that
                           wait until it is up.
 
@@ -26,7 +34,9 @@ import contextlib
 import datetime as dt
 import hashlib
 import hmac
+import json
 import logging
+import os
 import re
 import threading
 import time
@@ -38,6 +48,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from lxml import etree
 
+from examples.las_app import results as lr
 from examples.las_app.roster import LG_NS, country, hardened_parser, leerlinggegevens
 
 log = logging.getLogger("las_app")
@@ -111,6 +122,10 @@ class Config:
     path: str = "/leerlinggegevens"
     host: str = "localhost"
     port: int = 8002
+    results_path: str = "/leerresultaten"
+    # Wait this long before answering each results message (the crash test kills a worker
+    # while it waits).
+    results_delay_ms: int = 0
 
     @classmethod
     def from_args(cls, argv: Sequence[str] | None = None) -> Config:
@@ -125,7 +140,8 @@ class Config:
                                     key or school_key(args.key_secret, brin6))
         return cls(schools=schools, seed=args.seed, latency_ms=args.latency_ms,
                    night=args.night, fixed_night=args.fixed_night, path=args.path,
-                   host=args.host, port=args.port)
+                   host=args.host, port=args.port, results_path=args.results_path,
+                   results_delay_ms=args.results_delay_ms)
 
 
 def _school_option(value: str) -> tuple[str, str]:
@@ -168,6 +184,12 @@ def parser() -> argparse.ArgumentParser:
                         "school shows the next night (a rename and a move more)")
     p.add_argument("--fixed-night", action="store_true",
                    help="every answer shows --night (repeatable runs)")
+    p.add_argument("--results-path", default="/leerresultaten",
+                   help="the address of the Leerresultaten service")
+    p.add_argument("--results-delay-ms", type=int,
+                   default=int(os.environ.get("LAS_RESULTS_DELAY_MS", "0") or 0),
+                   help="wait N ms before answering each results message (default: "
+                        "$LAS_RESULTS_DELAY_MS or 0)")
     return p
 
 
@@ -338,9 +360,27 @@ def _soap_action_ok(value: str | None) -> bool:
     return value is None or value.strip().strip('"') in ("", SOAP_ACTION)
 
 
-def make_app(config: Config) -> WSGIApp:
-    """The WSGI application of the LAS."""
+def take_results(config: Config, store: lr.ResultsStore, data: bytes) -> bytes:
+    """The leerresultaten_bevestiging for an authorised message whose results are now held,
+    or a fault (the school unknown, the key missing or wrong: as for Leerlinggegevens)."""
+    message = lr.read_message(data)
+    school = config.schools.get(message.brin6)
+    if school is None:
+        raise lr.ResultsFault(500, f"Onbekende school: {message.brin6} (brincode en "
+                                   "dependancecode) is niet bekend bij deze "
+                                   "leerlingadministratie.")
+    lr.check_key(message.key, school.key, school.brin6)
+    new = store.take(message)
+    log.info("%s: %d resultaten (%d nieuw) van %s", school.brin6, len(message.results), new,
+             message.client_name)
+    return lr.confirmation()
+
+
+def make_app(config: Config, results: lr.ResultsStore | None = None) -> WSGIApp:
+    """The WSGI application of the LAS; `results` holds what arrives at the Leerresultaten
+    service (a new, empty store when not given)."""
     nights = Nights(config)
+    store = results if results is not None else lr.ResultsStore()
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         started = time.monotonic()
@@ -351,8 +391,19 @@ def make_app(config: Config) -> WSGIApp:
             if method in ("GET", "HEAD") and path == "/":
                 status, content_type = "200 OK", "text/plain; charset=utf-8"
                 body = (f"Voorbeeld-LAS: UWLR 2.2 Leerlinggegevens (HaalLeerlinggegevens, "
-                        f"SOAP 1.1) op POST {config.path}, {_schools(len(config.schools))}.\n"
-                        ).encode()
+                        f"SOAP 1.1) op POST {config.path}, Leerresultaten "
+                        f"(BrengLeerresultaten) op POST {config.results_path}, "
+                        f"{_schools(len(config.schools))}.\n").encode()
+            elif method in ("GET", "HEAD") and path == "/resultaten":
+                status, content_type = "200 OK", "text/html; charset=utf-8"
+                body = lr.page(store)
+            elif method in ("GET", "HEAD") and path == "/resultaten.json":
+                query = environ.get("QUERY_STRING", "")
+                status, content_type = "200 OK", "application/json"
+                body = json.dumps(store.counts(keys="keys=1" in query,
+                                               digest="digest=1" in query)).encode()
+            elif path == config.results_path:
+                status, body = _results(config, store, environ, method)
             elif path != config.path:
                 raise Fault(404, f"Hier is geen dienst; de dienst Leerlinggegevens staat op "
                                  f"{config.path}.")
@@ -381,17 +432,41 @@ def make_app(config: Config) -> WSGIApp:
     return app
 
 
-def _body(environ: dict[str, Any]) -> bytes:
+def _results(config: Config, store: lr.ResultsStore, environ: dict[str, Any],
+             method: str) -> tuple[str, bytes]:
+    """POST /leerresultaten: the confirmation, or the fault as its HTTP status and body."""
+    try:
+        if method != "POST":
+            raise lr.ResultsFault(405, "Stuur het bericht met POST.")
+        if config.results_delay_ms:
+            time.sleep(config.results_delay_ms / 1000)
+        action = environ.get("HTTP_SOAPACTION")
+        if action is not None and action.strip().strip('"') not in ("", lr.SOAP_ACTION):
+            raise lr.invalid("de SOAPAction is niet BrengLeerresultaten.")
+        return "200 OK", take_results(config, store,
+                                      _body(environ, lr.MAX_MESSAGE_BYTES, lr.invalid))
+    except Fault as fault:
+        store.fault()
+        return _status(fault.status), fault_message(fault)
+    except lr.ResultsFault as fault:
+        store.fault()
+        return _status(fault.status), fault_message(Fault(fault.status, fault.message,
+                                                          fault.code))
+
+
+def _body(environ: dict[str, Any], limit: int = MAX_REQUEST_BYTES,
+          bad: Callable[[str], Exception] | None = None) -> bytes:
+    bad = bad or invalid
     try:
         length = int(environ.get("CONTENT_LENGTH") or 0)
     except ValueError:
-        raise invalid("de Content-Length is geen getal.") from None
-    if length > MAX_REQUEST_BYTES:
+        raise bad("de Content-Length is geen getal.") from None
+    if length > limit:
         # Read (and drop) a moderate excess, so the client gets to read the fault instead of
         # a connection reset while it is still sending.
         if length <= DRAIN_BYTES:
             environ["wsgi.input"].read(length)
-        raise Fault(413, f"Het verzoek is te groot (meer dan {MAX_REQUEST_BYTES} bytes).")
+        raise Fault(413, f"Het verzoek is te groot (meer dan {limit} bytes).")
     return bytes(environ["wsgi.input"].read(max(length, 0)))
 
 

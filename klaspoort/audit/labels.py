@@ -81,6 +81,16 @@ FIELD_LABELS: dict[str, Promise] = {
     "chain_partner": pgettext_lazy("logboek", "ECK iD chain partner"),
     "overlap_days": pgettext_lazy("logboek", "old secret still valid (days)"),
     "las": _("pupil administration (LAS)"),  # a school's automatic coupling
+    # A school's results couplings (issue 15).
+    "send_grade_boundaries": pgettext_lazy("logboek", "send school grade boundaries"),
+    "waiting_deleted": pgettext_lazy("logboek", "waiting results not sent"),
+    "queued": pgettext_lazy("logboek", "results queued"),
+    # The summer erasure of results (counts only).
+    "school_year": pgettext_lazy("logboek", "school year"),
+    "erased": pgettext_lazy("logboek", "results erased"),
+    "archived": pgettext_lazy("logboek", "final scores per learning goal archived"),
+    "kept": pgettext_lazy("logboek", "kindergarten observations kept"),
+    "held_back": pgettext_lazy("logboek", "held back until delivered to the LAS"),
 }
 
 # Keys that mean nothing to a school (fingerprints, file types): shown only under "Technical

@@ -57,7 +57,7 @@ TABS = [
     ("publisher:products", gettext_lazy("Products"), HELPDESK),
     ("publisher:contracts", gettext_lazy("Contracts"), HELPDESK),
     # The results app's page (by URL name only: licences imports nothing of results).
-    ("results_publisher:grade_boundaries", gettext_lazy("Grade boundaries"), HELPDESK),
+    ("results:publisher_grade_boundaries", gettext_lazy("Grade boundaries"), HELPDESK),
     ("exchange:tokens", gettext_lazy("API tokens"), ADMIN),
     ("sso_portal:clients", gettext_lazy("Single sign-on (OIDC)"), ADMIN),
     ("exchange:webhook", gettext_lazy("Webhook"), ADMIN),

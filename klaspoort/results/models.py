@@ -192,3 +192,31 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.result_id} → {self.coupling_id} ({self.state})"
+
+
+class SummerErasure(models.Model):
+    """A school's summer erasure of one school year (seed 001): when its coordinators and
+    teachers were reminded and when its results were erased, with what was done, so each
+    happens once a year. Results held back because they were still on their way to the LAS
+    (`held_back`) are erased by a later run once they are delivered or given up."""
+
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="+")
+    school_year = models.CharField(max_length=9)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    reminder_mails = models.PositiveIntegerField(default=0)
+    erased_at = models.DateTimeField(null=True, blank=True)
+    erased = models.PositiveIntegerField(default=0)
+    archived = models.PositiveIntegerField(default=0)
+    kept = models.PositiveIntegerField(default=0)
+    held_back = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["school", "school_year"],
+                                    name="summer_erasure_school_year_unique"),
+        ]
+        verbose_name = _("summer erasure")
+        verbose_name_plural = _("summer erasures")
+
+    def __str__(self) -> str:
+        return f"{self.school_id} {self.school_year}"

@@ -120,7 +120,7 @@ def grade_boundaries(request: PublisherRequest) -> HttpResponse:
                     _("The grade boundaries of %(product)s for %(test_type)s have been saved.")
                     if changed else _("Nothing has changed.")) % {
                         "product": boundary.product.name, "test_type": boundary.test_type})
-                return redirect("results_publisher:grade_boundaries",
+                return redirect("results:publisher_grade_boundaries",
                                 slug=request.publisher.slug)
     else:
         form = GradeBoundaryForm(initial=_initial(request), publisher=request.publisher)

@@ -13,7 +13,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from klaspoort.roster.coupling_services import key_needed
+from klaspoort.roster.coupling_services import HoldsKey, key_needed
 from klaspoort.roster.models import LasSystem, RosterCoupling, RosterImport
 from klaspoort.schools.models import School
 from klaspoort.tenancy import for_school
@@ -36,7 +36,7 @@ def coupling_of(school: School) -> RosterCoupling | None:
             .select_related("las", "switched_by", "last_import").first())
 
 
-def masked_key(coupling: RosterCoupling) -> str:
+def masked_key(coupling: HoldsKey) -> str:
     """The key as the page shows it: "••••1234"; empty when none is stored."""
     return f"{MASK}{coupling.key_last4}" if coupling.sealed_key and coupling.key_last4 else ""
 
@@ -66,14 +66,16 @@ def next_nightly_run(now: datetime.datetime | None = None) -> datetime.datetime:
     return timezone.localtime(candidate)
 
 
-def error_text(value: Any) -> str:
-    """RULE: the last error of a fetch in the reader's language. The fetch stores it as
-    {"message": <English msgid>, "params": {...}}; it is shown as gettext(message) % params.
-    Anything else (not such a dict, a message that does not fit its parameters) is shown as a
-    general sentence rather than breaking the page; no error is an empty string."""
+def error_text(value: Any, *, general: str = "") -> str:
+    """RULE: the last error of a fetch (or of another coupling's work) in the reader's
+    language. It is stored as {"message": <English msgid>, "params": {...}}; it is shown as
+    gettext(message) % params. Anything else (not such a dict, a message that does not fit its
+    parameters) is shown as a general sentence (`general`, translated already, or the fetch's)
+    rather than breaking the page; no error is an empty string."""
     if not value:
         return ""
-    general = gettext("Fetching the user data failed. Klaspoort tries again next night.")
+    general = general or gettext(
+        "Fetching the user data failed. Klaspoort tries again next night.")
     if not isinstance(value, dict):
         return general
     message, params = value.get("message"), value.get("params") or {}

@@ -9,7 +9,7 @@ never in the audit trail) or, for a LAS that sends the roster itself, the LAS's 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
@@ -100,8 +100,17 @@ def _locked_coupling(school: School) -> RosterCoupling | None:
     return for_school(RosterCoupling, school).select_for_update().select_related("las").first()
 
 
-def _store_key(coupling: RosterCoupling, key: str) -> None:
-    coupling.sealed_key = seal_text(KEY_PURPOSE, key) if key else ""
+class HoldsKey(Protocol):
+    """A coupling that keeps a LAS's authorisation key: this one, and the results coupling."""
+
+    sealed_key: str
+    key_last4: str
+
+
+def store_key(coupling: HoldsKey, key: str, *, purpose: str = KEY_PURPOSE) -> None:
+    """Keep a checked key sealed (under `purpose`, so a key of one coupling never opens as
+    another's) with its last four characters apart to show it masked; "" wipes it."""
+    coupling.sealed_key = seal_text(purpose, key) if key else ""
     coupling.key_last4 = key[-4:] if key else ""
 
 
@@ -127,7 +136,7 @@ def switch_on(*, school: School, las: LasSystem, key: str | None, actor: Actor,
         else:
             before = {"las": coupling.las.name, "enabled": coupling.active}
         coupling.las = las
-        _store_key(coupling, plain)
+        store_key(coupling, plain)
         coupling.active = True
         coupling.switched_at = timezone.now()
         coupling.switched_by = audit.user_of(actor)
@@ -160,7 +169,7 @@ def change_key(*, school: School, key: str | None, actor: Actor,
             raise CouplingRefused(_("%(las)s does not use an authorisation key in Klaspoort.")
                                   % {"las": las.name}, field="key")
         plain = clean_key(las, key or "")
-        _store_key(coupling, plain)
+        store_key(coupling, plain)
         coupling.last_result = ""
         coupling.last_error = {}
         coupling.failures_in_a_row = 0
@@ -184,7 +193,7 @@ def switch_off(*, school: School, actor: Actor,
         if coupling is None or not coupling.active:
             raise CouplingNotOn
         coupling.active = False
-        _store_key(coupling, "")
+        store_key(coupling, "")
         coupling.switched_at = timezone.now()
         coupling.switched_by = audit.user_of(actor)
         coupling.save(update_fields=["active", "sealed_key", "key_last4", "switched_at",

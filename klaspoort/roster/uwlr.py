@@ -85,25 +85,37 @@ class Answer:
 
 
 # -- the request ------------------------------------------------------------------------------
-def build_request(*, key: str, client_code: str, client_name: str, school_year: str, brin: str,
-                  dependancecode: str) -> bytes:
-    """The SOAP 1.1 envelope of HaalLeerlinggegevens for one school, as UTF-8 bytes.
+def soap_request(*, key: str, client_code: str, client_name: str, prefix: str,
+                 namespace: str) -> tuple[etree._Element, etree._Element]:
+    """A SOAP 1.1 envelope with the UWLR `autorisatie` header, and its empty Body to put the
+    request in (`prefix` names `namespace`, the request's own); shared by every UWLR message
+    Klaspoort sends (Leerlinggegevens here, Leerresultaten in results.uwlr).
 
     Rule: the header carries the school's authorisation key and Klaspoort's customer code and
-    name at this LAS (each 1 to 64 characters, as the schema allows: a longer name is cut); the
-    body asks for the complete user data (no laatstontvangengegevens) of the school year.
+    name at this LAS (each 1 to 64 characters, as the schema allows: a longer name is cut).
     """
     soap = f"{{{SOAP11_NS}}}"
     aut = f"{{{AUTORISATIE_NS}}}"
-    lg = f"{{{UWLR_NS}}}"
     envelope = etree.Element(f"{soap}Envelope",
-                             nsmap={"soap": SOAP11_NS, "aut": AUTORISATIE_NS, "lg": UWLR_NS})
+                             nsmap={"soap": SOAP11_NS, "aut": AUTORISATIE_NS, prefix: namespace})
     header = etree.SubElement(envelope, f"{soap}Header")
     autorisatie = etree.SubElement(header, f"{aut}autorisatie")
     for name, value in (("autorisatiesleutel", key), ("klantcode", client_code),
                         ("klantnaam", client_name)):
         etree.SubElement(autorisatie, f"{aut}{name}").text = value.strip()[:AUTH_MAX]
-    body = etree.SubElement(envelope, f"{soap}Body")
+    return envelope, etree.SubElement(envelope, f"{soap}Body")
+
+
+def build_request(*, key: str, client_code: str, client_name: str, school_year: str, brin: str,
+                  dependancecode: str) -> bytes:
+    """The SOAP 1.1 envelope of HaalLeerlinggegevens for one school, as UTF-8 bytes.
+
+    Rule: the header as soap_request writes it; the body asks for the complete user data (no
+    laatstontvangengegevens) of the school year.
+    """
+    lg = f"{{{UWLR_NS}}}"
+    envelope, body = soap_request(key=key, client_code=client_code, client_name=client_name,
+                                  prefix="lg", namespace=UWLR_NS)
     request = etree.SubElement(body, f"{lg}leerlinggegevens_verzoek")
     etree.SubElement(request, f"{lg}schooljaar").text = school_year
     etree.SubElement(request, f"{lg}brincode").text = brin
@@ -112,8 +124,9 @@ def build_request(*, key: str, client_code: str, client_name: str, school_year: 
     return etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
 
 
-def request_headers() -> dict[str, str]:
-    return {"Content-Type": CONTENT_TYPE, "SOAPAction": f'"{SOAP_ACTION}"',
+def request_headers(action: str = SOAP_ACTION) -> dict[str, str]:
+    """The HTTP headers of a UWLR request for the operation whose SOAPAction is `action`."""
+    return {"Content-Type": CONTENT_TYPE, "SOAPAction": f'"{action}"',
             "Accept": "text/xml, application/soap+xml, application/xml"}
 
 
@@ -186,15 +199,27 @@ def read_answer(data: bytes, *, las: str, school: str, school_year: str,
     return not_uwlr
 
 
+def read_fault(data: bytes, *, las: str, school: str, secret: str = "") -> Answer | None:
+    """The category and message of a SOAP Fault in `data` (read as for Leerlinggegevens: see
+    the module's docstring), or None when `data` is no SOAP envelope with a Fault. Any UWLR
+    operation's faults are read this way (results.uwlr for BrengLeerresultaten)."""
+    element = _fault_element(data)
+    return None if element is None else _fault(element, las=las, school=school, secret=secret)
+
+
 def fault_in(data: bytes) -> bool:
     """Whether these bytes are a SOAP envelope with a Fault (a LAS answers faults with HTTP
     500, as SOAP 1.1 prescribes: such an answer is final, not a reason to try again)."""
+    return _fault_element(data) is not None
+
+
+def _fault_element(data: bytes) -> etree._Element | None:
     root = untrusted_root(data)
     if root is None or etree.QName(root).namespace not in SOAP_NS:
-        return False
+        return None
     body = _child(root, "Body")
     first = next((c for c in body if isinstance(c.tag, str)), None) if body is not None else None
-    return first is not None and etree.QName(first).localname.endswith("Fault")
+    return first if first is not None and etree.QName(first).localname.endswith("Fault") else None
 
 
 def _child(el: etree._Element, localname: str) -> etree._Element | None:

@@ -10,12 +10,14 @@ from django.utils import timezone
 
 from klaspoort.exchange.models import Webhook, WebhookDelivery
 from klaspoort.licences.models import GroupLicence
+from klaspoort.roster.models import Pupil
 from klaspoort.roster.secrets import seal_text
 from klaspoort.schools.models import PublisherConsent
 from tests.browser_support import assert_no_axe_violations, chromium_page, needs_chromium, sign_in
 from tests.factories import (
     GroupFactory,
     PupilFactory,
+    ResultFactory,
     SchoolFactory,
     TeacherFactory,
     UserFactory,
@@ -40,11 +42,19 @@ def test_the_teacher_s_pages_have_no_accessibility_violations(live_server, trans
                                     given_at=timezone.now())
     GroupLicence.objects.create(contract=contract, group=group)
 
+    noor = Pupil.objects.get(first_name="Noor")
+    ResultFactory(pupil=noor, product=contract.product, test_name="Rekenen blok 3",
+                  learning_goal="Breuken vergelijken")
+
     with chromium_page() as page:
         sign_in(page, live_server.url, "m.visser@regenboog.example")
         for address, state in (("/lesmateriaal/", "teacher Lesmateriaal"),
                                ("/leerkracht/", "Mijn groepen"),
-                               (f"/leerkracht/groepen/{group.pk}/", "a teacher's group")):
+                               (f"/leerkracht/groepen/{group.pk}/", "a teacher's group"),
+                               ("/leerkracht/resultaten/", "Resultaten"),
+                               (f"/leerkracht/resultaten/{group.pk}/", "a group's results"),
+                               (f"/leerkracht/resultaten/{group.pk}/printversie/",
+                                "the results' print version")):
             page.goto(live_server.url + address)
             assert_no_axe_violations(page, state)
 

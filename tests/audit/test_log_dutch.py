@@ -55,6 +55,12 @@ ENTRIES: dict[str, tuple[dict | None, dict | None]] = {
     "roster.coupling.key": (None, None),
     "roster.coupling.off": ({"las": "ParnasSys", "enabled": True},
                             {"las": "ParnasSys", "enabled": False}),
+    "results.coupling.add": (None, {"las": "ParnasSys", "send_grade_boundaries": True}),
+    "results.coupling.key": (None, None),
+    "results.coupling.settings": ({"send_grade_boundaries": True},
+                                  {"send_grade_boundaries": False}),
+    "results.coupling.remove": ({"las": "ParnasSys"}, {"waiting_deleted": 12}),
+    "results.backfill": (None, {"queued": 340}),
     "roster.secret.change": (None, {"method": "pincode"}),
     "roster.secret.choose": (None, {"method": "pincode"}),
     "roster.secret.regenerate": (None, {"method": "plaatjes", "pupils": 27}),
@@ -98,6 +104,8 @@ ENTRIES: dict[str, tuple[dict | None, dict | None]] = {
     "sso.client.delete": ({**CLIENT}, None),
     "sso.secret.rotate": (None, {"overlap_days": 7}),
     "sso.secret.end_overlap": (None, None),
+    "results.erase": (None, {"school_year": "2026-2027", "erased": 1200, "archived": 310,
+                             "kept": 42, "held_back": 0}),
 }
 # English words and codes that appeared on the Logboek before it was Dutch throughout.
 ENGLISH = ["True", "False", "None", "received", "waiting", "held", "failed", "digibordsoftware",

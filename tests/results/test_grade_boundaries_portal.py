@@ -34,7 +34,7 @@ def product():
 
 
 def page_url(publisher):
-    return reverse("results_publisher:grade_boundaries", kwargs={"slug": publisher.slug})
+    return reverse("results:publisher_grade_boundaries", kwargs={"slug": publisher.slug})
 
 
 def form(product, test_type="methodetoets", bands=SEED):

@@ -10,9 +10,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 from django.utils.html import escape
 
 from klaspoort.licences.models import ChildLicence, Contract, GroupLicence
+from klaspoort.results.models import ResultCoupling
 from klaspoort.roster import services
 from klaspoort.roster.models import Group, Pupil, RosterImport
 from klaspoort.signin.models import PupilCard
@@ -20,6 +22,7 @@ from tests.factories import (
     PASSWORD,
     CoordinatorFactory,
     GroupFactory,
+    LasSystemFactory,
     PupilFactory,
     SchoolFactory,
     TeacherFactory,
@@ -66,9 +69,13 @@ def beheer_urls(school: Any, group: Group, record: RosterImport) -> list[str]:
     teacher = school.teachers.first()
     # A licence of the school, so the Licentiebeheer pages are walked with a real id.
     contract = Contract.objects.filter(school=school).first() or ContractFactory(school=school)
+    # A results coupling of the school, so the Resultatenkoppelingen pages are walked too.
+    coupling = (ResultCoupling.objects.filter(school=school).first()
+                or ResultCoupling.objects.create(school=school, las=LasSystemFactory(),
+                                                 since=timezone.now()))
     values = {"brin6": school.brin6, "group_id": group.pk, "import_id": record.pk,
               "user_id": record.uploaded_by_id or 1, "teacher_id": teacher.pk if teacher else 1,
-              "contract_id": contract.pk}
+              "contract_id": contract.pk, "coupling_id": coupling.pk}
     urls = []
     for name, params in beheer_patterns():
         missing = set(params) - set(values)
@@ -107,6 +114,7 @@ def test_a_coordinator_of_another_school_gets_404_on_every_beheer_url(
     assert not GroupLicence.objects.exists() and not ChildLicence.objects.exists()
     assert not Contract.objects.filter(pk=contract.pk, cancelled_at__isnull=False).exists()
     assert not PupilCard.objects.exists()
+    assert ResultCoupling.objects.filter(school=school).count() == 1
     school.refresh_from_db()
     assert not school.home_signin_enabled
 

@@ -68,15 +68,18 @@ def teacher_client(client, classes):
 
 
 def teacher_patterns() -> Iterator[tuple[str, list[str]]]:
-    """(view name, URL parameters) of every page in the teacher namespace."""
+    """(view name, URL parameters) of every page of the teacher area (/leerkracht/)."""
 
     def walk(patterns: list[Any], namespace: str, params: list[str]) -> Iterator[Any]:
         for entry in patterns:
             found = [*params, *entry.pattern.converters]
             if isinstance(entry, URLResolver):
                 yield from walk(entry.url_patterns, entry.namespace or namespace, found)
-            elif isinstance(entry, URLPattern) and namespace == "teacher":
-                yield f"teacher:{entry.name}", found
+            elif isinstance(entry, URLPattern) and (
+                    namespace == "teacher"
+                    # The teacher's Resultaten live in the results app, in the same area.
+                    or (namespace == "results" and str(entry.name).startswith("teacher_"))):
+                yield f"{namespace}:{entry.name}", found
 
     yield from walk(get_resolver().url_patterns, "", [])
 
@@ -92,7 +95,8 @@ def group_urls(group: Group) -> list[str]:
 
 def test_the_walk_finds_every_teacher_group_page():
     assert {name for name, _params in teacher_patterns()} >= {
-        "teacher:home", "teacher:group", "teacher:group_signin", "teacher:print_cards"}
+        "teacher:home", "teacher:group", "teacher:group_signin", "teacher:print_cards",
+        "results:teacher_index", "results:teacher_results", "results:teacher_results_csv"}
 
 
 def test_after_sign_in_a_teacher_goes_to_mijn_groepen_with_only_their_groups(teacher_client,

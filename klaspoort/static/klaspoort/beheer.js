@@ -103,3 +103,10 @@ document.addEventListener("click", (event) => {
   const button = event.target instanceof Element ? event.target.closest("button[data-confirm]") : null;
   if (button && !window.confirm(button.dataset.confirm)) event.preventDefault();
 }, true);
+
+// Printen: a button that opens the browser's print dialog. Without JavaScript it stays hidden
+// and the link to the print version does the job.
+document.querySelectorAll("button[data-print]").forEach((button) => {
+  button.hidden = false;
+  button.addEventListener("click", () => window.print());
+});

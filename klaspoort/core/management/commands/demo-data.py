@@ -4,6 +4,7 @@ contracts and a staff account, so every screen is full on first start (idempoten
 import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -210,17 +211,29 @@ def demo_licences(school: School, coordinator: User) -> None:
 def demo_coupling(school: School, coordinator: User) -> None:
     """The demo LAS in the catalogue (pull, UWLR) and the demo school's automatic coupling to
     it, switched on with the key the LAS expects; safe to run again: the LAS's endpoint follows
-    the settings, and a coupling the coordinator changed or switched off stays as it is."""
+    the settings, and a coupling the coordinator changed or switched off stays as it is.
+
+    The LAS also takes results (its UWLR Leerresultaten endpoint, practice results too), but
+    the demo school gets no *Resultatenkoppeling* here: adding one, with the same key, is the
+    coordinator's step in the demo (the school's explicit consent, seed 000), and results
+    sent before it exists are not sent unless asked."""
     slug, name = DEMO_LAS
     client_code, client_name = DEMO_LAS_CLIENT
     las, _created = LasSystem.objects.update_or_create(slug=slug, defaults={
         "name": name, "method": LasSystem.Method.PULL, "endpoint": settings.DEMO_LAS_URL,
         "needs_key": True, "client_code": client_code, "client_name": client_name,
-        "active": True})
+        "active": True, "results_endpoint": settings.DEMO_LAS_RESULTS_URL,
+        "takes_practice_results": True})
     if not RosterCoupling.objects.filter(school=school).exists():
         # As the coordinator switches it on in Beheer: the same rule, sealed key and trail.
         coupling_services.switch_on(school=school, las=las, key=DEMO_LAS_KEY,
                                     actor=coordinator)
+
+
+def demo_results_page() -> str:
+    """The example LAS's page of the results it received (beside its results endpoint)."""
+    parts = urlsplit(settings.DEMO_LAS_RESULTS_URL)
+    return urlunsplit((parts.scheme, parts.netloc, "/resultaten", "", ""))
 
 
 class Command(BaseCommand):
@@ -270,6 +283,9 @@ class Command(BaseCommand):
                                      "coupling of %(school)s") % {
                     "las": DEMO_LAS[1], "url": settings.DEMO_LAS_URL,
                     "school": school.display_name})
+                pupil_pages.append(_("  Results that arrived at %(las)s: %(url)s (first add "
+                                     "the coupling under Resultatenkoppelingen)") % {
+                    "las": DEMO_LAS[1], "url": demo_results_page()})
         # Translators: keep the values below each other (the second line's indent is as long
         # as "  ICT coordinator  ").
         login = _("Klaspoort demo: %(url)s\n"
