@@ -38,7 +38,8 @@ from django.utils.translation import gettext_noop
 
 from klaspoort.checks import is_production
 from klaspoort.results import uwlr
-from klaspoort.results.models import Delivery, GradeBoundary, Result, ResultCoupling
+from klaspoort.results.grade_services import grade_boundaries_for
+from klaspoort.results.models import Delivery, Result, ResultCoupling
 from klaspoort.results.outbox import takes
 from klaspoort.roster import uwlr as roster_uwlr
 from klaspoort.roster.las_fetch import MSG_KEY_UNREADABLE, MSG_NO_KEY
@@ -223,10 +224,8 @@ def _tests(results: list[Result], with_boundaries: bool) -> list[uwlr.Test]:
         wanted = {(r.product_id, r.test_type) for r in first.values()
                   if r.kind != Result.Kind.OBSERVATION and r.test_type}
         if wanted:
-            for boundary in GradeBoundary.objects.filter(
-                    product_id__in={product for product, _type in wanted},
-                    test_type__in={test_type for _product, test_type in wanted}):
-                bands[(boundary.product_id, boundary.test_type)] = boundary.bands
+            found = grade_boundaries_for({product for product, _type in wanted})
+            bands = {key: value for key, value in found.items() if key in wanted}
     tests = []
     for code, result in first.items():
         band = (bands.get((result.product_id, result.test_type), [])
