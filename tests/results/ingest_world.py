@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from klaspoort.licences.models import GroupLicence, Product
 from klaspoort.pseudonyms import PublisherIds
-from klaspoort.roster.models import Group, LasSystem, Pupil
+from klaspoort.roster.models import Group, Pupil
 from klaspoort.schools.models import Publisher, PublisherConsent, School
 from tests.factories import GroupFactory, PupilFactory, SchoolFactory
 from tests.licences.factories import ContractFactory, ProductFactory, PublisherFactory
@@ -48,9 +48,3 @@ def licensed_world(publisher: Publisher | None = None, *, brin: str = "99ZZ",
                                 group=group)
     return World(school, publisher, product, group, pupil)
 
-
-def las_system(*, practice: bool = False, slug: str = "parnassys") -> LasSystem:
-    return LasSystem.objects.create(
-        name=slug.title(), slug=slug, method=LasSystem.Method.PULL,
-        endpoint="https://las.example/uwlr", results_endpoint="https://las.example/resultaten",
-        takes_practice_results=practice)

@@ -7,12 +7,17 @@ import pytest
 from django.utils import timezone
 
 from klaspoort.licences.models import ChildLicence, GroupLicence
-from klaspoort.results.models import Delivery, Result, ResultCoupling
+from klaspoort.results.models import Delivery, Result
 from klaspoort.results.services import MAX_BATCH, TooManyRows, ingest_results
 from klaspoort.schools.models import PublisherConsent
-from tests.factories import GroupFactory, PupilFactory
+from tests.factories import (
+    GroupFactory,
+    LasSystemFactory,
+    PupilFactory,
+    ResultCouplingFactory,
+)
 from tests.licences.factories import ContractFactory, ProductFactory
-from tests.results.ingest_world import las_system, licensed_world
+from tests.results.ingest_world import licensed_world
 
 pytestmark = pytest.mark.django_db
 
@@ -24,9 +29,10 @@ def world(db):
 NOT_YOURS = "You may not send results for this pupil"
 
 
-def coupled(school, **kwargs):
-    return ResultCoupling.objects.create(school=school, las=las_system(**kwargs),
-                                         since=timezone.now() - datetime.timedelta(days=1))
+def coupled(school, *, practice=False):
+    return ResultCouplingFactory(school=school,
+                                 las=LasSystemFactory(takes_practice_results=practice),
+                                 since=timezone.now() - datetime.timedelta(days=1))
 
 
 def test_a_good_row_is_stored_for_the_pupil(world):
