@@ -85,6 +85,8 @@ FIELD_LABELS: dict[str, Promise] = {
     "send_grade_boundaries": pgettext_lazy("logboek", "send school grade boundaries"),
     "waiting_deleted": pgettext_lazy("logboek", "waiting results not sent"),
     "queued": pgettext_lazy("logboek", "results queued"),
+    # A publisher's school-grade boundaries (issue 15): the bands in words.
+    "bands": pgettext_lazy("logboek", "grade boundaries"),
     # The summer erasure of results (counts only).
     "school_year": pgettext_lazy("logboek", "school year"),
     "erased": pgettext_lazy("logboek", "results erased"),

@@ -133,6 +133,13 @@ def check_bands(bands: Any) -> list[dict[str, Any]]:
             for term, low, high in parsed]
 
 
+def bands_in_words(bands: list[dict[str, Any]]) -> str:
+    """Bands as the audit trail keeps them, readable in any language: "onvoldoende 1-5,4;
+    voldoende 5,5-7,4; goed 7,5-10"."""
+    return "; ".join(f"{band['term']} {shown_grade(round(band['grade_from'] * 10))}-"
+                     f"{shown_grade(round(band['grade_to'] * 10))}" for band in bands)
+
+
 @transaction.atomic
 def set_grade_boundaries(publisher: Publisher, product: Product, test_type: str, bands: Any,
                          *, actor: Actor, request: HttpRequest | None = None
@@ -159,8 +166,8 @@ def set_grade_boundaries(publisher: Publisher, product: Product, test_type: str,
     boundary.save()
     record(actor=actor, school=None, action=AuditAction.RESULTS_GRADE_BOUNDARIES,
            target=f"{publisher.name} {product.code} {test_type}",
-           before={"bands": before} if before is not None else None,
-           after={"bands": stored}, request=request)
+           before={"bands": bands_in_words(before)} if before is not None else None,
+           after={"bands": bands_in_words(stored)}, request=request)
     return boundary, True
 
 

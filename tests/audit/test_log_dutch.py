@@ -61,6 +61,8 @@ ENTRIES: dict[str, tuple[dict | None, dict | None]] = {
                                   {"send_grade_boundaries": False}),
     "results.coupling.remove": ({"las": "ParnasSys"}, {"waiting_deleted": 12}),
     "results.backfill": (None, {"queued": 340}),
+    "results.grade_boundaries": ({"bands": "onvoldoende 1-5,4; goed 5,5-10"},
+                                 {"bands": "onvoldoende 1-5,4; voldoende 5,5-7,4; goed 7,5-10"}),
     "roster.secret.change": (None, {"method": "pincode"}),
     "roster.secret.choose": (None, {"method": "pincode"}),
     "roster.secret.regenerate": (None, {"method": "plaatjes", "pupils": 27}),
