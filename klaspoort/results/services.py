@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal, cast
 
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -110,24 +111,26 @@ class ResultRow(BaseModel):
 
 _ROW = TypeAdapter(ResultRow)
 
-# One message per field whatever pydantic found wrong with it: what the field must be.
+# One message per field whatever pydantic found wrong with it: what the field must be
+# (translated when used, in the language of that request).
 FIELD_MESSAGES = {
-    "id": _("Your result id: text of 1 to 128 characters."),
-    "school_id": _("The school's id as in GET /schools."),
-    "user_id": _("The pupil's id as in the snapshot and feed."),
-    "product": _("Your product code: text of 1 to 64 characters."),
-    "test_code": _("The test's code: text of 1 to 128 characters."),
-    "test_name": _("The test's name: text of 1 to 128 characters."),
-    "test_type": _("The test type: text of 1 to 64 characters, or leave it out."),
-    "kind": _("One of toets, observatie, oefening."),
-    "score": _("A whole number from 0 to 1000000."),
-    "max_score": _("A whole number from 1 to 1000000, or leave it out."),
-    "date": _("A date in the form YYYY-MM-DD."),
-    "learning_goal_code": _("The learning goal's code: text of 1 to 128 characters, or "
-                            "leave it out."),
-    "learning_goal": _("The learning goal: text of 1 to 256 characters, or leave it out."),
-    "note": _("A note of at most 500 characters without control characters, or leave it "
-              "out."),
+    "id": gettext_noop("Your result id: text of 1 to 128 characters."),
+    "school_id": gettext_noop("The school's id as in GET /schools."),
+    "user_id": gettext_noop("The pupil's id as in the snapshot and feed."),
+    "product": gettext_noop("Your product code: text of 1 to 64 characters."),
+    "test_code": gettext_noop("The test's code: text of 1 to 128 characters."),
+    "test_name": gettext_noop("The test's name: text of 1 to 128 characters."),
+    "test_type": gettext_noop("The test type: text of 1 to 64 characters, or leave it out."),
+    "kind": gettext_noop("One of toets, observatie, oefening."),
+    "score": gettext_noop("A whole number from 0 to 1000000."),
+    "max_score": gettext_noop("A whole number from 1 to 1000000, or leave it out."),
+    "date": gettext_noop("A date in the form YYYY-MM-DD."),
+    "learning_goal_code": gettext_noop(
+        "The learning goal's code: text of 1 to 128 characters, or leave it out."),
+    "learning_goal": gettext_noop(
+        "The learning goal: text of 1 to 256 characters, or leave it out."),
+    "note": gettext_noop(
+        "A note of at most 500 characters without control characters, or leave it out."),
 }
 
 
@@ -185,7 +188,7 @@ def _shape_errors(exc: PydanticValidationError, line: int) -> list[RowError]:
             message = _("Unknown field %(name)s.") % {"name": shown(name)}
             name = shown(name)
         elif name in FIELD_MESSAGES:
-            message = FIELD_MESSAGES[name]
+            message = _(FIELD_MESSAGES[name])
         else:
             message = _("Each result is an object with the documented fields.")
         errors.setdefault(name, RowError(line, name, message))

@@ -4,7 +4,7 @@ and only for pupils the publisher may see."""
 import datetime
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from klaspoort.licences.models import ChildLicence, GroupLicence
 from klaspoort.results.models import Delivery, Result
@@ -224,3 +224,15 @@ def test_a_full_batch_takes_a_fixed_number_of_queries(world, django_assert_max_n
         outcome = ingest_results(world.publisher, rows)
 
     assert outcome.created == MAX_BATCH
+
+
+def test_a_field_message_is_in_the_language_of_the_moment_with_its_english(world):
+    row = world.row(score="17")
+
+    [dutch] = ingest_results(world.publisher, [row]).errors
+    with translation.override("en"):
+        [english] = ingest_results(world.publisher, [row]).errors
+
+    assert dutch.as_dict()["message"] == "Een geheel getal van 0 tot en met 1000000."
+    assert dutch.as_dict()["message_en"] == english.as_dict()["message"] == (
+        "A whole number from 0 to 1000000.")
