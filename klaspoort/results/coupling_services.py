@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from klaspoort.audit import services as audit
 from klaspoort.audit.models import AuditAction
 from klaspoort.audit.services import Actor
-from klaspoort.results import outbox
+from klaspoort.results import delivery, outbox
 from klaspoort.results.coupling_selectors import earlier_results
 from klaspoort.results.models import Delivery, Result, ResultCoupling
 from klaspoort.roster.coupling_services import CouplingRefused, clean_key, store_key
@@ -126,8 +126,7 @@ def change_key(*, coupling: ResultCoupling, key: str | None, actor: Actor,
         locked.last_error = {}
         locked.save(update_fields=["sealed_key", "key_last4", "state", "last_error"])
         if was_refused:
-            due = locked.deliveries.filter(state=Delivery.State.WAITING).update(
-                next_attempt_at=timezone.now())
+            due = delivery.retry_now(locked)
             if due:
                 transaction.on_commit(lambda: outbox.start_delivery([locked.pk]))
         audit.record(actor=actor, school=locked.school, action=AuditAction.RESULTS_COUPLING_KEY,

@@ -99,7 +99,7 @@ def test_results_go_in_batches_of_the_configured_size(school, las, coupling, set
 
 def test_the_las_holds_each_result_under_the_pupils_key(school, las, coupling):
     pupil = PupilFactory(school=school, key="LL-4711", eckid="https://ketenid.nl/eck/1")
-    result = ResultFactory(pupil=pupil, score=27)
+    result = ResultFactory(pupil=pupil, score=27, test_code="REK-M5-B1")
     queued([result])
     delivery.deliver(coupling.pk)
     held = las.store.held[str(result.uid)]
@@ -453,7 +453,7 @@ def test_the_message_delivery_sends_is_valid_uwlr_with_everything_in_it(school, 
                                                          takes_practice_results=True),
                                 boundaries=True)
         with_eck = PupilFactory(school=school, eckid="https://ketenid.nl/201703/abc")
-        test = ResultFactory(pupil=with_eck)
+        test = ResultFactory(pupil=with_eck, test_code="REK-M5-B1")
         GradeBoundary.objects.create(publisher=test.publisher, product=test.product,
                                      test_type=test.test_type, bands=BANDS)
         others = [ResultFactory(pupil=with_eck, product=test.product, kind=kind,
