@@ -284,8 +284,9 @@ class Command(BaseCommand):
                     "las": DEMO_LAS[1], "url": settings.DEMO_LAS_URL,
                     "school": school.display_name})
                 pupil_pages.append(_("  Results that arrived at %(las)s: %(url)s (first add "
-                                     "the coupling under Resultatenkoppelingen)") % {
-                    "las": DEMO_LAS[1], "url": demo_results_page()})
+                                     "the coupling under Resultatenkoppelingen with the key "
+                                     "%(key)s)") % {
+                    "las": DEMO_LAS[1], "url": demo_results_page(), "key": DEMO_LAS_KEY})
         # Translators: keep the values below each other (the second line's indent is as long
         # as "  ICT coordinator  ").
         login = _("Klaspoort demo: %(url)s\n"
