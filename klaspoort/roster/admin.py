@@ -48,11 +48,15 @@ class LasSystemForm(forms.ModelForm):
     # An address typed without a scheme is taken as https, never as plain http.
     endpoint = forms.URLField(label=LasSystem._meta.get_field("endpoint").verbose_name,
                               max_length=300, required=False, assume_scheme="https")
+    results_endpoint = forms.URLField(
+        label=LasSystem._meta.get_field("results_endpoint").verbose_name, max_length=300,
+        required=False, assume_scheme="https")
 
     class Meta:
         model = LasSystem
         fields = ("name", "slug", "method", "endpoint", "needs_key", "client_code",
-                  "client_name", "timeout_seconds", "active")
+                  "client_name", "timeout_seconds", "results_endpoint", "takes_practice_results",
+                  "active")
         widgets = {"client_code": forms.TextInput(attrs={"autocomplete": "off"})}
 
     def clean(self) -> dict[str, Any]:
@@ -63,7 +67,8 @@ class LasSystemForm(forms.ModelForm):
                 needs_key=bool(cleaned.get("needs_key")),
                 client_code=cleaned.get("client_code") or "",
                 client_name=cleaned.get("client_name") or "",
-                timeout_seconds=cleaned.get("timeout_seconds"))
+                timeout_seconds=cleaned.get("timeout_seconds"),
+                results_endpoint=cleaned.get("results_endpoint") or "")
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 if field in self.fields and field not in self.errors:
@@ -78,7 +83,8 @@ class LasSystemAdmin(admin.ModelAdmin):
 
     form = LasSystemForm
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
-    list_display = ("name", "method", "endpoint", "needs_key", "active", "coupled_schools")
+    list_display = ("name", "method", "endpoint", "needs_key", "results_endpoint", "active",
+                    "coupled_schools")
     list_filter = ("method", "active")
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}

@@ -208,17 +208,25 @@ def switch_off(*, school: School, actor: Actor,
 # The operators' catalogue
 # ---------------------------------------------------------------------------------------------
 def check_las_system(*, method: str, endpoint: str, needs_key: bool, client_code: str = "",
-                     client_name: str = "", timeout_seconds: int | None = None) -> None:
+                     client_name: str = "", timeout_seconds: int | None = None,
+                     results_endpoint: str = "") -> None:
     """RULE for the LAS catalogue (operators only; no school ever sets an address, so no school
     can make Klaspoort call a URL of its choosing): a LAS that Klaspoort fetches from (pull)
     has its UWLR endpoint and Klaspoort's customer code and name there (the autorisatie
     header's klantcode and klantnaam, 1 to 64 characters each); a LAS that sends the roster
     itself (push) has no endpoint and takes no school key. An endpoint is a plain http(s)
     address without a user name or password (the UWLR header carries those) and without a #
-    part; https only in production. The timeout is 1 to 300 seconds. Raises ValidationError
-    per field."""
+    part; https only in production. The timeout is 1 to 300 seconds. A LAS that takes results
+    (issue 15) has its UWLR Leerresultaten endpoint by the same address rule, and Klaspoort's
+    customer code and name for the autorisatie header whichever way its roster comes. Raises
+    ValidationError per field."""
     errors: dict[str, str] = {}
     endpoint = (endpoint or "").strip()
+    results_endpoint = (results_endpoint or "").strip()
+    if results_endpoint:
+        problem = _endpoint_problem(results_endpoint)
+        if problem:
+            errors["results_endpoint"] = problem
     if method == LasSystem.Method.PULL:
         if not endpoint:
             errors["endpoint"] = _("A LAS that Klaspoort fetches from needs its UWLR endpoint.")
@@ -226,14 +234,6 @@ def check_las_system(*, method: str, endpoint: str, needs_key: bool, client_code
             problem = _endpoint_problem(endpoint)
             if problem:
                 errors["endpoint"] = problem
-        for field, value in (("client_code", client_code), ("client_name", client_name)):
-            if not (value or "").strip():
-                errors[field] = _("A LAS that Klaspoort fetches from needs Klaspoort's "
-                                  "customer code and name there (UWLR klantcode and "
-                                  "klantnaam).")
-            elif len(value) > UWLR_STRING_LENGTH:
-                errors[field] = _("UWLR allows at most %(max)s characters here.") % {
-                    "max": UWLR_STRING_LENGTH}
     elif method == LasSystem.Method.PUSH:
         if endpoint:
             errors["endpoint"] = _("A LAS that sends the roster itself has no endpoint: leave "
@@ -241,6 +241,14 @@ def check_las_system(*, method: str, endpoint: str, needs_key: bool, client_code
         if needs_key:
             errors["needs_key"] = _("A LAS that sends the roster itself uses its own API "
                                     "token; schools enter no authorisation key for it.")
+    if method == LasSystem.Method.PULL or results_endpoint:
+        for field, value in (("client_code", client_code), ("client_name", client_name)):
+            if not (value or "").strip():
+                errors[field] = _("Klaspoort's customer code and name at this LAS are needed "
+                                  "to call it (UWLR klantcode and klantnaam).")
+            elif len(value) > UWLR_STRING_LENGTH:
+                errors[field] = _("UWLR allows at most %(max)s characters here.") % {
+                    "max": UWLR_STRING_LENGTH}
     if timeout_seconds is not None and not 1 <= timeout_seconds <= MAX_TIMEOUT_SECONDS:
         errors["timeout_seconds"] = _("Choose a timeout of 1 to %(max)s seconds.") % {
             "max": MAX_TIMEOUT_SECONDS}

@@ -569,6 +569,10 @@ def test_an_operator_adds_a_pull_las_with_its_endpoint(operator_client):
     ({"endpoint": "https://uwlr.dotcomschool.example/ll#x"}, "endpoint", "#"),
     ({"timeout_seconds": "0"}, "timeout_seconds", "1 tot 300 seconden"),
     ({"client_code": ""}, "client_code", "klantcode"),
+    ({"results_endpoint": "ftp://uwlr.dotcomschool.example/lr"}, "results_endpoint",
+     "https://"),
+    ({"method": "push", "endpoint": "", "needs_key": "", "client_name": "",
+      "results_endpoint": "https://uwlr.dotcomschool.example/lr"}, "client_name", "klantnaam"),
     ({"client_name": "K" * 65}, "client_name", "hoogstens 64 tekens"),
 ])
 def test_the_catalogue_rule_refuses_a_las_that_cannot_work(operator_client, overrides, field,
@@ -579,6 +583,16 @@ def test_the_catalogue_rule_refuses_a_las_that_cannot_work(operator_client, over
     errors = response.context["adminform"].form.errors
     assert field in errors and words in " ".join(errors[field])
     assert not LasSystem.objects.exists()
+
+
+def test_an_operator_gives_a_las_its_results_endpoint(operator_client):
+    response = operator_client.post(reverse("admin:roster_lassystem_add"), las_form(
+        name="Momento", slug="momento", method="push", endpoint="", needs_key="",
+        results_endpoint="https://uwlr.momento.example/lr", takes_practice_results="on"))
+    assert response.status_code == 302
+    las = LasSystem.objects.get(slug="momento")
+    assert las.results_endpoint == "https://uwlr.momento.example/lr"
+    assert las.takes_practice_results
 
 
 def test_a_push_las_has_neither_endpoint_nor_key(operator_client):
