@@ -42,8 +42,7 @@ from klaspoort.results.grade_services import grade_boundaries_for
 from klaspoort.results.models import Delivery, Result, ResultCoupling
 from klaspoort.results.outbox import takes
 from klaspoort.roster import uwlr as roster_uwlr
-from klaspoort.roster.las_fetch import MSG_KEY_UNREADABLE, MSG_NO_KEY
-from klaspoort.roster.secrets import open_text
+from klaspoort.roster.las_fetch import KeyUnusable, opened_key
 from klaspoort.schools.selectors import current_school_year
 
 log = logging.getLogger(__name__)
@@ -235,15 +234,10 @@ def _tests(results: list[Result], with_boundaries: bool) -> list[uwlr.Test]:
 
 
 def _key(coupling: ResultCoupling) -> str:
-    las = coupling.las
-    if not coupling.sealed_key:
-        if las.needs_key:
-            raise _Failed(True, MSG_NO_KEY, las=las.name)
-        return ""
     try:
-        return open_text(KEY_PURPOSE, coupling.sealed_key)
-    except ValueError:
-        raise _Failed(True, MSG_KEY_UNREADABLE, las=las.name) from None
+        return opened_key(coupling.sealed_key, coupling.las, purpose=KEY_PURPOSE)
+    except KeyUnusable as unusable:
+        raise _Failed(True, unusable.message, las=coupling.las.name) from None
 
 
 def _post(coupling: ResultCoupling, body: bytes) -> bytes:

@@ -168,16 +168,34 @@ def fetch_coupling(coupling: RosterCoupling) -> FetchResult | None:
     return _record_success(coupling, record)
 
 
-def _key(coupling: RosterCoupling) -> str:
-    las = coupling.las
-    if not coupling.sealed_key:
+class KeyUnusable(Exception):
+    """A coupling's key cannot be used; `message` is a msgid with the parameter `las`."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def opened_key(sealed_key: str, las: LasSystem, *, purpose: str = KEY_PURPOSE) -> str:
+    """RULE: a coupling's authorisation key is opened for one request and never kept: "" for a
+    LAS that needs none; KeyUnusable(MSG_NO_KEY) when one is needed and none is stored, and
+    KeyUnusable(MSG_KEY_UNREADABLE) when it no longer opens (the secrets keys changed). The
+    roster fetch and the results delivery (purpose "results-key") both open keys here."""
+    if not sealed_key:
         if las.needs_key:
-            raise _Failed(NO_KEY, MSG_NO_KEY, las=las.name)
+            raise KeyUnusable(MSG_NO_KEY)
         return ""
     try:
-        return open_text(KEY_PURPOSE, coupling.sealed_key)
+        return open_text(purpose, sealed_key)
     except ValueError:
-        raise _Failed(NO_KEY, MSG_KEY_UNREADABLE, las=las.name) from None
+        raise KeyUnusable(MSG_KEY_UNREADABLE) from None
+
+
+def _key(coupling: RosterCoupling) -> str:
+    try:
+        return opened_key(coupling.sealed_key, coupling.las)
+    except KeyUnusable as unusable:
+        raise _Failed(NO_KEY, unusable.message, las=coupling.las.name) from None
 
 
 def _post(las: LasSystem, body: bytes) -> bytes:

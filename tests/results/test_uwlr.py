@@ -10,19 +10,15 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from fractions import Fraction
-from functools import cache
-from pathlib import Path
 
 import pytest
 from lxml import etree
 
 from klaspoort.results import uwlr
 from klaspoort.roster import uwlr as roster_uwlr
+from tests.uwlr_schemas import LEERRESULTATEN, SCHEMAS, message_errors, needs_schemas
 
-SCHEMAS = (Path(__file__).resolve().parents[2].parent / "shared" / "standards" / "xsd"
-           / "uwlr-2.2" / "Schemas")
 WSDL = SCHEMAS.parent / "wsdl" / "UWLR_Leerresultaten_v2p2.wsdl"
-needs_schemas = pytest.mark.skipif(not SCHEMAS.is_dir(), reason=f"{SCHEMAS} is not there")
 
 KEY = "S3cr3t-sleutel-4711"
 NS = {"s": roster_uwlr.SOAP11_NS, "a": roster_uwlr.AUTORISATIE_NS, "l": uwlr.LR_NS}
@@ -31,22 +27,8 @@ BANDS = [{"term": "onvoldoende", "grade_from": 1.0, "grade_to": 5.4},
          {"term": "goed", "grade_from": 8.0, "grade_to": 10.0}]
 
 
-@cache
-def request_schema() -> etree.XMLSchema:
-    imports = "".join(
-        f'<xs:import namespace="{ns}" schemaLocation="{(SCHEMAS / name).as_uri()}"/>'
-        for ns, name in ((roster_uwlr.SOAP11_NS, "SOAP_Envelope.xsd"),
-                         (roster_uwlr.AUTORISATIE_NS, "UWLR_Autorisatie_v2p2.xsd"),
-                         (uwlr.LR_NS, "UWLR_Leerresultaten_v2p2.xsd")))
-    wrapper = f'<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">{imports}</xs:schema>'
-    return etree.XMLSchema(etree.fromstring(wrapper.encode(), base_url=SCHEMAS.as_uri() + "/"))
-
-
 def schema_errors(data: bytes) -> list[str]:
-    checker = request_schema()
-    if checker.validate(etree.fromstring(data)):
-        return []
-    return [f"line {e.line}: {e.message}" for e in checker.error_log]
+    return message_errors(data, LEERRESULTATEN)
 
 
 def score(key: str = "0b8f6a9e-1111-4c1e-9a55-000000000001", code: str = "REK-M5-B1",

@@ -20,7 +20,6 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -37,10 +36,7 @@ from klaspoort.roster.edexml import RosterFileError, parse_edexml
 from klaspoort.roster.generator import generate_school, school_brins
 from klaspoort.roster.models import RosterImport
 from klaspoort.schools.models import School as SchoolModel
-
-SCHEMAS = (Path(__file__).resolve().parents[2].parent / "shared" / "standards" / "xsd"
-           / "uwlr-2.2" / "Schemas")
-needs_schemas = pytest.mark.skipif(not SCHEMAS.is_dir(), reason=f"{SCHEMAS} is not there")
+from tests.uwlr_schemas import LEERLINGGEGEVENS, SCHEMAS, message_errors, needs_schemas
 
 SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
 LG = "http://www.edustandaard.nl/leerresultaten/2/leerlinggegevens"
@@ -50,22 +46,8 @@ YEAR = "2024-2025"  # the last school year the UWLR 2.2 schema's enumeration kno
 PUPILS = 30
 
 
-@cache
-def uwlr_schema() -> etree.XMLSchema:
-    """The SOAP 1.1 envelope with the UWLR Leerlinggegevens and Autorisatie schemas, so a whole
-    message (header and body, processed strictly) is checked at once."""
-    imports = [(SOAP, "SOAP_Envelope.xsd"), (LG, "UWLR_Leerlinggegevens_v2p2.xsd"),
-               (AUT, "UWLR_Autorisatie_v2p2.xsd")]
-    document = ('<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">' + "".join(
-        f'<xs:import namespace="{ns}" schemaLocation="{(SCHEMAS / name).as_uri()}"/>'
-        for ns, name in imports) + "</xs:schema>")
-    return etree.XMLSchema(etree.fromstring(document))
-
-
 def schema_errors(data: bytes) -> list[str]:
-    checker = uwlr_schema()
-    checker.validate(etree.fromstring(data))
-    return [error.message for error in checker.error_log]
+    return message_errors(data, LEERLINGGEGEVENS)
 
 
 def request(brin: str = "99ZZ", dependancecode: str | None = "00", *, key: str | None = KEY,

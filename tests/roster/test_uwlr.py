@@ -7,9 +7,6 @@ repository; without them the schema tests are skipped.
 
 from __future__ import annotations
 
-from functools import cache
-from pathlib import Path
-
 import pytest
 from django.utils import translation
 from lxml import etree
@@ -17,34 +14,15 @@ from lxml import etree
 from klaspoort.roster import uwlr
 from klaspoort.roster.edexml import UWLR_NS
 from klaspoort.roster.models import RosterCoupling
+from tests.uwlr_schemas import LEERLINGGEGEVENS, SCHEMAS, message_errors, needs_schemas
 
-SCHEMAS = (Path(__file__).resolve().parents[2].parent / "shared" / "standards" / "xsd"
-           / "uwlr-2.2" / "Schemas")
 WSDL = SCHEMAS.parent / "wsdl" / "UWLR_Leerlinggegevens_v2p2.wsdl"
-needs_schemas = pytest.mark.skipif(not SCHEMAS.is_dir(), reason=f"{SCHEMAS} is not there")
 
 KEY = "S3cr3t-sleutel-4711"
 
 
-@cache
-def request_schema() -> etree.XMLSchema:
-    """The SOAP 1.1 envelope with the autorisatie header and the Leerlinggegevens body: one
-    schema importing the three official ones, so the envelope's strict wildcards check the
-    header and body against their own schemas."""
-    imports = "".join(
-        f'<xs:import namespace="{ns}" schemaLocation="{(SCHEMAS / name).as_uri()}"/>'
-        for ns, name in ((uwlr.SOAP11_NS, "SOAP_Envelope.xsd"),
-                         (uwlr.AUTORISATIE_NS, "UWLR_Autorisatie_v2p2.xsd"),
-                         (UWLR_NS, "UWLR_Leerlinggegevens_v2p2.xsd")))
-    wrapper = f'<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">{imports}</xs:schema>'
-    return etree.XMLSchema(etree.fromstring(wrapper.encode(), base_url=SCHEMAS.as_uri() + "/"))
-
-
 def schema_errors(data: bytes) -> list[str]:
-    checker = request_schema()
-    if checker.validate(etree.fromstring(data)):
-        return []
-    return [f"line {e.line}: {e.message}" for e in checker.error_log]
+    return message_errors(data, LEERLINGGEGEVENS)
 
 
 def request(**changes: str) -> bytes:
