@@ -22,6 +22,7 @@ from django_htmx.http import HttpResponseClientRedirect
 # The *Beheer* tabs, in the order of the navigation: (URL name, label).
 ADMIN_TABS = [
     ("schools:data", _("School details")),
+    ("schools:checklist", _("School year checklist")),
     ("roster:imports", _("Import user data")),
     ("roster:groups", _("Groups")),
     ("roster:coordinators", _("ICT coordinators")),

@@ -7,9 +7,10 @@ from typing import Any
 from django.dispatch import receiver
 from django.utils.translation import gettext, ngettext
 
-from klaspoort.licences import publisher_services, selectors, services
+from klaspoort.licences import publisher_services, selectors, services, year_checks
+from klaspoort.schools.checklist import CheckItem
 from klaspoort.schools.models import Publisher, School
-from klaspoort.schools.signals import publisher_untick_consequences
+from klaspoort.schools.signals import publisher_untick_consequences, school_year_checks
 
 
 def roster_applied(sender: Any, *, school: School, joined_pupil_ids: list[int],
@@ -46,3 +47,10 @@ def publisher_untick(sender: Any, school: School, publisher: Publisher, day: dat
                 "methods, at once.") % names,
         ngettext("%(tiles)d tile disappears: %(products)s.",
                  "%(tiles)d tiles disappear: %(products)s.", len(reach.products)) % names])]
+
+
+@receiver(school_year_checks, dispatch_uid="licences.year_checks")
+def licence_checks(sender: Any, school: School, day: datetime.date,
+                   **kwargs: Any) -> list[CheckItem]:
+    """*Schooljaar-checklist*: publishers ticked, group links, seats, contracts ending."""
+    return year_checks.year_checks(school, day)

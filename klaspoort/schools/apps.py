@@ -8,5 +8,6 @@ class SchoolsConfig(AppConfig):
     verbose_name = _("Schools")
 
     def ready(self) -> None:
-        # Connects the receiver that accepts an invitation when its account is activated.
-        from klaspoort.schools import services  # noqa: F401
+        # Connects the receiver that accepts an invitation when its account is activated, and
+        # the one that answers the checklist with the school's own items (its addresses).
+        from klaspoort.schools import receivers, services  # noqa: F401

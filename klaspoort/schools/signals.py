@@ -11,3 +11,7 @@ school_data_sections = Signal()
 # Unticking a publisher on *Uitgeverijen* asks first what stops at once. Arguments: school,
 # publisher, day. Each receiver answers a list of sentences (may be empty).
 publisher_untick_consequences = Signal()
+
+# The *Schooljaar-checklist* (schools.checklist.checks_for) asks every app for its items.
+# Arguments: school, day. Each receiver answers a list of schools.checklist.CheckItem.
+school_year_checks = Signal()

@@ -36,6 +36,7 @@ from klaspoort.converters import parse_id
 from klaspoort.network import MAX_INPUT_LENGTH, NetworkInputError, client_ip
 from klaspoort.schools import selectors as school_selectors
 from klaspoort.schools import services, signals
+from klaspoort.schools.checklist import checks_for, summarise
 from klaspoort.schools.forms import UNKNOWN_CHOICE, ConsentForm, NetworkForm
 from klaspoort.schools.guards import (
     SchoolRequest,
@@ -68,7 +69,9 @@ def home(request: HttpRequest) -> HttpResponse:
         if request.user.publisher_memberships.exists():  # type: ignore[union-attr]
             return redirect("publisher:index")
         return render(request, "schools/none.html")
-    return render(request, "schools/choose.html", {"schools": schools})
+    day = today()
+    return render(request, "schools/choose.html", {"schools": [
+        (school, summarise(checks_for(school, day))) for school in schools]})
 
 
 @second_factor_done
@@ -94,10 +97,23 @@ def school_data(request: SchoolRequest) -> HttpResponse:
                       key=lambda section: section.order)
     return render_admin_page(request, "schools/data.html", {
         "sections": sections,
+        # *Home* lands here: the checklist's red and amber items in one sentence.
+        "summary": summarise(checks_for(request.school, today())),
         "school_year": year,
         # The latest roster file may still be of last year (until the new one arrives).
         "roster_school_year": request.school.school_year
         if request.school.school_year not in ("", year) else ""})
+
+
+@school_admin_view
+@require_GET
+def checklist(request: SchoolRequest) -> HttpResponse:
+    """*Schooljaar-checklist*: every app's live checks of the summer checklist (issue 16)."""
+    day = today()
+    items = checks_for(request.school, day)
+    return render_admin_page(request, "schools/checklist.html", {
+        "items": items, "summary": summarise(items),
+        "school_year": school_selectors.current_school_year(day)})
 
 
 # ---------------------------------------------------------------------------------------------
