@@ -25,7 +25,8 @@ STATES = (GREEN, AMBER, RED, OFF)
 class CheckItem:
     """One item of the checklist: `title` and `fix_label` are English msgids (gettext_noop),
     shown translated; `facts` are translated sentences with the numbers behind `state`;
-    `fix_url`/`fix_label` lead to the page that fixes it. `state` is "off" when the item is not in use at this school (or only informs)."""
+    `fix_url`/`fix_label` lead to the page that fixes it. `state` is "off" when the item is
+    not in use at this school (or only informs)."""
 
     key: str
     title: str
