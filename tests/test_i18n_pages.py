@@ -39,6 +39,7 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 # (URL name, Dutch heading, English heading) of every tab of Beheer.
 BEHEER_PAGES = [
     ("schools:data", "Gegevens", "School details"),
+    ("schools:checklist", "Schooljaar-checklist", "School year checklist"),
     ("roster:imports", "Gebruikersgegevens invoeren", "Import user data"),
     ("roster:groups", "Groepen", "Groups"),
     ("roster:coordinators", "ICT-coördinatoren", "ICT coordinators"),
