@@ -39,7 +39,8 @@ def test_a_school_without_ip_addresses_is_red_and_links_to_ip_adressen(school):
     check = networks_check(school, DAY)
     assert check.state == RED
     assert check.fix_url == reverse("schools:networks", kwargs={"brin6": school.brin6})
-    assert check.facts == ["Er is geen IP-adres ingevoerd: leerlingen kunnen op school niet inloggen."]
+    assert check.facts == [
+        "Er is geen IP-adres ingevoerd: leerlingen kunnen op school niet inloggen."]
 
 
 def test_a_school_with_an_ip_address_is_green_and_another_schools_address_never_counts(school):
