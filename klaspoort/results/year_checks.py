@@ -34,8 +34,8 @@ def couplings_check(school: School, day: datetime.date) -> CheckItem:
     state, facts = GREEN, []
     for coupling in couplings:
         numbers = counts[coupling.pk]
-        facts.append(_("%(las)s: %(state)s; %(sent)d results sent, %(waiting)d waiting, "
-                       "%(failed)d failed.") % {
+        facts.append(_("%(las)s: %(state)s; results sent: %(sent)d, waiting: %(waiting)d, "
+                       "failed: %(failed)d.") % {
             "las": coupling.las.name, "state": coupling.get_state_display(), **numbers})
         reason = failure_reason(coupling)
         if reason:

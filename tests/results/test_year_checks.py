@@ -35,7 +35,7 @@ def test_a_coupling_that_delivers_is_green(school):
                                                    sent_at=timezone.now())
     check = couplings_check(school, DAY)
     assert check.state == GREEN
-    assert "1 resultaten verstuurd, 0 wachtend, 0 mislukt." in check.facts[0]
+    assert "resultaten verstuurd: 1, wachtend: 0, mislukt: 0." in check.facts[0]
 
 
 def test_a_refused_coupling_is_red_with_the_reason(school):
@@ -51,7 +51,7 @@ def test_failed_deliveries_are_red(school):
     Delivery.objects.filter(pk=delivery.pk).update(state=Delivery.State.FAILED)
     check = couplings_check(school, DAY)
     assert check.state == RED
-    assert "0 resultaten verstuurd, 0 wachtend, 1 mislukt." in check.facts[0]
+    assert "resultaten verstuurd: 0, wachtend: 0, mislukt: 1." in check.facts[0]
 
 
 def test_another_schools_failing_coupling_never_counts(school):
