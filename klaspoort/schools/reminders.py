@@ -33,8 +33,8 @@ log = logging.getLogger(__name__)
 # before the year starts").
 YEAR_START_REMINDER_DAYS = 7
 
-YEAR_START_SUBJECT = gettext_noop("Klaspoort: %(count)s items on the checklist for %(year)s "
-                                  "still need you")
+YEAR_START_SUBJECT = gettext_noop("Klaspoort: the checklist for school year %(year)s still has "
+                                  "red items (%(count)s)")
 
 
 def coordinator_addresses(school: School) -> list[str]:
