@@ -114,7 +114,9 @@ def _year_start_message(school: School, year: str, start: datetime.date,
     with translation.override(settings.LANGUAGE_CODE):
         # The item titles are msgids: translated here, in Dutch like the rest of the message.
         items = [{"title": gettext(str(item.title)), "facts": list(item.facts),
-                  "fix_url": _fix_url(str(item.fix_url)), "fix_label": gettext(str(item.fix_label))}
+                  "fix_url": _fix_url(str(item.fix_url)),
+                  "fix_label": gettext(str(item.fix_label)) if item.fix_label
+                  else gettext("Fix it")}
                  for item in red]
         start_text = formats.date_format(start, "j F Y")
     context = {
