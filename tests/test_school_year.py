@@ -21,6 +21,7 @@ from types import SimpleNamespace
 import pytest
 from django.utils import timezone
 
+from klaspoort.audit.models import AuditAction, AuditEntry
 from klaspoort.licences import selectors as licence_selectors
 from klaspoort.licences import services as licence_services
 from klaspoort.licences.access import access_for_user
@@ -302,6 +303,10 @@ def test_a_school_through_a_whole_year(clock, client, mailoutbox, monkeypatch,
     assert opens(in_3, rollover) == {"Blink 5"}  # was in 4, is in 5
     assert opens(pupils_of("g3A")[0], rollover) == {"Pluspunt 4"}
     assert opens(moved[0], rollover) == set()  # the new group 3: Taal actief 3 has ended
+    # The *Logboek* says so: one entry for the import's automatic linking.
+    entry = AuditEntry.objects.filter(school=school, action=AuditAction.LICENCES_AUTO_LINK
+                                      ).latest("pk")
+    assert entry.after == {"added": 2, "removed": 2}
     # Hand links are kept, and ask for review: group 5 became 6, group 8 is gone.
     assert linked(squla) == {"g5A": False, "g8A": False}
     assert opens(in_5, rollover) == {"Squla"}  # was in 5 (Blink 5 moved on), is in 6
