@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 import pytest
+from django.conf import settings
 
+from klaspoort.celery import app
 from klaspoort.schools import reminders
 from klaspoort.schools.models import School, SentReminder
 from klaspoort.schools.tasks import year_start_reminders
@@ -159,3 +161,13 @@ def test_another_schools_coordinator_cannot_switch_them(client, school):
     assert answer.status_code == 404
     school.refresh_from_db()
     assert school.remind_year_start and school.remind_cancellation
+
+
+def test_both_reminder_tasks_run_daily_in_beat_and_the_worker_finds_them():
+    app.loader.import_default_modules()  # what a worker does at start: each app's `tasks`
+    for name in ("klaspoort.schools.tasks.year_start_reminders",
+                 "klaspoort.licences.tasks.cancellation_reminders"):
+        entry, = [each for each in settings.CELERY_BEAT_SCHEDULE.values()
+                  if each["task"] == name]
+        assert entry["schedule"].day_of_month == set(range(1, 32))  # every day
+        assert name in app.tasks
