@@ -304,6 +304,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "klaspoort.results.erasure_tasks.summer_erasure",
         "schedule": crontab(hour=int(os.environ.get("KLASPOORT_ERASURE_HOUR", "5")), minute=30),
     },
+    # The coordinators' reminders by e-mail (issue 16): before the school year (25-31 July,
+    # when the checklist has red items) and to cancel contracts (1-30 June). Each task looks
+    # at the date every day; each reminder goes once a year per school (SentReminder).
+    "schools-year-start-reminders": {
+        "task": "klaspoort.schools.tasks.year_start_reminders",
+        "schedule": crontab(hour=int(os.environ.get("KLASPOORT_REMINDER_HOUR", "7")), minute=0),
+    },
+    "licences-cancellation-reminders": {
+        "task": "klaspoort.licences.tasks.cancellation_reminders",
+        "schedule": crontab(hour=int(os.environ.get("KLASPOORT_REMINDER_HOUR", "7")),
+                            minute=5),
+    },
 }
 # Task modules Celery does not find by itself (it discovers only each app's `tasks`).
 CELERY_IMPORTS = ("klaspoort.results.erasure_tasks",)

@@ -31,6 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from klaspoort.exchange.models import FeedEvent, PublishedRecord
+from klaspoort.schools.selectors import school_year_start
 
 Entity = FeedEvent.Entity
 Obj = dict[str, Any]
@@ -121,7 +122,8 @@ class SchoolYear:
 
     @classmethod
     def of(cls, day: datetime.date) -> SchoolYear:
-        return cls(day.year + 1 if day.month >= 8 else day.year)
+        # The one rule of the Dutch school year (schools.selectors), never a copy of it.
+        return cls(school_year_start(day).year + 1)
 
     @property
     def year_id(self) -> str:

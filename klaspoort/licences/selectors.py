@@ -18,9 +18,10 @@ from klaspoort.licences.models import (
     Contract,
     GroupLicence,
     JoinNotice,
+    runs_from_q,
 )
 from klaspoort.licences.schoolyear import cancellation_deadline, school_year_end
-from klaspoort.roster.models import Group, Pupil
+from klaspoort.roster.models import Group, Pupil, RosterEvent
 from klaspoort.schools.models import Publisher, PublisherConsent, School
 from klaspoort.tenancy import for_school
 
@@ -135,6 +136,53 @@ def school_contracts(school: School) -> QuerySet[Contract]:
 def group_links(contract: Contract) -> list[GroupLicence]:
     return list(GroupLicence.objects.filter(contract=contract, removed_at__isnull=True)
                 .select_related("group").order_by("group__name"))
+
+
+# Why a link made by hand asks the coordinator to look again.
+YEAR_GROUP_CHANGED, GROUP_GONE = "year_group_changed", "group_gone"
+
+
+@dataclass(frozen=True)
+class LinkToReview:
+    link: GroupLicence
+    reason: str  # YEAR_GROUP_CHANGED or GROUP_GONE
+
+
+def hand_links_to_review(school: School, *, today: datetime.date | None = None,
+                         contract: Contract | None = None) -> list[LinkToReview]:
+    """RULE (issue 16, the rollover): a group link made by hand is kept by every import, but
+    asks for review when the group's year group changed after the link was made (a LAS that
+    moves a class up keeps its key and raises its year group: the method the coordinator
+    chose may now be a year too young), or when the group left the roster. Automatic links need
+    no review: `services.auto_link` recomputes them. Only links of contracts that still run or
+    are to come. Told from the roster's change log (`RosterEvent` with "jaargroep" among its
+    fields), so no mark is stored: a link made or made again after the change is not flagged."""
+    today = today or timezone.localdate()
+    links = GroupLicence.objects.filter(
+        runs_from_q(today, prefix="contract__"), contract__school=school, automatic=False,
+        removed_at__isnull=True,
+    ).select_related("group", "contract", "contract__product").order_by(
+        "contract__product__name", "group__name")
+    if contract is not None:
+        links = links.filter(contract=contract)
+    links_list = list(links)
+    if not links_list:
+        return []
+    first = min(link.created_at for link in links_list)
+    changed: dict[int, list[datetime.datetime]] = defaultdict(list)
+    for group_id, fields, when in for_school(RosterEvent, school).filter(
+            entity=RosterEvent.Entity.GROUP, action=RosterEvent.Action.CHANGED,
+            entity_id__in={link.group_id for link in links_list}, created_at__gte=first,
+    ).values_list("entity_id", "fields", "created_at"):
+        if "jaargroep" in (fields or []):
+            changed[group_id].append(when)
+    found = []
+    for link in links_list:
+        if not link.group.active:
+            found.append(LinkToReview(link, GROUP_GONE))
+        elif any(when >= link.created_at for when in changed.get(link.group_id, [])):
+            found.append(LinkToReview(link, YEAR_GROUP_CHANGED))
+    return found
 
 
 def removed_group_links(contract: Contract) -> list[GroupLicence]:

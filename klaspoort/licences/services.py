@@ -74,7 +74,11 @@ def link_group(*, school: School, contract: Contract, group: Group, actor: Actor
         link.removed_by = None
         link.automatic = False
         link.created_by = user_of(actor)
-        link.save(update_fields=["removed_at", "removed_by", "automatic", "created_by"])
+        # Made again now: a link made after its group's year group changed needs no review
+        # (selectors.hand_links_to_review).
+        link.created_at = timezone.now()
+        link.save(update_fields=["removed_at", "removed_by", "automatic", "created_by",
+                                 "created_at"])
     record(actor=actor, school=school, action=AuditAction.LICENCES_GROUP_LINK,
            target=f"{_contract_label(contract)}: {group.name}",
            after={"group": group.name}, request=request)

@@ -138,6 +138,9 @@ def contract_groups(request: SchoolRequest, contract_id: int) -> HttpResponse:
                         contract_id=contract.pk)
     context.update({"tab": "groups", "links": selectors.group_links(contract),
                     "removed": selectors.removed_group_links(contract),
+                    "to_review": {review.link.group_id: review.reason for review in
+                                  selectors.hand_links_to_review(request.school,
+                                                                 contract=contract)},
                     "linkable": selectors.linkable_groups(request.school, contract)})
     return render_admin_page(request, "licences/beheer/contract_groups.html", context)
 

@@ -454,14 +454,16 @@ def send_erasure_reminders(day: datetime.date) -> int:
     year: one message to each coordinator and each teacher of a group with such results (one
     message per address), in Dutch, saying when results are erased, what is kept (final scores
     per learning goal, kindergarten observations) and where to download them (the group's
-    *Resultaten* page). Returns the number of messages queued (sent after commit)."""
+    *Resultaten* page). Not for a school whose coordinators switched it off
+    (`School.remind_results_erasure`). Returns the number of messages queued (sent after
+    commit)."""
     year = day.year
     if not reminder_date(year) <= day < erasure_date(year):
         return 0
     sent = 0
     for each, before in _schools_to_do(year, None):
-        if before:
-            continue
+        if before or not each.remind_results_erasure:
+            continue  # switched off in *Herinneringen*: neither coordinators nor teachers
         scope = _scope(each, year)
         if not (scope.erase.exists() or scope.held_back.exists()):
             continue  # only kindergarten observations: nothing to download before it

@@ -27,7 +27,13 @@ class School(models.Model):
     public_id = models.CharField(
         _("School ID"), max_length=16, unique=True, default=new_public_school_id, editable=False
     )
-    school_year = models.CharField(_("school year"), max_length=9, blank=True)
+    # The school year of the latest applied roster file ("2025-2026"), as the LAS wrote it: a
+    # fact about the user data, never the current school year. Between 1 August and the new
+    # year's first import it is still last year's; roster.diff.is_new_school_year compares a
+    # new file against it. Every page and rule that needs the current school year derives it
+    # from the date (selectors.current_school_year).
+    school_year = models.CharField(_("school year of the latest user data"), max_length=9,
+                                   blank=True)
     # The unguessable reference in the school's pupil-page shortcut (/leerling/<ref>/), like the
     # incumbent's INSTELLING_REF: the page is only found through the shortcut, never listed.
     pupil_page_ref = models.CharField(max_length=32, unique=True, default=new_pupil_page_ref,
@@ -39,6 +45,12 @@ class School(models.Model):
     require_second_factor = models.BooleanField(
         _("second factor required for staff"), default=False,
         help_text=_("Staff without an authenticator app are walked through setting one up."))
+    # The coordinators' reminders by e-mail (*Herinneringen* on *Gegevens*), each on by default.
+    remind_year_start = models.BooleanField(_("reminder before the school year starts"),
+                                            default=True)
+    remind_cancellation = models.BooleanField(_("reminder to cancel contracts"), default=True)
+    remind_results_erasure = models.BooleanField(_("reminder before the results erasure"),
+                                                 default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -188,3 +200,27 @@ class SchoolNetwork(models.Model):
 
     def __str__(self) -> str:
         return f"{self.network} ({self.label})" if self.label else self.network
+
+
+class SentReminder(models.Model):
+    """A reminder by e-mail that went to a school's coordinators: each kind once per school and
+    school year, so a daily task that runs twice (or on each day of its window) sends it once.
+    Written by schools.reminders and licences.reminders."""
+
+    class Kind(models.TextChoices):
+        YEAR_START = "year_start", _("before the school year starts")
+        CANCELLATION = "cancellation", _("contracts to cancel")
+
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    # The school year the reminder is about ("2026-2027").
+    school_year = models.CharField(max_length=9)
+    sent_at = models.DateTimeField(auto_now_add=True)
+    mails = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["school", "kind", "school_year"],
+                                               name="sent_reminder_once_a_year")]
+
+    def __str__(self) -> str:
+        return f"{self.school_id} {self.kind} {self.school_year}"

@@ -371,3 +371,21 @@ def set_second_factor_requirement(school: School, required: bool, *, request: Ht
     record(actor=request.user, school=school, action=AuditAction.SCHOOLS_SECOND_FACTOR_REQUIRE,
            target=school.brin6, before={"require_second_factor": before},
            after={"require_second_factor": required}, request=request)
+
+
+REMINDER_FIELDS = ("remind_year_start", "remind_cancellation", "remind_results_erasure")
+
+
+def set_reminders(school: School, *, year_start: bool, cancellation: bool,
+                  results_erasure: bool) -> list[str]:
+    """RULE: each reminder by e-mail to the school's coordinators (before the school year,
+    to cancel contracts, before the results erasure) is switched on or off for the whole
+    school. Returns the names of the switches that changed."""
+    wanted = dict(zip(REMINDER_FIELDS, (year_start, cancellation, results_erasure),
+                      strict=True))
+    changed = [name for name, value in wanted.items() if getattr(school, name) != value]
+    for name in changed:
+        setattr(school, name, wanted[name])
+    if changed:
+        school.save(update_fields=changed)
+    return changed

@@ -10,6 +10,7 @@ urlpatterns = [
     path("<brin6:brin6>/gegevens/tweestapsverificatie/", views.second_factor_policy,
          name="second_factor_policy"),
     path("<brin6:brin6>/schooljaar-checklist/", views.checklist, name="checklist"),
+    path("<brin6:brin6>/gegevens/herinneringen/", views.reminders, name="reminders"),
     path("<brin6:brin6>/uitgeverijen/", views.publishers, name="publishers"),
     path("<brin6:brin6>/netwerkbeheerders/", views.network_providers, name="network_providers"),
     path("<brin6:brin6>/ip-adressen/", views.networks, name="networks"),

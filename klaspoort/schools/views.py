@@ -333,6 +333,20 @@ def second_factor_policy(request: SchoolRequest) -> HttpResponse:
     return redirect("schools:data", brin6=request.school.brin6)
 
 
+@school_admin_view
+@require_POST
+def reminders(request: SchoolRequest) -> HttpResponse:
+    """The *Gegevens* card *Herinneringen*: which reminders the coordinators receive by e-mail.
+    An unticked box is absent from the form, so anything but "on" is off."""
+    services.set_reminders(
+        request.school,
+        year_start=request.POST.get("remind_year_start") == "on",
+        cancellation=request.POST.get("remind_cancellation") == "on",
+        results_erasure=request.POST.get("remind_results_erasure") == "on")
+    messages.success(request, _("Your reminder settings are saved."))
+    return redirect("schools:data", brin6=request.school.brin6)
+
+
 # ---------------------------------------------------------------------------------------------
 # *Logboek*: the school's audit trail for its coordinators (issue 3; the trail is audit's)
 # ---------------------------------------------------------------------------------------------

@@ -3,11 +3,13 @@ about a child who joined a licensed group in the middle of the year."""
 
 import copy
 
-from klaspoort.licences import selectors
+from klaspoort.licences import selectors, services
 from klaspoort.licences.models import GroupLicence
 from klaspoort.roster.edexml import parse_edexml
 from klaspoort.roster.models import Group, Pupil
 from klaspoort.roster.services import apply_roster
+from klaspoort.schools.models import School
+from tests.factories import CoordinatorFactory
 from tests.licences.factories import ContractFactory, ProductFactory
 
 
@@ -45,3 +47,28 @@ def test_a_new_school_year_gives_no_joiner_notices(school, school_file):
         pupil["group"] = keys[(i + 1) % len(keys)]
     apply_roster(school, next_year)
     assert selectors.open_join_notices(school) == []
+
+
+def test_a_hand_link_asks_for_review_when_its_group_moves_up_only_at_its_own_school(
+        school, school_file, coordinator):
+    other = School.objects.create(brin="88YY", dependancecode="00", name="De Klimop")
+    other_coordinator = CoordinatorFactory(school=other, email="ict@klimop.example")
+    product = ProductFactory(year_groups=[])  # every year group: linked by hand only
+    for each, who, brin in ((school, coordinator, "99ZZ"), (other, other_coordinator, "88YY")):
+        apply_roster(each, parse_edexml(school_file(40, brin=brin)))
+        contract = ContractFactory(school=each, product=product)
+        services.link_group(school=each, contract=contract,
+                            group=Group.objects.get(school=each, key="g5A"), actor=who)
+    assert selectors.hand_links_to_review(school) == []
+    # Only the first school's LAS moves its group 5 up (same key, year group 6).
+    moved = parse_edexml(school_file(40))
+    for group in moved["groups"]:
+        if group["key"] == "g5A":
+            group["jaargroep"] = "6"
+    apply_roster(school, moved)
+    review, = selectors.hand_links_to_review(school)
+    assert (review.link.group.key, review.reason) == ("g5A", selectors.YEAR_GROUP_CHANGED)
+    assert review.link.group.school == school
+    assert selectors.hand_links_to_review(other) == []
+    # Still linked: a hand link is never taken away by an import.
+    assert GroupLicence.objects.filter(group=review.link.group, removed_at__isnull=True).exists()

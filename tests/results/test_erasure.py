@@ -415,6 +415,17 @@ def test_the_reminder_goes_once_and_only_in_its_weeks(world, django_capture_on_c
     assert SummerErasure.objects.filter(reminded_at__isnull=False).count() == 2
 
 
+def test_a_school_that_switched_the_reminder_off_gets_none(world,
+                                                          django_capture_on_commit_callbacks):
+    regenboog = world.pupils["p3"].school
+    School.objects.filter(pk=regenboog.pk).update(remind_results_erasure=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = erasure.send_erasure_reminders(REMINDER_DAY)
+    # Neither its coordinators nor its teachers; the other school still hears.
+    assert set(messages_by_address()) == {"ict@delinde.example", "juf@delinde.example"}
+    assert sent == 2
+
+
 def test_no_reminder_once_the_erasure_day_has_come(world, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         assert erasure.send_erasure_reminders(ERASURE_DAY) == 0
