@@ -225,7 +225,11 @@ def explain(school: School, person: Pupil | Teacher, product: Product,
     not_linked = reason == access_rule.NOT_LINKED
     has_contract = bool(contracts)
     group_broken = not_linked and has_contract and not groups and not child_links
-    if groups:
+    if groups and for_publisher:
+        # A publisher sees only the groups on its running licences (licences.publisher_view).
+        facts = [_("In an active group.") if role == "pupil"
+                 else _("Linked to an active group.")]
+    elif groups:
         facts = [_("In group %(groups)s.") % {"groups": ", ".join(g.name for g in groups)}
                  if role == "pupil" else
                  _("Teaches %(groups)s.") % {"groups": ", ".join(g.name for g in groups)}]
@@ -249,7 +253,8 @@ def explain(school: School, person: Pupil | Teacher, product: Product,
         contract__in=contracts, contract__contract_type=Contract.Type.GROUP,
         group__in=groups, removed_at__isnull=True).select_related("contract", "group"))
     facts = [_("Linked through %(group)s (licence %(number)s).") % {
-        "group": link.group.name, "number": link.contract.number} for link in group_links]
+        "group": _("a group") if for_publisher else link.group.name,
+        "number": link.contract.number} for link in group_links]
     facts += [_("Linked to the pupil personally (licence %(number)s).") % {
         "number": link.contract.number} for link in child_links]
     if not has_contract:

@@ -345,7 +345,7 @@ def test_the_helpdesk_sees_the_chain_of_a_consenting_school(world, helpdesk):
     text = page.content.decode()
     assert page.status_code == 200
     assert "Sam B. kan Pluspunt niet openen" in text
-    assert "Bakker" not in text
+    assert "Bakker" not in text and "Groep 5" not in text
     assert f"/beheer/{world.school.brin6}" not in text  # no links into the school's Beheer
     assert "Wat de school aanpast" in text
 
