@@ -33,22 +33,23 @@ def coordinator_why(request: SchoolRequest) -> HttpResponse:
     products = why.products_of_school(school)
     product = _product(products, request.GET.get("product", ""))
     chosen = request.GET.get("persoon", "")
+    # A name picked from the list wins; the form then carries the person's key as its search,
+    # so checking another method (or typing another name) needs no hidden state.
     person = why.person_by_ref(school, chosen) if chosen else None
     people = why.search_people(school, search) if search and person is None else []
     if person is None and len(people) == 1:
         person = why.person_by_ref(school, people[0][0])
+        people = []  # the only match is chosen: no list to choose from
     errors = []
     if chosen and person is None:
         errors.append(_("This pupil or teacher does not exist at this school. Search again."))
     if request.GET.get("product") and product is None:
         errors.append(_("Choose one of the school's methods."))
-    not_found = bool(search) and person is None and not people
     chain = why.explain(school, person, product) if person and product else None
     return render_admin_page(request, "signin/why.html", {
-        "search": search, "people": people, "person": person,
-        "person_ref": chosen if person and chosen else (people[0][0] if person else ""),
+        "search": person.key if person else search, "people": people, "person": person,
         "products": products, "product": product, "chain": chain, "errors": errors,
-        "not_found": not_found, "show_fixes": True,
+        "not_found": bool(search) and person is None and not people, "show_fixes": True,
     }, status=404 if errors else 200)
 
 

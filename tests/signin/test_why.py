@@ -294,6 +294,11 @@ def test_the_coordinator_picks_from_several_people(world, coordinator_client):
     page = coordinator_client.get(why_url(world.school), {"persoon": f"p{world.sam.pk}",
                                                           "product": world.product.pk})
     assert "Sam Bakker mag Pluspunt openen" in page.content.decode()
+    # The form now holds Sam's key: checking another method finds Sam again.
+    assert 'value="L-SAM"' in page.content.decode()
+    page = coordinator_client.get(why_url(world.school), {"zoek": "L-SAM",
+                                                          "product": world.product.pk})
+    assert "Sam Bakker mag Pluspunt openen" in page.content.decode()
 
 
 def test_the_coordinator_never_sees_another_schools_pupil(world, coordinator_client):
