@@ -54,6 +54,8 @@ TAB_OF_PAGE = {
 # Every *Licentiebeheer* page sits under its tab (the per-child list and a licence's pages).
 TAB_OF_PAGE.update({f"licences:{name}": "licences:contracts" for name in (
     "child_contracts", "contract_groups", "contract_children", "cancel")})
+# *Waarom kan … niet openen?* is reached from *Licentiebeheer*.
+TAB_OF_PAGE["signin:why"] = "licences:contracts"
 
 
 def render_admin_page(request: HttpRequest, template: str, context: dict[str, Any],

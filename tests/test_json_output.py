@@ -34,7 +34,8 @@ NOT_EMBEDDED = ("DATABASE_URL", "EMAIL_HOST", "CELERY_BROKER_URL", "CELERY_TASK_
                 "KLASPOORT_CACHE_URL", "REDIS_URL")
 # Every command with a --json option, and the test below that runs it.
 COVERED = {"import-edexml", "import-contracts", "licences", "access", "export-roster",
-           "network-token", "register-client", "publish-feeds", "las-token", "erase-results"}
+           "network-token", "register-client", "publish-feeds", "las-token", "erase-results",
+           "why"}
 
 
 @dataclass
@@ -224,6 +225,17 @@ def test_access_prints_one_document(world):
     assert access["denied"] == [{"product": "TL", "reason": "not_linked"}]
 
 
+def test_why_prints_one_document(world):
+    pupil = next(element.get("key") for element in roster_elements(world.roster, "leerling")
+                 if element.findtext("jaargroep") == "6")
+    run = klaspoort(world.var, "why", BRIN6, pupil, "TL", "--json")
+
+    assert run.returncode == 0, run.stderr
+    chain = run.document()
+    assert chain["user"] == pupil and chain["product"] == "TL"
+    assert chain["reason"] == "not_linked" and chain["broken"] == "linked"
+
+
 def test_export_roster_prints_one_document(world):
     run = klaspoort(world.var, "export-roster", BRIN6, "--json")
 
@@ -303,6 +315,8 @@ def test_register_client_prints_one_document(world):
     (("export-roster", "00XX00", "--json"), 1),
     (("licences", "00XX00", "--json"), 1),
     (("access", "00XX00", "nobody", "--json"), 1),
+    (("why", "00XX00", "nobody", "RK", "--json"), 1),
+    (("why", BRIN6, "nobody", "RK", "--json"), 1),
     (("import-contracts", "does-not-exist.csv", "--json"), 1),
     (("import-edexml", "--json", "--no-such-option"), 2),
     (("erase-results", "--day", "2027-07-20", "--json"), 1),

@@ -77,6 +77,8 @@ TAB_OF_PAGE = {
     "exchange:oneroster_clients": "exchange:tokens",
     "exchange:webhook_new_secret": "exchange:webhook",
     "exchange:webhook_remove": "exchange:webhook",
+    # The signin app's *Waarom kan … niet openen?* (by URL name only).
+    "signin:publisher_why": "publisher:helpdesk",
 }
 
 

@@ -8,9 +8,13 @@ in from anywhere.
 
 from __future__ import annotations
 
+import datetime
+import hashlib
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from django.core.cache import cache
 from django.http import HttpRequest
 
 from klaspoort.network import client_ip
@@ -31,11 +35,48 @@ AT_HOME = "home"
 WITH_CARD = "card"
 
 
+# How long the last sign-in's address is kept for *Waarom kan … niet openen?* (signin.why): two
+# weeks covers a holiday week; it lives in the cache, never in the database or the audit trail.
+LAST_SIGNIN_SECONDS = 14 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class LastSignin:
+    kind: str  # AT_SCHOOL | AT_HOME | WITH_CARD
+    address: str
+    at: datetime.datetime
+
+
+def _last_signin_key(user_id: int) -> str:
+    return "klaspoort:last-signin:" + hashlib.sha256(str(user_id).encode()).hexdigest()[:32]
+
+
 def remember_pupil_signin(request: HttpRequest, school: School, kind: str) -> None:
-    """Called by the pupil sign-in right after login(): how and where the pupil signed in."""
+    """Called by the pupil sign-in right after login(): how and where the pupil signed in, in
+    the session (the IP rule) and, for the helpdesk's question why a method does not open, as
+    the pupil's last sign-in in the cache for LAST_SIGNIN_SECONDS."""
     request.session[SIGNIN_KIND] = kind
     request.session[SIGNIN_SCHOOL] = school.pk
     request.session[SIGNED_IN_AT] = time.time()
+    user_id = getattr(request.user, "pk", None)
+    if user_id is not None:
+        cache.set(_last_signin_key(user_id),
+                  {"kind": kind, "address": client_ip(request), "at": time.time()},
+                  LAST_SIGNIN_SECONDS)
+
+
+def last_signin(user_id: int) -> LastSignin | None:
+    """The pupil's last sign-in as remembered by remember_pupil_signin, or None when unknown
+    (none in the last LAST_SIGNIN_SECONDS, or another process's memory without a shared
+    cache)."""
+    value = cache.get(_last_signin_key(user_id))
+    if not isinstance(value, dict):
+        return None
+    try:
+        at = datetime.datetime.fromtimestamp(float(value["at"]), tz=datetime.UTC)
+        return LastSignin(str(value["kind"]), str(value["address"]), at)
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def pupil_session_over(request: HttpRequest, user: User | AnonymousUser) -> bool:

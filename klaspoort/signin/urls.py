@@ -1,6 +1,6 @@
 from django.urls import path
 
-from klaspoort.signin import views
+from klaspoort.signin import views, why_views
 
 app_name = "signin"
 urlpatterns = [
@@ -24,4 +24,7 @@ urlpatterns = [
          name="print_cards"),
     path("beheer/<brin6:brin6>/gegevens/thuisinloggen/", views.home_signin_setting,
          name="home_signin_setting"),
+    path("beheer/<brin6:brin6>/licenties/waarom/", why_views.coordinator_why, name="why"),
+    path("uitgever/<slug:slug>/helpdesk/waarom/", why_views.publisher_why,
+         name="publisher_why"),
 ]
