@@ -24,8 +24,14 @@ from klaspoort.roster import services
 from klaspoort.roster.edexml import parse_edexml
 from klaspoort.roster.models import LasSystem, Pupil, RosterCoupling, RosterImport
 from klaspoort.roster.secrets import open_text
+from klaspoort.schools import services as school_services
+from klaspoort.schools.checklist import checks_for
 from klaspoort.schools.models import Publisher, School
-from klaspoort.schools.selectors import address_allowed, current_school_year
+from klaspoort.schools.selectors import (
+    address_allowed,
+    consented_publishers,
+    current_school_year,
+)
 from klaspoort.sso.models import PublisherClient
 from tests.roster.test_example_las_app import request as uwlr_request
 
@@ -191,3 +197,24 @@ def test_demo_data_refuses_settings_that_serve_another_host(db, settings):
     with pytest.raises(CommandError, match="localhost"):
         call_command("demo-data", stdout=io.StringIO())
     assert not School.objects.exists()
+
+
+def test_the_demo_schools_checklist_shows_a_red_item_whose_fix_is_one_click_away(db):
+    """Issue 16, "Done when": the demo school's Schooljaar-checklist shows real states, some
+    red on purpose: Zwijsen's method ordered for next year while Zwijsen is not ticked."""
+    for slug, name in {**DEMO_PUBLISHERS, "zwijsen": "Zwijsen"}.items():
+        Publisher.objects.get_or_create(slug=slug, defaults={"name": name})
+    call_command("demo-data", stdout=io.StringIO())
+    school = School.objects.get(brin="99ZZ", dependancecode="00")
+    today = timezone.localdate()
+
+    consents = {item.key: item for item in checks_for(school, today)}["licences.consents"]
+    assert consents.state == "red" and "Zwijsen" in " ".join(consents.facts)
+    assert consents.fix_url == f"/beheer/{school.brin6}/uitgeverijen/"
+
+    coordinator = school.memberships.get().user
+    school_services.set_publisher_consents(
+        school, set(consented_publishers(school).values_list("pk", flat=True))
+        | {Publisher.objects.get(slug="zwijsen").pk}, actor=coordinator)
+    consents = {item.key: item for item in checks_for(school, today)}["licences.consents"]
+    assert consents.state == "green"

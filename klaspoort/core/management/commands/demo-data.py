@@ -88,6 +88,10 @@ DEMO_PRODUCTS: dict[str, list[tuple[str, str, str, list[int], str, bool]]] = {
         ("WIG5-DB", "Wereld in getallen 5 digibordsoftware", WHITEBOARD, ALL_YEARS, "", False),
         ("WIG5-T", "Wereld in getallen 5 toetsen", TESTS, ALL_YEARS, "", False),
     ],
+    # Ordered for next school year and not ticked yet: the checklist's red item on purpose.
+    "zwijsen": [
+        ("VLL", "Veilig leren lezen", PRACTICE, [3], "", False),
+    ],
     "thiememeulenhoff": [
         ("LIJN3", "Lijn 3", TEACHER, [3], "", False),
         ("STAAL", "Staal taal en spelling", PRACTICE, [4, 5, 6, 7, 8], "", True),
@@ -111,7 +115,11 @@ DEMO_CONTRACTS: list[tuple[str, str, str, str, int, int, int | None]] = [
     ("thiememeulenhoff", "TM-88002", "STAAL", "Staal taal en spelling groep 4 t/m 8", -1, 3,
      None),
     ("thiememeulenhoff", "TM-88003", "STAAL-T", "Staal toetsen groep 4 t/m 8", 0, 2, None),
+    ("zwijsen", "ZW-2027-31", "VLL", "Veilig leren lezen groep 3", 1, 2, None),
 ]
+# A publisher whose licences the demo school has but which it has not ticked on
+# *Uitgeverijen*: the Schooljaar-checklist shows it red with its fix one click away.
+DEMO_UNTICKED = "zwijsen"
 # Children linked to each per-child contract, so seats show as partly used.
 DEMO_CHILDREN = {"MB-100204": 6, "NH-5500323": 5}
 
@@ -158,7 +166,8 @@ def demo_licences(school: School, coordinator: User) -> None:
                     "name": name, "product_type": product_type, "year_groups": years,
                     "replaces": products.get((slug, replaces)),
                     "allows_child_licences": per_child,
-                    "launch_url": f"{DEMO_APP}{DEMO_CLIENTS[slug][0]}/login"})
+                    "launch_url": (f"{DEMO_APP}{DEMO_CLIENTS[slug][0]}/login"
+                                   if slug in DEMO_CLIENTS else "")})
             products[(slug, code)] = product
     for slug, number, code, title, first, count, seats in DEMO_CONTRACTS:
         if (slug, code) not in products:
@@ -169,7 +178,7 @@ def demo_licences(school: School, coordinator: User) -> None:
             "start": start, "end": end, "seats": seats,
             "contract_type": Contract.Type.CHILD if seats else Contract.Type.GROUP})
     consented = {p.pk for p in school_selectors.consented_publishers(school)}
-    wanted = consented | {p.pk for p in publishers.values()}
+    wanted = consented | {p.pk for slug, p in publishers.items() if slug != DEMO_UNTICKED}
     if wanted != consented:
         school_services.set_publisher_consents(school, wanted, actor=coordinator)
     licence_services.auto_link(school)
