@@ -41,6 +41,7 @@ class AuditAction(models.TextChoices):
     SCHOOLS_NETWORK_PROVIDER_GIVE = "schools.network_provider.give", _("Network provider ticked")
     SCHOOLS_NETWORK_PROVIDER_WITHDRAW = (
         "schools.network_provider.withdraw", _("Network provider unticked"))
+    SCHOOLS_REMINDERS_SET = "schools.reminders.set", _("E-mail reminders switched")
 
     ROSTER_UPLOAD = "roster.upload", _("User data file uploaded")
     ROSTER_IMPORT_CONFIRM = (

@@ -377,15 +377,21 @@ REMINDER_FIELDS = ("remind_year_start", "remind_cancellation", "remind_results_e
 
 
 def set_reminders(school: School, *, year_start: bool, cancellation: bool,
-                  results_erasure: bool) -> list[str]:
+                  results_erasure: bool, request: HttpRequest | None = None,
+                  actor: Any = None) -> list[str]:
     """RULE: each reminder by e-mail to the school's coordinators (before the school year,
     to cancel contracts, before the results erasure) is switched on or off for the whole
-    school. Returns the names of the switches that changed."""
+    school; a change is audited. Returns the names of the switches that changed."""
     wanted = dict(zip(REMINDER_FIELDS, (year_start, cancellation, results_erasure),
                       strict=True))
     changed = [name for name, value in wanted.items() if getattr(school, name) != value]
+    if not changed:
+        return changed
+    before = {name: getattr(school, name) for name in changed}
     for name in changed:
         setattr(school, name, wanted[name])
-    if changed:
-        school.save(update_fields=changed)
+    school.save(update_fields=changed)
+    record(actor=actor if actor is not None else (request.user if request else None),
+           school=school, action=AuditAction.SCHOOLS_REMINDERS_SET, target=school.brin6,
+           before=before, after={name: wanted[name] for name in changed}, request=request)
     return changed

@@ -342,7 +342,7 @@ def reminders(request: SchoolRequest) -> HttpResponse:
         request.school,
         year_start=request.POST.get("remind_year_start") == "on",
         cancellation=request.POST.get("remind_cancellation") == "on",
-        results_erasure=request.POST.get("remind_results_erasure") == "on")
+        results_erasure=request.POST.get("remind_results_erasure") == "on", request=request)
     messages.success(request, _("Your reminder settings are saved."))
     return redirect("schools:data", brin6=request.school.brin6)
 

@@ -40,6 +40,7 @@ ENTRIES: dict[str, tuple[dict | None, dict | None]] = {
     "schools.ip.remove": ({"network": "145.10.20.0/24", "label": "Gebouw A"}, None),
     "schools.second_factor.require": ({"require_second_factor": False},
                                       {"require_second_factor": True}),
+    "schools.reminders.set": ({"remind_cancellation": True}, {"remind_cancellation": False}),
     "schools.publisher.give": ({"consent": False}, {"consent": True}),
     "schools.publisher.withdraw": ({"consent": True}, {"consent": False}),
     "schools.network_provider.give": ({"consent": False}, {"consent": True}),

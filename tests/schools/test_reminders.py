@@ -11,6 +11,7 @@ from types import SimpleNamespace
 import pytest
 from django.conf import settings
 
+from klaspoort.audit.models import AuditAction, AuditEntry
 from klaspoort.celery import app
 from klaspoort.schools import reminders
 from klaspoort.schools.models import School, SentReminder
@@ -150,6 +151,13 @@ def test_the_coordinator_switches_reminders_off_in_beheer(coordinator_client, sc
             school.remind_results_erasure) == (False, True, True)
     page = coordinator_client.get(f"/beheer/{school.brin6}/gegevens/").content.decode()
     assert 'name="remind_year_start">' in page and 'name="remind_cancellation" checked' in page
+    # The Logboek says who switched which reminder, and saving again unchanged adds nothing.
+    entry = AuditEntry.objects.get(action=AuditAction.SCHOOLS_REMINDERS_SET)
+    assert (entry.school, entry.before, entry.after) == (
+        school, {"remind_year_start": True}, {"remind_year_start": False})
+    coordinator_client.post(f"/beheer/{school.brin6}/gegevens/herinneringen/",
+                            {"remind_cancellation": "on", "remind_results_erasure": "on"})
+    assert AuditEntry.objects.filter(action=AuditAction.SCHOOLS_REMINDERS_SET).count() == 1
 
 
 @pytest.mark.django_db
