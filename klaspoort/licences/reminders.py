@@ -18,7 +18,13 @@ from klaspoort.licences.models import Contract
 from klaspoort.licences.schoolyear import cancellation_deadline, school_year_end
 from klaspoort.licences.selectors import cancel_option
 from klaspoort.schools.models import School, SentReminder
-from klaspoort.schools.reminders import absolute_url, already_sent, render_reminder, send_once
+from klaspoort.schools.reminders import (
+    absolute_url,
+    already_sent,
+    remind_every_school,
+    render_reminder,
+    send_once,
+)
 from klaspoort.schools.selectors import current_school_year
 from klaspoort.tenancy import for_school
 
@@ -85,11 +91,5 @@ def send_cancellation_reminders(day: datetime.date) -> int:
     school failing does not stop the others. Returns the number of messages queued."""
     if not cancellation_reminder_due(day):
         return 0
-    sent = 0
-    for school in School.objects.filter(remind_cancellation=True).order_by("pk"):
-        try:
-            sent += remind_cancellation(school, day)
-        except Exception as exc:
-            log.error("cancellation reminder of school %s failed: %s", school.pk,
-                      type(exc).__name__)
-    return sent
+    return remind_every_school(School.objects.filter(remind_cancellation=True),
+                               remind_cancellation, day, what="cancellation reminder")

@@ -14,16 +14,19 @@ from __future__ import annotations
 
 import datetime
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import formats, translation
 from django.utils.translation import gettext, gettext_noop
 
 from klaspoort.mail import queue_mail
+from klaspoort.schools.checklist import checks_for
 from klaspoort.schools.models import School, SentReminder
 from klaspoort.schools.selectors import coordinator_memberships, current_school_year
 
@@ -137,8 +140,6 @@ def remind_year_start(school: School, day: datetime.date) -> int:
     year = current_school_year(start)
     if not school.remind_year_start or already_sent(school, SentReminder.Kind.YEAR_START, year):
         return 0
-    # Imported here: the checklist asks every app above through a signal, and is built apart.
-    from klaspoort.schools.checklist import checks_for
     red = [item for item in checks_for(school, day) if item.state == "red"]
     if not red:
         return 0
@@ -152,11 +153,18 @@ def send_year_start_reminders(day: datetime.date) -> int:
     the others. Returns the number of messages queued."""
     if not year_start_reminder_due(day):
         return 0
+    return remind_every_school(School.objects.filter(remind_year_start=True), remind_year_start,
+                               day, what="year start reminder")
+
+
+def remind_every_school(schools: QuerySet[School], remind: Callable[[School, datetime.date], int],
+                        day: datetime.date, *, what: str) -> int:
+    """RULE: a daily reminder task goes through every school; one school failing (logged, no
+    personal data) does not stop the others. Returns the number of messages queued."""
     sent = 0
-    for school in School.objects.filter(remind_year_start=True).order_by("pk"):
+    for school in schools.order_by("pk"):
         try:
-            sent += remind_year_start(school, day)
+            sent += remind(school, day)
         except Exception as exc:
-            log.error("year start reminder of school %s failed: %s", school.pk,
-                      type(exc).__name__)
+            log.error("%s of school %s failed: %s", what, school.pk, type(exc).__name__)
     return sent

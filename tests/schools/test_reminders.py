@@ -1,8 +1,8 @@
 """The reminder one week before the school year starts: the checklist's red items by e-mail to
 the coordinators, once a year, on its days only, and not when the school switched it off.
 
-The checklist (`schools.checklist.checks_for`) is built apart; these tests stand in for it with
-the interface it answers: items with a title, a state, facts and the page that fixes it."""
+The checklist's own states are tested with the checklist (tests/schools/test_checklist.py); here
+it answers what each test needs: items with a title, a state, facts and the page that fixes it."""
 
 import datetime
 from dataclasses import dataclass, field
@@ -48,8 +48,7 @@ def checklist(monkeypatch):
         asked.append(day)
         return answers.get(school.brin6, [])
 
-    module = SimpleNamespace(checks_for=checks_for)
-    monkeypatch.setitem(__import__("sys").modules, "klaspoort.schools.checklist", module)
+    monkeypatch.setattr(reminders, "checks_for", checks_for)
     return SimpleNamespace(answers=answers, asked=asked)
 
 
