@@ -60,3 +60,21 @@ class MaintenanceNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.starts_at:%Y-%m-%d %H:%M} - {self.ends_at:%Y-%m-%d %H:%M}"
+
+
+class SchoolSigninFacts(models.Model):
+    """What the Schooljaar-checklist needs of a school's sign-ins and shortcuts (issue 16):
+    when a pupil last signed in on the pupil page at school (it opens only from the school's
+    addresses), and when a coordinator last downloaded the shortcuts. Per school, never per
+    pupil; the sign-in writes it at most once an hour (signin.services.note_school_signin)."""
+
+    school = models.OneToOneField(School, on_delete=models.CASCADE, related_name="signin_facts")
+    last_school_signin_at = models.DateTimeField(null=True, blank=True)
+    shortcuts_downloaded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("sign-in facts of a school")
+        verbose_name_plural = _("sign-in facts of schools")
+
+    def __str__(self) -> str:
+        return str(self.school)

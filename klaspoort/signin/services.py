@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import segno
 from django.contrib.auth import login
+from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest
 from django.urls import reverse
@@ -27,8 +28,8 @@ from klaspoort.roster import secrets
 from klaspoort.roster.models import Pupil
 from klaspoort.schools.models import School
 from klaspoort.signin import selectors, throttling
-from klaspoort.signin.models import PupilCard
-from klaspoort.signin.session import remember_pupil_signin
+from klaspoort.signin.models import PupilCard, SchoolSigninFacts
+from klaspoort.signin.session import AT_SCHOOL, remember_pupil_signin
 from klaspoort.tenancy import for_school
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -89,7 +90,33 @@ def sign_in(request: HttpRequest, school: School, pupil: Pupil, kind: str,
     auth_methods.record_method(request, method)
     request.session.set_expiry(0)
     remember_pupil_signin(request, school, kind)
+    if kind == AT_SCHOOL:
+        note_school_signin(school)
     request.session[PUPIL_NAME] = selectors.tile_label(pupil.first_name, pupil.last_name)
+
+
+# The checklist asks "did pupils sign in at school during the last days": an hour is precise
+# enough, and the Monday peak then costs one cache check per sign-in, not a write.
+SCHOOL_SIGNIN_NOTE_SECONDS = 3600
+
+
+def note_school_signin(school: School) -> None:
+    """RULE: a pupil's sign-in on the pupil page at school (which opens only from the school's
+    addresses) tells the checklist that the school's addresses are in use: the school's
+    `last_school_signin_at`, brought up to date at most once an hour per school."""
+    if not cache.add(f"signin:school-noted:{school.pk}", 1, SCHOOL_SIGNIN_NOTE_SECONDS):
+        return
+    now = timezone.now()
+    # One UPDATE; the row is made only at the school's very first sign-in.
+    if not SchoolSigninFacts.objects.filter(school=school).update(last_school_signin_at=now):
+        SchoolSigninFacts.objects.update_or_create(
+            school=school, defaults={"last_school_signin_at": now})
+
+
+def note_shortcuts_downloaded(school: School) -> None:
+    """RULE: the checklist shows when a coordinator last downloaded the school's shortcuts."""
+    SchoolSigninFacts.objects.update_or_create(
+        school=school, defaults={"shortcuts_downloaded_at": timezone.now()})
 
 
 def check_card(*, school: School, token: str, address: str) -> tuple[Pupil | None,

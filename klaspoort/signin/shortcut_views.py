@@ -19,7 +19,7 @@ from klaspoort.licences.models import Contract, Product
 from klaspoort.schools import selectors as school_selectors
 from klaspoort.schools.guards import SchoolRequest, school_admin_view
 from klaspoort.schools.models import PublisherConsent, School
-from klaspoort.signin import shortcuts
+from klaspoort.signin import services, shortcuts
 from klaspoort.signin.shortcuts import Shortcut
 from klaspoort.tenancy import for_school
 
@@ -101,6 +101,7 @@ def download(request: SchoolRequest, who: str) -> HttpResponse:
                   else _("Teacher shortcuts %(school)s")) % {"school": request.school.brin6}
         data = shortcuts.shortcuts_zip(folder, items, _("Chromebook and tablet"),
                                        _bookmarks(request, who, items))
+        services.note_shortcuts_downloaded(request.school)
         return _attachment(data, f"{folder}.zip", "zip")
     product = next((m.product for m in methods if str(m.product.pk) == wanted), None)
     kind = request.GET.get("formaat", "url")
@@ -113,4 +114,5 @@ def download(request: SchoolRequest, who: str) -> HttpResponse:
         data = shortcuts.webloc_file(item)
     else:
         data = _bookmarks(request, who, [item]).encode("utf-8")
+    services.note_shortcuts_downloaded(request.school)
     return _attachment(data, f"{item.title}.{kind}", kind)

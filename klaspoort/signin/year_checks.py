@@ -7,13 +7,14 @@ from __future__ import annotations
 import datetime
 
 from django.urls import reverse
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop, ngettext
+from django.utils.translation import gettext_noop
 
-from klaspoort.roster.models import Pupil
 from klaspoort.roster.year_checks import in_school_term
 from klaspoort.schools.checklist import AMBER, GREEN, OFF, CheckItem
 from klaspoort.schools.models import School, SchoolNetwork
+from klaspoort.signin.models import SchoolSigninFacts
 from klaspoort.tenancy import for_school
 
 # "The last school days": a week holds five of them.
@@ -21,32 +22,29 @@ RECENT_DAYS = 7
 
 
 def signins_check(school: School, day: datetime.date) -> CheckItem:
-    """RULE: the school's addresses are right when pupils signed in during the last
-    RECENT_DAYS days (the pupil page opens only from the school's addresses; Klaspoort keeps
-    no address per sign-in, only the time of each pupil's last one): amber when none did
-    during the school year; "off" in the summer holidays and when the school has no
-    addresses at all (that item is red already)."""
+    """RULE: the school's addresses are right when pupils signed in on the pupil page at school
+    (which opens only from those addresses) during the last RECENT_DAYS days: green when they
+    did, amber when none did during the school year; "off" in the summer holidays and when the
+    school has no addresses at all (that item is red already)."""
     url = reverse("schools:networks", kwargs={"brin6": school.brin6})
     if not for_school(SchoolNetwork, school).exists():
         return _signins_item(url, OFF, [_("The school has no IP addresses to check yet.")])
-    since = day - datetime.timedelta(days=RECENT_DAYS)
-    count = for_school(Pupil, school).filter(
-        active=True, user__last_login__date__gt=since,
-        user__last_login__date__lte=day).count()
-    facts = [ngettext("%(count)d pupil signed in during the last %(days)d days.",
-                      "%(count)d pupils signed in during the last %(days)d days.", count)
-             % {"count": count, "days": RECENT_DAYS}]
-    if school.home_signin_enabled:
-        facts.append(_("Home sign-in is on: some of them may have signed in at home."))
-    if count:
-        state = GREEN
-    elif in_school_term(day):
-        state = AMBER
-        facts.append(_("No pupil signed in: check that the school's addresses are still "
-                       "its current ones."))
-    else:
-        state = OFF
-    return _signins_item(url, state, facts)
+    facts_row = SchoolSigninFacts.objects.filter(school=school).first()
+    last = facts_row.last_school_signin_at if facts_row else None
+    last_day = timezone.localdate(last) if last else None
+    if last_day is not None and day - datetime.timedelta(days=RECENT_DAYS) < last_day <= day:
+        return _signins_item(url, GREEN, [
+            _("Pupils signed in at school from the school's addresses, last on %(day)s.")
+            % {"day": formats.date_format(last_day, "j F Y")}])
+    facts = ([_("The last pupil sign-in at school was on %(day)s.")
+              % {"day": formats.date_format(last_day, "j F Y")}] if last_day
+             else [_("No pupil has signed in at school yet.")])
+    if in_school_term(day):
+        facts.append(_("No pupil signed in at school during the last %(days)d days: check that "
+                       "the school's addresses are still its current ones.")
+                     % {"days": RECENT_DAYS})
+        return _signins_item(url, AMBER, facts)
+    return _signins_item(url, OFF, facts)
 
 
 def _signins_item(url: str, state: str, facts: list[str]) -> CheckItem:
@@ -57,12 +55,22 @@ def _signins_item(url: str, state: str, facts: list[str]) -> CheckItem:
 
 
 def shortcuts_check(school: School, day: datetime.date) -> CheckItem:
-    """RULE: Klaspoort does not record who downloaded the shortcuts, so this item only informs
-    ("off"): the page with the shortcuts for the pupils' and teachers' computers."""
+    """RULE: the shortcuts belong on the school's computers, Chromebooks and tablets before the
+    year starts: green once a coordinator downloaded them (the date is shown), amber when
+    nobody ever did."""
+    facts_row = SchoolSigninFacts.objects.filter(school=school).first()
+    downloaded = facts_row.shortcuts_downloaded_at if facts_row else None
+    if downloaded:
+        state = GREEN
+        facts = [_("The shortcuts were last downloaded on %(day)s.")
+                 % {"day": formats.date_format(timezone.localdate(downloaded), "j F Y")}]
+    else:
+        state = AMBER
+        facts = [_("Nobody has downloaded the shortcuts yet. Put them on the school's "
+                    "computers, Chromebooks and tablets.")]
     return CheckItem(
         key="signin.shortcuts", title=gettext_noop("Shortcuts on the school's computers"),
-        state=OFF, facts=[_("Klaspoort does not record whether the shortcuts were downloaded. "
-                            "Put them on the school's computers, Chromebooks and tablets.")],
+        state=state, facts=facts,
         fix_url=reverse("shortcuts:index", kwargs={"brin6": school.brin6}),
         fix_label=gettext_noop("Shortcuts"), order=110)
 
