@@ -194,17 +194,38 @@ def test_the_example_refuses_an_id_token_signed_by_another_key(rsa_key):
         validate_id_token(_token(stranger), _Provider(KeySet([rsa_key])), EXAMPLE, "n0nce")
 
 
+def licensed_example_app(live_server: Any, issuer: str, example_server: Any, school: Any,
+                         groups: list[Any]) -> Any:
+    """Uitgeverij Voorbeeld, ticked by the school, with a running licence of its product REKEN5
+    for each of `groups`, registered as the example application's client and reading the API
+    with its own token; the product (its tile opens the example application)."""
+    from klaspoort.exchange.models import PublisherApiToken
+
+    services, _signin_session = sso_pieces()
+    app_url = f"http://127.0.0.1:{example_server.server_port}"
+    publisher = PublisherFactory(name="Uitgeverij Voorbeeld")
+    product = ProductFactory(publisher=publisher, code="REKEN5", launch_url=f"{app_url}/login")
+    for group in groups:
+        GroupLicence.objects.create(contract=ContractFactory(product=product, school=school),
+                                    group=group)
+    PublisherConsent.objects.create(school=school, publisher=publisher, given_at=timezone.now())
+    registered = services.register_client(publisher, "Voorbeeld", [f"{app_url}/callback"])
+    _row, token = PublisherApiToken.issue(publisher, "roster")
+    example_server.set_app(make_app(Config(
+        issuer=issuer, client_id=registered.client_id, client_secret=registered.client_secret,
+        redirect_uri=f"{app_url}/callback", name="Uitgeverij Voorbeeld (demo)",
+        api_url=f"{live_server.url}/api/publisher/v1", api_token=token)))
+    return product
+
+
 def test_a_teacher_sees_her_group_at_the_publisher_before_any_pupil_signed_in(
         live_server, issuer, example_server):
     """The example keeps its own copy of the roster with the documented feed (examples/
     publisher_app/roster.py): the teacher's group and its pupils are there at her first
     sign-in, though no pupil ever signed in at the publisher."""
-    services, _signin_session = sso_pieces()
-    from klaspoort.exchange.models import PublisherApiToken
     from klaspoort.roster.models import TeacherGroup
     from tests.factories import TeacherFactory
 
-    app_url = f"http://127.0.0.1:{example_server.server_port}"
     school = SchoolFactory(brin="99ZZ", dependancecode="00")
     group = GroupFactory(school=school, name="Groep 5a", jaargroep="5")
     other = GroupFactory(school=school, name="Groep 6b", jaargroep="6")
@@ -213,17 +234,7 @@ def test_a_teacher_sees_her_group_at_the_publisher_before_any_pupil_signed_in(
     PupilFactory(school=school, group=other, first_name="Sem", last_name="Smit")
     teacher = TeacherFactory(school=school, first_name="Marieke", last_name="Visser")
     TeacherGroup.objects.create(teacher=teacher, group=group)
-    publisher = PublisherFactory(name="Uitgeverij Voorbeeld")
-    product = ProductFactory(publisher=publisher, code="REKEN5", launch_url=f"{app_url}/login")
-    GroupLicence.objects.create(contract=ContractFactory(product=product, school=school),
-                                group=group)
-    PublisherConsent.objects.create(school=school, publisher=publisher, given_at=timezone.now())
-    registered = services.register_client(publisher, "Voorbeeld", [f"{app_url}/callback"])
-    _row, token = PublisherApiToken.issue(publisher, "roster")
-    example_server.set_app(make_app(Config(
-        issuer=issuer, client_id=registered.client_id, client_secret=registered.client_secret,
-        redirect_uri=f"{app_url}/callback", name="Uitgeverij Voorbeeld (demo)",
-        api_url=f"{live_server.url}/api/publisher/v1", api_token=token)))
+    product = licensed_example_app(live_server, issuer, example_server, school, [group])
     browser = as_browser(live_server, teacher.user, {})
 
     response = browser.get(live_server.url + reverse("sso:launch",

@@ -8,16 +8,12 @@ import re
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 from playwright.sync_api import expect
 
-from examples.publisher_app import Config, make_app
-from klaspoort.exchange.models import PublisherApiToken
-from klaspoort.licences.models import GroupLicence
 from klaspoort.pseudonyms import subject_for
 from klaspoort.results.models import Result
 from klaspoort.roster.models import TeacherGroup
-from klaspoort.schools.models import Publisher, PublisherConsent
+from klaspoort.schools.models import Publisher
 from tests.browser_support import chromium_page, needs_chromium, sign_in
 from tests.factories import (
     CoordinatorFactory,
@@ -27,10 +23,9 @@ from tests.factories import (
     SchoolFactory,
     TeacherFactory,
 )
-from tests.licences.factories import ContractFactory, ProductFactory, PublisherFactory
 from tests.results.las import KEY as LAS_KEY
 from tests.results.las import served_las
-from tests.sso.test_example_app import as_browser, sso_pieces
+from tests.sso.test_example_app import as_browser, licensed_example_app
 
 FORM = re.compile(r'<form method="post" action="/resultaat" class="send-result">'
                   r'<input type="hidden" name="form_token" value="([^"]+)">'
@@ -41,7 +36,6 @@ FORM = re.compile(r'<form method="post" action="/resultaat" class="send-result">
 def signed_in_teacher(live_server, issuer, example_server):
     """A teacher of Groep 5a (licensed) signed in at the example app, which keeps the roster
     with its token; the page she lands on, her browser, the pupils and the app's address."""
-    services, _session = sso_pieces()
     app_url = f"http://127.0.0.1:{example_server.server_port}"
     school = SchoolFactory(brin="99ZZ", dependancecode="00")
     group = GroupFactory(school=school, name="Groep 5a", jaargroep="5")
@@ -50,18 +44,7 @@ def signed_in_teacher(live_server, issuer, example_server):
     sem = PupilFactory(school=school, group=other, first_name="Sem", last_name="Smit")
     teacher = TeacherFactory(school=school)
     TeacherGroup.objects.create(teacher=teacher, group=group)
-    publisher = PublisherFactory(name="Uitgeverij Voorbeeld")
-    product = ProductFactory(publisher=publisher, code="REKEN5", launch_url=f"{app_url}/login")
-    for licensed in (group, other):
-        GroupLicence.objects.create(contract=ContractFactory(product=product, school=school),
-                                    group=licensed)
-    PublisherConsent.objects.create(school=school, publisher=publisher, given_at=timezone.now())
-    registered = services.register_client(publisher, "Voorbeeld", [f"{app_url}/callback"])
-    _row, token = PublisherApiToken.issue(publisher, "roster")
-    example_server.set_app(make_app(Config(
-        issuer=issuer, client_id=registered.client_id, client_secret=registered.client_secret,
-        redirect_uri=f"{app_url}/callback", name="Uitgeverij Voorbeeld (demo)",
-        api_url=f"{live_server.url}/api/publisher/v1", api_token=token)))
+    product = licensed_example_app(live_server, issuer, example_server, school, [group, other])
     browser = as_browser(live_server, teacher.user, {})
     page = browser.get(live_server.url + reverse("sso:launch", kwargs={"product_id": product.pk}),
                        timeout=30)
