@@ -167,6 +167,9 @@ def test_every_staff_page_fits_a_phone_a_tablet_and_a_chromebook(live_server, tr
         reverse("licences:contract_groups", args=[brin6, contract.pk]),
         reverse("schools:log", args=[brin6]),
         reverse("shortcuts:index", args=[brin6]),
+        reverse("schools:checklist", args=[brin6]),
+        reverse("results:couplings", args=[brin6]),
+        reverse("signin:why", args=[brin6]),
     ]
     group_page = reverse("roster:group", args=[brin6, group.pk])
     group_id = Group.objects.get(pk=group.pk).pk
@@ -188,6 +191,7 @@ def test_every_staff_page_fits_a_phone_a_tablet_and_a_chromebook(live_server, tr
         problems += misfits(page, base + reverse("teacher:group", args=[group_id]),
                     whole=(".signin-settings code",))
         problems += misfits(page, base + reverse("teacher:print_cards", args=[group_id]))
+        problems += misfits(page, base + reverse("results:teacher_results", args=[group_id]))
         problems += misfits(page, base + reverse("profile"))
 
     with chromium_page() as page:
@@ -197,7 +201,8 @@ def test_every_staff_page_fits_a_phone_a_tablet_and_a_chromebook(live_server, tr
                      "publisher:contracts", "publisher:contract_create", "exchange:tokens",
                      "exchange:webhook", "exchange:oneroster_clients",
                      "sso_portal:clients", "sso_portal:client_create",
-                     "publisher:helpdesk"):
+                     "publisher:helpdesk", "results:publisher_grade_boundaries",
+                     "signin:publisher_why"):
             problems += misfits(page, base + reverse(name, args=[slug]))
         problems += misfits(page, base + reverse("publisher:product_edit",
                                                  args=[slug, contract.product.pk]))
