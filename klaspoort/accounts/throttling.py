@@ -58,16 +58,25 @@ class Attempt:
 
 def _reserve(limits: list[tuple[str, int, int]]) -> Attempt:
     """Reserve one place in each (key, limit, window); refused, with everything given back,
-    when any of them was full already."""
+    when any of them was full already.
+
+    A refused attempt stops at the first full counter and does not reserve in the later ones:
+    its passing reservation there would, for a moment, make a later counter look fuller than it
+    is, and refuse an attempt that the limits allow (32 parallel code guesses got 4 checks where
+    5 are allowed, because the refused ones briefly filled the day counter)."""
     attempt = Attempt(keys=[])
-    for name, limit, window in limits:
+    for position, (name, limit, window) in enumerate(limits):
         attempt.keys.append(name)
         if counters.hit(name, window) > limit:
             attempt.refused = True
-            attempt.wait_minutes = max(attempt.wait_minutes,
-                                       counters.minutes_left(name, window))
-    if attempt.refused:
-        attempt.refund()
+            attempt.wait_minutes = counters.minutes_left(name, window)
+            # The wait is the longest of every counter that is full, reserved in or not.
+            for later, later_limit, later_window in limits[position + 1:]:
+                if counters.count(later) >= later_limit:
+                    attempt.wait_minutes = max(attempt.wait_minutes,
+                                               counters.minutes_left(later, later_window))
+            attempt.refund()
+            return attempt
     return attempt
 
 
