@@ -327,6 +327,10 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_ENGINE = ("django.contrib.sessions.backends.cached_db" if _CACHE_URL
                   else "django.contrib.sessions.backends.db")
 SESSION_COOKIE_SAMESITE = "Lax"
+# A sign-in decision taken at /o/authorize is reused by the token and userinfo requests while
+# nothing behind it changed (klaspoort.epochs, decision 0039). The epoch that says so must be
+# shared by every process, so without Redis nothing is reused.
+KLASPOORT_REUSE_DECISIONS = env_bool("KLASPOORT_REUSE_DECISIONS", bool(_CACHE_URL))
 CSRF_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"

@@ -55,6 +55,14 @@ def _default_language_for_every_test():
 
 
 @pytest.fixture(autouse=True)
+def _decisions_reused_as_in_production(settings):
+    """Production (with Redis) reuses a sign-in decision while the access epoch holds
+    (decision 0039); a test runs in one process, where the local-memory cache is shared by
+    everything the test does, so every test runs the production path."""
+    settings.KLASPOORT_REUSE_DECISIONS = True
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache_for_every_test():
     """Counters in the cache (throttling, upload limits) are keyed by ids that the next test's
     rows reuse; each test starts with none, as a fresh server would."""

@@ -8,7 +8,10 @@ class CoreConfig(AppConfig):
     verbose_name = "Klaspoort"
 
     def ready(self) -> None:
+        from klaspoort import epochs
         from klaspoort.checks import TAG, check_production
+
+        epochs.install()
 
         # Not deploy-only: runserver and migrate run it too, and it is silent on localhost.
         checks.register(check_production, checks.Tags.security, TAG)

@@ -9,6 +9,7 @@ the tile and the token stops the sign-in at the next step.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import time
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from klaspoort import auth_methods
+from klaspoort import auth_methods, epochs
 from klaspoort.licences.access import Access, ProductAccess, access_for_user
 from klaspoort.pseudonyms import subject_for
 from klaspoort.roster.models import Group, Pupil, Teacher
@@ -294,3 +295,41 @@ def must_sign_in_again(request: HttpRequest, prompt: set[str], max_age: str | No
         return False
     signed_in_at = auth_methods.auth_time(request)
     return signed_in_at is None or time.time() - signed_in_at > int(max_age)
+
+
+# --- a decision kept with its code and its access token (decision 0039) ----------------------
+
+KEPT_CLAIMS_KEY = "sso:claims:{kind}:{digest}"
+
+
+def secret_digest(secret: str) -> str:
+    """How a code or an access token is named in the cache (and, for tokens, the toolkit's
+    own token_checksum): the cache never holds a code or a token."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def kept_claims_key(kind: str, digest: str) -> str:
+    """The cache key of the claims kept for a code or an access token (by secret_digest)."""
+    return KEPT_CLAIMS_KEY.format(kind=kind, digest=digest)
+
+
+def decision_epoch() -> str | None:
+    """The access epoch to store a decision with, read before the decision's data (None when
+    decisions are not reused: without a shared cache)."""
+    return epochs.current() if settings.KLASPOORT_REUSE_DECISIONS else None
+
+
+def kept_claims(kind: str, digest: str) -> dict[str, Any] | None:
+    """RULE: the claims of an allowed decision taken for the code (kind "code") or access
+    token (kind "token") of this secret_digest, while nothing a decision reads has changed
+    since it was taken (the access epoch it was kept with still holds); otherwise None and the
+    rules are asked again, so a consent withdrawn or a licence ended refuses at once."""
+    if not settings.KLASPOORT_REUSE_DECISIONS or not digest:
+        return None
+    from django.core.cache import cache
+
+    kept = cache.get(kept_claims_key(kind, digest))
+    if not isinstance(kept, dict) or kept.get("epoch") != epochs.current():
+        return None
+    claims = kept.get("claims")
+    return claims if isinstance(claims, dict) else None

@@ -25,7 +25,7 @@ from klaspoort.audit.models import AuditAction
 from klaspoort.audit.services import Actor, record
 from klaspoort.schools.models import Publisher
 from klaspoort.sso.models import IssuedCode, PublisherClient
-from klaspoort.sso.selectors import SignIn
+from klaspoort.sso.selectors import SignIn, kept_claims_key, secret_digest
 
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 MAX_URIS = 20
@@ -326,3 +326,16 @@ def revoke_replayed(code: str) -> bool:
     access_tokens = AccessToken.objects.filter(pk=issued.access_token_id).delete()[0]
     id_tokens = IDToken.objects.filter(pk=issued.id_token_id).delete()[0]
     return bool(access_tokens or id_tokens)
+
+
+def keep_claims(kind: str, secret: str, epoch: str | None, claims: dict[str, Any],
+                seconds: int) -> None:
+    """Keep an allowed decision's claims with the code or access token it was taken for, and
+    the access epoch read before it was taken (selectors.kept_claims trusts them only while
+    that epoch holds), for as long as the code or token lives."""
+    if epoch is None or not secret:
+        return
+    from django.core.cache import cache
+
+    cache.set(kept_claims_key(kind, secret_digest(secret)), {"epoch": epoch, "claims": claims},
+              seconds)

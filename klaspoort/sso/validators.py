@@ -2,7 +2,8 @@
 
 Only the authorization code flow (with PKCE, required in settings), no refresh tokens, and the
 Klaspoort rules (selectors.decide) asked again when the code is redeemed and at every userinfo
-call.
+call, unless nothing they read has changed since /o/authorize decided (decision 0039: the
+claims are kept with the code and the access token, with the access epoch).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from urllib.parse import unquote_plus
 
 from oauth2_provider.models import AbstractApplication, get_grant_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
+from oauth2_provider.settings import oauth2_settings
 from oauthlib.common import Request as OauthlibRequest
 from oauthlib.oauth2.rfc6749 import utils
 from oauthlib.oauth2.rfc6749.errors import CustomOAuth2Error, InvalidGrantError
@@ -28,7 +30,10 @@ from klaspoort.sso.selectors import (
     Decision,
     client_of_application,
     decide,
+    decision_epoch,
+    kept_claims,
     previous_secret_accepted,
+    secret_digest,
 )
 
 DECISION_ATTR = "klaspoort_decision"
@@ -38,6 +43,10 @@ GRANT_ATTR = "_klaspoort_grant"
 SIGNIN_CREDENTIAL = "klaspoort_signin"
 ISSUED_ATTR = "_klaspoort_issued_code"
 ACCESS_TOKEN_ATTR = "_klaspoort_access_token"  # noqa: S105 (an attribute name)
+# (epoch, claims) of the decision /o/authorize took, among the credentials like the SignIn.
+KEPT_CREDENTIAL = "klaspoort_kept"
+CLAIMS_ATTR = "_klaspoort_claims"
+EPOCH_ATTR = "_klaspoort_epoch"
 
 Grant = get_grant_model()
 
@@ -163,6 +172,10 @@ class KlaspoortValidator(OAuth2Validator):
         signin = getattr(request, SIGNIN_CREDENTIAL, None)
         if signin is not None:
             services.remember_code(code["code"], signin)
+        kept = getattr(request, KEPT_CREDENTIAL, None)
+        if kept is not None:
+            services.keep_claims("code", code["code"], kept[0], kept[1],
+                                 oauth2_settings.AUTHORIZATION_CODE_EXPIRE_SECONDS)
 
     def _create_access_token(self, expires: Any, request: Any, token: Any,
                              source_refresh_token: Any = None) -> Any:
@@ -177,6 +190,10 @@ class KlaspoortValidator(OAuth2Validator):
         if issued is not None:
             services.record_issued(issued, getattr(request, ACCESS_TOKEN_ATTR, None),
                                    getattr(request, "id_token", None))
+        claims = getattr(request, CLAIMS_ATTR, None)
+        if claims is not None and token.get("access_token"):
+            services.keep_claims("token", token["access_token"], getattr(request, EPOCH_ATTR, None),
+                                 claims, oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS)
         return result
 
     def get_id_token_dictionary(self, token: Any, token_handler: Any,
@@ -274,8 +291,14 @@ class KlaspoortValidator(OAuth2Validator):
                 # redeemed, whoever presents it again may have stolen it: revoke what it gave.
                 services.revoke_replayed(code)
             return False
+        # Read before anything the decision is made of (klaspoort.epochs: the order matters).
+        setattr(request, EPOCH_ATTR, decision_epoch())
         setattr(request, ISSUED_ATTR,
                 IssuedCode.objects.filter(code_hash=services.code_hash(code)).first())
+        claims = kept_claims("code", secret_digest(code))
+        if claims is not None:
+            setattr(request, CLAIMS_ATTR, claims)
+            return True
         decision = decide(client_of_application(client), request.user)
         if decision.refusal:
             return False
@@ -290,13 +313,28 @@ class KlaspoortValidator(OAuth2Validator):
         return decision
 
     def get_claim_dict(self, request: Any) -> dict[str, Any]:
-        """The claims, computed at the moment of the call: at userinfo a consent withdrawn or a
-        contract ended since the token was issued answers 403 access_denied."""
+        """The claims, as of the moment of the call: at userinfo a consent withdrawn or a
+        contract ended since the token was issued answers 403 access_denied. The decision kept
+        with the code or the access token answers while nothing it read has changed."""
+        claims: dict[str, Any] | None = getattr(request, CLAIMS_ATTR, None)
+        if claims is not None:
+            return claims
+        access_token = getattr(request, "access_token", None)
+        if getattr(request, DECISION_ATTR, None) is None and access_token is not None:
+            # userinfo: the epoch first, then (when the kept claims do not hold) the rules.
+            setattr(request, EPOCH_ATTR, decision_epoch())
+            # The toolkit keeps only the token's checksum, which is its secret_digest.
+            claims = kept_claims("token", str(getattr(access_token, "token_checksum", "") or ""))
+            if claims is not None:
+                setattr(request, CLAIMS_ATTR, claims)
+                return claims
         decision = self._decision(request)
         if decision.refusal:
             raise CustomOAuth2Error("access_denied", description=decision.message,
                                     status_code=403, request=request)
-        return claims_for(decision, request.user.pk)
+        claims = claims_for(decision, request.user.pk)
+        setattr(request, CLAIMS_ATTR, claims)
+        return claims
 
     def validate_silent_authorization(self, request: Any) -> bool:
         """prompt=none: there is no consent screen to skip (the school's consent is the

@@ -29,9 +29,9 @@ from klaspoort.signin.selectors import tile_label
 from klaspoort.signin.services import PUPIL_NAME
 from klaspoort.signin.session import AT_HOME, SIGNIN_KIND, SIGNIN_SCHOOL, ip_rule_holds
 from klaspoort.sso import selectors
-from klaspoort.sso.claims import CLAIM_SCOPES
+from klaspoort.sso.claims import CLAIM_SCOPES, claims_for
 from klaspoort.sso.models import PublisherClient
-from klaspoort.sso.validators import SIGNIN_CREDENTIAL
+from klaspoort.sso.validators import KEPT_CREDENTIAL, SIGNIN_CREDENTIAL
 
 
 def refusal_page(request: HttpRequest, message: str, publisher: Publisher | None = None,
@@ -158,6 +158,8 @@ class AuthorizeView(AuthorizationView):
         return response
 
     def validate_authorization_request(self, request: HttpRequest) -> Any:
+        # Read before anything the decision is made of (klaspoort.epochs: the order matters).
+        epoch = selectors.decision_epoch()
         scopes, credentials = super().validate_authorization_request(request)
         client = selectors.client_for(credentials["client_id"])
         if selectors.must_sign_in_again(request, set(request.GET.get("prompt", "").split()),
@@ -174,6 +176,9 @@ class AuthorizeView(AuthorizationView):
         decision = selectors.decide(client, request.user, request)
         if decision.refusal:
             raise Refused(decision.message, client, credentials)
+        if epoch is not None and request.user.pk is not None:
+            # The token and userinfo requests reuse this decision while nothing changed.
+            credentials[KEPT_CREDENTIAL] = (epoch, claims_for(decision, request.user.pk))
         return scopes, credentials
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
