@@ -9,7 +9,7 @@ left behind. Run with the same environment as the server (see docs/benchmarks.md
 Prints the CPU time per step (process time, so waiting on PostgreSQL is excluded) and the
 functions with the most cumulative time. BENCH_PROFILE=0: step times without the profiler;
 BENCH_SORT=tottime and BENCH_LINES=N: another view of the profile; BENCH_SQL=1: one flow with
-every SQL statement of each step.
+every SQL statement of each step; BENCH_STEPS=7,8: the profile of those steps only.
 """
 
 from __future__ import annotations
@@ -44,6 +44,9 @@ STEPS: dict[str, float] = defaultdict(float)
 # middleware again (WhiteNoise scans every static file), which no production request pays.
 PUPIL = Client(REMOTE_ADDR="127.0.0.1", enforce_csrf_checks=True)
 PUBLISHER = Client()
+PROFILE = cProfile.Profile()
+# Steps to profile (by number); empty: the whole flow.
+PROFILED_STEPS = {s for s in os.environ.get("BENCH_STEPS", "").split(",") if s}
 
 
 def _query(location: str) -> dict[str, str]:
@@ -58,6 +61,10 @@ def timed(name: str, call: object, *args: object, **kwargs: object) -> object:
         print(f"--- {name}: {len(queries)} queries")
         for query in queries:
             print("   ", query["sql"][:160])
+    elif name.split()[0] in PROFILED_STEPS and os.environ.get("BENCH_PROFILE", "1") != "0":
+        PROFILE.enable()
+        response = call(*args, **kwargs)  # type: ignore[operator]
+        PROFILE.disable()
     else:
         response = call(*args, **kwargs)  # type: ignore[operator]
     STEPS[name] += time.process_time() - started
@@ -110,8 +117,8 @@ def main() -> None:
         flow(rng)
     STEPS.clear()
     profiling = os.environ.get("BENCH_PROFILE", "1") != "0"
-    profile = cProfile.Profile()
-    if profiling:
+    profile = PROFILE
+    if profiling and not PROFILED_STEPS:
         profile.enable()
     for _ in range(flows):
         flow(rng)
