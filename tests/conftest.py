@@ -65,10 +65,15 @@ def _decisions_reused_as_in_production(settings):
 @pytest.fixture(autouse=True)
 def _empty_cache_for_every_test():
     """Counters in the cache (throttling, upload limits) are keyed by ids that the next test's
-    rows reuse; each test starts with none, as a fresh server would."""
+    rows reuse; each test starts with none, as a fresh server would (this process's copy of
+    the form targets of the security headers included)."""
+    from klaspoort.security_headers import forget_form_targets
+
     cache.clear()
+    forget_form_targets()
     yield
     cache.clear()
+    forget_form_targets()
 
 
 @pytest.fixture
