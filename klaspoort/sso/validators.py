@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextvars
 import json
 from typing import Any
 from urllib.parse import unquote_plus
@@ -49,6 +50,10 @@ CLAIMS_ATTR = "_klaspoort_claims"
 EPOCH_ATTR = "_klaspoort_epoch"
 
 Grant = get_grant_model()
+# The ID token this token request has just signed and saved, as (its JWT, its row): the access
+# token points at it without parsing, verifying and reading it back.
+_JUST_SIGNED: contextvars.ContextVar[tuple[str, Any] | None] = contextvars.ContextVar(
+    "klaspoort_just_signed_id_token", default=None)
 
 
 class NoRefreshTokenServer(Server):
@@ -179,10 +184,25 @@ class KlaspoortValidator(OAuth2Validator):
 
     def _create_access_token(self, expires: Any, request: Any, token: Any,
                              source_refresh_token: Any = None) -> Any:
-        access_token = super()._create_access_token(expires, request, token,
-                                                    source_refresh_token=source_refresh_token)
+        signed = token.get("id_token") if isinstance(token, dict) else None
+        saved = getattr(request, "id_token", None)
+        reset = _JUST_SIGNED.set((signed, saved) if signed and saved is not None else None)
+        try:
+            access_token = super()._create_access_token(
+                expires, request, token, source_refresh_token=source_refresh_token)
+        finally:
+            _JUST_SIGNED.reset(reset)
         setattr(request, ACCESS_TOKEN_ATTR, access_token)
         return access_token
+
+    def _load_id_token(self, token: str) -> Any:
+        """The toolkit finds the ID token an access token belongs to by parsing the JWT,
+        looking up the client's key, verifying the signature and reading the row by its jti:
+        for the token this very request signed a moment ago, that row is already at hand."""
+        just_signed = _JUST_SIGNED.get()
+        if just_signed is not None and just_signed[0] == token:
+            return just_signed[1]
+        return super()._load_id_token(token)
 
     def save_bearer_token(self, token: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
         result = super().save_bearer_token(token, request, *args, **kwargs)

@@ -16,7 +16,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from oauth2_provider import views as oauth_views
 from oauth2_provider.exceptions import OAuthToolkitError
+from oauth2_provider.models import get_access_token_model
 from oauth2_provider.settings import oauth2_settings
+from oauth2_provider.signals import app_authorized
 from oauth2_provider.views import AuthorizationView, ConnectDiscoveryInfoView, UserInfoView
 from oauth2_provider.views.mixins import OAuthLibMixin
 from oauthlib.common import add_params_to_uri
@@ -295,10 +297,25 @@ class TokenView(oauth_views.TokenView):
     oauthlib's Bearer)."""
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        response: HttpResponse = self.authorization_flow_token_response(request)
+        response: HttpResponse = self._token_response(request)
         if response.status_code == 401:
             response["WWW-Authenticate"] = 'Basic realm="Klaspoort"'
         response["Cache-Control"] = "no-store"
+        return response
+
+    def _token_response(self, request: HttpRequest) -> HttpResponse:
+        """The toolkit's authorization_flow_token_response, which reads the new access token
+        back only to send `app_authorized`: read here only when someone listens to it."""
+        _url, headers, body, status = self.create_token_response(request)
+        if status == 200 and app_authorized.has_listeners():
+            access_token = json.loads(body).get("access_token")
+            if access_token is not None:
+                token = get_access_token_model().objects.get(
+                    token_checksum=selectors.secret_digest(access_token))
+                app_authorized.send(sender=self, request=request, token=token)
+        response = HttpResponse(content=body, status=status)
+        for key, value in headers.items():
+            response[key] = value
         return response
 
 
