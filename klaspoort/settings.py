@@ -165,7 +165,7 @@ OTP_TOTP_ISSUER = "Klaspoort"
 _CACHE_URL = os.environ.get("KLASPOORT_CACHE_URL") or os.environ.get("REDIS_URL", "")
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _CACHE_URL}
+        {"BACKEND": "klaspoort.redis_cache.RedisCache", "LOCATION": _CACHE_URL}
         if _CACHE_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
               "LOCATION": "klaspoort"}

@@ -47,7 +47,7 @@ def shared_cache(request, monkeypatch):
     """The counters on a fresh backend of the given kind: local memory, or the Redis of
     KLASPOORT_CACHE_URL (as several gunicorn workers share it)."""
     if request.param == "redis":
-        from django.core.cache.backends.redis import RedisCache
+        from klaspoort.redis_cache import RedisCache
 
         backend = RedisCache(REDIS_URL, {"KEY_PREFIX": "klaspoort-test-counters"})
     else:
