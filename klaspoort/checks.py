@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import os
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
@@ -133,6 +134,14 @@ def production_errors() -> list[checks.CheckMessage]:
                  "python -c \"import base64,os;print(base64.urlsafe_b64encode("
                  "os.urandom(32)).decode())\".",
             id="klaspoort.E003"))
+    if "PRIVATE KEY-----" not in os.environ.get("KLASPOORT_OIDC_PRIVATE_KEY", ""):
+        errors.append(checks.Error(
+            "KLASPOORT_OIDC_PRIVATE_KEY is missing or holds no PEM private key.",
+            hint="Without it each machine signs ID tokens with a key of its own (VAR_DIR), and "
+                 "a token made by one machine fails at a publisher that fetched the keys from "
+                 "another. Set the same RSA key (PEM) on every web machine "
+                 "(docs/operations.md, single sign-on).",
+            id="klaspoort.E008"))
     backend = str(settings.CACHES.get("default", {}).get("BACKEND", "")).lower()
     if not any(kind in backend for kind in SHARED_CACHE_BACKENDS):
         errors.append(checks.Error(

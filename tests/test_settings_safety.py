@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 
@@ -30,6 +32,10 @@ SAFE = {
     "KLASPOORT_PSEUDONYM_KEY": "Pq7-Zr2wXk" * 4,
     "KLASPOORT_SECRETS_KEYS": base64.urlsafe_b64encode(b"k" * 32).decode(),
     "KLASPOORT_CACHE_URL": "redis://127.0.0.1:6379/1",  # `check` does not connect
+    "KLASPOORT_OIDC_PRIVATE_KEY": rsa.generate_private_key(
+        public_exponent=65537, key_size=2048).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()).decode(),
 }
 
 
@@ -73,6 +79,9 @@ def test_the_safe_production_set_passes_check_deploy(tmp_path):
     (without("KLASPOORT_SECRETS_KEYS"), "klaspoort.E003"),
     ({**SAFE, "KLASPOORT_SECRETS_KEYS": "not-a-key"}, "klaspoort.E003"),
     (without("KLASPOORT_CACHE_URL"), "klaspoort.E004"),
+    # Each machine would sign with a key of its own: tokens fail at publishers across machines.
+    (without("KLASPOORT_OIDC_PRIVATE_KEY"), "klaspoort.E008"),
+    ({**SAFE, "KLASPOORT_OIDC_PRIVATE_KEY": "not a key"}, "klaspoort.E008"),
     ({**SAFE, "KLASPOORT_DEBUG": "1"}, "klaspoort.E005"),
     # A local host list, but e-mails link to a public site: production all the same.
     ({**without("KLASPOORT_PSEUDONYM_KEY"), "KLASPOORT_ALLOWED_HOSTS": "localhost"},
@@ -81,7 +90,8 @@ def test_the_safe_production_set_passes_check_deploy(tmp_path):
     ({**SAFE, "KLASPOORT_RESULTS_ERASURE_DAY": "21-07"}, "klaspoort.E006"),
     ({**SAFE, "KLASPOORT_RESULTS_ERASURE_REMINDER_DAYS": "0"}, "klaspoort.E007"),
 ], ids=["no-secret-key", "built-in-secret-key", "short-secret-key", "no-pseudonym-key",
-        "no-secrets-key", "bad-secrets-key", "no-shared-cache", "debug", "site-url-only",
+        "no-secrets-key", "bad-secrets-key", "no-shared-cache", "no-oidc-key", "bad-oidc-key",
+        "debug", "site-url-only",
         "bad-erasure-day", "bad-reminder-days"])
 def test_each_unsafe_production_setting_fails_check_deploy(tmp_path, variables, check_id):
     done = check_deploy(tmp_path, **variables)
