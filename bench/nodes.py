@@ -1,12 +1,13 @@
 """Three Klaspoort nodes behind haproxy, and a long hold at 80 % of capacity (issue 17, 2 and 3).
 
     .venv/bin/python bench/nodes.py [--minutes 10] [--workers 2] [--capacity-users 16]
-                                    [--hold-users 32] [--kill] [--checks-only]
-                                    [--per-node-signing-key]
+                                    [--hold-users 32] [--kill] [--drain] [--l7-retries]
+                                    [--checks-only] [--per-node-signing-key]
 
 1. haproxy (Debian's package) on 127.0.0.1:8300, round-robin over three gunicorn nodes on 8301,
    8302 and 8303 (each its own master with --workers sync workers), no stickiness, a health check
-   every second (a node is out after 2 failed checks), at most --workers requests at a node at
+   every second (a node is out after 2 failed checks, or at once when a request finds it
+   refusing connections), at most --workers requests at a node at
    once so the rest wait in haproxy's queue (where a stopped node's share can go elsewhere), and
    an X-Served-By header set by haproxy itself naming the node. The nodes share one PostgreSQL
    database (bench/pupil_flow_data.py's school) and one Redis (BENCH_CACHE_URL, sessions and
@@ -22,10 +23,12 @@
    warm-up): completed flows per second.
 4. The hold: --minutes at 80 % of that rate (locust's constant_throughput per user), with every
    10 s the RSS of each gunicorn master and worker, haproxy, Redis, PostgreSQL's backends of the
-   bench database and locust; halfway, node 2's master gets SIGTERM (graceful: it stops
-   accepting and lets its workers finish their request; --kill: SIGKILL to master and workers,
-   a crashed machine). Memory growth per process from the end of warm-up to the end, flows and
-   p99 per minute, and the failures around the stop against what the node had in flight.
+   bench database and locust; halfway, at a moment node 2 has a request in hand, its master gets
+   SIGTERM (graceful: it stops accepting and lets its workers finish their request; --kill:
+   SIGKILL to master and workers, a crashed machine; --drain: haproxy drains it first, a planned
+   stop; --l7-retries: haproxy sends a request a node closed without answering to another).
+   Memory growth per process from the end of warm-up to the end, flows and p99 per minute, and
+   the failures around the stop against what the node had in flight.
 
 Results: a table on stdout and bench/out/nodes.json; docs/benchmarks.md section 8.3.
 """
@@ -178,15 +181,19 @@ def stop(process: subprocess.Popen) -> None:
             process.wait()
 
 
-def haproxy_stats() -> dict[str, dict[str, str]]:
-    """haproxy's counters per server (show stat on the admin socket)."""
+def haproxy_command(command: str) -> str:
     with socket.socket(socket.AF_UNIX) as sock:
         sock.connect(str(WORK / "haproxy.sock"))
-        sock.sendall(b"show stat\n")
+        sock.sendall(command.encode() + b"\n")
         text = b""
         while chunk := sock.recv(65536):
             text += chunk
-    lines = text.decode().lstrip("# ").splitlines()
+    return text.decode()
+
+
+def haproxy_stats() -> dict[str, dict[str, str]]:
+    """haproxy's counters per server (show stat on the admin socket)."""
+    lines = haproxy_command("show stat").lstrip("# ").splitlines()
     return {row["svname"]: row for row in csv.DictReader(lines) if row.get("pxname") == "nodes"}
 
 
@@ -351,12 +358,12 @@ class Sampler(threading.Thread):
     """Every SAMPLE_SECONDS: RSS per process and haproxy's counters; at `stop_at`, the node."""
 
     def __init__(self, nodes: dict[str, subprocess.Popen], haproxy: subprocess.Popen,
-                 stop_at: float, kill: bool, cache: Any) -> None:
+                 stop_at: float, kill: bool, cache: Any, drain: bool = False) -> None:
         super().__init__(daemon=True)
         self.nodes, self.haproxy, self.stop_at, self.kill = nodes, haproxy, stop_at, kill
         self.samples: list[dict[str, Any]] = []
         self.stop_event: dict[str, Any] = {}
-        self.cache = cache
+        self.cache, self.drain = cache, drain
         self.done = threading.Event()
         self.started = time.time()
 
@@ -378,6 +385,17 @@ class Sampler(threading.Thread):
 
     def stop_node(self) -> None:
         node = self.nodes[STOPPED]
+        drained = None
+        if self.drain:  # a planned stop: haproxy sends it nothing new, then it is stopped
+            began = time.time()
+            haproxy_command(f"set server nodes/{STOPPED} state drain")
+            while int(haproxy_stats()[STOPPED]["scur"]) and time.time() < began + 30:
+                time.sleep(0.05)
+            drained = round(time.time() - began, 2)
+        else:  # unannounced: wait (at most 5 s) for a moment it has a request in hand
+            until = time.time() + 5
+            while not int(haproxy_stats()[STOPPED]["scur"]) and time.time() < until:
+                time.sleep(0.01)
         before = haproxy_stats()[STOPPED]
         at = time.time()
         if self.kill:  # a crashed machine: master and workers at once
@@ -390,6 +408,7 @@ class Sampler(threading.Thread):
         after = haproxy_stats()[STOPPED]
         self.stop_event = {
             "node": STOPPED, "signal": "SIGKILL" if self.kill else "SIGTERM",
+            "drained_first_s": drained,
             "t": round(at - self.started, 1), "master_exited_after_s": round(gone - at, 2),
             "in_flight_at_stop": int(before["scur"]), "queued_at_stop": int(before["qcur"]),
             "haproxy_before": {k: before[k] for k in ("status", "stot", "eresp", "econ",
@@ -443,6 +462,8 @@ def main() -> None:
     parser.add_argument("--warmup-minutes", type=float, default=None,
                         help="memory baseline after this (default: 1, a quarter of a short run)")
     parser.add_argument("--kill", action="store_true", help="SIGKILL node 2 instead of SIGTERM")
+    parser.add_argument("--drain", action="store_true",
+                        help="set node 2 to drain in haproxy and wait for it to be idle first")
     parser.add_argument("--checks-only", action="store_true")
     parser.add_argument("--l7-retries", action="store_true",
                         help="haproxy retries a request a node closed without answering")
@@ -523,7 +544,8 @@ def hold(args: argparse.Namespace, env: dict[str, str], nodes: dict[str, subproc
     log = WORK / "requests.log"
     paced = {**env, "BENCH_FLOWS_PER_USER_PER_S": str(target / args.hold_users),
              "BENCH_REQUEST_LOG": str(log)}
-    sampler = Sampler(nodes, haproxy, stop_at=seconds / 2, kill=args.kill, cache=cache)
+    sampler = Sampler(nodes, haproxy, stop_at=seconds / 2, kill=args.kill, cache=cache,
+                      drain=args.drain)
     print(f"hold: {seconds} s at {target:.1f} flows/s ({args.hold_users} pupils paced); "
           f"{STOPPED} stopped at {seconds / 2:.0f} s")
     sampler.start()
@@ -584,8 +606,11 @@ def analyse(rows: list[tuple[float, str, float, bool, str, str]], sampler: Sampl
                              "growth_pct": round((end_kb - start_kb) / start_kb * 100, 1)}
         else:
             memory[label] = {"warm_kb": start_kb, "end_kb": end_kb, "growth_pct": None}
-    grown = [m["growth_pct"] for label, m in memory.items()
-             if m["growth_pct"] is not None and label != "postgres backends (sum)"]
+    # The maximum is over Klaspoort's processes and haproxy. Redis and PostgreSQL hold data
+    # that grows with the flows (a session per flow, kept for the session's lifetime; rows),
+    # and locust is the load generator: shown, with Redis's keys, but not in the maximum.
+    grown = [m["growth_pct"] for label, m in memory.items() if m["growth_pct"] is not None
+             and not label.startswith(("postgres", "redis", "locust"))]
     return {
         "seconds": seconds, "warmup_s": warmup, "target_flows_per_second": round(target, 2),
         "users": args.hold_users, "completed_flows": sum(r[3] for r in flows),
@@ -613,7 +638,9 @@ def report(result: dict[str, Any]) -> None:
           f"{hold['seconds']} s at target {hold['target_flows_per_second']} flows/s: "
           f"{hold['completed_flows']} flows ({hold['flows_per_second']}/s), "
           f"{hold['failed_flows']} failed")
-    print(f"{stop['node']} {stop['signal']} at {stop['t']} s, master gone after "
+    drained = f" after draining for {stop['drained_first_s']} s" if stop["drained_first_s"] \
+        is not None else ""
+    print(f"{stop['node']} {stop['signal']}{drained} at {stop['t']} s, master gone after "
           f"{stop['master_exited_after_s']} s; in flight {stop['in_flight_at_stop']}, queued "
           f"{stop['queued_at_stop']}; failed requests near the stop "
           f"{hold['failed_requests_near_stop']}, elsewhere {hold['failed_requests_elsewhere']}"
@@ -632,7 +659,8 @@ def report(result: dict[str, Any]) -> None:
         growth = f"{m['growth_pct']:+.1f} %" if m["growth_pct"] is not None else "stopped"
         end = f"{m['end_kb'] / 1024:.1f}" if m["end_kb"] else "-"
         print(f"| {label} | {(m['warm_kb'] or 0) / 1024:.1f} | {end} | {growth} |")
-    print(f"max growth of a process: {hold['max_growth_pct']} % (samples at "
+    print(f"max growth of a gunicorn or haproxy process: {hold['max_growth_pct']} % "
+          f"(samples at "
           f"{hold['memory_from_to_s'][0]} s and {hold['memory_from_to_s'][1]} s); Redis keys "
           f"{hold['redis_keys']['warm']} -> {hold['redis_keys']['end']} (sessions kept)")
     print(f"haproxy's abnormal requests by node: {hold['haproxy_abnormal']['by_node']}")
