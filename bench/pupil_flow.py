@@ -42,11 +42,20 @@ def run(cmd: list[str], env: dict[str, str], **kwargs: object) -> None:
     subprocess.run(cmd, env=env, check=True, cwd=ROOT, **kwargs)  # type: ignore[call-overload]
 
 
-def fresh_database(admin_url: str) -> str:
+def fresh_database(admin_url: str, name: str = DB_NAME) -> str:
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME}")
-        conn.execute(f"CREATE DATABASE {DB_NAME}")
-    return admin_url.rsplit("/", 1)[0] + "/" + DB_NAME
+        conn.execute(f"DROP DATABASE IF EXISTS {name}")
+        conn.execute(f"CREATE DATABASE {name}")
+    return admin_url.rsplit("/", 1)[0] + "/" + name
+
+
+def load_data(env: dict[str, str], log_path: Path) -> None:
+    """Migrate the fresh database and fill it with bench/pupil_flow_data.py's school; the
+    pupils' sign-in details go to env["BENCH_OUT"]."""
+    run([str(BIN / "klaspoort"), "migrate", "-v0"], env)
+    with open(log_path, "w") as log, open(ROOT / "bench" / "pupil_flow_data.py") as data:
+        run([str(BIN / "klaspoort"), "shell"], env, stdin=data, stdout=log,
+            stderr=subprocess.STDOUT)
 
 
 def wait_until_up(url: str) -> None:
@@ -59,11 +68,12 @@ def wait_until_up(url: str) -> None:
     raise SystemExit(f"server at {url} did not start")
 
 
-def locust(env: dict[str, str], users: int, seconds: int, prefix: Path) -> None:
+def locust(env: dict[str, str], users: int, seconds: int, prefix: Path,
+           port: int = PORT, extra: tuple[str, ...] = (), spawn_rate: float = 0) -> None:
     run([str(BIN / "locust"), "-f", "bench/locustfile.py", "--headless", "--only-summary",
-         "-u", str(users), "-r", str(users), "-t", f"{seconds}s",
-         "--host", f"http://127.0.0.1:{PORT}", "--csv", str(prefix), "--loglevel", "WARNING"],
-        env, stdout=subprocess.DEVNULL)
+         "-u", str(users), "-r", str(spawn_rate or users), "-t", f"{seconds}s",
+         "--host", f"http://127.0.0.1:{port}", "--csv", str(prefix), "--loglevel", "WARNING",
+         *extra], env, stdout=subprocess.DEVNULL)
 
 
 def main() -> None:
@@ -84,11 +94,7 @@ def main() -> None:
            # Production's shared cache: sessions, throttling counters (docs/operations.md).
            "KLASPOORT_CACHE_URL": os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/7"),
            "BENCH_OUT": str(OUT / "flow-data.json"), "BENCH_DATA": str(OUT / "flow-data.json")}
-    run([str(BIN / "klaspoort"), "migrate", "-v0"], env)
-    with open(OUT / "flow-setup.log", "w") as log:
-        run([str(BIN / "klaspoort"), "shell"], env, stdin=open(ROOT / "bench" /  # noqa: SIM115
-                                                                "pupil_flow_data.py"),
-            stdout=log, stderr=subprocess.STDOUT)
+    load_data(env, OUT / "flow-setup.log")
     server = subprocess.Popen(
         [str(BIN / "gunicorn"), "klaspoort.wsgi", "-w", str(args.workers), "-b",
          f"127.0.0.1:{PORT}", "--worker-class", "sync", "--log-level", "warning"],
