@@ -319,6 +319,9 @@ def measure(server: dict[str, Any], data: dict[str, Any], args: argparse.Namespa
         "store_cpu_ms_per_leg": store_s / max(legs, 1) * 1000,
         "generator_cpus_busy": (sum(gen1) - sum(gen0)) / wall,
         "machine_idle_fraction": (idle1 - idle0) / max(1, busy1 - busy0 + idle1 - idle0),
+        # Everything else the machine did meanwhile (other people's work, the kernel's).
+        "other_cpus_busy": ((busy1 - busy0) / TICKS - (user_s + system_s) - store_s
+                            - (sum(gen1) - sum(gen0))) / wall,
         "machine_cpus": os.cpu_count(), "jiffy_s": 1 / TICKS,
         "load_average": [round(v, 2) for v in load],
         "steps": {name: {"p50_ms": percentile(values, 0.5), "p99_ms": percentile(values, 0.99)}
@@ -400,13 +403,14 @@ def report(args: argparse.Namespace, results: list[dict[str, Any]]) -> None:
           f"{summary['oidc_provider']}, {args.concurrency} users at once, {args.seconds} s)")
     print("| server | legs/s | failed | server CPU ms/leg | + PostgreSQL/Redis ms/leg | "
           "authorize p50/p99 | token p50/p99 | userinfo p50/p99 | server CPUs busy | "
-          "generator CPUs | machine idle | load avg |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "generator CPUs | other CPUs | machine idle | load avg |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         steps = " | ".join(f"{s['p50_ms']:.1f} / {s['p99_ms']:.1f}" for s in r["steps"].values())
         print(f"| {r['server']} | {r['legs_per_second']:.1f} | {r['failed_legs']} | "
               f"{r['server_cpu_ms_per_leg']:.2f} | {r['store_cpu_ms_per_leg']:.2f} | {steps} | "
               f"{r['server_cpus_busy']:.2f} | {r['generator_cpus_busy']:.2f} | "
+              f"{r['other_cpus_busy']:.2f} | "
               f"{r['machine_idle_fraction']:.0%} | {r['load_average'][0]:.2f} |")
         if r["first_error"]:
             print(f"  {r['server']}: first failure: {r['first_error']}")

@@ -1,8 +1,11 @@
 // panva's oidc-provider set up like Klaspoort's OpenID provider, as the yardstick of
 // bench/oidc_leg.py (issue 17): node bench/oidc-provider/server.mjs PORT
 //
-// One confidential client (client_secret_basic, PKCE required, RS256 ID tokens, pairwise
-// subjects, code flow only, no refresh tokens) and the token lifetimes of Klaspoort's settings.
+// One confidential client (client_secret_basic, PKCE required, RS256 ID tokens with 2048-bit
+// keys, pairwise subjects, code flow only, no refresh tokens), the token lifetimes of
+// Klaspoort's settings, and an ID token with the same claims as Klaspoort's (auth_time, acr,
+// amr and the claims of the granted scopes; not at_hash and jti, which this library leaves out
+// of a code-flow ID token).
 // Everything lives in the library's in-memory adapter (one process). There is no sign-in page:
 // the provider's development interactions are off, and /interaction/UID signs in account
 // ?bench_login=NAME and grants the requested scopes without asking (a publisher's client
@@ -47,12 +50,13 @@ const configuration = {
     token_endpoint_auth_method: 'client_secret_basic',
     id_token_signed_response_alg: 'RS256',
     subject_type: 'pairwise',
+    require_auth_time: true, // Klaspoort's ID token always has auth_time, acr and amr
   }],
   jwks: { keys: [signingKey] },
   cookies: { keys: [randomBytes(32).toString('base64url')] }, // signed cookies, as production
   scopes: ['openid', 'profile', 'klaspoort'],
   claims: {
-    openid: ['sub'],
+    openid: ['sub', 'acr', 'amr', 'auth_time'],
     profile: ['given_name', 'family_name', 'name'],
     klaspoort: ['role', 'school_id', 'brin6', 'groups', 'products'],
   },
@@ -63,11 +67,14 @@ const configuration = {
   pairwiseIdentifier: (ctx, accountId, client) => createHmac('sha256', pairwiseSalt)
     .update(`${client.sectorIdentifier}|${accountId}`).digest('base64url'),
   pkce: { required: () => true }, // Klaspoort: PKCE_REQUIRED (S256 is the only method here)
-  ttl: { AuthorizationCode: 60, AccessToken: 600, IdToken: 600, Grant: 14 * 24 * 3600, Session: 14 * 24 * 3600, Interaction: 600 },
+  ttl: {
+    AuthorizationCode: 60, AccessToken: 600, IdToken: 600, Interaction: 600,
+    Grant: 14 * 24 * 3600, Session: 14 * 24 * 3600,
+  },
   features: {
     devInteractions: { enabled: false },
-    // On by default and not used by this client; left as shipped, they cost nothing per request.
-    // dPoP, pushedAuthorizationRequests, resourceIndicators, rpInitiatedLogout, userinfo
+    // Left on as shipped (the client uses none of them but userinfo): dPoP,
+    // pushedAuthorizationRequests, resourceIndicators, rpInitiatedLogout, userinfo.
   },
   interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
   async findAccount(ctx, accountId) {
@@ -90,7 +97,8 @@ async function interaction(req, res, url) {
   grant.addOIDCScope(params.scope);
   const grantId = await grant.save();
   await provider.interactionFinished(req, res, {
-    login: { accountId: account }, consent: { grantId },
+    login: { accountId: account, acr: 'urn:klaspoort:acr:pupil-school', amr: ['pin'] },
+    consent: { grantId },
   }, { mergeWithLastSubmission: false });
 }
 
