@@ -304,28 +304,47 @@ def measure(server: dict[str, Any], data: dict[str, Any], args: argparse.Namespa
             process.join(timeout=10)
             if process.is_alive():
                 process.terminate()
-    legs = sum(r["legs"] for r in gathered)
-    user_s, system_s = cpu1[0] - cpu0[0], cpu1[1] - cpu0[1]
-    store_s = sum(store1[p] - store0.get(p, 0.0) for p in store1)
-    steps = {name: [ms for r in gathered for ms in r["steps"][i]] for i, name in enumerate(STEPS)}
     return {
-        "server": server["name"], "concurrency": args.concurrency, "seconds": round(wall, 2),
-        "legs": legs, "failed_legs": sum(r["failures"] for r in gathered),
+        "legs": sum(r["legs"] for r in gathered),
+        "failed_legs": sum(r["failures"] for r in gathered),
         "first_error": next((r["error"] for r in gathered if r["error"]), ""),
+        "wall_s": wall, "user_s": cpu1[0] - cpu0[0], "system_s": cpu1[1] - cpu0[1],
+        "store_s": sum(store1[p] - store0.get(p, 0.0) for p in store1),
+        "generator_s": sum(gen1) - sum(gen0), "busy_s": (busy1 - busy0) / TICKS,
+        "idle_s": (idle1 - idle0) / TICKS, "load_average": [round(v, 2) for v in load],
+        "steps": [[ms for r in gathered for ms in r["steps"][i]] for i in range(len(STEPS))],
+    }
+
+
+def summary(name: str, rounds: list[dict[str, Any]], concurrency: int) -> dict[str, Any]:
+    """The figures of one server over all its measured windows (sums, then ratios)."""
+    def total(key: str) -> float:
+        return sum(r[key] for r in rounds)
+
+    legs, wall = int(total("legs")), total("wall_s")
+    server_s = total("user_s") + total("system_s")
+    return {
+        "server": name, "concurrency": concurrency, "rounds": len(rounds),
+        "seconds": round(wall, 2), "legs": legs, "failed_legs": int(total("failed_legs")),
+        "first_error": next((r["first_error"] for r in rounds if r["first_error"]), ""),
         "legs_per_second": legs / wall,
-        "server_cpu_user_s": user_s, "server_cpu_system_s": system_s,
-        "server_cpu_ms_per_leg": (user_s + system_s) / max(legs, 1) * 1000,
-        "server_cpus_busy": (user_s + system_s) / wall,
-        "store_cpu_ms_per_leg": store_s / max(legs, 1) * 1000,
-        "generator_cpus_busy": (sum(gen1) - sum(gen0)) / wall,
-        "machine_idle_fraction": (idle1 - idle0) / max(1, busy1 - busy0 + idle1 - idle0),
+        "server_cpu_user_s": total("user_s"), "server_cpu_system_s": total("system_s"),
+        "server_cpu_ms_per_leg": server_s / max(legs, 1) * 1000,
+        "server_cpu_ms_per_leg_by_round": [
+            (r["user_s"] + r["system_s"]) / max(r["legs"], 1) * 1000 for r in rounds],
+        "server_cpus_busy": server_s / wall,
+        "store_cpu_ms_per_leg": total("store_s") / max(legs, 1) * 1000,
+        "generator_cpus_busy": total("generator_s") / wall,
         # Everything else the machine did meanwhile (other people's work, the kernel's).
-        "other_cpus_busy": ((busy1 - busy0) / TICKS - (user_s + system_s) - store_s
-                            - (sum(gen1) - sum(gen0))) / wall,
-        "machine_cpus": os.cpu_count(), "jiffy_s": 1 / TICKS,
-        "load_average": [round(v, 2) for v in load],
+        "other_cpus_busy": (total("busy_s") - server_s - total("store_s")
+                            - total("generator_s")) / wall,
+        "machine_idle_fraction": total("idle_s") / (total("busy_s") + total("idle_s")),
+        "machine_cpus": os.cpu_count(),
+        "load_average_at_end": rounds[-1]["load_average"],
         "steps": {name: {"p50_ms": percentile(values, 0.5), "p99_ms": percentile(values, 0.99)}
-                  for name, values in steps.items()},
+                  for name, values in zip(STEPS, (
+                      [ms for r in rounds for ms in r["steps"][i]] for i in range(len(STEPS))),
+                      strict=True)},
     }
 
 
@@ -338,6 +357,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8, help="simulated users at once")
     parser.add_argument("--seconds", type=int, default=30, help="measured seconds per server")
     parser.add_argument("--warmup", type=int, default=10, help="warm-up seconds per server")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="measured windows per server, taken in turn (figures: the sums)")
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1),
                         help="gunicorn workers (default: 2 per CPU, as bench/pupil_flow.py)")
     parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", "8200")),
@@ -368,10 +389,15 @@ def main() -> None:
             {"name": "oidc-provider", "port": args.port + 1, "process": node,
              "authorize": "/auth", "token": "/token", "userinfo": "/me"},
         ]
-        results = []
+        rounds: dict[str, list[dict[str, Any]]] = {s["name"]: [] for s in servers}
         for server in servers:
             server["base"] = f"http://127.0.0.1:{server['port']}"
-            results.append(measure(server, data, args))
+        # Rounds alternate between the servers, so both meet the same (shared) machine.
+        for _ in range(args.rounds):
+            for server in servers:
+                rounds[server["name"]].append(measure(server, data, args))
+        results = [summary(name, measured, args.concurrency)
+                   for name, measured in rounds.items()]
     finally:
         for process in (node, klaspoort):
             if process is not None:
@@ -389,7 +415,7 @@ def report(args: argparse.Namespace, results: list[dict[str, Any]]) -> None:
                    / by_name["oidc-provider"]["server_cpu_ms_per_leg"])
     node_version = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout
     lock = json.loads((NODE_DIR / "package-lock.json").read_text())
-    summary = {
+    result = {
         "command": " ".join([".venv/bin/python", "bench/oidc_leg.py", *sys.argv[1:]]),
         "when_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
         "workers": args.workers, "node": node_version.strip(),
@@ -397,10 +423,11 @@ def report(args: argparse.Namespace, results: list[dict[str, Any]]) -> None:
         "ratio_server_cpu": ratio, "ratio_with_postgresql_and_redis": with_stores,
         "servers": results,
     }
-    (OUT / "oidc-leg.json").write_text(json.dumps(summary, indent=1))
-    print(f"{summary['command']}  ({summary['when_utc']} UTC; {os.cpu_count()} CPUs, "
-          f"{args.workers} gunicorn workers, node {summary['node']}, oidc-provider "
-          f"{summary['oidc_provider']}, {args.concurrency} users at once, {args.seconds} s)")
+    (OUT / "oidc-leg.json").write_text(json.dumps(result, indent=1))
+    print(f"{result['command']}  ({result['when_utc']} UTC; {os.cpu_count()} CPUs, "
+          f"{args.workers} gunicorn workers, node {result['node']}, oidc-provider "
+          f"{result['oidc_provider']}, {args.concurrency} users at once, {args.rounds} x "
+          f"{args.seconds} s per server)")
     print("| server | legs/s | failed | server CPU ms/leg | + PostgreSQL/Redis ms/leg | "
           "authorize p50/p99 | token p50/p99 | userinfo p50/p99 | server CPUs busy | "
           "generator CPUs | other CPUs | machine idle | load avg |")
@@ -411,7 +438,11 @@ def report(args: argparse.Namespace, results: list[dict[str, Any]]) -> None:
               f"{r['server_cpu_ms_per_leg']:.2f} | {r['store_cpu_ms_per_leg']:.2f} | {steps} | "
               f"{r['server_cpus_busy']:.2f} | {r['generator_cpus_busy']:.2f} | "
               f"{r['other_cpus_busy']:.2f} | "
-              f"{r['machine_idle_fraction']:.0%} | {r['load_average'][0]:.2f} |")
+              f"{r['machine_idle_fraction']:.0%} | {r['load_average_at_end'][0]:.2f} |")
+    for r in results:
+        if r["rounds"] > 1:
+            print(f"  {r['server']}: server CPU ms per leg by round: " + ", ".join(
+                f"{ms:.2f}" for ms in r["server_cpu_ms_per_leg_by_round"]))
         if r["first_error"]:
             print(f"  {r['server']}: first failure: {r['first_error']}")
     print(f"Klaspoort / oidc-provider, server CPU per leg: {ratio:.2f}x "
