@@ -20,11 +20,14 @@ and calls userinfo with the bearer token. Both providers get the same requests.
    (oidc-provider keeps everything in its own process); latency p50/p99 per step; legs/s; the
    load generator's CPU and the machine's idle time, to show the server was the bottleneck.
 
-The load generator is C plain Python processes (multiprocessing, http.client with keep-alive
-where the server offers it), not locust: on 2 CPUs locust's requests-based users cost about a
-millisecond of CPU per request, which is near what oidc-provider spends on a whole leg, so they
-would take the CPU the server needs; these processes spend about a tenth of that and are not
-charged. Results: a table on stdout and bench/out/oidc-leg.json; docs/benchmarks.md section 8.2.
+The load generator is C plain Python processes (multiprocessing and http.client, a new
+connection per request as gunicorn's sync workers close each one anyway) rather than locust:
+oidc-provider spends only a few milliseconds of CPU on a whole leg, and locust's requests-based
+users would spend about as much per leg on their side, taking one of the 2 CPUs the server
+needs. These processes cost about 0.4 ms per request; their CPU is not charged, and the table
+shows it (generator CPUs) beside what the rest of the machine did (other CPUs).
+
+Results: a table on stdout and bench/out/oidc-leg.json; docs/benchmarks.md section 8.2.
 """
 
 from __future__ import annotations
@@ -158,10 +161,14 @@ def leg(conn: http.client.HTTPConnection, server: dict[str, Any], data: dict[str
         browser: Browser, basic: str) -> list[float]:
     """authorize → token → userinfo once; the seconds each step took."""
     times = []
+    # gunicorn's sync workers close every connection; unless --keep-alive, oidc-provider gets
+    # a new connection per request too, so both pay the same for TCP.
+    close = {} if server["keep_alive"] else {"Connection": "close"}
     verifier = secrets.token_urlsafe(48)
     started = time.perf_counter()
     conn.request("GET", server["authorize"] + "?" + urlencode(
-        _authorize_params(data, _challenge(verifier))), headers={"Cookie": browser.header()})
+        _authorize_params(data, _challenge(verifier))),
+        headers={"Cookie": browser.header(), **close})
     response = conn.getresponse()
     response.read()
     browser.take(response)
@@ -173,7 +180,7 @@ def leg(conn: http.client.HTTPConnection, server: dict[str, Any], data: dict[str
     conn.request("POST", server["token"], body=urlencode({
         "grant_type": "authorization_code", "code": code, "redirect_uri": data["redirect_uri"],
         "code_verifier": verifier}), headers={
-        "Authorization": basic, "Content-Type": "application/x-www-form-urlencoded"})
+        "Authorization": basic, "Content-Type": "application/x-www-form-urlencoded", **close})
     response = conn.getresponse()
     body = json.loads(response.read())
     if response.status != 200 or "id_token" not in body:
@@ -181,7 +188,7 @@ def leg(conn: http.client.HTTPConnection, server: dict[str, Any], data: dict[str
     times.append(time.perf_counter() - started)
     started = time.perf_counter()
     conn.request("GET", server["userinfo"],
-                 headers={"Authorization": f"Bearer {body['access_token']}"})
+                 headers={"Authorization": f"Bearer {body['access_token']}", **close})
     response = conn.getresponse()
     claims = json.loads(response.read())
     if response.status != 200 or "sub" not in claims:
@@ -359,6 +366,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=10, help="warm-up seconds per server")
     parser.add_argument("--rounds", type=int, default=1,
                         help="measured windows per server, taken in turn (figures: the sums)")
+    parser.add_argument("--keep-alive", action="store_true",
+                        help="let oidc-provider keep connections open (gunicorn closes them)")
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1),
                         help="gunicorn workers (default: 2 per CPU, as bench/pupil_flow.py)")
     parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", "8200")),
@@ -392,6 +401,7 @@ def main() -> None:
         rounds: dict[str, list[dict[str, Any]]] = {s["name"]: [] for s in servers}
         for server in servers:
             server["base"] = f"http://127.0.0.1:{server['port']}"
+            server["keep_alive"] = args.keep_alive
         # Rounds alternate between the servers, so both meet the same (shared) machine.
         for _ in range(args.rounds):
             for server in servers:
