@@ -24,7 +24,7 @@ The load generator is C plain Python processes (multiprocessing and http.client,
 connection per request as gunicorn's sync workers close each one anyway) rather than locust:
 oidc-provider spends only a few milliseconds of CPU on a whole leg, and locust's requests-based
 users would spend about as much per leg on their side, taking one of the 2 CPUs the server
-needs. These processes cost about 0.4 ms per request; their CPU is not charged, and the table
+needs. These processes cost about 0.6 ms per request; their CPU is not charged, and the table
 shows it (generator CPUs) beside what the rest of the machine did (other CPUs).
 
 Results: a table on stdout and bench/out/oidc-leg.json; docs/benchmarks.md section 8.2.
