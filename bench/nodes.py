@@ -60,7 +60,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.flow_steps import run_flow
 from bench.procstat import tree
-from bench.pupil_flow import BIN, OUT, ROOT, fresh_database, load_data, locust, wait_until_up
+from bench.pupil_flow import BIN, OUT, ROOT, fresh_database, load_bench_data, locust, wait_until_up
 
 DB_NAME = "klaspoort_nodes_bench"
 FRONT = 8300
@@ -482,7 +482,7 @@ def main() -> None:
     admin = os.environ.get("BENCH_ADMIN_URL",
                            "postgres://klaspoort_ci:klaspoort_ci@localhost:5432/postgres")
     env = node_env(args, fresh_database(admin, DB_NAME))
-    load_data(env, WORK / "setup.log")
+    load_bench_data(env, WORK / "setup.log")
     data = json.loads((WORK / "data.json").read_text())
     (WORK / "haproxy.cfg").write_text(haproxy_config(args.workers, args.l7_retries))
     nodes = {name: start_node(name, port, env, args.workers) for name, port in NODES.items()}

@@ -49,13 +49,46 @@ def fresh_database(admin_url: str, name: str = DB_NAME) -> str:
     return admin_url.rsplit("/", 1)[0] + "/" + name
 
 
-def load_data(env: dict[str, str], log_path: Path) -> None:
-    """Migrate the fresh database and fill it with bench/pupil_flow_data.py's school; the
-    pupils' sign-in details go to env["BENCH_OUT"]."""
+def admin_url() -> str:
+    """A role that may create databases (BENCH_ADMIN_URL), by default the CI role."""
+    return os.environ.get("BENCH_ADMIN_URL",
+                          "postgres://klaspoort_ci:klaspoort_ci@localhost:5432/postgres")
+
+
+def server_env(database_url: str, port: int, cache_url: str, data: Path, var: Path
+               ) -> dict[str, str]:
+    """Klaspoort's environment as production runs it (DEBUG off, sessions and throttling
+    counters in Redis), on 127.0.0.1:port; `data` is where the bench data's JSON goes."""
+    return {**os.environ, "DATABASE_URL": database_url, "KLASPOORT_DEBUG": "0",
+            "KLASPOORT_SECRET_KEY": "bench-" + "k" * 50,
+            "KLASPOORT_ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "KLASPOORT_SITE_URL": f"http://127.0.0.1:{port}",
+            "KLASPOORT_VAR_DIR": str(var), "KLASPOORT_LOG_LEVEL": "WARNING",
+            # Production's shared cache: sessions, throttling counters (docs/operations.md).
+            "KLASPOORT_CACHE_URL": cache_url,
+            "BENCH_OUT": str(data), "BENCH_DATA": str(data)}
+
+
+def load_bench_data(env: dict[str, str], log: Path) -> None:
+    """Migrate, then the school, publishers and client of bench/pupil_flow_data.py."""
     run([str(BIN / "klaspoort"), "migrate", "-v0"], env)
-    with open(log_path, "w") as log, open(ROOT / "bench" / "pupil_flow_data.py") as data:
-        run([str(BIN / "klaspoort"), "shell"], env, stdin=data, stdout=log,
+    with open(log, "w") as out, open(ROOT / "bench" / "pupil_flow_data.py") as script:
+        run([str(BIN / "klaspoort"), "shell"], env, stdin=script, stdout=out,
             stderr=subprocess.STDOUT)
+
+
+def start_gunicorn(env: dict[str, str], workers: int, port: int) -> subprocess.Popen[bytes]:
+    """gunicorn with sync workers on 127.0.0.1:port, answering once this returns."""
+    server = subprocess.Popen(
+        [str(BIN / "gunicorn"), "klaspoort.wsgi", "-w", str(workers), "-b",
+         f"127.0.0.1:{port}", "--worker-class", "sync", "--log-level", "warning"],
+        env=env, cwd=ROOT)
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/accounts/inloggen/")
+    except BaseException:
+        server.terminate()
+        raise
+    return server
 
 
 def wait_until_up(url: str) -> None:
@@ -84,23 +117,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1))
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
-    admin = os.environ.get("BENCH_ADMIN_URL",
-                           "postgres://klaspoort_ci:klaspoort_ci@localhost:5432/postgres")
-    env = {**os.environ, "DATABASE_URL": fresh_database(admin), "KLASPOORT_DEBUG": "0",
-           "KLASPOORT_SECRET_KEY": "bench-" + "k" * 50,
-           "KLASPOORT_ALLOWED_HOSTS": "127.0.0.1,localhost",
-           "KLASPOORT_SITE_URL": f"http://127.0.0.1:{PORT}",
-           "KLASPOORT_VAR_DIR": str(OUT / "flow-var"), "KLASPOORT_LOG_LEVEL": "WARNING",
-           # Production's shared cache: sessions, throttling counters (docs/operations.md).
-           "KLASPOORT_CACHE_URL": os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/7"),
-           "BENCH_OUT": str(OUT / "flow-data.json"), "BENCH_DATA": str(OUT / "flow-data.json")}
-    load_data(env, OUT / "flow-setup.log")
-    server = subprocess.Popen(
-        [str(BIN / "gunicorn"), "klaspoort.wsgi", "-w", str(args.workers), "-b",
-         f"127.0.0.1:{PORT}", "--worker-class", "sync", "--log-level", "warning"],
-        env=env, cwd=ROOT)
+    env = server_env(fresh_database(admin_url()), PORT,
+                     os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/7"),
+                     OUT / "flow-data.json", OUT / "flow-var")
+    load_bench_data(env, OUT / "flow-setup.log")
+    server = start_gunicorn(env, args.workers, PORT)
     try:
-        wait_until_up(f"http://127.0.0.1:{PORT}/accounts/inloggen/")
         locust(env, args.users, args.warmup, OUT / "flow-warmup")
         pids = tree(server.pid)
         user0, sys0 = cpu_seconds(pids)
