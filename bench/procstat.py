@@ -42,3 +42,34 @@ def cpu_seconds(pids: list[int]) -> tuple[float, float]:
         user += (utime + cutime) / TICKS
         system += (stime + cstime) / TICKS
     return user, system
+
+
+def _pids_whose_command_starts(prefix: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if command.startswith(prefix):
+            found.append(int(entry.name))
+    return found
+
+
+def store_pids() -> dict[str, list[int]]:
+    """This machine's PostgreSQL (the postmaster and its children: a backend that exits is then
+    counted through the postmaster's reaped-children time) and redis-server processes. They
+    serve everything on the machine, so their CPU is this benchmark's only on a quiet one."""
+    postmasters = [pid for pid in _pids_whose_command_starts("/usr/lib/postgresql/")
+                   if " -D " in Path(f"/proc/{pid}/cmdline").read_bytes().replace(
+                       b"\0", b" ").decode()]
+    return {"postgresql": [p for pm in postmasters for p in tree(pm)],
+            "redis": _pids_whose_command_starts("redis-server")}
+
+
+def store_cpu_seconds(pids: dict[str, list[int]]) -> dict[str, float]:
+    """user + system seconds per store; call store_pids() again at the end so backends that
+    started during the run are counted too."""
+    return {name: sum(cpu_seconds(found)) for name, found in pids.items()}

@@ -29,7 +29,7 @@ from pathlib import Path
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.procstat import cpu_seconds, tree
+from bench.procstat import cpu_seconds, store_cpu_seconds, store_pids, tree
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
@@ -126,17 +126,21 @@ def main() -> None:
         locust(env, args.users, args.warmup, OUT / "flow-warmup")
         pids = tree(server.pid)
         user0, sys0 = cpu_seconds(pids)
+        stores0 = store_cpu_seconds(store_pids())
         wall0 = time.perf_counter()
         locust(env, args.users, args.seconds, OUT / "flow")
         wall = time.perf_counter() - wall0
         user1, sys1 = cpu_seconds(pids)
+        stores1 = store_cpu_seconds(store_pids())
     finally:
         server.terminate()
         server.wait(timeout=30)
-    report(args, user1 - user0, sys1 - sys0, wall)
+    report(args, user1 - user0, sys1 - sys0, wall,
+           {name: stores1[name] - stores0.get(name, 0.0) for name in stores1})
 
 
-def report(args: argparse.Namespace, user: float, system: float, wall: float) -> None:
+def report(args: argparse.Namespace, user: float, system: float, wall: float,
+           stores: dict[str, float]) -> None:
     rows = {row["Name"]: row for row in csv.DictReader(open(OUT / "flow_stats.csv"))}  # noqa: SIM115
     flow = rows["complete flow"]
     flows = int(flow["Request Count"]) - int(flow["Failure Count"])
@@ -147,6 +151,9 @@ def report(args: argparse.Namespace, user: float, system: float, wall: float) ->
         "flows": flows, "failed_flows": int(flow["Failure Count"]),
         "flows_per_second": flows / wall, "server_cpu_user_s": user,
         "server_cpu_system_s": system, "server_cpu_ms_per_flow": cpu_ms,
+        # The whole machine's PostgreSQL and Redis: this benchmark's share on a quiet machine.
+        "postgresql_cpu_ms_per_flow": stores.get("postgresql", 0.0) / max(flows, 1) * 1000,
+        "redis_cpu_ms_per_flow": stores.get("redis", 0.0) / max(flows, 1) * 1000,
         "steps": {name: {"requests": int(r["Request Count"]), "failures": int(r["Failure Count"]),
                          "p50_ms": float(r["50%"]), "p99_ms": float(r["99%"])}
                   for name, r in sorted(rows.items()) if name != "Aggregated"},
@@ -155,6 +162,9 @@ def report(args: argparse.Namespace, user: float, system: float, wall: float) ->
     print(f"{flows} flows in {wall:.1f} s ({flows / wall:.1f}/s), {result['failed_flows']} failed;"
           f" {args.users} pupils at once, {args.workers} gunicorn workers, {os.cpu_count()} CPUs")
     print(f"server CPU: {user:.1f} s user + {system:.1f} s system = {cpu_ms:.1f} ms per flow")
+    print(f"beside it: PostgreSQL {result['postgresql_cpu_ms_per_flow']:.1f} ms, Redis "
+          f"{result['redis_cpu_ms_per_flow']:.1f} ms per flow (all of this machine's: quiet "
+          f"machine only); load average {os.getloadavg()[0]:.2f}")
     print("| step | requests | failures | p50 ms | p99 ms |")
     for name, step in result["steps"].items():
         print(f"| {name} | {step['requests']} | {step['failures']} | {step['p50_ms']:.0f} | "
