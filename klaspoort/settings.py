@@ -324,8 +324,8 @@ SESSION_COOKIE_HTTPONLY = True
 # With a shared cache (Redis) sessions are read from it and written through to the database: one
 # query less on every request of the Monday-morning peak. A per-process cache would let a
 # session ended in one worker live on in another, so without Redis sessions stay in the database.
-SESSION_ENGINE = ("django.contrib.sessions.backends.cached_db" if _CACHE_URL
-                  else "django.contrib.sessions.backends.db")
+# Both are Django's engines written once per sign-in, not three times (klaspoort.sessions).
+SESSION_ENGINE = "klaspoort.sessions.cached_db" if _CACHE_URL else "klaspoort.sessions.db"
 SESSION_COOKIE_SAMESITE = "Lax"
 # A sign-in decision taken at /o/authorize is reused by the token and userinfo requests while
 # nothing behind it changed (klaspoort.epochs, decision 0039). The epoch that says so must be
