@@ -17,6 +17,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from klaspoort.kept import Kept
 from klaspoort.licences.icons import icon_url
 from klaspoort.licences.models import (
     ChildLicence,
@@ -281,6 +282,20 @@ def access_for_user(user: User | AnonymousUser | int, *, today: datetime.date | 
         if is_linked:
             linked_ids.add(pk)
     return _decide(contracts, consented, linked_ids, key, role, today)
+
+
+def kept_access_for_user(user: User | AnonymousUser | int, kept: Kept) -> Access | None:
+    """access_for_user for today, kept per user and day under the access epoch
+    (klaspoort.kept): the portal and a tile's launch read it once while nothing it is made of
+    changes. Every table the rule reads (roster, licences, schools, consents) moves the epoch
+    when written, and the day is part of the key, so a licence linked or ended, a consent
+    withdrawn or a contract's last day gone by counts at the next request."""
+    user_id = user if isinstance(user, int) else user.pk
+    if user_id is None:
+        return None
+    today = timezone.localdate()
+    return kept.get(f"access:{user_id}:{today.isoformat()}",
+                    lambda: access_for_user(user_id, today=today), keep_none=True)
 
 
 def _date(value: Any) -> datetime.date:

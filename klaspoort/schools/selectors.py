@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core import signing
@@ -15,6 +18,7 @@ from django.db.models import Q, QuerySet
 
 from klaspoort.accounts.models import User
 from klaspoort.audit.models import AuditAction, AuditEntry
+from klaspoort.kept import Kept
 from klaspoort.network import parse_client_address
 from klaspoort.schools.models import (
     NetworkProvider,
@@ -95,17 +99,54 @@ def school_networks(school: School) -> QuerySet[SchoolNetwork]:
 def address_allowed(school: School, ip: str) -> bool:
     """Whether a client address lies in one of the school's networks (an unreadable address
     never does). The school's list is small, so it is matched here rather than in SQL."""
+    return address_in(for_school(SchoolNetwork, school).values_list("network", flat=True), ip)
+
+
+def address_in(networks: Iterable[str], ip: str) -> bool:
+    """address_allowed's rule on networks read before (SchoolFacts keeps them)."""
     address = parse_client_address(ip)
     if address is None:
         return False
-    for entry in for_school(SchoolNetwork, school).only("network"):
+    for entry in networks:
         try:
-            network = ipaddress.ip_network(entry.network, strict=False)
+            network = ipaddress.ip_network(entry, strict=False)
         except ValueError:
             continue
         if network.version == address.version and address in network:
             return True
     return False
+
+
+@dataclass(frozen=True)
+class SchoolFacts:
+    """A school with its networks: what every pupil page and every pupil's launch reads."""
+
+    school: School
+    networks: tuple[str, ...]
+
+    def allows(self, ip: str) -> bool:
+        """address_allowed for this school."""
+        return address_in(self.networks, ip)
+
+
+def _facts_of(school: School | None) -> SchoolFacts | None:
+    if school is None:
+        return None
+    networks = for_school(SchoolNetwork, school).order_by("pk").values_list("network", flat=True)
+    return SchoolFacts(school, tuple(networks))
+
+
+def school_facts(school_id: int, kept: Kept) -> SchoolFacts | None:
+    """The school with this id and its networks, kept under the access epoch (klaspoort.kept:
+    a network added or removed, or any change to the school, is read at the next request)."""
+    return kept.get(f"school:{school_id}",
+                    lambda: _facts_of(School.objects.filter(pk=school_id).first()))
+
+
+def school_facts_where(name: str, kept: Kept, **lookup: Any) -> SchoolFacts | None:
+    """The one school matching `lookup` (a unique field) and its networks, kept under the
+    access epoch by `name`; an unknown value is read every time (and keeps nothing)."""
+    return kept.get(name, lambda: _facts_of(School.objects.filter(**lookup).first()))
 
 
 def school_by_brin6(brin6: str) -> School | None:

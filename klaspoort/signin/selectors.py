@@ -16,12 +16,14 @@ from typing import TYPE_CHECKING
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from klaspoort.kept import Kept, digest
 from klaspoort.licences import access as licence_rule
-from klaspoort.licences.access import ProductAccess, access_for_user
+from klaspoort.licences.access import ProductAccess, access_for_user, kept_access_for_user
 from klaspoort.licences.models import GroupLicence, Product
 from klaspoort.roster.guards import teacher_of
 from klaspoort.roster.models import Group, Pupil
 from klaspoort.schools.models import School, SchoolMembership
+from klaspoort.schools.selectors import SchoolFacts, school_facts_where
 from klaspoort.signin.models import MaintenanceNotice, PupilCard
 from klaspoort.tenancy import for_school
 
@@ -40,6 +42,15 @@ def school_for_ref(ref: str) -> School | None:
     if not _REF.match(ref or ""):
         return None
     return School.objects.filter(pupil_page_ref=ref).first()
+
+
+def page_school(ref: str, kept: Kept) -> SchoolFacts | None:
+    """school_for_ref with the school's networks, kept under the access epoch (klaspoort.kept):
+    the first pupil of the morning reads them, the class after them reads none. The key names
+    the reference by its digest only."""
+    if not _REF.match(ref or ""):
+        return None
+    return school_facts_where(f"school-ref:{digest(ref)}", kept, pupil_page_ref=ref)
 
 
 def normalise_public_id(raw: str) -> str:
@@ -85,11 +96,16 @@ class GroupTile:
         return size_class(self.name)
 
 
-def signin_groups(school: School) -> list[GroupTile]:
-    """The active main groups (a pupil signs in through their main group, never a cluster)."""
-    rows = (for_school(Group, school).filter(kind=Group.Kind.GROUP, active=True)
-            .order_by("name").values_list("pk", "name", "jaargroep"))
-    return [GroupTile(*row) for row in rows]
+def signin_groups(school: School, kept: Kept | None = None) -> list[GroupTile]:
+    """The active main groups (a pupil signs in through their main group, never a cluster);
+    kept under the access epoch when `kept` is given (a group renamed, added or ended shows at
+    the next page)."""
+    def read() -> list[GroupTile]:
+        rows = (for_school(Group, school).filter(kind=Group.Kind.GROUP, active=True)
+                .order_by("name").values_list("pk", "name", "jaargroep"))
+        return [GroupTile(*row) for row in rows]
+
+    return kept.get(f"groups:{school.pk}", read) if kept is not None else read()
 
 
 def signin_group(school: School, group_id: int | None) -> Group | None:
@@ -171,10 +187,31 @@ def name_tiles(school: School, group: Group) -> list[NameTile]:
     return [NameTile(pk, labels[pk]) for pk, _first, _last in rows]
 
 
-def name_label(school: School, group: Group, pupil: Pupil) -> str:
-    """The label of the tile this pupil chose, as the names page showed it."""
-    tile = next((t for t in name_tiles(school, group) if t.id == pupil.pk), None)
+def name_label(school: School, group: Group, pupil: Pupil,
+               tiles: list[NameTile] | None = None) -> str:
+    """The label of the tile this pupil chose, as the names page showed it (`tiles`: the
+    group's name tiles when read already)."""
+    tiles = name_tiles(school, group) if tiles is None else tiles
+    tile = next((t for t in tiles if t.id == pupil.pk), None)
     return tile.label if tile else tile_label(pupil.first_name, pupil.last_name)
+
+
+def names_key(school_id: int, group_id: int | None) -> str:
+    return f"names:{school_id}:{group_id}"
+
+
+def group_with_names(school: School, group_id: int | None, kept: Kept
+                     ) -> tuple[Group, list[NameTile]] | None:
+    """signin_group and its name_tiles, kept under the access epoch (klaspoort.kept): a pupil
+    added, renamed, moved or deactivated, or the group renamed or ended, shows at the next
+    page. None for what is not an active main group of the school (not kept)."""
+    def read() -> tuple[Group, list[NameTile]] | None:
+        group = signin_group(school, group_id)
+        return (group, name_tiles(school, group)) if group is not None else None
+
+    if group_id is None:
+        return None
+    return kept.get(names_key(school.pk, group_id), read)
 
 
 def signin_pupil(school: School, group: Group, pupil_id: int | None) -> Pupil | None:
@@ -202,11 +239,21 @@ def valid_card(school: School, token: str) -> PupilCard | None:
             .select_related("pupil__user").first())
 
 
-def current_notices(now: datetime.datetime | None = None) -> list[MaintenanceNotice]:
-    """Maintenance going on now or starting within a week, soonest first."""
+NOTICES = "notices"
+
+
+def current_notices(now: datetime.datetime | None = None, kept: Kept | None = None
+                    ) -> list[MaintenanceNotice]:
+    """Maintenance going on now or starting within a week, soonest first. With `kept`, the
+    notices that had not ended are kept under the access epoch and the window is applied at
+    every page, so a notice still appears a week ahead and disappears when it ends."""
     now = now or timezone.now()
-    return list(MaintenanceNotice.objects.filter(ends_at__gt=now,
-                                                 starts_at__lte=now + NOTICE_AHEAD))
+    if kept is None:
+        return list(MaintenanceNotice.objects.filter(ends_at__gt=now,
+                                                     starts_at__lte=now + NOTICE_AHEAD))
+    unended = kept.get(NOTICES, lambda: list(MaintenanceNotice.objects.filter(ends_at__gt=now)))
+    return [notice for notice in unended
+            if notice.ends_at > now and notice.starts_at <= now + NOTICE_AHEAD]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -293,11 +340,14 @@ def for_pupils(products: list[ProductAccess]) -> list[ProductAccess]:
     return [p for p in products if p.product.product_type in PUPIL_TYPES]
 
 
-def portal_for(user: User | AnonymousUser) -> Portal:
+def portal_for(user: User | AnonymousUser, kept: Kept | None = None) -> Portal:
     """What the portal shows: a pupil's tiles by type; a teacher's tiles per group they teach
-    (with the group's sign-in cards); *Beheer* for a coordinator. Read fresh on every load, so
-    a licence linked a moment ago shows at once."""
-    access = access_for_user(user)  # once per request: it is the expensive read
+    (with the group's sign-in cards); *Beheer* for a coordinator. The access rule's answer is
+    kept under the access epoch when `kept` is given (licences.access.kept_access_for_user),
+    so a licence linked a moment ago still shows at once."""
+    # Once per request: it is the expensive read.
+    access = (kept_access_for_user(user, kept) if kept is not None
+              else access_for_user(user))
     if access is not None and access.role == "pupil":
         return Portal(role="pupil", sections=_sections(for_pupils(access.products)))
     schools = (list(School.objects.filter(

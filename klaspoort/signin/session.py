@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING
 from django.core.cache import cache
 from django.http import HttpRequest
 
+from klaspoort.kept import Kept
 from klaspoort.network import client_ip
 from klaspoort.schools.models import School
-from klaspoort.schools.selectors import address_allowed
+from klaspoort.schools.selectors import school_facts
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -104,9 +105,11 @@ def ip_rule_holds(request: HttpRequest, user: User | AnonymousUser) -> bool:
         return True
     kind = request.session.get(SIGNIN_KIND)
     school_id = request.session.get(SIGNIN_SCHOOL)
-    school = School.objects.filter(pk=school_id).first() if school_id else None
-    if school is None or kind is None:
+    # The school and its networks as kept under the access epoch (klaspoort.kept): a network
+    # removed or home sign-in switched off holds at the next launch all the same.
+    facts = school_facts(school_id, Kept.of(request)) if isinstance(school_id, int) else None
+    if facts is None or kind is None:
         return False
     if kind == AT_HOME:
-        return school.home_signin_enabled
-    return address_allowed(school, client_ip(request))
+        return facts.school.home_signin_enabled
+    return facts.allows(client_ip(request))

@@ -28,13 +28,13 @@ from klaspoort import auth_methods
 from klaspoort.addresses import pupil_page_url
 from klaspoort.admin_area import render_admin_page
 from klaspoort.converters import parse_id
+from klaspoort.kept import Kept
 from klaspoort.network import client_ip
 from klaspoort.roster import secrets
 from klaspoort.roster import selectors as roster_selectors
 from klaspoort.roster.models import Group, Pupil
 from klaspoort.schools.guards import SchoolRequest, school_admin_view
 from klaspoort.schools.models import School
-from klaspoort.schools.selectors import address_allowed
 from klaspoort.signin import devices, selectors, services, throttling
 from klaspoort.signin.session import AT_HOME, AT_SCHOOL, SIGNIN_KIND, SIGNIN_SCHOOL, WITH_CARD
 from klaspoort.tenancy import for_school
@@ -81,7 +81,7 @@ def _after_signin(next_id: int | None) -> str:
 
 def _pupil_render(request: HttpRequest, template: str, context: dict[str, Any],
                   status: int = 200) -> HttpResponse:
-    context.setdefault("notices", selectors.current_notices())
+    context.setdefault("notices", selectors.current_notices(kept=Kept.of(request)))
     response = render(request, template, context, status=status)
     response["X-Robots-Tag"] = "noindex"
     return response
@@ -98,10 +98,10 @@ def _home_off(request: HttpRequest) -> HttpResponse:
 
 
 def _school_place(request: HttpRequest, ref: str) -> Place | None:
-    school = selectors.school_for_ref(ref[:MAX_FIELD])
-    if school is None or not address_allowed(school, client_ip(request)):
+    facts = selectors.page_school(ref[:MAX_FIELD], Kept.of(request))
+    if facts is None or not facts.allows(client_ip(request)):
         return None
-    return Place(school, False, ref, _next_id(request))
+    return Place(facts.school, False, ref, _next_id(request))
 
 
 def _home_place(request: HttpRequest, public_id: str) -> Place | None:
@@ -126,7 +126,9 @@ def _not_enrolled(request: HttpRequest, place: Place) -> HttpResponse:
 
 
 def _groups(request: HttpRequest, place: Place) -> HttpResponse:
-    groups = selectors.signin_groups(place.school)
+    kept = Kept.of(request)
+    kept.prefetch(f"groups:{place.school.pk}", selectors.NOTICES)
+    groups = selectors.signin_groups(place.school, kept)
     if place.home:
         groups = selectors.enrolled_groups(place.school, groups,
                                            devices.device_of(request).pupils)
@@ -137,11 +139,21 @@ def _groups(request: HttpRequest, place: Place) -> HttpResponse:
         place, tiles=tiles, scan=not place.home))
 
 
+def _group_names(request: HttpRequest, place: Place, group_id: Any
+                 ) -> tuple[Group, list[selectors.NameTile]] | None:
+    """The group and its name tiles (kept under the access epoch), the notices fetched in the
+    same round trip to the cache."""
+    kept = Kept.of(request)
+    pk = parse_id(group_id)
+    kept.prefetch(selectors.names_key(place.school.pk, pk), selectors.NOTICES)
+    return selectors.group_with_names(place.school, pk, kept)
+
+
 def _names(request: HttpRequest, place: Place, group_id: Any) -> HttpResponse:
-    group = selectors.signin_group(place.school, parse_id(group_id))
-    if group is None:
+    found = _group_names(request, place, group_id)
+    if found is None:
         return _gone(request, place)
-    names = selectors.name_tiles(place.school, group)
+    group, names = found
     if place.home:
         enrolled = devices.device_of(request)
         names = [tile for tile in names if enrolled.enrolled(tile.id)]
@@ -184,7 +196,8 @@ def _given(request: HttpRequest, method: str) -> tuple[str, list[int] | str, boo
 
 
 def _secret(request: HttpRequest, place: Place, group_id: Any, pupil_id: Any) -> HttpResponse:
-    group = selectors.signin_group(place.school, parse_id(group_id))
+    found = _group_names(request, place, group_id)
+    group, tiles = found if found is not None else (None, [])
     pupil = selectors.signin_pupil(place.school, group, parse_id(pupil_id)) if group else None
     if group is None or pupil is None:
         return _gone(request, place)
@@ -196,7 +209,7 @@ def _secret(request: HttpRequest, place: Place, group_id: Any, pupil_id: Any) ->
                             names_url=place.url("names", group.pk),
                             action=place.url("secret", group.pk, pupil.pk))
     if method is None:
-        context["label"] = selectors.name_label(place.school, group, pupil)
+        context["label"] = selectors.name_label(place.school, group, pupil, tiles)
         return _pupil_render(request, "signin/secret.html", context)
     wait = throttling.current_wait(pupil_id=pupil.pk, address=address,
                                    school_id=place.school.pk, place=place.budget)
@@ -232,7 +245,7 @@ def _secret(request: HttpRequest, place: Place, group_id: Any, pupil_id: Any) ->
                        keys=["1", "2", "3", "4", "5", "6", "7", "8", "9"])
     status = 429 if wait else 200
     # The name as the tile showed it; read only for a page, never on the sign-in itself.
-    context["label"] = selectors.name_label(place.school, group, pupil)
+    context["label"] = selectors.name_label(place.school, group, pupil, tiles)
     return _pupil_render(request, "signin/secret.html", context, status=status)
 
 
@@ -335,10 +348,11 @@ def home_secret(request: HttpRequest, public_id: str, group_id: str,
 @require_GET
 def portal(request: HttpRequest) -> HttpResponse:
     """*Lesmateriaal*: the tiles of what the user may open now (read fresh on every load)."""
-    portal = selectors.portal_for(request.user)
+    portal = selectors.portal_for(request.user, Kept.of(request))
     pupil = getattr(request.user, "kind", "") == "pupil"
     return render(request, "signin/portal.html", {
-        "portal": portal, "notices": selectors.current_notices(), "is_pupil": pupil,
+        "portal": portal, "notices": selectors.current_notices(kept=Kept.of(request)),
+        "is_pupil": pupil,
         "pupil_name": request.session.get(services.PUPIL_NAME, "") if pupil else "",
         "base_template": "signin/pupil_base.html" if pupil else "base.html"})
 

@@ -24,7 +24,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from klaspoort import auth_methods, epochs
+from klaspoort.kept import Kept
 from klaspoort.licences.access import Access, ProductAccess, access_for_user
+from klaspoort.licences.models import Product
 from klaspoort.pseudonyms import subject_for
 from klaspoort.roster.models import Group, Pupil, Teacher
 from klaspoort.schools.models import School
@@ -147,14 +149,26 @@ class Launch:
     target_link_uri: str
 
 
-def launch_of(publisher_id: int, launch_url: str) -> Launch:
+def launch_product(product_id: int, kept: Kept) -> Product | None:
+    """The product a tile opens, with its publisher, kept under the access epoch
+    (klaspoort.kept: a product or publisher changed is read at the next launch); None for an
+    unknown id (not kept)."""
+    return kept.get(f"product:{product_id}", lambda: Product.objects.select_related(
+        "publisher").filter(pk=product_id).first())
+
+
+def launch_of(publisher_id: int, launch_url: str, kept: Kept | None = None) -> Launch:
     """Rule: a tile goes to the login address of the publisher's first client that has one
     (switched-off clients left out); without one, to the product's launch address, as before
     clients had login addresses. The target is the client's default target, else the
-    product's launch address."""
-    rows = list(PublisherClient.objects
-                .filter(publisher_id=publisher_id, disabled_at__isnull=True).order_by("pk")
-                .values_list("initiate_login_uri", "default_target_uri"))
+    product's launch address. With `kept`, the publisher's clients are kept under the access
+    epoch (a client added, changed or switched off moves it)."""
+    def read() -> list[tuple[str, str]]:
+        return list(PublisherClient.objects
+                    .filter(publisher_id=publisher_id, disabled_at__isnull=True).order_by("pk")
+                    .values_list("initiate_login_uri", "default_target_uri"))
+
+    rows = kept.get(f"launch:{publisher_id}", read) if kept is not None else read()
     with_login = next((row for row in rows if row[0]), None)
     if with_login is not None:
         return Launch(with_login[0], with_login[1] or launch_url)

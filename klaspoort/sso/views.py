@@ -10,8 +10,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from oauth2_provider import views as oauth_views
@@ -23,7 +23,8 @@ from oauth2_provider.views import AuthorizationView, ConnectDiscoveryInfoView, U
 from oauth2_provider.views.mixins import OAuthLibMixin
 from oauthlib.common import add_params_to_uri
 
-from klaspoort.licences.access import access_for_user
+from klaspoort.kept import Kept
+from klaspoort.licences.access import kept_access_for_user
 from klaspoort.licences.models import Product
 from klaspoort.roster.models import Pupil
 from klaspoort.schools.models import Publisher, School
@@ -335,8 +336,14 @@ def launch(request: HttpRequest, product_id: int) -> HttpResponse:
     browser goes to the login address of the publisher's client when it has one, else to the
     product's launch address (selectors.launch_of).
     """
-    product = get_object_or_404(Product.objects.select_related("publisher"), pk=product_id)
-    access = access_for_user(request.user)
+    # The product, the access rule's answer, the school's networks and the publisher's
+    # clients as kept under the access epoch (klaspoort.kept): any change to them counts at
+    # the next launch all the same.
+    kept = Kept.of(request)
+    product = selectors.launch_product(product_id, kept)
+    if product is None:
+        raise Http404
+    access = kept_access_for_user(request.user, kept)
     if access is None:
         return refusal_page(request, str(selectors.REFUSALS[selectors.NOT_ON_ROSTER]),
                             product.publisher, product.name)
@@ -355,7 +362,7 @@ def launch(request: HttpRequest, product_id: int) -> HttpResponse:
                              "Klaspoort yet.") % {"publisher": product.publisher.name,
                                                   "product": product.name}}, status=404)
         return render(request, "sso/not_set_up.html", {"product": product}, status=404)
-    launch_to = selectors.launch_of(product.publisher_id, product.launch_url)
+    launch_to = selectors.launch_of(product.publisher_id, product.launch_url, kept)
     return HttpResponseRedirect(_with_query(launch_to.initiate_login_uri, {
         "iss": settings.OIDC_ISSUER,
         "login_hint": selectors.login_hint_for(request.user, product.publisher_id),
