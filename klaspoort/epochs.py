@@ -25,6 +25,7 @@ project-level module: it imports no app.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Callable
 from typing import Any
@@ -32,6 +33,8 @@ from typing import Any
 from django.core.cache import cache
 from django.db import transaction
 from django.db.backends.signals import connection_created
+
+logger = logging.getLogger(__name__)
 
 KEY = "klaspoort:access-epoch"
 # Tables whose rows a sign-in decision or the pupil pages are made of (prefixes of db_table).
@@ -51,8 +54,19 @@ def current() -> str:
 
 
 def move() -> None:
-    """A new epoch: every decision stored with an earlier one is taken again."""
-    cache.set(KEY, secrets.token_hex(8), None)
+    """A new epoch: every decision stored with an earlier one is taken again. Never raises: the
+    write that moves it has committed already, and an import must not fail because Redis did
+    for a moment (what was kept then lives at most KEEP_SECONDS, a code's or a token's life)."""
+    try:
+        cache.set(KEY, secrets.token_hex(8), None)
+    except Exception:
+        logger.exception("the access epoch could not move: kept sign-in facts may be stale "
+                         "until they expire")
+
+
+def move_after_migrate(**kwargs: Any) -> None:
+    """A deploy's migrations may change what a kept (pickled) row holds: start afresh."""
+    move()
 
 
 def writes_watched_table(sql: str) -> bool:

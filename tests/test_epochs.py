@@ -96,3 +96,25 @@ def test_an_epoch_the_cache_lost_matches_nothing_kept():
 ])
 def test_which_statements_count_as_a_change(sql, watched):
     assert epochs.writes_watched_table(sql) is watched
+
+
+def test_a_write_succeeds_when_the_cache_fails_to_move_the_epoch(monkeypatch, caplog):
+    pupil = PupilFactory()
+
+    def broken(*args, **kwargs):
+        raise ConnectionError("Redis went away")
+
+    monkeypatch.setattr(epochs.cache, "set", broken)
+    with transaction.atomic():
+        Pupil.objects.filter(pk=pupil.pk).update(first_name="Blijft")
+    pupil.refresh_from_db()
+    assert pupil.first_name == "Blijft"
+    assert "could not move" in caplog.text
+
+
+def test_migrations_start_a_new_epoch():
+    from django.core.management import call_command
+
+    before = epochs.current()
+    call_command("migrate", "schools", verbosity=0)  # nothing to do; post_migrate all the same
+    assert epochs.current() != before

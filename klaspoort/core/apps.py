@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.core import checks
+from django.db.models.signals import post_migrate
 
 
 class CoreConfig(AppConfig):
@@ -12,6 +13,7 @@ class CoreConfig(AppConfig):
         from klaspoort.checks import TAG, check_production
 
         epochs.install()
+        post_migrate.connect(epochs.move_after_migrate, dispatch_uid="klaspoort.epochs.migrate")
 
         # Not deploy-only: runserver and migrate run it too, and it is silent on localhost.
         checks.register(check_production, checks.Tags.security, TAG)

@@ -25,7 +25,13 @@ from django.utils.translation import gettext_lazy as _
 
 from klaspoort import auth_methods, epochs
 from klaspoort.kept import Kept
-from klaspoort.licences.access import Access, ProductAccess, access_for_user
+from klaspoort.kept import digest as kept_digest
+from klaspoort.licences.access import (
+    Access,
+    ProductAccess,
+    access_for_user,
+    kept_access_for_user,
+)
 from klaspoort.licences.models import Product
 from klaspoort.pseudonyms import subject_for
 from klaspoort.roster.models import Group, Pupil, Teacher
@@ -107,11 +113,18 @@ class Decision:
         return str(REFUSALS[self.refusal]) if self.refusal else ""
 
 
-def client_for(client_id: str) -> PublisherClient | None:
+def client_for(client_id: str, kept: Kept | None = None) -> PublisherClient | None:
     """The publisher client behind an OAuth client id, None for any other application and for
-    a client its publisher switched off (it signs nobody in)."""
-    return (PublisherClient.objects.select_related("application", "publisher")
-            .filter(application__client_id=client_id, disabled_at__isnull=True).first())
+    a client its publisher switched off (it signs nobody in). With `kept` (a browser's
+    request), as kept under the access epoch: every pupil of the morning asks for the same few
+    clients, and a client switched off moves the epoch."""
+    def read() -> PublisherClient | None:
+        return (PublisherClient.objects.select_related("application", "publisher")
+                .filter(application__client_id=client_id, disabled_at__isnull=True).first())
+
+    if kept is None:
+        return read()
+    return kept.get(f"client:{kept_digest(client_id)}", read)
 
 
 def client_of_application(application: Any) -> PublisherClient | None:
@@ -219,9 +232,19 @@ def decide(client: PublisherClient | None, user: User | AnonymousUser,
     person = person_for_user(user)
     if person is None:
         return Decision(client, None, None, NOT_ON_ROSTER)
-    if not has_publisher_consent(person.school, client.publisher):
+    if request is not None:
+        # Every pupil of the school asks the same question: kept under the access epoch.
+        consents = Kept.of(request).get(
+            f"consent:{person.school.pk}:{client.publisher_id}",
+            lambda: has_publisher_consent(person.school, client.publisher))
+    else:
+        consents = has_publisher_consent(person.school, client.publisher)
+    if not consents:
         return Decision(client, person, None, NO_CONSENT)
-    access = access_for_user(user)
+    # In the browser (authorize) the access the tile just read is kept under the access epoch;
+    # the publisher's server (token, userinfo) asks the rule itself.
+    access = (kept_access_for_user(user, Kept.of(request)) if request is not None
+              else access_for_user(user))
     decision = Decision(client, person, access, None)
     if not decision.products:
         decision.refusal = NO_LICENCE

@@ -161,10 +161,12 @@ class AuthorizeView(AuthorizationView):
         return response
 
     def validate_authorization_request(self, request: HttpRequest) -> Any:
-        # Read before anything the decision is made of (klaspoort.epochs: the order matters).
-        epoch = selectors.decision_epoch()
+        # The request's one epoch, read before anything the decision is made of, whether it is
+        # read from the database or as kept under that epoch (klaspoort.epochs: the order
+        # matters, and kept facts and the kept decision must share it).
+        epoch = Kept.of(request).epoch
         scopes, credentials = super().validate_authorization_request(request)
-        client = selectors.client_for(credentials["client_id"])
+        client = selectors.client_for(credentials["client_id"], Kept.of(request))
         if selectors.must_sign_in_again(request, set(request.GET.get("prompt", "").split()),
                                         request.GET.get("max_age")):
             raise SignInAgain(client, credentials)
