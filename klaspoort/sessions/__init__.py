@@ -11,21 +11,50 @@ before; the new key means nothing to anybody until the response carries it in th
 the response is only sent after the save. A key that happens to exist already (2^-190) makes
 the INSERT fail on the primary key, and a new key is drawn, which is all the existence check
 guarded against.
+
+RULE (issue 17, sizing): a session that ends when the browser closes (a pupil's, set_expiry(0))
+is kept on the server at most BROWSER_SESSION_KEPT_SECONDS, not Django's two weeks: the pupil
+signs in again the next school day anyway (signin.session.PUPIL_SESSION_HOURS ends it after a
+school day), and two weeks of the country's morning sign-ins would be some fifteen million
+sessions in Redis and PostgreSQL.
 """
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError
 from django.db import IntegrityError, connections, router, transaction
+from django.utils import timezone
 from django.utils.crypto import get_random_string
+
+BROWSER_SESSION_KEPT_SECONDS = 12 * 60 * 60  # longer than a school day
 
 
 class WriteOnce:
     """Mixed in before a database session store: create() only picks the key; save() inserts."""
 
     _unwritten = False
+
+    def _ends_with_browser(self, kwargs: dict[str, Any]) -> bool:
+        store: Any = self
+        expiry = kwargs["expiry"] if "expiry" in kwargs else store.get("_session_expiry")
+        return expiry == 0 and not isinstance(expiry, bool)
+
+    def get_expiry_age(self, **kwargs: Any) -> int:
+        age: int = super().get_expiry_age(**kwargs)  # type: ignore[misc]
+        if self._ends_with_browser(kwargs):
+            return min(age, BROWSER_SESSION_KEPT_SECONDS)
+        return age
+
+    def get_expiry_date(self, **kwargs: Any) -> datetime.datetime:
+        date: datetime.datetime = super().get_expiry_date(**kwargs)  # type: ignore[misc]
+        if self._ends_with_browser(kwargs):
+            modification = kwargs.get("modification") or timezone.now()
+            return min(date, modification + datetime.timedelta(
+                seconds=BROWSER_SESSION_KEPT_SECONDS))
+        return date
 
     def _new_key(self) -> None:
         store: Any = self  # a SessionBase: its key's setter validates

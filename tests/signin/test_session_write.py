@@ -67,3 +67,23 @@ def test_the_cached_store_puts_the_new_session_in_the_cache(settings):
     store.save()
     assert store._cache.get(store.cache_key) == {"new": "data"}
     assert CachedSessionStore(store.session_key).load() == {"new": "data"}
+
+
+def test_a_pupils_session_is_kept_on_the_server_for_a_school_day_not_two_weeks(client, klas):
+    import datetime
+
+    from django.utils import timezone
+
+    before = timezone.now()
+    assert sign_in(client, klas).status_code == 302
+    row = Session.objects.get()
+    kept = row.expire_date - before
+    assert datetime.timedelta(hours=8) < kept <= datetime.timedelta(hours=12, seconds=5)
+    assert client.cookies[settings.SESSION_COOKIE_NAME]["max-age"] == ""  # ends with the browser
+
+
+def test_a_staff_session_keeps_djangos_lifetime():
+    store = SessionStore()
+    store["staff"] = True
+    store.save()
+    assert store.get_expiry_age() == settings.SESSION_COOKIE_AGE
