@@ -287,6 +287,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "klaspoort.exchange.tasks.publish_feeds",
         "schedule": crontab(hour=int(os.environ.get("KLASPOORT_FEED_HOUR", "4")), minute=0),
     },
+    # Expired sessions, grants, tokens and issued-code records of the day's sign-ins.
+    "nightly-expired-sign-ins": {
+        "task": "klaspoort.sso.tasks.clear_expired_sign_ins",
+        "schedule": crontab(hour=int(os.environ.get("KLASPOORT_CLEANUP_HOUR", "3")), minute=30),
+    },
     # Webhook notices whose next attempt is due but whose task was lost (decision 0034).
     "publisher-webhook-notices": {
         "task": "klaspoort.exchange.tasks.deliver_due_webhook_notices",
