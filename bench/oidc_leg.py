@@ -50,7 +50,7 @@ from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.procstat import TICKS, cpu_seconds, tree  # noqa: E402
+from bench.procstat import TICKS, cpu_seconds, processes_named, tree  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 NODE_DIR = ROOT / "bench" / "oidc-provider"
@@ -241,21 +241,6 @@ def machine_ticks() -> tuple[int, int]:
     fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
     idle = fields[3] + fields[4]  # idle + iowait
     return sum(fields) - idle, idle
-
-
-def processes_named(prefix: str, contains: str = "") -> list[int]:
-    """Processes whose command line starts with `prefix` (and has `contains`)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except OSError:
-            continue
-        if cmdline.startswith(prefix) and contains in cmdline:
-            found.append(int(entry.name))
-    return found
 
 
 def cpu_by_pid(pids: list[int]) -> dict[int, float]:

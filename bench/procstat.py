@@ -44,7 +44,8 @@ def cpu_seconds(pids: list[int]) -> tuple[float, float]:
     return user, system
 
 
-def _pids_whose_command_starts(prefix: str) -> list[int]:
+def processes_named(prefix: str, contains: str = "") -> list[int]:
+    """Processes whose command line starts with `prefix` (and has `contains`)."""
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -53,7 +54,7 @@ def _pids_whose_command_starts(prefix: str) -> list[int]:
             command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
         except OSError:
             continue
-        if command.startswith(prefix):
+        if command.startswith(prefix) and contains in command:
             found.append(int(entry.name))
     return found
 
@@ -62,11 +63,9 @@ def store_pids() -> dict[str, list[int]]:
     """This machine's PostgreSQL (the postmaster and its children: a backend that exits is then
     counted through the postmaster's reaped-children time) and redis-server processes. They
     serve everything on the machine, so their CPU is this benchmark's only on a quiet one."""
-    postmasters = [pid for pid in _pids_whose_command_starts("/usr/lib/postgresql/")
-                   if " -D " in Path(f"/proc/{pid}/cmdline").read_bytes().replace(
-                       b"\0", b" ").decode()]
+    postmasters = processes_named("/usr/lib/postgresql/", " -D ")
     return {"postgresql": [p for pm in postmasters for p in tree(pm)],
-            "redis": _pids_whose_command_starts("redis-server")}
+            "redis": processes_named("redis-server")}
 
 
 def store_cpu_seconds(pids: dict[str, list[int]]) -> dict[str, float]:

@@ -143,11 +143,16 @@ def test_a_licence_removed_takes_the_tile_off_the_portal_and_refuses_its_launch(
     assert client.get(launch, REMOTE_ADDR=SCHOOL_IP).status_code == 403
 
 
-def test_a_network_removed_refuses_a_tile_at_once(client, klas):
+def _pluspunt_tile(client, klas):
+    """Noor signed in, with a group licence for Pluspunt: its contract and its tile's address."""
     contract = licensed(klas.school, "Pluspunt", launch_url="https://pluspunt.example/start")
     GroupLicence.objects.create(contract=contract, group=klas.groep6)
     sign_in_pupil(client, klas.noor)
-    launch = reverse("sso:launch", args=[contract.product_id])
+    return contract, reverse("sso:launch", args=[contract.product_id])
+
+
+def test_a_network_removed_refuses_a_tile_at_once(client, klas):
+    _contract, launch = _pluspunt_tile(client, klas)
     assert client.get(launch, REMOTE_ADDR=SCHOOL_IP).status_code == 302
     assert client.get(launch, REMOTE_ADDR=SCHOOL_IP).status_code == 302
     SchoolNetwork.objects.filter(school=klas.school).delete()
@@ -155,10 +160,7 @@ def test_a_network_removed_refuses_a_tile_at_once(client, klas):
 
 
 def test_a_publishers_new_login_address_is_used_at_the_next_tile(client, klas):
-    contract = licensed(klas.school, "Pluspunt", launch_url="https://pluspunt.example/start")
-    GroupLicence.objects.create(contract=contract, group=klas.groep6)
-    sign_in_pupil(client, klas.noor)
-    launch = reverse("sso:launch", args=[contract.product_id])
+    contract, launch = _pluspunt_tile(client, klas)
     first = client.get(launch, REMOTE_ADDR=SCHOOL_IP)
     assert first["Location"].startswith("https://pluspunt.example/start")
     from klaspoort.sso.services import register_client
