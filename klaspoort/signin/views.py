@@ -347,7 +347,8 @@ def home_secret(request: HttpRequest, public_id: str, group_id: str,
 @login_required
 @require_GET
 def portal(request: HttpRequest) -> HttpResponse:
-    """*Lesmateriaal*: the tiles of what the user may open now (read fresh on every load)."""
+    """*Lesmateriaal*: the tiles of what the user may open now (kept under the access epoch,
+    so a change shows at the next load)."""
     portal = selectors.portal_for(request.user, Kept.of(request))
     pupil = getattr(request.user, "kind", "") == "pupil"
     return render(request, "signin/portal.html", {
