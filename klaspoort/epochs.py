@@ -42,6 +42,7 @@ WATCHED_PREFIXES = ("roster_", "licences_", "schools_", "sso_publisherclient",
                     "oauth2_provider_application", "signin_maintenancenotice")
 _WRITES = ("insert", "update", "delete")
 _MOVER_ATTR = "_klaspoort_epoch_mover"
+_CHECKED_ATTR = "_klaspoort_epoch_checked_list"
 
 
 def current() -> str:
@@ -81,13 +82,21 @@ def writes_watched_table(sql: str) -> bool:
 def _move_on_commit(connection: Any) -> None:
     """Have the epoch move when this transaction commits, once however many writes it makes.
     Looked up among the pending callbacks rather than flagged: a rolled-back savepoint drops
-    its callbacks, and a write after it must register again."""
+    its callbacks, and a write after it must register again. Django replaces its list of
+    pending callbacks at every commit, rollback and savepoint rollback and only appends to it
+    otherwise, so while the list is the one the mover was found in, the mover is still there
+    (an import's thousands of writes then cost no scan each)."""
     mover = getattr(connection, _MOVER_ATTR, None)
     if mover is None:
         mover = lambda: move()  # noqa: E731 - one object per connection, found by identity
         setattr(connection, _MOVER_ATTR, mover)
-    if not any(func is mover for _sids, func, _robust in connection.run_on_commit):
+    pending = connection.run_on_commit
+    if getattr(connection, _CHECKED_ATTR, None) is pending:
+        return
+    if not any(func is mover for _sids, func, _robust in pending):
         transaction.on_commit(mover, using=connection.alias)
+    # The list itself, not its id: a freed list's id could come back for a new one.
+    setattr(connection, _CHECKED_ATTR, connection.run_on_commit)
 
 
 def _watch(execute: Callable[..., Any], sql: str, params: Any, many: bool,
