@@ -5,7 +5,6 @@ The checklist's own states are tested with the checklist (tests/schools/test_che
 it answers what each test needs: items with a title, a state, facts and the page that fixes it."""
 
 import datetime
-from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 import pytest
@@ -14,6 +13,7 @@ from django.conf import settings
 from klaspoort.audit.models import AuditAction, AuditEntry
 from klaspoort.celery import app
 from klaspoort.schools import reminders
+from klaspoort.schools.checklist import CheckItem
 from klaspoort.schools.models import School, SentReminder
 from klaspoort.schools.tasks import year_start_reminders
 from tests.factories import CoordinatorFactory, SchoolFactory
@@ -21,27 +21,16 @@ from tests.factories import CoordinatorFactory, SchoolFactory
 ON_THE_DAY = datetime.date(2027, 7, 25)
 
 
-@dataclass(frozen=True)
-class Item:
-    key: str
-    title: str
-    state: str
-    facts: list[str] = field(default_factory=list)
-    fix_url: str = ""
-    fix_label: str = ""
-    order: int = 0
-
-
-RED_TEACHERS = Item("teachers", "Every teacher linked to a group", "red",
+RED_TEACHERS = CheckItem("teachers", "Every teacher linked to a group", "red",
                     ["2 teachers are not linked to a group."], "/beheer/99ZZ00/gebruikers/",
                     "Link the teachers")
-GREEN_IMPORT = Item("import", "Last import", "green", ["Imported 2 days ago."])
+GREEN_IMPORT = CheckItem("import", "Last import", "green", ["Imported 2 days ago."])
 
 
 @pytest.fixture
 def checklist(monkeypatch):
     """What the checklist answers per school (by BRIN6), and the days it was asked."""
-    answers: dict[str, list[Item]] = {}
+    answers: dict[str, list[CheckItem]] = {}
     asked: list[datetime.date] = []
 
     def checks_for(school, day):
