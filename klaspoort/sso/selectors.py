@@ -356,17 +356,18 @@ def decision_epoch() -> str | None:
     return epochs.current() if settings.KLASPOORT_REUSE_DECISIONS else None
 
 
-def kept_claims(kind: str, digest: str) -> dict[str, Any] | None:
+def kept_claims(kind: str, digest: str, epoch: str | None) -> dict[str, Any] | None:
     """RULE: the claims of an allowed decision taken for the code (kind "code") or access
     token (kind "token") of this secret_digest, while nothing a decision reads has changed
-    since it was taken (the access epoch it was kept with still holds); otherwise None and the
-    rules are asked again, so a consent withdrawn or a licence ended refuses at once."""
-    if not settings.KLASPOORT_REUSE_DECISIONS or not digest:
+    since it was taken: the epoch it was kept with is `epoch`, the request's epoch read before
+    anything else (decision_epoch); otherwise None and the rules are asked again, so a consent
+    withdrawn or a licence ended refuses at once."""
+    if epoch is None or not digest:
         return None
     from django.core.cache import cache
 
     kept = cache.get(kept_claims_key(kind, digest))
-    if not isinstance(kept, dict) or kept.get("epoch") != epochs.current():
+    if not isinstance(kept, dict) or kept.get("epoch") != epoch:
         return None
     claims = kept.get("claims")
     return claims if isinstance(claims, dict) else None

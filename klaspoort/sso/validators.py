@@ -312,10 +312,11 @@ class KlaspoortValidator(OAuth2Validator):
                 services.revoke_replayed(code)
             return False
         # Read before anything the decision is made of (klaspoort.epochs: the order matters).
-        setattr(request, EPOCH_ATTR, decision_epoch())
+        epoch = decision_epoch()
+        setattr(request, EPOCH_ATTR, epoch)
         setattr(request, ISSUED_ATTR,
                 IssuedCode.objects.filter(code_hash=services.code_hash(code)).first())
-        claims = kept_claims("code", secret_digest(code))
+        claims = kept_claims("code", secret_digest(code), epoch)
         if claims is not None:
             setattr(request, CLAIMS_ATTR, claims)
             return True
@@ -342,9 +343,11 @@ class KlaspoortValidator(OAuth2Validator):
         access_token = getattr(request, "access_token", None)
         if getattr(request, DECISION_ATTR, None) is None and access_token is not None:
             # userinfo: the epoch first, then (when the kept claims do not hold) the rules.
-            setattr(request, EPOCH_ATTR, decision_epoch())
+            epoch = decision_epoch()
+            setattr(request, EPOCH_ATTR, epoch)
             # The toolkit keeps only the token's checksum, which is its secret_digest.
-            claims = kept_claims("token", str(getattr(access_token, "token_checksum", "") or ""))
+            claims = kept_claims("token", str(getattr(access_token, "token_checksum", "") or ""),
+                                 epoch)
             if claims is not None:
                 setattr(request, CLAIMS_ATTR, claims)
                 return claims
