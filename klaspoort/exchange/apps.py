@@ -12,10 +12,19 @@ class ExchangeConfig(AppConfig):
 
         from klaspoort.exchange import receivers
         from klaspoort.licences.models import ChildLicence, Contract, GroupLicence
-        from klaspoort.roster.signals import roster_applied
+        from klaspoort.roster.signals import (
+            nightly_processing_finished,
+            nightly_processing_started,
+            roster_applied,
+        )
         from klaspoort.schools.models import PublisherConsent, School
 
         roster_applied.connect(receivers.roster_applied, dispatch_uid="exchange.roster_applied")
+        # The night's imports first, then the feed's comparisons (decision 0040).
+        nightly_processing_started.connect(receivers.nightly_processing_started,
+                                           dispatch_uid="exchange.nightly_started")
+        nightly_processing_finished.connect(receivers.nightly_processing_finished,
+                                            dispatch_uid="exchange.nightly_finished")
         receivers.feed_advanced.connect(receivers.queue_webhook_notice, dispatch_uid="webhook")
         for model in (Contract, PublisherConsent):
             post_save.connect(receivers.school_row_changed, sender=model,

@@ -22,7 +22,12 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from klaspoort.exchange.models import FeedEvent, FeedState, PublishedRecord
+from klaspoort.exchange.models import (
+    FeedEvent,
+    FeedState,
+    PendingComparison,
+    PublishedRecord,
+)
 from klaspoort.exchange.selectors import json_text
 from klaspoort.exchange.signals import feed_advanced
 from klaspoort.licences.models import Contract
@@ -34,8 +39,10 @@ from klaspoort.licences.publisher_view import (
     views_of_school,
     visible_group_ids,
 )
+from klaspoort.processes import in_processes
 from klaspoort.pseudonyms import school_id_for
 from klaspoort.schools.models import PublisherConsent, School
+from klaspoort.tenancy import for_school
 
 logger = logging.getLogger(__name__)
 
@@ -103,9 +110,22 @@ def publishers_of(school: School) -> list[int]:
     return sorted(consenting_publisher_ids(school) | told)
 
 
-def _lock(publisher_ids: list[int]) -> dict[int, FeedState]:
+def _lock_school(school: School) -> None:
+    """The school's comparisons one at a time, until commit: only a comparison of this school
+    changes what its publishers were told of it. FOR NO KEY UPDATE of its row, so an import
+    inserting rows that refer to the school does not wait for it. Other schools are compared
+    at the same time."""
+    list(School.objects.select_for_update(no_key=True).filter(pk=school.pk).values_list(
+        "pk", flat=True))
+
+
+def _lock_feeds(publisher_ids: list[int]) -> dict[int, FeedState]:
     """Each publisher's feed row, locked until commit, in ascending order (two transactions
-    always lock in the same order, so they cannot deadlock)."""
+    always lock in the same order, so they cannot deadlock); created the first time."""
+    states = {state.publisher_id: state for state in FeedState.objects.select_for_update()
+              .filter(publisher_id__in=publisher_ids).order_by("publisher_id")}
+    if len(states) == len(publisher_ids):
+        return states
     for publisher_id in publisher_ids:
         FeedState.objects.get_or_create(publisher_id=publisher_id)
     return {state.publisher_id: state for state in FeedState.objects.select_for_update()
@@ -120,9 +140,9 @@ def publish_school(school: School, *, publisher_ids: list[int] | None = None,
     a record that differs, *deactivated* for what left the school itself, *removed* for what
     left its view but not the school (licence ended, group unlinked, consent withdrawn), and
     nothing when nothing changed. Each publisher's events get the next consecutive sequence
-    numbers, and its feed row stays locked until commit so they become visible in order.
-    Earlier records of what left the view are blanked (least data; the last event tells the
-    publisher to delete). Returns the number of events written.
+    numbers, and its feed row stays locked from then until commit so they become visible in
+    order. Earlier records of what left the view are blanked (least data; the last event
+    tells the publisher to delete). Returns the number of events written.
 
     With `touched` (what a roster import changed), only that part is compared: the school, its
     groups, and the touched people plus everyone in a touched group or in a group that entered
@@ -131,45 +151,69 @@ def publish_school(school: School, *, publisher_ids: list[int] | None = None,
     wanted = sorted(set(publisher_ids if publisher_ids is not None else publishers_of(school)))
     if not wanted:
         return 0
-    states = _lock(wanted)
-    # Read after the lock: a comparison that started earlier has committed by now, so this
-    # one sees its result and the feed never steps back to older data.
-    user_ids = _people_to_compare(school, wanted, day, touched) if touched else None
-    views = views_of_school(school, wanted, day=day, user_ids=user_ids)
-    written = 0
-    for publisher_id in wanted:
-        written += _publish(states[publisher_id], school, views[publisher_id], user_ids)
-    return written
+    _lock_school(school)
+    # Read after the school's lock: a comparison of this school that started earlier has
+    # committed by now, so this one sees its result and the feed never steps back to older
+    # data. The publishers' feed rows are locked only to write the events: comparisons of
+    # other schools read their views meanwhile (decision 0040).
+    consenting = consenting_publisher_ids(school)
+    user_ids, visible = (_people_to_compare(school, wanted, day, touched, consenting)
+                         if touched else (None, None))
+    views = views_of_school(school, wanted, day=day, user_ids=user_ids, consenting=consenting,
+                            visible=visible)
+    found = {publisher_id: _differences(publisher_id, school, views[publisher_id], user_ids)
+             for publisher_id in wanted}
+    telling = [publisher_id for publisher_id in wanted if found[publisher_id].events]
+    if not telling:
+        return 0
+    states = _lock_feeds(telling)
+    return sum(_write(states[publisher_id], school, found[publisher_id])
+               for publisher_id in telling)
 
 
 def _people_to_compare(school: School, publisher_ids: list[int], day: datetime.date | None,
-                       touched: Touched) -> set[int] | None:
+                       touched: Touched, consenting: set[int]
+                       ) -> tuple[set[int] | None, dict[int, set[int]] | None]:
     """The accounts a partial comparison looks at, or None for the whole school: whenever a
     publisher's consent and what it was told of the school disagree (consent just given or
-    withdrawn, and not yet compared), and when a change touched many people."""
-    told_schools = set(PublishedRecord.objects.filter(
-        publisher_id__in=publisher_ids, school=school, entity=Entity.SCHOOL).values_list(
-        "publisher_id", flat=True))
-    if consenting_publisher_ids(school) & set(publisher_ids) != told_schools:
-        return None
-    visible = visible_group_ids(school, publisher_ids, day or timezone.localdate())
+    withdrawn, and not yet compared), and when a change touched many people. With them, the
+    groups each publisher sees now (read once for the view too)."""
+    told_schools: set[int] = set()
     told: dict[int, set[int]] = {}
-    for publisher_id, key in PublishedRecord.objects.filter(
-            publisher_id__in=publisher_ids, school=school, entity=Entity.GROUP).values_list(
-            "publisher_id", "local_key"):
-        told.setdefault(publisher_id, set()).add(int(key.partition(":")[2]))
+    for publisher_id, entity, key in for_school(PublishedRecord, school).filter(
+            publisher_id__in=publisher_ids, entity__in=[Entity.SCHOOL, Entity.GROUP]
+    ).values_list("publisher_id", "entity", "local_key"):
+        if entity == Entity.SCHOOL:
+            told_schools.add(publisher_id)
+        else:
+            told.setdefault(publisher_id, set()).add(int(key.partition(":")[2]))
+    if consenting & set(publisher_ids) != told_schools:
+        return None, None
+    visible = visible_group_ids(school, publisher_ids, day or timezone.localdate())
     groups = set(touched.group_ids)
     for publisher_id in publisher_ids:
         groups |= visible.get(publisher_id, set()) ^ told.get(publisher_id, set())
     user_ids = set(touched.user_ids) | members_of_groups(school, groups)
-    return user_ids if len(user_ids) <= PARTIAL_AT_MOST else None
+    if len(user_ids) > PARTIAL_AT_MOST:
+        return None, None
+    return user_ids, visible
 
 
-def _publish(state: FeedState, school: School, view: PublisherView,
-             user_ids: set[int] | None = None) -> int:
-    publisher_id = state.publisher_id
+@dataclass
+class _Differences:
+    """What one publisher must be told of one school: its events in order, the records they
+    leave it with, and what left its view."""
+
+    events: list[tuple[str, str, str, str, dict[str, Any] | None]]
+    current: dict[str, tuple[str, str, dict[str, Any]]]
+    published: dict[str, _Told]
+    gone: list[str]
+
+
+def _differences(publisher_id: int, school: School, view: PublisherView,
+                 user_ids: set[int] | None) -> _Differences:
     current = _current(view)
-    told = PublishedRecord.objects.filter(publisher_id=publisher_id, school=school)
+    told = for_school(PublishedRecord, school).filter(publisher_id=publisher_id)
     if user_ids is not None:
         # The school and its groups whole (a few dozen rows), people only those compared.
         told = told.filter(Q(entity__in=[Entity.SCHOOL, Entity.GROUP])
@@ -177,7 +221,6 @@ def _publish(state: FeedState, school: School, view: PublisherView,
     # Plain values, not model instances: a school has a thousand rows and most are unchanged.
     published = {key: _Told(entity, ref, record) for key, entity, ref, record in
                  told.values_list("local_key", "entity", "entity_ref", "record")}
-    school_ref = school_id_for(publisher_id, school.pk)
     events: list[tuple[str, str, str, str, dict[str, Any] | None]] = []
     for key in sorted(set(current) - set(published), key=_order):
         entity, ref, record = current[key]
@@ -194,14 +237,21 @@ def _publish(state: FeedState, school: School, view: PublisherView,
                            {**row.record, "active": False}))
         else:
             events.append((key, row.entity, row.entity_ref, Action.REMOVED, None))
-    if not events:
-        return 0
+    return _Differences(events, current, published, gone)
+
+
+def _write(state: FeedState, school: School, found: _Differences) -> int:
+    """The events with the publisher's next sequence numbers (its feed row is locked), and
+    what it was told updated to match."""
+    publisher_id = state.publisher_id
+    events, current, published, gone = found.events, found.current, found.published, found.gone
     if gone:
         FeedEvent.objects.filter(publisher_id=publisher_id, local_key__in=gone).update(
             record=None)
         PublishedRecord.objects.filter(publisher_id=publisher_id, local_key__in=gone).delete()
     first = state.last_sequence + 1
     now = connection.ops.adapt_datetimefield_value(timezone.now())
+    school_ref = school_id_for(publisher_id, school.pk)
     _insert(FeedEvent, ("publisher_id", "sequence", "school_id", "school_ref", "entity",
                         "entity_ref", "local_key", "action", "record", "created_at"),
             [(publisher_id, first + i, school.pk, school_ref, entity, ref, key, action,
@@ -255,25 +305,24 @@ def publish_everything(*, day: datetime.date | None = None, whole: bool = False)
     and end by date, without any write that would trigger a comparison, so every school
     where one of the publisher's contracts started or ended since the last night's comparison
     is compared again (each in its own transaction). Everything else that changes a view
-    compares its school when it commits. A publisher whose last night is unknown (the first
-    night, or after a comparison failed), or with `whole`, has every school it sees or saw
-    compared."""
+    is written down when it commits and compared then (publish_pending); what is still pending
+    (a comparison that failed, a task that was lost) is compared here first. A publisher
+    whose last night is unknown (its first night), or with `whole`, has every school it sees
+    or saw compared."""
     day = day or timezone.localdate()
+    written = publish_pending()
     publisher_ids = set(PublisherConsent.objects.filter(withdrawn_at__isnull=True).values_list(
         "publisher_id", flat=True)) | set(PublishedRecord.objects.values_list(
             "publisher_id", flat=True).distinct())
     for publisher_id in publisher_ids:
         FeedState.objects.get_or_create(publisher_id=publisher_id)
-    written = 0
     for state in FeedState.objects.filter(publisher_id__in=publisher_ids).order_by(
             "publisher_id"):
         since = None if whole else state.compared_on
         for school in School.objects.filter(pk__in=_schools_to_compare(
                 state.publisher_id, since, day)).order_by("pk"):
             written += publish_school(school, publisher_ids=[state.publisher_id], day=day)
-        # Only forward: a comparison that failed meanwhile set it to None, and that must stay.
-        FeedState.objects.filter(publisher_id=state.publisher_id,
-                                 compared_on=state.compared_on).update(compared_on=day)
+        FeedState.objects.filter(publisher_id=state.publisher_id).update(compared_on=day)
     return written
 
 
@@ -296,68 +345,141 @@ def _schools_to_compare(publisher_id: int, since: datetime.date | None,
         "school_id", flat=True))
 
 
-# --- after a change: compare once, when the transaction has committed ------------------------
+# --- after a change: written down with it, compared once it has committed -------------------
 
-_PENDING_ATTR = "_klaspoort_feed_pending"
+_DISPATCH_ATTR = "_klaspoort_feed_dispatch"
+# Schools per comparison task after the nightly run: with a broker, several workers share the
+# night's comparisons; eager, they run one after the other.
+DRAIN_CHUNK = 200
+
+
+class _Hold:
+    """Whether comparisons wait: during the nightly run they are held until every import is
+    done (the roster first; the feed then catches up in one pass). Per process: the nightly
+    command's forked workers inherit it."""
+
+    held = False
 
 
 def publish_after_commit(school_id: int | None, touched: Touched | None = None) -> None:
-    """RULE: a change that may alter what publishers see of a school has them told as soon as
-    its transaction commits (within the same request or task), once per school however many
-    rows changed: the part `touched` names when every change to it said what it touched, else
-    the whole school. A transaction that rolls back leaves the school marked, which only
-    costs one comparison that finds nothing at the next commit."""
-    if school_id is None:
+    """RULE: a change that may alter what publishers see of a school is written down in its own
+    transaction (a PendingComparison: the part `touched` names, or the whole school), so it
+    commits with the change and cannot be lost afterwards. Once the transaction commits the
+    school is compared (within the same request or task, or by a worker), once however many
+    changes it made; during the nightly run only after every import is done
+    (hold_comparisons). A transaction that rolls back takes its pending row with it. A school
+    no publisher sees or was told about has nothing to compare."""
+    if school_id is None or not _seen_by_a_publisher(school_id):
         return
-    pending: dict[int, Touched | None] = getattr(connection, _PENDING_ATTR, None) or {}
-    if school_id in pending:
-        earlier = pending[school_id]
-        pending[school_id] = None if earlier is None or touched is None else earlier | touched
-    else:
-        pending[school_id] = touched
-    setattr(connection, _PENDING_ATTR, pending)
-    transaction.on_commit(_publish_pending)
-
-
-def _publish_pending() -> None:
-    pending: dict[int, Touched | None] = getattr(connection, _PENDING_ATTR, None) or {}
-    setattr(connection, _PENDING_ATTR, {})
-    if not pending:
+    PendingComparison.objects.create(
+        school_id=school_id, touched=None if touched is None else touched.as_json())
+    if _Hold.held:
         return
-    # A task: with a broker the comparison runs beside the import or the page that changed
-    # something, which then costs what it did before; eager (the embedded default, the
-    # tests), it runs here and now.
-    from klaspoort.exchange.tasks import publish_schools
-
-    publish_schools.delay(sorted(pending), {
-        str(pk): touched.as_json() for pk, touched in pending.items() if touched is not None})
+    waiting: set[int] = getattr(connection, _DISPATCH_ATTR, None) or set()
+    waiting.add(school_id)
+    setattr(connection, _DISPATCH_ATTR, waiting)
+    transaction.on_commit(_dispatch)
 
 
-def publish_schools(school_ids: list[int],
-                    touched: dict[int, Touched] | None = None) -> int:
-    """Compare these schools for their publishers (after a change committed), each in its own
-    transaction: the part `touched` names for a school, else the whole school. A school that
-    fails is logged and left to the nightly comparison: the change itself has committed, and
-    the feed must never break an import or a coordinator's page."""
-    written = 0
-    for school in School.objects.filter(pk__in=school_ids).order_by("pk"):
+def _seen_by_a_publisher(school_id: int) -> bool:
+    """Whether a publisher sees the school or was told about it: for any other school a
+    comparison has nothing to tell (a consent given later is a change of its own)."""
+    return (for_school(PublisherConsent, school_id).filter(withdrawn_at__isnull=True).exists()
+            or for_school(PublishedRecord, school_id).exists())
+
+
+def _dispatch() -> None:
+    waiting: set[int] = getattr(connection, _DISPATCH_ATTR, None) or set()
+    setattr(connection, _DISPATCH_ATTR, set())
+    if waiting:
+        _queue(sorted(waiting))
+
+
+def _queue(school_ids: list[int] | None) -> None:
+    """A task per chunk of schools: with a broker the comparison runs beside the import or the
+    page that changed something, which then costs what it did before; eager (the embedded
+    default, the tests), it runs here and now. Never raises: what is pending stays pending
+    and the next drain compares it."""
+    from klaspoort.exchange.tasks import publish_pending
+
+    try:
+        for chunk in _chunks(pending_school_ids() if school_ids is None else school_ids):
+            publish_pending.delay(chunk)
+    except Exception:
+        logger.exception("publisher feed: comparisons could not be queued; they stay pending")
+
+
+def hold_comparisons() -> None:
+    """RULE: during the nightly run comparisons wait until every import is done, so the
+    imports take what they took without publishers (issue 13: "the nightly import's speed is
+    unchanged"). What the imports change is still written down with each import."""
+    _Hold.held = True
+
+
+def release_comparisons(workers: int = 1) -> None:
+    """The nightly imports are done: everything pending is compared, in chunks of schools.
+    With a broker the chunks are queued for the workers; eager (the embedded default) they
+    run here, in as many processes as the imports used (each school is its own transaction,
+    and rows another process compares are skipped, so they never tell a change twice)."""
+    _Hold.held = False
+    if workers > 1 and _eager():
         try:
-            written += publish_school(school, touched=(touched or {}).get(school.pk))
+            chunks = _chunks(pending_school_ids())
+            for _written in in_processes(publish_pending, chunks, workers):
+                pass
         except Exception:
-            logger.exception("publisher feed: comparing school %s failed", school.pk)
-            _compare_everything_tonight(school)
+            logger.exception("publisher feed: the night's comparisons failed; they stay pending")
+        return
+    _queue(None)
+
+
+def _eager() -> bool:
+    from klaspoort.exchange.tasks import publish_pending
+
+    return bool(publish_pending.app.conf.task_always_eager)
+
+
+def _chunks(school_ids: list[int]) -> list[list[int]]:
+    return [school_ids[start:start + DRAIN_CHUNK]
+            for start in range(0, len(school_ids), DRAIN_CHUNK)]
+
+
+def pending_school_ids() -> list[int]:
+    """The schools with a change that no comparison has told the publishers yet."""
+    return sorted(set(PendingComparison.objects.values_list("school_id", flat=True)))
+
+
+def publish_pending(school_ids: list[int] | None = None) -> int:
+    """RULE: every pending change is compared once, each school in its own transaction: the
+    parts that imports touched (merged), or the whole school when any change did not say.
+    Pending rows another process is comparing right now are skipped (it tells them). A school
+    whose comparison fails is logged and stays pending: the change has committed, the feed
+    must never break an import or a page, and the next drain (at the latest the nightly
+    publish_feeds task) tries again. Returns the number of events written."""
+    written = 0
+    for school_id in pending_school_ids() if school_ids is None else sorted(set(school_ids)):
+        try:
+            written += _publish_pending_school(school_id)
+        except Exception:
+            logger.exception("publisher feed: comparing school %s failed; it stays pending",
+                             school_id)
     return written
 
 
-def _compare_everything_tonight(school: School) -> None:
-    """A comparison failed: the school's publishers forget their last nightly comparison, so
-    the next night compares every school they see, this one included, and the change that was
-    missed reaches them then."""
-    try:
-        FeedState.objects.filter(publisher_id__in=publishers_of(school)).update(
-            compared_on=None)
-    except Exception:
-        logger.exception("publisher feed: could not mark school %s for tonight", school.pk)
+@transaction.atomic
+def _publish_pending_school(school_id: int) -> int:
+    rows = list(PendingComparison.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("school").filter(school_id=school_id))
+    if not rows:
+        return 0
+    touched: Touched | None = Touched(frozenset(), frozenset())
+    for row in rows:
+        # One change that did not say what it touched makes it the whole school.
+        touched = (None if touched is None or row.touched is None
+                   else touched | Touched.from_json(row.touched))
+    written = publish_school(rows[0].school, touched=touched)
+    PendingComparison.objects.filter(pk__in=[row.pk for row in rows]).delete()
+    return written
 
 
 # --- snapshots: compare, then read under the lock ------------------------------------------

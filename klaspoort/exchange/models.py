@@ -129,6 +129,24 @@ class FeedEvent(models.Model):
         return f"{self.publisher_id}#{self.sequence} {self.entity} {self.action}"
 
 
+class PendingComparison(models.Model):
+    """A change that may alter what publishers see of a school, written down in the change's
+    own transaction (an outbox): it commits with the change or not at all, and stays until a
+    comparison of the school has committed. A crash between the two, a broker that is down or
+    a comparison that failed therefore loses nothing; the next drain (at the latest the
+    nightly publish_feeds task) compares it (decision 0040)."""
+
+    id = models.BigAutoField(primary_key=True)
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="+")
+    # What a roster import touched ({"group_ids": [...], "user_ids": [...]}); None: the whole
+    # school (a licence, contract or consent changed).
+    touched = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.school_id}: {'part' if self.touched is not None else 'whole'}"
+
+
 class PublishedRecord(models.Model):
     """What a publisher was last told about one school, group or person: the view the feed's
     events add up to, and what a snapshot returns."""

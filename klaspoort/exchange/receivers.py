@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from klaspoort.exchange import tasks, webhooks
+from klaspoort.exchange import feed, tasks, webhooks
 from klaspoort.exchange.feed import Touched, publish_after_commit
 from klaspoort.exchange.signals import feed_advanced as feed_advanced  # for apps.ready
 from klaspoort.licences.models import Contract
@@ -26,6 +26,14 @@ def roster_applied(sender: Any, *, school: Any, changed: bool = True,
     touched = (Touched(frozenset(group_ids), frozenset(user_ids))
                if group_ids is not None and user_ids is not None else None)
     publish_after_commit(school.pk, touched)
+
+
+def nightly_processing_started(sender: Any, **kwargs: Any) -> None:
+    feed.hold_comparisons()
+
+
+def nightly_processing_finished(sender: Any, *, workers: int = 1, **kwargs: Any) -> None:
+    feed.release_comparisons(workers)
 
 
 def school_row_changed(sender: Any, *, instance: Any, **kwargs: Any) -> None:

@@ -7,12 +7,9 @@ from django.utils import timezone
 from klaspoort.exchange import feed, webhooks
 
 
-@shared_task(name="klaspoort.exchange.tasks.publish_schools")
-def publish_schools(school_ids: list[int],
-                    touched: dict[str, dict[str, list[int]]] | None = None) -> int:
-    # JSON through the broker: school ids as keys are strings there.
-    return feed.publish_schools(school_ids, {
-        int(pk): feed.Touched.from_json(part) for pk, part in (touched or {}).items()})
+@shared_task(name="klaspoort.exchange.tasks.publish_pending")
+def publish_pending(school_ids: list[int]) -> int:
+    return feed.publish_pending(school_ids)
 
 
 @shared_task(name="klaspoort.exchange.tasks.publish_feeds")

@@ -133,19 +133,24 @@ def visible_group_ids(school: School, publisher_ids: Iterable[int], day: datetim
 
 def views_of_school(school: School, publisher_ids: Iterable[int], *,
                     day: datetime.date | None = None,
-                    user_ids: Collection[int] | None = None) -> dict[int, PublisherView]:
+                    user_ids: Collection[int] | None = None,
+                    consenting: set[int] | None = None,
+                    visible: dict[int, set[int]] | None = None) -> dict[int, PublisherView]:
     """What each of these publishers sees of the school (see the module's rule), computed
     together: the school's access is read once, whatever the number of publishers. With
     `user_ids`, the views hold only those people (and every visible group): the part of the
-    view a change touched, for a comparison of that part."""
+    view a change touched, for a comparison of that part. `consenting` (the school's
+    consenting publishers) and `visible` (visible_group_ids for these publishers and day) may
+    be passed by a caller that has just read them in the same transaction."""
     day = day or timezone.localdate()
     wanted = set(publisher_ids)
-    consenting = consenting_publisher_ids(school) & wanted
+    consenting = (consenting_publisher_ids(school) if consenting is None else consenting) & wanted
     views = {pid: PublisherView(pid, school, None) for pid in wanted}
     if not consenting:
         return views
     access = access_for_school(school, today=day, user_ids=user_ids)
-    group_ids = visible_group_ids(school, consenting, day)
+    group_ids = ({pid: groups for pid, groups in visible.items() if pid in consenting}
+                 if visible is not None else visible_group_ids(school, consenting, day))
     all_group_ids = set().union(*group_ids.values()) if group_ids else set()
     groups = {pk: (name, jaargroep, kind) for pk, name, jaargroep, kind in for_school(
         Group, school).filter(pk__in=all_group_ids).values_list(

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import copy
 import datetime
+import io
 import json
 
 import pytest
+from django.db import connection, transaction
 from django.utils import timezone
 
 from klaspoort.exchange import feed
-from klaspoort.exchange.models import FeedEvent, FeedState, PublisherApiToken
+from klaspoort.exchange.models import FeedEvent, PublisherApiToken
 from klaspoort.licences import services as licence_services
 from klaspoort.licences.models import Contract, GroupLicence
 from klaspoort.pseudonyms import group_id_for, school_id_for, subject_for
@@ -269,27 +271,69 @@ def test_the_nightly_comparison_looks_only_at_schools_whose_contracts_started_or
     assert not [p for p in publisher.people.values() if p["school_id"] == world.school_id]
 
 
-def test_a_failed_comparison_has_the_next_night_compare_every_school(world, committed,
-                                                                     monkeypatch):
+def _rename_one_year_5_pupil(world, name):
+    renamed = copy.deepcopy(world.roster)
+    fives = {g["key"] for g in renamed["groups"] if g["jaargroep"] == "5"}
+    next(p for p in renamed["pupils"] if p["group"] in fives)["first_name"] = name
+    return renamed
+
+
+def test_a_failed_comparison_stays_pending_and_the_next_night_tells_it(world, committed,
+                                                                       monkeypatch):
     feed.publish_everything()
-    assert FeedState.objects.get(publisher=world.publisher.row).compared_on is not None
+    world.publisher.pull()
 
     def broken(school, **kwargs):
         raise RuntimeError("database went away")
 
-    world.publisher.pull()
-    renamed = copy.deepcopy(world.roster)
-    fives = {g["key"] for g in renamed["groups"] if g["jaargroep"] == "5"}
-    next(p for p in renamed["pupils"] if p["group"] in fives)["first_name"] = "Anders"
     with monkeypatch.context() as patched:
         patched.setattr(feed, "publish_school", broken)
-        committed(apply_roster, world.school, renamed)  # committed; only the feed failed
-    assert FeedState.objects.get(publisher=world.publisher.row).compared_on is None
-    assert world.publisher.pull()["events"] == []
-    feed.publish_everything()  # no contract started or ended, yet the school is compared
-    assert FeedState.objects.get(publisher=world.publisher.row).compared_on is not None
+        committed(apply_roster, world.school, _rename_one_year_5_pupil(world, "Anders"))
+    assert world.publisher.pull()["events"] == []  # the import committed; only the feed failed
+    assert feed.pending_school_ids() == [world.school.pk]
+    feed.publish_everything()  # no contract started or ended, yet the change is told
     event, = world.publisher.pull()["events"]
     assert event["type"] == "changed" and event["record"]["given_name"] == "Anders"
+    assert feed.pending_school_ids() == []
+    feed.publish_everything()
+    assert world.publisher.pull()["events"] == [], "told once, not again"
+
+
+def test_a_change_whose_comparison_never_ran_is_told_by_the_next_drain(world, committed,
+                                                                       monkeypatch):
+    """A worker that died or a broker that was down between the commit and the comparison:
+    the change was written down with the import, so nothing is lost."""
+    world.publisher.pull()
+    with monkeypatch.context() as patched:
+        patched.setattr(feed, "_dispatch", lambda: None)
+        committed(apply_roster, world.school, _rename_one_year_5_pupil(world, "Bram"))
+    assert world.publisher.pull()["events"] == []
+    feed.publish_pending()
+    event, = world.publisher.pull()["events"]
+    assert event["record"]["given_name"] == "Bram"
+
+
+def test_a_rolled_back_change_leaves_nothing_pending(world, committed):
+    world.publisher.pull()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        apply_roster(world.school, _rename_one_year_5_pupil(world, "Cas"))
+        raise RuntimeError("the import failed after writing")
+    assert feed.pending_school_ids() == []
+    assert world.publisher.pull()["events"] == []
+
+
+def test_during_the_nightly_run_the_feed_waits_until_every_import_is_done(world, committed):
+    world.publisher.pull()
+    feed.hold_comparisons()
+    try:
+        committed(apply_roster, world.school, _rename_one_year_5_pupil(world, "Daan"))
+        assert world.publisher.pull()["events"] == [], "compared only after the imports"
+        assert feed.pending_school_ids() == [world.school.pk]
+    finally:
+        feed.release_comparisons()
+    event, = world.publisher.pull()["events"]
+    assert event["record"]["given_name"] == "Daan"
+    assert feed.pending_school_ids() == []
 
 
 def test_another_publisher_sees_nothing_and_an_unknown_school_looks_the_same(world, client):
@@ -382,6 +426,10 @@ def test_concurrent_changes_leave_no_gap_and_no_duplicate(shared_database, schoo
         return feed.publish_school(school)
 
     at_once(8, work)
+    _assert_the_feed_adds_up_to_the_snapshots(publisher, schools)
+
+
+def _assert_the_feed_adds_up_to_the_snapshots(publisher, schools):
     events = list(FeedEvent.objects.filter(publisher=publisher).order_by("sequence"))
     assert [e.sequence for e in events] == list(range(1, len(events) + 1)) and events
     # Replayed in order, the events add up to each school's snapshot: none lost, none twice
@@ -401,6 +449,58 @@ def test_concurrent_changes_leave_no_gap_and_no_duplicate(shared_database, schoo
         mine = {ref: r for ref, r in replica.items() if r.get("school_id", ref) == record[
             "id"] or ref == record["id"]}
         assert mine == {r["id"]: r for r in [record, *groups, *people]}
+
+
+def _publisher_with_four_schools():
+    publisher = PublisherFactory(name="Uitgeverij Zonnebloem", slug="zonnebloem")
+    product = ProductFactory(publisher=publisher, code="ZB", year_groups=[4, 5, 6])
+    schools = []
+    for i in range(4):
+        school = SchoolFactory(brin=f"9{i}ZZ", dependancecode="00")
+        ContractFactory(school=school, product=product)
+        PublisherConsent.objects.create(school=school, publisher=publisher,
+                                        given_at=timezone.now())
+        schools.append(school)
+    return publisher, schools
+
+
+def _a_night_held(schools, school_file, seed):
+    """Each school's roster replaced while the comparisons are held, as `klaspoort nightly`
+    holds them: everything is pending afterwards."""
+    feed.hold_comparisons()
+    try:
+        for school in schools:
+            apply_roster(school, parse_edexml(school_file(30, brin=school.brin, seed=seed)))
+    except BaseException:
+        feed.release_comparisons()
+        raise
+    assert feed.pending_school_ids() == sorted(school.pk for school in schools)
+
+
+def test_drains_at_the_same_moment_tell_each_change_once(shared_database, school_file):
+    publisher, schools = _publisher_with_four_schools()
+    feed.publish_everything()
+    _a_night_held(schools, school_file, seed=7)
+    try:
+        at_once(4, lambda _index: feed.publish_pending())
+        assert feed.pending_school_ids() == []
+    finally:
+        feed.release_comparisons()  # nothing left to compare
+    _assert_the_feed_adds_up_to_the_snapshots(publisher, schools)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql",
+                    reason="processes share a database server, not an in-memory SQLite file")
+def test_after_the_night_the_comparisons_run_in_as_many_processes_as_the_imports(
+        shared_database, school_file):
+    publisher, schools = _publisher_with_four_schools()
+    feed.publish_everything()
+    before = FeedEvent.objects.filter(publisher=publisher).count()
+    _a_night_held(schools, school_file, seed=8)
+    feed.release_comparisons(workers=2)
+    assert feed.pending_school_ids() == []
+    assert FeedEvent.objects.filter(publisher=publisher).count() > before
+    _assert_the_feed_adds_up_to_the_snapshots(publisher, schools)
 
 
 # --- an import's comparison looks only at what it touched -------------------------------------
@@ -520,3 +620,38 @@ def test_publish_feeds_compares_every_school_when_asked_and_prints_one_json_docu
     assert told["events"] > 0 and told["events"] == len(world.publisher.pull()["events"])
     assert {p["given_name"] for p in world.publisher.people.values()
             if p["role"] == "pupil"} == {"Stil"}
+
+
+@pytest.mark.django_db(transaction=True)  # each import commits, as at night
+def test_klaspoort_nightly_tells_the_publishers_after_its_last_import(world, school_file,
+                                                                      monkeypatch):
+    """The night's imports are not slowed by the feed: no comparison runs while an import
+    waits, and once they are all done every change is told."""
+    from django.core.management import call_command
+
+    from klaspoort.roster.models import RosterImport
+    from klaspoort.roster.services import receive_roster_file
+
+    world.publisher.pull()
+    data = school_file(60)
+    fives = {g["key"] for g in world.roster["groups"] if g["jaargroep"] == "5"}
+    name = next(p["first_name"] for p in world.roster["pupils"] if p["group"] in fives
+                and data.count(f"<roepnaam>{p['first_name']}</roepnaam>".encode()) == 1)
+    for renamed in ("Evi", "Fien"):  # two files wait: the second import renames again
+        receive_roster_file(data.replace(f"<roepnaam>{name}<".encode(),
+                                         f"<roepnaam>{renamed}<".encode()),
+                            source=RosterImport.Source.COUPLING)
+    waiting_while_compared = []
+    compare = feed.publish_school
+
+    def spy(school, **kwargs):
+        waiting_while_compared.append(RosterImport.objects.filter(
+            status=RosterImport.Status.WAITING).count())
+        return compare(school, **kwargs)
+
+    monkeypatch.setattr(feed, "publish_school", spy)
+    call_command("nightly", "--no-fetch", stdout=io.StringIO())
+    assert waiting_while_compared == [0]
+    assert feed.pending_school_ids() == []
+    event, = world.publisher.pull()["events"]  # one comparison, after both imports
+    assert event["type"] == "changed" and event["record"]["given_name"] == "Fien"

@@ -2,15 +2,19 @@
 coupling, then process every waiting roster import (cron or Celery beat)."""
 
 import logging
-import multiprocessing
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connection, connections
+from django.db import connection
 from django.utils.translation import gettext as _
 
+from klaspoort.processes import in_processes
 from klaspoort.roster import las_fetch, services
 from klaspoort.roster.models import RosterImport
+from klaspoort.roster.signals import (
+    nightly_processing_finished,
+    nightly_processing_started,
+)
 
 log = logging.getLogger(__name__)
 
@@ -49,22 +53,28 @@ class Command(BaseCommand):
             raise CommandError(_("--fetch-workers must be at least 1."))
         if not options["no_fetch"]:
             self._fetch(fetch_workers)
+        nightly_processing_started.send(sender=self.__class__)
+        try:
+            statuses = self._process(workers)
+            failed = statuses.count(RosterImport.Status.FAILED)
+            held = statuses.count(RosterImport.Status.HELD)
+            # An operator's log line that scripts read: a fixed English format, not
+            # translated. Flushed: what the finished signal starts comes after it.
+            self.stdout.write(f"{len(statuses)} import(s) processed, {failed} failed, {held} "
+                              "held for confirmation")
+            self.stdout.flush()
+        finally:
+            nightly_processing_finished.send(sender=self.__class__, workers=(
+                1 if connection.vendor == "sqlite" else workers))
+
+    def _process(self, workers: int) -> list[str]:
         # SQLite lets one transaction write at a time: more workers would only wait in turn.
         if workers == 1 or connection.vendor == "sqlite":
-            statuses = [r.status for r in services.process_waiting_imports()]
-        else:
-            schools = services.waiting_imports_by_school()
-            # A forked worker must open its own connection, not share the parent's socket.
-            connections.close_all()
-            statuses = []
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
-                for done in pool.imap_unordered(_process_school, schools):
-                    statuses.extend(done)
-        failed = statuses.count(RosterImport.Status.FAILED)
-        held = statuses.count(RosterImport.Status.HELD)
-        # An operator's log line that scripts read: a fixed English format, not translated.
-        self.stdout.write(f"{len(statuses)} import(s) processed, {failed} failed, {held} held "
-                          "for confirmation")
+            return [r.status for r in services.process_waiting_imports()]
+        statuses: list[str] = []
+        for done in in_processes(_process_school, services.waiting_imports_by_school(), workers):
+            statuses.extend(done)
+        return statuses
 
     def _fetch(self, workers: int | None) -> None:
         """Fetch first, so tonight's answers are processed tonight; a failing fetch is logged
