@@ -26,7 +26,9 @@ c. FEED READ: the whole feed read from cursor 0 in pages of --feed-page events o
    (gunicorn, DEBUG off, as bench/pupil_flow.py serves) by a plain HTTP client (urllib),
    using only the documented API;
 and the nightly run (5) then runs with that publisher consenting: every processed import also
-compares what it touched for the publisher (exchange.receivers -> feed.publish_after_commit);
+writes down what it touched for the publisher (exchange.receivers -> feed.publish_after_commit),
+compared after the last import (decision 0040; the imports' time and the comparisons' time
+after them are reported apart);
 d. after it, the next day's calendar comparison (the nightly publish_feeds task), timed.
 
 A plain script, not a management command: it points DATABASE_URL at the throw-away database
@@ -75,6 +77,10 @@ def main() -> None:
     parser.add_argument("--feed", action="store_true",
                         help="add a publisher every school consents to, publish and read its "
                              "feed over HTTP before the nightly run (issue 13)")
+    parser.add_argument("--licences-only", action="store_true",
+                        help="the same publisher, contracts and group links as --feed, but no "
+                             "school consents: nothing is published (the night --feed is "
+                             "compared with, decision 0040)")
     parser.add_argument("--feed-page", type=int, default=1000, help="events per feed page")
     parser.add_argument("--feed-port", type=int, default=8767)
     parser.add_argument("--feed-workers", type=int, default=2, help="gunicorn workers")
@@ -121,6 +127,12 @@ def main() -> None:
     _report(results["import"], "import")
     results["vacuum_analyze_seconds"] = _vacuum_analyze()
     _say(f"vacuum analyze: {results['vacuum_analyze_seconds']} s")
+    if args.licences_only:
+        started = time.perf_counter()
+        _publisher_id, _token, counts = _feed_publisher(consent=False)
+        results["licences_only"] = {"seconds": round(time.perf_counter() - started, 1),
+                                    **counts}
+        _say(f"licences without consent set up: {results['licences_only']}")
     if args.feed:
         results["feed"] = _feed(args, url)
 
@@ -141,9 +153,16 @@ def main() -> None:
                     "CELERY_TASK_ALWAYS_EAGER": "0"} if worker else None)
     started = time.perf_counter()
     with CpuMeter() as process_meter:
-        output = subprocess.run(command, check=True, capture_output=True, text=True,
-                                env=environment).stdout
+        output, imports_done = _run_nightly(command, environment)
     nightly["process_seconds"] = round(time.perf_counter() - started, 1)
+    # The imports end with the command's "import(s) processed" line; after it the command
+    # compares what the imports changed for the publishers (eager Celery; with a broker it
+    # queues that to the worker).
+    nightly["imports_seconds"] = round(imports_done - started, 1)
+    nightly["feed_after_imports_seconds"] = round(nightly["process_seconds"]
+                                                  - nightly["imports_seconds"], 1)
+    _say(f"nightly: the imports took {nightly['imports_seconds']} s, the feed's comparisons "
+         f"after them {nightly['feed_after_imports_seconds']} s")
     if worker is not None:
         nightly["feed_caught_up_seconds"] = _feed_caught_up(
             results["feed"]["events_in_feed"], started)
@@ -380,11 +399,11 @@ def _calendar_night() -> dict[str, Any]:
     return {"seconds": round(seconds, 3), "events": written, "cpu_seconds": meter.result}
 
 
-def _feed_publisher() -> tuple[int, str, dict[str, int]]:
-    """One publisher, its product for year groups 1-8, and at every school a consent and a
-    running per-group contract linked to every active group (groups and clusters). Bulk
-    inserts, so no signal compares a school before publish_everything does (as when the
-    contracts start by date: the nightly comparison finds every school new)."""
+def _feed_publisher(consent: bool = True) -> tuple[int, str, dict[str, int]]:
+    """One publisher, its product for year groups 1-8, and at every school a consent (unless
+    `consent` is False) and a running per-group contract linked to every active group (groups
+    and clusters). Bulk inserts, so no signal compares a school before publish_everything does
+    (as when the contracts start by date: the nightly comparison finds every school new)."""
     import datetime as dt
 
     from django.db import transaction
@@ -405,7 +424,7 @@ def _feed_publisher() -> tuple[int, str, dict[str, int]]:
         schools = list(School.objects.values_list("pk", "brin", "dependancecode"))
         PublisherConsent.objects.bulk_create(
             [PublisherConsent(school_id=pk, publisher=publisher, given_at=now)
-             for pk, _brin, _dep in schools], batch_size=2000)
+             for pk, _brin, _dep in schools if consent], batch_size=2000)
         contracts = Contract.objects.bulk_create(
             [Contract(publisher=publisher, school_id=pk, brin6=f"{brin}{dep}",
                       number=f"BENCH-{pk}", title=product.name, product=product,
@@ -517,6 +536,21 @@ def _start_worker(args: argparse.Namespace) -> subprocess.Popen[bytes]:
     worker = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT)
     time.sleep(5)
     return worker
+
+
+def _run_nightly(command: list[str], environment: dict[str, str] | None) -> tuple[str, float]:
+    """Run `klaspoort nightly`; its output, and the moment its "import(s) processed" line
+    arrived (it flushes that line before it compares the feed)."""
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=environment)
+    assert process.stdout is not None
+    lines, imports_done = [], 0.0
+    for line in process.stdout:
+        lines.append(line)
+        if "import(s) processed" in line:
+            imports_done = time.perf_counter()
+    if process.wait() != 0:
+        raise subprocess.CalledProcessError(process.returncode, command)
+    return "".join(lines), imports_done or time.perf_counter()
 
 
 def _feed_caught_up(events_before: int, started: float) -> float:
