@@ -7,7 +7,9 @@ a consent given or withdrawn, and each night for contracts that start or end by 
 school's current view per publisher (licences.publisher_view) is compared with what that
 publisher was last told (PublishedRecord), and the difference becomes the events. So the feed
 adds up to the snapshot by construction, a change is never told twice, and whatever moment a
-change happens, the next comparison catches it.
+change happens, the next comparison catches it. Each change is written down in its own
+transaction (PendingComparison, an outbox) and compared once it has committed; during the
+nightly run after the last import (decision 0040).
 """
 
 from __future__ import annotations

@@ -79,8 +79,9 @@ class PublisherApiToken(ApiToken):
 # ---------------------------------------------------------------------------------------------
 class FeedState(models.Model):
     """One row per publisher: the last sequence number handed out. Locked (select_for_update)
-    while a school's view is compared and its events written, so a publisher's events get
-    consecutive numbers that become visible in order: no gap, no number seen twice."""
+    from the moment a comparison writes its events until it commits, so a publisher's events
+    get consecutive numbers that become visible in order: no gap, no number seen twice. (The
+    school's own row is locked for the whole comparison: decision 0040.)"""
 
     publisher = models.OneToOneField(Publisher, on_delete=models.CASCADE, primary_key=True,
                                      related_name="+")

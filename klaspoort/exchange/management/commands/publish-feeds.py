@@ -11,7 +11,8 @@ from klaspoort.json_command import JsonCommand
 
 
 class Command(JsonCommand):
-    help = ("Tell publishers what the calendar changed: compare every school where one of a "
+    help = ("Tell publishers what is still pending (a change whose comparison failed or was "
+            "lost) and what the calendar changed: compare every school where one of a "
             "publisher's contracts started or ended since the last night (what the nightly "
             "publish_feeds task does; run it from cron without Celery beat). With --whole, "
             "compare every school each publisher sees.")
