@@ -25,6 +25,7 @@ from klaspoort.accounts.models import User
 from klaspoort.audit import services as audit
 from klaspoort.audit.models import AuditAction
 from klaspoort.audit.services import Actor
+from klaspoort.processes import in_processes
 from klaspoort.roster import diff, secret_services, secrets, selectors
 from klaspoort.roster.edexml import (
     RosterData,
@@ -33,7 +34,11 @@ from klaspoort.roster.edexml import (
     parse_edexml,
 )
 from klaspoort.roster.models import Group, RosterEvent, RosterImport
-from klaspoort.roster.signals import roster_applied
+from klaspoort.roster.signals import (
+    nightly_processing_finished,
+    nightly_processing_started,
+    roster_applied,
+)
 from klaspoort.roster.spreadsheet import parse_spreadsheet
 from klaspoort.roster.teacher_accounts import provision_teacher_accounts, sync_ict_coordinators
 from klaspoort.schools.models import School
@@ -389,6 +394,36 @@ def process_waiting_imports(school_ids: Iterable[int] | None = None) -> list[Ros
         waiting = waiting.filter(school_id__in=list(school_ids))
     ids = list(waiting.order_by("received_at", "id").values_list("id", flat=True))
     return [process_import(pk) for pk in ids]
+
+
+def process_the_night(workers: int = 1,
+                      done: Callable[[list[str]], None] | None = None) -> list[str]:
+    """RULE: the night processes every waiting import (process_waiting_imports' order; with
+    `workers` processes on PostgreSQL, each on whole schools, waiting_imports_by_school), and
+    tells other apps when that processing starts and when it has finished
+    (roster.signals.nightly_processing_started/finished), also when it failed, so work that
+    would compete with the imports for the machine waits for them. `done` gets the imports'
+    statuses before the finish is told. Returns the statuses."""
+    # SQLite lets one transaction write at a time: more workers would only wait in turn.
+    workers = 1 if connection.vendor == "sqlite" else workers
+    nightly_processing_started.send(sender=RosterImport)
+    try:
+        if workers == 1:
+            statuses = [record.status for record in process_waiting_imports()]
+        else:
+            statuses = []
+            for statuses_of_school in in_processes(_process_school,
+                                                   waiting_imports_by_school(), workers):
+                statuses.extend(statuses_of_school)
+        if done is not None:
+            done(statuses)
+    finally:
+        nightly_processing_finished.send(sender=RosterImport, workers=workers)
+    return statuses
+
+
+def _process_school(import_ids: list[int]) -> list[str]:
+    return [process_import(pk).status for pk in import_ids]
 
 
 def waiting_imports_by_school() -> list[list[int]]:

@@ -17,7 +17,8 @@ def nightly_run() -> int:
         las_fetch.fetch_all_couplings()
     except Exception as exc:
         log.error("nightly LAS fetch failed: %s", type(exc).__name__)
-    return len(services.process_waiting_imports())
+    # One process: a Celery worker's process may not fork a pool of its own.
+    return len(services.process_the_night())
 
 
 @shared_task(name="klaspoort.roster.tasks.process_import")

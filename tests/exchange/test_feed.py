@@ -622,13 +622,25 @@ def test_publish_feeds_compares_every_school_when_asked_and_prints_one_json_docu
             if p["role"] == "pupil"} == {"Stil"}
 
 
-@pytest.mark.django_db(transaction=True)  # each import commits, as at night
-def test_klaspoort_nightly_tells_the_publishers_after_its_last_import(world, school_file,
-                                                                      monkeypatch):
-    """The night's imports are not slowed by the feed: no comparison runs while an import
-    waits, and once they are all done every change is told."""
+def _the_nightly_command():
     from django.core.management import call_command
 
+    call_command("nightly", "--no-fetch", stdout=io.StringIO())
+
+
+def _the_nightly_celery_task():
+    from klaspoort.roster.tasks import nightly_run
+
+    nightly_run()
+
+
+@pytest.mark.django_db(transaction=True)  # each import commits, as at night
+@pytest.mark.parametrize("night", [_the_nightly_command, _the_nightly_celery_task])
+def test_the_night_tells_the_publishers_after_its_last_import(world, school_file, monkeypatch,
+                                                              night):
+    """The night's imports are not slowed by the feed: no comparison runs while an import
+    waits, and once they are all done every change is told. Whether cron runs the command
+    or Celery beat the task."""
     from klaspoort.roster.models import RosterImport
     from klaspoort.roster.services import receive_roster_file
 
@@ -650,7 +662,7 @@ def test_klaspoort_nightly_tells_the_publishers_after_its_last_import(world, sch
         return compare(school, **kwargs)
 
     monkeypatch.setattr(feed, "publish_school", spy)
-    call_command("nightly", "--no-fetch", stdout=io.StringIO())
+    night()
     assert waiting_while_compared == [0]
     assert feed.pending_school_ids() == []
     event, = world.publisher.pull()["events"]  # one comparison, after both imports

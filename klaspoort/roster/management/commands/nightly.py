@@ -5,22 +5,12 @@ import logging
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connection
 from django.utils.translation import gettext as _
 
-from klaspoort.processes import in_processes
 from klaspoort.roster import las_fetch, services
 from klaspoort.roster.models import RosterImport
-from klaspoort.roster.signals import (
-    nightly_processing_finished,
-    nightly_processing_started,
-)
 
 log = logging.getLogger(__name__)
-
-
-def _process_school(import_ids: list[int]) -> list[str]:
-    return [services.process_import(pk).status for pk in import_ids]
 
 
 class Command(BaseCommand):
@@ -53,28 +43,16 @@ class Command(BaseCommand):
             raise CommandError(_("--fetch-workers must be at least 1."))
         if not options["no_fetch"]:
             self._fetch(fetch_workers)
-        nightly_processing_started.send(sender=self.__class__)
-        try:
-            statuses = self._process(workers)
+        def report(statuses: list[str]) -> None:
             failed = statuses.count(RosterImport.Status.FAILED)
             held = statuses.count(RosterImport.Status.HELD)
             # An operator's log line that scripts read: a fixed English format, not
-            # translated. Flushed: what the finished signal starts comes after it.
+            # translated. Flushed: the feed's comparisons come after it (decision 0040).
             self.stdout.write(f"{len(statuses)} import(s) processed, {failed} failed, {held} "
                               "held for confirmation")
             self.stdout.flush()
-        finally:
-            nightly_processing_finished.send(sender=self.__class__, workers=(
-                1 if connection.vendor == "sqlite" else workers))
 
-    def _process(self, workers: int) -> list[str]:
-        # SQLite lets one transaction write at a time: more workers would only wait in turn.
-        if workers == 1 or connection.vendor == "sqlite":
-            return [r.status for r in services.process_waiting_imports()]
-        statuses: list[str] = []
-        for done in in_processes(_process_school, services.waiting_imports_by_school(), workers):
-            statuses.extend(done)
-        return statuses
+        services.process_the_night(workers, done=report)
 
     def _fetch(self, workers: int | None) -> None:
         """Fetch first, so tonight's answers are processed tonight; a failing fetch is logged
