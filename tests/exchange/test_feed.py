@@ -409,15 +409,7 @@ def test_a_per_child_licence_shows_the_child_but_not_its_group(committed, school
 def test_concurrent_changes_leave_no_gap_and_no_duplicate(shared_database, school_file):
     """Several schools' imports and comparisons at the same moment: the publisher's sequence
     numbers stay consecutive and every event is seen exactly once."""
-    publisher = PublisherFactory(name="Uitgeverij Zonnebloem", slug="zonnebloem")
-    product = ProductFactory(publisher=publisher, code="ZB", year_groups=[4, 5, 6])
-    schools = []
-    for i in range(4):
-        school = SchoolFactory(brin=f"9{i}ZZ", dependancecode="00")
-        ContractFactory(school=school, product=product)
-        PublisherConsent.objects.create(school=school, publisher=publisher,
-                                        given_at=timezone.now())
-        schools.append(school)
+    publisher, schools = _publisher_with_four_schools()
 
     def work(index):
         school = schools[index % 4]
