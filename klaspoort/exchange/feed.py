@@ -424,7 +424,8 @@ def release_comparisons(workers: int = 1) -> None:
     run here, in as many processes as the imports used (each school is its own transaction,
     and rows another process compares are skipped, so they never tell a change twice)."""
     _Hold.held = False
-    if workers > 1 and _eager():
+    # Never on SQLite: a forked process cannot share its (test) database or its write lock.
+    if workers > 1 and _eager() and connection.vendor != "sqlite":
         try:
             chunks = _chunks(pending_school_ids())
             for _written in in_processes(publish_pending, chunks, workers):
