@@ -12,10 +12,11 @@ from django.dispatch import Signal
 # included) or deactivated, so a receiver can look at those alone.
 roster_applied = Signal()
 
-# Sent by `klaspoort nightly` around its processing of the night's imports (after the LAS
-# fetch): nightly_processing_started before the first import, nightly_processing_finished
-# after the last (also when the processing failed), with `workers`: how many processes the
-# imports used, which the work held until then may use too. Receivers may hold work that would
-# compete with the imports for the machine until the imports are done.
+# Sent by services.process_the_night (`klaspoort nightly`, the beat task nightly_run) around
+# the night's imports, after the LAS fetch: nightly_processing_started before the first
+# import, nightly_processing_finished after the last (also when the processing failed), with
+# `workers`: how many processes the imports used, which the work held until then may use too.
+# Receivers may hold work that would compete with the imports for the machine until the
+# imports are done.
 nightly_processing_started = Signal()
 nightly_processing_finished = Signal()
