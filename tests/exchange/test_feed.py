@@ -659,3 +659,15 @@ def test_the_night_tells_the_publishers_after_its_last_import(world, school_file
     assert feed.pending_school_ids() == []
     event, = world.publisher.pull()["events"]  # one comparison, after both imports
     assert event["type"] == "changed" and event["record"]["given_name"] == "Fien"
+
+
+@pytest.mark.django_db(transaction=True)  # the foreign keys are checked at commit
+def test_an_operator_can_delete_a_school_its_publisher_was_told_about():
+    """Deleting a school cascades to its consents and contracts, whose signals would write
+    the change down for the feed: nothing may be left pointing at the deleted school."""
+    _publisher, schools = _publisher_with_four_schools()
+    feed.publish_everything()
+    with transaction.atomic():
+        schools[0].delete()
+    assert feed.pending_school_ids() == []
+    assert feed.publish_pending() == 0
