@@ -351,7 +351,7 @@ def _schools_to_compare(publisher_id: int, since: datetime.date | None,
 
 _DISPATCH_ATTR = "_klaspoort_feed_dispatch"
 # Schools per comparison task after the nightly run: with a broker, several workers share the
-# night's comparisons; eager, they run one after the other.
+# night's comparisons; eager, the night's own processes share them (release_comparisons).
 DRAIN_CHUNK = 200
 
 
