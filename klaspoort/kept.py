@@ -16,8 +16,10 @@ KEEP_SECONDS. A project-level module: it imports no app.
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -29,6 +31,10 @@ from klaspoort import epochs
 KEEP_SECONDS = 15 * 60
 _ATTR = "_klaspoort_kept"
 T = TypeVar("T")
+# The Kept of the request being served, for code it calls that gets no request of Django's
+# (django-oauth-toolkit's validator sees only oauthlib's request).
+_SERVING: contextvars.ContextVar[Kept | None] = contextvars.ContextVar("klaspoort_kept",
+                                                                       default=None)
 
 
 def digest(value: str) -> str:
@@ -59,6 +65,21 @@ class Kept:
             kept = cls()
             setattr(request, _ATTR, kept)
         return kept
+
+    @contextmanager
+    def serving(self) -> Iterator[Kept]:
+        """Within the block, serving_now() answers this Kept: code the request calls without
+        handing it the request (a library's callbacks) uses the request's one epoch."""
+        token = _SERVING.set(self)
+        try:
+            yield self
+        finally:
+            _SERVING.reset(token)
+
+    @staticmethod
+    def serving_now() -> Kept | None:
+        """The Kept of the request being served inside Kept.serving, else None."""
+        return _SERVING.get()
 
     def _key(self, name: str) -> str:
         return f"kept:{self.epoch}:{name}"

@@ -61,28 +61,3 @@ class PublisherClient(models.Model):
         return bool(self.previous_secret and self.previous_secret_expires_at is not None
                     and self.previous_secret_expires_at > now)
 
-
-class IssuedCode(models.Model):
-    """How the user had signed in when an authorization code was issued, and what was issued
-    when it was redeemed.
-
-    The token endpoint runs without the user's browser session, so `amr`, `acr` and
-    `auth_time` are taken from the session at /o/authorize and kept here for the ID token. The
-    toolkit deletes its Grant when the code is redeemed; this row outlives it (keyed by a hash
-    of the code, never the code) so that a replayed code can revoke the tokens issued from it
-    (RFC 6749 §4.1.2). Rows are dropped an hour after the code was issued, long after the code
-    (60 s) and its tokens (10 minutes) have expired.
-    """
-
-    code_hash = models.CharField(max_length=64, unique=True)
-    amr = models.JSONField(default=list)
-    acr = models.CharField(max_length=64, blank=True)
-    auth_time = models.DateTimeField(null=True)
-    # The toolkit's token rows by id, not by foreign key: its token models are swappable, and a
-    # foreign key would tie this app's migrations to the toolkit's settings.
-    access_token_id = models.BigIntegerField(null=True)
-    id_token_id = models.BigIntegerField(null=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-
-    def __str__(self) -> str:
-        return f"{self.code_hash[:12]}… ({self.acr})"

@@ -9,6 +9,7 @@ the tile and the token stops the sign-in at the next step.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import hmac
 import time
@@ -23,7 +24,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from klaspoort import auth_methods, epochs
+from klaspoort import auth_methods
 from klaspoort.kept import Kept
 from klaspoort.kept import digest as kept_digest
 from klaspoort.licences.access import (
@@ -334,6 +335,64 @@ def must_sign_in_again(request: HttpRequest, prompt: set[str], max_age: str | No
     return signed_in_at is None or time.time() - signed_in_at > int(max_age)
 
 
+# --- authorization codes in the shared cache (decision 0041) ---------------------------------
+
+CODE_KEY = "sso:code:{digest}"
+REDEEMED_KEY = "sso:redeemed:{digest}"
+
+
+@dataclass(frozen=True)
+class CodeGrant:
+    """What an authorization code stands for, as /o/authorize issued it: the toolkit's Grant
+    (client, user, redirect URI, scope, PKCE challenge, nonce, claims and resource parameters),
+    how the user had signed in (for the ID token's amr, acr and auth_time: the token request
+    has no browser session), and the decision taken at authorize with the access epoch read
+    before it (reused at the token request while that epoch holds)."""
+
+    application_id: int
+    user_id: int
+    expires: datetime.datetime
+    redirect_uri: str
+    scope: str
+    code_challenge: str
+    code_challenge_method: str
+    nonce: str
+    claims: str  # the request's claims parameter as JSON, as the toolkit keeps it
+    resource: list[str]
+    signin: SignIn | None
+    epoch: str | None
+    decided_claims: dict[str, Any] | None
+
+
+def code_key(code: str) -> str:
+    """Where a code is kept: under its digest, so the cache never holds a code itself."""
+    return CODE_KEY.format(digest=secret_digest(code))
+
+
+def redeemed_key(code: str) -> str:
+    return REDEEMED_KEY.format(digest=secret_digest(code))
+
+
+def code_grant(code: str) -> CodeGrant | None:
+    """The grant a code stands for while it is neither redeemed nor long expired; None for
+    a code Klaspoort never issued, one redeemed already and one whose time has run out."""
+    if not code:
+        return None
+    from django.core.cache import cache
+
+    grant = cache.get(code_key(code))
+    return grant if isinstance(grant, CodeGrant) else None
+
+
+def tokens_of_redeemed_code(code: str) -> tuple[int | None, int | None] | None:
+    """(access token id, ID token id) issued when `code` was redeemed, for an hour after; None
+    when the code was not redeemed in that hour."""
+    from django.core.cache import cache
+
+    issued = cache.get(redeemed_key(code))
+    return issued if isinstance(issued, tuple) and len(issued) == 2 else None
+
+
 # --- a decision kept with its code and its access token (decision 0039) ----------------------
 
 KEPT_CLAIMS_KEY = "sso:claims:{kind}:{digest}"
@@ -350,18 +409,12 @@ def kept_claims_key(kind: str, digest: str) -> str:
     return KEPT_CLAIMS_KEY.format(kind=kind, digest=digest)
 
 
-def decision_epoch() -> str | None:
-    """The access epoch to store a decision with, read before the decision's data (None when
-    decisions are not reused: without a shared cache)."""
-    return epochs.current() if settings.KLASPOORT_REUSE_DECISIONS else None
-
-
 def kept_claims(kind: str, digest: str, epoch: str | None) -> dict[str, Any] | None:
     """RULE: the claims of an allowed decision taken for the code (kind "code") or access
     token (kind "token") of this secret_digest, while nothing a decision reads has changed
     since it was taken: the epoch it was kept with is `epoch`, the request's epoch read before
-    anything else (decision_epoch); otherwise None and the rules are asked again, so a consent
-    withdrawn or a licence ended refuses at once."""
+    anything else (klaspoort.kept.Kept.epoch); otherwise None and the rules are asked again,
+    so a consent withdrawn or a licence ended refuses at once."""
     if epoch is None or not digest:
         return None
     from django.core.cache import cache

@@ -5,7 +5,6 @@ deleting), and keeping what an authorization code was issued with and what was i
 from __future__ import annotations
 
 import datetime
-import hashlib
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,8 +23,15 @@ from oauth2_provider.settings import oauth2_settings
 from klaspoort.audit.models import AuditAction
 from klaspoort.audit.services import Actor, record
 from klaspoort.schools.models import Publisher
-from klaspoort.sso.models import IssuedCode, PublisherClient
-from klaspoort.sso.selectors import SignIn, kept_claims_key, secret_digest
+from klaspoort.sso.models import PublisherClient
+from klaspoort.sso.selectors import (
+    CodeGrant,
+    code_key,
+    kept_claims_key,
+    redeemed_key,
+    secret_digest,
+    tokens_of_redeemed_code,
+)
 
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 MAX_URIS = 20
@@ -287,38 +293,42 @@ def delete_client(client: PublisherClient, *, actor: Actor,
            before=before, request=request)
 
 
-# --- authorization codes: how the user signed in, and what was issued ------------------------
+# --- authorization codes: kept in the shared cache, redeemed once (decision 0041) -------------
 
-ISSUED_CODE_KEPT = datetime.timedelta(hours=1)
-ISSUED_CODE_CLEANUP_KEY = "sso:issued-code-cleanup"
-ISSUED_CODE_CLEANUP_SECONDS = 60
+# How long the tokens a code gave can still be revoked by replaying the code: longer than the
+# code (60 s) and its tokens (10 minutes) live.
+REDEEMED_KEPT_SECONDS = 60 * 60
+# A code's entry outlives its expiry a little, so that a code presented just too late is
+# answered as expired (invalid_grant) rather than as unknown (which revokes as a replay).
+CODE_GRACE_SECONDS = 10
 
 
-def code_hash(code: str) -> str:
-    return hashlib.sha256(code.encode()).hexdigest()
-
-
-def remember_code(code: str, signin: SignIn) -> IssuedCode:
-    """Keep how the user had signed in when `code` was issued, for the ID token made when it
-    is redeemed (the token endpoint has no browser session). Rows older than an hour, whose
-    codes and tokens have long expired, are dropped on the way, at most once a minute for all
-    processes together: a delete on every authorization was three statements of the morning
-    peak's hottest request, and a minute more of old rows costs nothing."""
+def issue_code(code: str, grant: CodeGrant) -> None:
+    """Rule: an authorization code is kept in the shared cache, under a digest of the code
+    (never the code), until it is redeemed or shortly after it expires; it is never written
+    to the database, which the morning peak would otherwise pay for with an INSERT and a
+    DELETE per sign-in (decision 0041)."""
     from django.core.cache import cache
 
-    if cache.add(ISSUED_CODE_CLEANUP_KEY, 1, ISSUED_CODE_CLEANUP_SECONDS):
-        IssuedCode.objects.filter(created_at__lt=timezone.now() - ISSUED_CODE_KEPT).delete()
-    auth_time = (datetime.datetime.fromtimestamp(signin.auth_time, tz=datetime.UTC)
-                 if signin.auth_time is not None else None)
-    return IssuedCode.objects.create(code_hash=code_hash(code), amr=signin.amr, acr=signin.acr,
-                                     auth_time=auth_time)
+    seconds = oauth2_settings.AUTHORIZATION_CODE_EXPIRE_SECONDS + CODE_GRACE_SECONDS
+    cache.set(code_key(code), grant, seconds)
 
 
-def record_issued(issued: IssuedCode, access_token: Any, id_token: Any) -> None:
-    """Note the tokens issued from a code, so that replaying the code can revoke them."""
-    issued.access_token_id = access_token.pk if access_token is not None else None
-    issued.id_token_id = id_token.pk if id_token is not None else None
-    issued.save(update_fields=["access_token_id", "id_token_id"])
+def redeem_code(code: str) -> bool:
+    """Rule: a code gives tokens once (RFC 6749 §4.1.2). Redeeming takes it out of the cache in
+    one atomic delete: of two requests with the same code at the same moment, on any server,
+    exactly one sees it go and gets tokens. Returns whether this call took it."""
+    from django.core.cache import cache
+
+    return bool(cache.delete(code_key(code)))
+
+
+def record_redeemed(code: str, access_token: Any, id_token: Any) -> None:
+    """Note, for an hour, which tokens a code gave, so that replaying it can revoke them."""
+    from django.core.cache import cache
+
+    cache.set(redeemed_key(code), (getattr(access_token, "pk", None),
+                                   getattr(id_token, "pk", None)), REDEEMED_KEPT_SECONDS)
 
 
 @transaction.atomic
@@ -326,12 +336,12 @@ def revoke_replayed(code: str) -> bool:
     """Rule (RFC 6749 §4.1.2): a code presented again after it was redeemed revokes the access
     and ID tokens issued from it, since whoever holds it now may have stolen it. Returns
     whether anything was revoked."""
-    issued = (IssuedCode.objects.select_for_update()
-              .filter(code_hash=code_hash(code)).first())
+    issued = tokens_of_redeemed_code(code)
     if issued is None:
         return False
-    access_tokens = AccessToken.objects.filter(pk=issued.access_token_id).delete()[0]
-    id_tokens = IDToken.objects.filter(pk=issued.id_token_id).delete()[0]
+    access_token_id, id_token_id = issued
+    access_tokens = AccessToken.objects.filter(pk=access_token_id).delete()[0]
+    id_tokens = IDToken.objects.filter(pk=id_token_id).delete()[0]
     return bool(access_tokens or id_tokens)
 
 
@@ -351,7 +361,7 @@ def keep_claims(kind: str, secret: str, epoch: str | None, claims: dict[str, Any
 def clear_expired_sign_ins() -> None:
     """RULE: once a night, what a day of sign-ins leaves behind and can never be used again is
     deleted: expired sessions (a pupil's live 12 hours), the toolkit's expired grants, access
-    tokens and ID tokens, and issued-code records older than an hour. At the morning peak that
+    tokens and ID tokens (codes live in the cache and expire there). At the morning peak that
     is some 1.5 million rows a day of each; kept, the tables and their indexes only grow."""
     from importlib import import_module
 
@@ -359,4 +369,3 @@ def clear_expired_sign_ins() -> None:
 
     clear_expired()
     import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()
-    IssuedCode.objects.filter(created_at__lt=timezone.now() - ISSUED_CODE_KEPT).delete()

@@ -3,7 +3,8 @@
 Only the authorization code flow (with PKCE, required in settings), no refresh tokens, and the
 Klaspoort rules (selectors.decide) asked again when the code is redeemed and at every userinfo
 call, unless nothing they read has changed since /o/authorize decided (decision 0039: the
-claims are kept with the code and the access token, with the access epoch).
+claims are kept with the code and the access token, with the access epoch). Authorization codes
+live in the shared cache instead of the toolkit's Grant rows (decision 0041).
 """
 
 from __future__ import annotations
@@ -11,30 +12,44 @@ from __future__ import annotations
 import base64
 import binascii
 import contextvars
+import datetime
 import json
 from typing import Any
 from urllib.parse import unquote_plus
 
-from oauth2_provider.models import AbstractApplication, get_grant_model
+from django.db import router, transaction
+from django.utils import timezone
+from oauth2_provider.models import (
+    AbstractApplication,
+    AccessToken,
+    IDToken,
+    get_application_model,
+    get_grant_model,
+)
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.common import Request as OauthlibRequest
 from oauthlib.oauth2.rfc6749 import utils
-from oauthlib.oauth2.rfc6749.errors import CustomOAuth2Error, InvalidGrantError
+from oauthlib.oauth2.rfc6749.errors import (
+    CustomOAuth2Error,
+    InvalidGrantError,
+    InvalidRequestError,
+)
 from oauthlib.openid import Server
 
+from klaspoort.kept import Kept
+from klaspoort.kept import digest as kept_digest
 from klaspoort.sso import services
 from klaspoort.sso.claims import CLAIM_SCOPES, claims_for
-from klaspoort.sso.models import IssuedCode
 from klaspoort.sso.selectors import (
     ACR_UNKNOWN,
+    CodeGrant,
     Decision,
     client_of_application,
+    code_grant,
     decide,
-    decision_epoch,
     kept_claims,
     previous_secret_accepted,
-    secret_digest,
 )
 
 DECISION_ATTR = "klaspoort_decision"
@@ -42,7 +57,6 @@ GRANT_ATTR = "_klaspoort_grant"
 # The authorization view puts the session's SignIn among the credentials; oauthlib copies
 # them onto its request, where save_authorization_code finds it.
 SIGNIN_CREDENTIAL = "klaspoort_signin"
-ISSUED_ATTR = "_klaspoort_issued_code"
 ACCESS_TOKEN_ATTR = "_klaspoort_access_token"  # noqa: S105 (an attribute name)
 # (epoch, claims) of the decision /o/authorize took, among the credentials like the SignIn.
 KEPT_CREDENTIAL = "klaspoort_kept"
@@ -54,6 +68,23 @@ Grant = get_grant_model()
 # token points at it without parsing, verifying and reading it back.
 _JUST_SIGNED: contextvars.ContextVar[tuple[str, Any] | None] = contextvars.ContextVar(
     "klaspoort_just_signed_id_token", default=None)
+
+
+def _kept(request: Any) -> Kept:
+    """The facts kept under the epoch of the request being served: the browser's request at
+    /o/authorize (AuthorizeView), else one per oauthlib request (token, userinfo)."""
+    return Kept.serving_now() or Kept.of(request)
+
+
+def _as_grant(found: CodeGrant | None) -> Any:
+    """The toolkit's Grant (unsaved) for a code kept in the cache, or None."""
+    if found is None:
+        return None
+    return Grant(application_id=found.application_id, user_id=found.user_id,
+                 expires=found.expires, redirect_uri=found.redirect_uri, scope=found.scope,
+                 code_challenge=found.code_challenge,
+                 code_challenge_method=found.code_challenge_method, nonce=found.nonce,
+                 claims=found.claims, resource=list(found.resource))
 
 
 class NoRefreshTokenServer(Server):
@@ -73,40 +104,48 @@ class NoRefreshTokenServer(Server):
 class KlaspoortValidator(OAuth2Validator):
     """The toolkit's validator with Klaspoort's rules.
 
-    Speed: the toolkit reads the same Grant once per question at the token endpoint (scopes,
-    code, PKCE challenge and method, redirect URI, nonce). Here it is read once per oauthlib
-    request (with its user) and every question is answered from that row, each with the
-    toolkit's own answer when the code is unknown or belongs to another client. The rules that
-    guard a code are unchanged: expiry is checked in validate_code, and
-    invalidate_authorization_code (the toolkit's) still deletes the row and refuses a code that
-    is already gone, so a code redeemed twice still fails.
+    Codes (decision 0041): the toolkit keeps a Grant row per code and reads it once per
+    question at the token endpoint (scopes, code, PKCE challenge and method, redirect URI,
+    nonce, resource). Here a code is kept in the shared cache (save_authorization_code), read
+    once per oauthlib request and turned into an unsaved Grant, so every question gets the
+    toolkit's own answer, also when the code is unknown or belongs to another client. Expiry is
+    checked in validate_code; save_bearer_token redeems the code atomically before any token is
+    saved, so a code redeemed twice, even at the same moment on two servers, fails once.
     """
 
     oidc_claim_scope = CLAIM_SCOPES
 
-    # --- one Grant per oauthlib request --------------------------------------------------------
+    # --- the code's Grant, from the cache, once per oauthlib request (decision 0041) ---------
 
     @staticmethod
-    def _grant_by_code(code: str, request: Any) -> Any:
-        """The Grant of `code` whichever client it belongs to (codes are unique), or None; read
-        once per oauthlib request."""
+    def _code_grant(code: str, request: Any) -> CodeGrant | None:
+        """What `code` stands for (selectors.code_grant), asked of the cache once per oauthlib
+        request."""
         if not isinstance(request, OauthlibRequest):
-            return Grant.objects.select_related("user").filter(code=code).first()
+            return code_grant(code)
         cached = getattr(request, GRANT_ATTR, None)
         if cached is not None and cached[0] == code:
-            return cached[1]
-        grant = Grant.objects.select_related("user").filter(code=code).first()
-        setattr(request, GRANT_ATTR, (code, grant))
-        return grant
+            return cached[1]  # type: ignore[no-any-return]
+        found = code_grant(code)
+        setattr(request, GRANT_ATTR, (code, found, _as_grant(found)))
+        return found
+
+    @classmethod
+    def _grant_by_code(cls, code: str, request: Any) -> Any:
+        """The toolkit's Grant of `code` whichever client it belongs to (codes are unique),
+        built from the cache and never saved (so its checks, such as redirect_uri_allowed and
+        is_expired, are the toolkit's own), or None."""
+        found = cls._code_grant(code, request)
+        if not isinstance(request, OauthlibRequest):
+            return _as_grant(found)
+        return getattr(request, GRANT_ATTR)[2]
 
     def _grant_of_client(self, code: str, client: Any, request: Any) -> Any:
-        """What Grant.objects.get(code=code, application=client) returns, from the request's
-        Grant; raises Grant.DoesNotExist when the code is unknown or another client's."""
-        if not isinstance(request, OauthlibRequest) or not isinstance(client,
-                                                                      AbstractApplication):
-            return Grant.objects.get(code=code, application=client)
+        """What Grant.objects.get(code=code, application=client) would return; raises
+        Grant.DoesNotExist when the code is unknown or another client's."""
         grant = self._grant_by_code(code, request)
-        if grant is None or client.pk is None or grant.application_id != client.pk:
+        if (grant is None or not isinstance(client, AbstractApplication) or client.pk is None
+                or grant.application_id != client.pk):
             raise Grant.DoesNotExist("Grant matching query does not exist.")
         return grant
 
@@ -142,10 +181,10 @@ class KlaspoortValidator(OAuth2Validator):
     def confirm_redirect_uri(self, client_id: str, code: str, redirect_uri: str, client: Any,
                              *args: Any, **kwargs: Any) -> bool:
         request = self._request_in(args, kwargs)
-        if request is None:
-            return bool(super().confirm_redirect_uri(client_id, code, redirect_uri, client,
-                                                     *args, **kwargs))
-        grant = self._grant_of_client(code, client, request)
+        try:
+            grant = self._grant_of_client(code, client, request)
+        except Grant.DoesNotExist:
+            return False
         if not grant.redirect_uri_allowed(redirect_uri):
             # RFC 6749 §5.2: a redirect URI that differs from the authorization request's is
             # invalid_grant (oauthlib would say invalid_request).
@@ -173,14 +212,57 @@ class KlaspoortValidator(OAuth2Validator):
 
     def save_authorization_code(self, client_id: str, code: dict[str, Any], request: Any,
                                 *args: Any, **kwargs: Any) -> None:
-        super().save_authorization_code(client_id, code, request, *args, **kwargs)
-        signin = getattr(request, SIGNIN_CREDENTIAL, None)
-        if signin is not None:
-            services.remember_code(code["code"], signin)
+        """Rule: a code is kept in the shared cache (services.issue_code), not as the
+        toolkit's Grant row, with how the user signed in and the decision just taken.
+        PKCE with S256 only (RFC 9700 §2.1.1): a code is never issued for a "plain"
+        challenge (oauthlib takes a challenge without a method as plain)."""
+        if request.code_challenge_method == "plain":
+            raise InvalidRequestError(
+                description='Unsupported "plain" code_challenge_method; use "S256".',
+                request=request)
         kept = getattr(request, KEPT_CREDENTIAL, None)
-        if kept is not None:
-            services.keep_claims("code", code["code"], kept[0], kept[1],
-                                 oauth2_settings.AUTHORIZATION_CODE_EXPIRE_SECONDS)
+        expires = timezone.now() + datetime.timedelta(
+            seconds=oauth2_settings.AUTHORIZATION_CODE_EXPIRE_SECONDS)
+        services.issue_code(code["code"], CodeGrant(
+            application_id=request.client.pk, user_id=request.user.pk, expires=expires,
+            redirect_uri=request.redirect_uri, scope=" ".join(request.scopes),
+            code_challenge=request.code_challenge or "",
+            code_challenge_method=request.code_challenge_method or "",
+            nonce=request.nonce or "", claims=json.dumps(request.claims or {}),
+            resource=list(getattr(request, "resource", None) or []),
+            signin=getattr(request, SIGNIN_CREDENTIAL, None),
+            epoch=kept[0] if kept is not None else None,
+            decided_claims=kept[1] if kept is not None else None))
+
+    def _check_and_set_request_resource(self, request: Any) -> None:
+        """RFC 8707 at the token request, as the toolkit does it but against the code's
+        resources from the cache: the token gets the resources the client asks for, which
+        must be among the code's when the code has any, or else the code's."""
+        if request.grant_type != "authorization_code":
+            super()._check_and_set_request_resource(request)
+            return
+        asked = [value for key, value in (getattr(request, "decoded_body", None) or [])
+                 if key == "resource"]
+        self._validate_resource_uris(request, asked)
+        found = self._code_grant(request.code, request)
+        granted = list(found.resource) if found is not None else []
+        for resource in asked:
+            if granted and resource not in granted:
+                raise CustomOAuth2Error(
+                    error="invalid_target", request=request,
+                    description=f"The requested resource '{resource}' is not allowed. Token "
+                                "request cannot escalate resource permissions beyond the "
+                                "original authorization grant")
+        if not asked and granted:
+            self._validate_resource_uris(request, granted)
+        request.resource = asked or granted
+
+    def _save_id_token(self, jti: Any, request: Any, expires: Any, *args: Any,
+                       **kwargs: Any) -> Any:
+        """The ID token's row, not yet saved: save_bearer_token saves it in the same
+        transaction as the access token, after the code was redeemed."""
+        return IDToken(user=request.user, scope=request.scope or " ".join(request.scopes),
+                       expires=expires, jti=jti, application=request.client)
 
     def _create_access_token(self, expires: Any, request: Any, token: Any,
                              source_refresh_token: Any = None) -> Any:
@@ -205,16 +287,32 @@ class KlaspoortValidator(OAuth2Validator):
         return super()._load_id_token(token)
 
     def save_bearer_token(self, token: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
-        result = super().save_bearer_token(token, request, *args, **kwargs)
-        issued = getattr(request, ISSUED_ATTR, None)
-        if issued is not None:
-            services.record_issued(issued, getattr(request, ACCESS_TOKEN_ATTR, None),
-                                   getattr(request, "id_token", None))
+        """Rule: a code gives tokens once. It is redeemed (taken out of the cache in one
+        atomic step, services.redeem_code) after every check passed and before anything is
+        saved; a request that finds it gone at that moment lost a race with another
+        redemption of the same code and gets invalid_grant. Then the ID token and the access
+        token are saved in one transaction, the tokens noted for a replay and the decision
+        kept with the access token."""
+        code = request.code if request.grant_type == "authorization_code" else None
+        if code is not None and not services.redeem_code(code):
+            raise InvalidGrantError(description="The code has been used already.",
+                                    request=request)
+        with transaction.atomic(using=router.db_for_write(AccessToken)):
+            id_token = getattr(request, "id_token", None)
+            if id_token is not None and id_token.pk is None:
+                id_token.save()
+            result = self._save_bearer_token(token, request, *args, **kwargs)
+        if code is not None:
+            services.record_redeemed(code, getattr(request, ACCESS_TOKEN_ATTR, None), id_token)
         claims = getattr(request, CLAIMS_ATTR, None)
         if claims is not None and token.get("access_token"):
             services.keep_claims("token", token["access_token"], getattr(request, EPOCH_ATTR, None),
                                  claims, oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS)
         return result
+
+    def invalidate_authorization_code(self, client_id: str, code: str, request: Any,
+                                      *args: Any, **kwargs: Any) -> None:
+        """Nothing left to do: save_bearer_token redeemed the code before it saved a token."""
 
     def get_id_token_dictionary(self, token: Any, token_handler: Any,
                                 request: Any) -> tuple[dict[str, Any], Any]:
@@ -223,12 +321,13 @@ class KlaspoortValidator(OAuth2Validator):
         a sign-in step, not the account's last_login, which another device may have moved).
         Nothing recorded: acr "0" and no amr."""
         claims, expiration = super().get_id_token_dictionary(token, token_handler, request)
-        issued: IssuedCode | None = getattr(request, ISSUED_ATTR, None)
-        claims["acr"] = issued.acr if issued is not None and issued.acr else ACR_UNKNOWN
-        if issued is not None and issued.amr:
-            claims["amr"] = list(issued.amr)
-        if issued is not None and issued.auth_time is not None:
-            claims["auth_time"] = int(issued.auth_time.timestamp())
+        found = self._code_grant(request.code, request) if getattr(request, "code", None) else None
+        signin = found.signin if found is not None else None
+        claims["acr"] = signin.acr if signin is not None and signin.acr else ACR_UNKNOWN
+        if signin is not None and signin.amr:
+            claims["amr"] = list(signin.amr)
+        if signin is not None and signin.auth_time is not None:
+            claims["auth_time"] = int(signin.auth_time)
         return claims, expiration
 
     # --- client authentication: the current secret, or the previous one during its overlap ---
@@ -267,7 +366,18 @@ class KlaspoortValidator(OAuth2Validator):
         pairs.append((str(client_id), str(secret)))
         return pairs
 
-    # --- the Application once per authorization request ---------------------------------------
+    # --- the Application once per authorization request, kept under the access epoch ----------
+
+    def _load_application(self, client_id: str, request: Any) -> Any:
+        """The toolkit's, with the Application as kept under the request's access epoch
+        (klaspoort.kept): every pupil of the morning asks for the same few clients, and any
+        change to an application (a new secret, a redirect URI, switched off) moves the epoch,
+        so the next request reads it again. The toolkit's own checks (is_usable) still run."""
+        if not getattr(request, "client", None) and client_id:
+            request.client = _kept(request).get(
+                f"application:{kept_digest(str(client_id))}",
+                lambda: get_application_model().objects.filter(client_id=client_id).first())
+        return super()._load_application(client_id, request)
 
     def validate_client_id(self, client_id: str, request: Any, *args: Any,
                            **kwargs: Any) -> bool:
@@ -311,14 +421,15 @@ class KlaspoortValidator(OAuth2Validator):
                 # redeemed, whoever presents it again may have stolen it: revoke what it gave.
                 services.revoke_replayed(code)
             return False
-        # Read before anything the decision is made of (klaspoort.epochs: the order matters).
-        epoch = decision_epoch()
+        # The request's one epoch, read before anything the decision is made of (klaspoort.epochs:
+        # the order matters), the same the client was kept under.
+        epoch = _kept(request).epoch
         setattr(request, EPOCH_ATTR, epoch)
-        setattr(request, ISSUED_ATTR,
-                IssuedCode.objects.filter(code_hash=services.code_hash(code)).first())
-        claims = kept_claims("code", secret_digest(code), epoch)
-        if claims is not None:
-            setattr(request, CLAIMS_ATTR, claims)
+        found = self._code_grant(code, request)
+        if (found is not None and epoch is not None and found.epoch == epoch
+                and found.decided_claims is not None):
+            # Nothing a decision reads has changed since /o/authorize took this one.
+            setattr(request, CLAIMS_ATTR, found.decided_claims)
             return True
         decision = decide(client_of_application(client), request.user)
         if decision.refusal:
@@ -343,7 +454,7 @@ class KlaspoortValidator(OAuth2Validator):
         access_token = getattr(request, "access_token", None)
         if getattr(request, DECISION_ATTR, None) is None and access_token is not None:
             # userinfo: the epoch first, then (when the kept claims do not hold) the rules.
-            epoch = decision_epoch()
+            epoch = _kept(request).epoch
             setattr(request, EPOCH_ATTR, epoch)
             # The toolkit keeps only the token's checksum, which is its secret_digest.
             claims = kept_claims("token", str(getattr(access_token, "token_checksum", "") or ""),

@@ -165,7 +165,8 @@ class AuthorizeView(AuthorizationView):
         # read from the database or as kept under that epoch (klaspoort.epochs: the order
         # matters, and kept facts and the kept decision must share it).
         epoch = Kept.of(request).epoch
-        scopes, credentials = super().validate_authorization_request(request)
+        with Kept.of(request).serving():  # the toolkit's validator reads the client kept
+            scopes, credentials = super().validate_authorization_request(request)
         client = selectors.client_for(credentials["client_id"], Kept.of(request))
         if selectors.must_sign_in_again(request, set(request.GET.get("prompt", "").split()),
                                         request.GET.get("max_age")):
@@ -316,7 +317,9 @@ class TokenView(oauth_views.TokenView):
                 token = get_access_token_model().objects.get(
                     token_checksum=selectors.secret_digest(access_token))
                 app_authorized.send(sender=self, request=request, token=token)
-        response = HttpResponse(content=body, status=status)
+        # Every answer of the token endpoint is JSON, also a refusal raised after the checks
+        # (a code redeemed meanwhile), whose headers oauthlib leaves without a content type.
+        response = HttpResponse(content=body, status=status, content_type="application/json")
         for key, value in headers.items():
             response[key] = value
         return response

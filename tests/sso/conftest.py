@@ -33,6 +33,31 @@ LOGOUT_A = "https://methode-a.example/uitgelogd"
 SCOPE = "openid profile klaspoort"
 
 
+# Every authorization code the test's requests issued (codes live in the cache, not in a table
+# a test could look at: decision 0041).
+ISSUED_CODES: list[str] = []
+
+
+@pytest.fixture(autouse=True)
+def _issued_codes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    from klaspoort.sso import services
+
+    issue = services.issue_code
+    ISSUED_CODES.clear()
+
+    def noted(code: str, grant: Any) -> None:
+        ISSUED_CODES.append(code)
+        issue(code, grant)
+
+    monkeypatch.setattr(services, "issue_code", noted)
+    return ISSUED_CODES
+
+
+def no_code_issued() -> bool:
+    """Whether the test's requests issued no authorization code at all."""
+    return not ISSUED_CODES
+
+
 def pkce_pair() -> tuple[str, str]:
     verifier = secrets.token_urlsafe(48)
     digest = hashlib.sha256(verifier.encode()).digest()

@@ -3,15 +3,16 @@ reused while nothing behind it changed; any change answers with the rules of tha
 
 from __future__ import annotations
 
-import datetime
-
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from oauth2_provider.models import Application
 
 from klaspoort.roster.models import Pupil
-from klaspoort.sso.models import IssuedCode, PublisherClient
+from klaspoort.sso import services
+from klaspoort.sso.models import PublisherClient
 from tests.sso.conftest import authorize, code_from, pkce_pair, redeem, sign_in_at, userinfo
+from tests.sso.test_secret_rotation import token_request
 
 
 def _userinfo_counted(token: str) -> tuple[int, dict]:
@@ -59,11 +60,17 @@ def test_a_pupil_deactivated_after_the_token_is_refused_at_userinfo(pupil_client
     assert userinfo(tokens["access_token"]).status_code == 403
 
 
-def test_old_issued_code_records_are_cleared_by_a_later_authorization(pupil_client, world):
-    old = IssuedCode.objects.create(code_hash="0" * 64, amr=[], acr="0")
-    IssuedCode.objects.filter(pk=old.pk).update(
-        created_at=timezone.now() - datetime.timedelta(hours=2))
-    _verifier, challenge = pkce_pair()
-    code_from(authorize(pupil_client, world.a, challenge=challenge))
-    assert not IssuedCode.objects.filter(pk=old.pk).exists()
-    assert IssuedCode.objects.count() == 1  # the new code's
+def test_a_client_changed_after_it_was_kept_counts_at_the_very_next_request(pupil_client, world):
+    sign_in_at(pupil_client, world.a)  # the client's application is kept now
+    application = world.a.client.client.application
+    old = world.a.client.client_secret
+    new = services.rotate_secret(world.a.client.client, actor=None)
+    services.end_overlap(PublisherClient.objects.get(pk=world.a.client.client.pk), actor=None)
+    assert token_request(pupil_client, world.a, old).status_code == 401
+    assert token_request(pupil_client, world.a, new).status_code == 200
+
+    Application.objects.filter(pk=application.pk).update(
+        redirect_uris="https://elders.example/oidc/callback")
+    response = authorize(pupil_client, world.a, challenge=pkce_pair()[1])
+    assert response.status_code == 400  # the old redirect URI is no longer the client's
+    assert "code=" not in response.get("Location", "")

@@ -11,7 +11,6 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.html import escape
-from oauth2_provider.models import Grant
 
 from klaspoort.licences.access import ENDED
 from klaspoort.licences.access import REASONS as LICENCE_REASONS
@@ -33,6 +32,7 @@ from tests.sso.conftest import (
     SCHOOL_IP,
     authorize,
     code_from,
+    no_code_issued,
     pkce_pair,
     redeem,
     sign_in_pupil,
@@ -46,7 +46,7 @@ def _refused(response, reason: str) -> None:
         message = escape(str(REFUSALS[reason]))
     page = response.content.decode()
     assert message in page, page
-    assert not Grant.objects.exists()
+    assert no_code_issued()
 
 
 def _authorize(client, pub, **kwargs):
@@ -196,7 +196,7 @@ def test_with_prompt_none_the_refusal_goes_back_to_the_publisher(pupil_client, w
     assert query["error"] == ["access_denied"]
     assert query["state"] == ["st4te"]
     assert "code" not in query
-    assert not Grant.objects.exists()
+    assert no_code_issued()
 
 
 def test_with_prompt_none_and_no_session_the_publisher_hears_login_required(client, world):

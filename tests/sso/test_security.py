@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import datetime
+from unittest import mock
 from urllib.parse import parse_qs, urlsplit
 
 from django.test import Client
 from django.utils import timezone
-from oauth2_provider.models import Application, Grant
+from oauth2_provider.models import AccessToken, Application, IDToken
 
 from klaspoort.schools.models import PublisherConsent
+from klaspoort.sso.selectors import code_grant
+from klaspoort.sso.services import redeem_code
+from klaspoort.sso.validators import KlaspoortValidator
 from tests.sso.conftest import (
     authorize,
     code_from,
+    no_code_issued,
     pkce_pair,
     redeem,
     sign_in_at,
@@ -30,14 +35,14 @@ def test_pkce_missing_is_refused(pupil_client, world):
     response = authorize(pupil_client, world.a, challenge=None, method=None)
     assert response.status_code == 302
     assert _error(response) == "invalid_request"
-    assert not Grant.objects.exists()
+    assert no_code_issued()
 
 
 def test_pkce_plain_is_refused(pupil_client, world):
     verifier, _challenge = pkce_pair()
     response = authorize(pupil_client, world.a, challenge=verifier, method="plain")
     assert _error(response) == "invalid_request"
-    assert not Grant.objects.exists()
+    assert no_code_issued()
 
 
 def test_pkce_without_a_method_counts_as_plain_and_is_refused(pupil_client, world):
@@ -67,7 +72,7 @@ def test_a_redirect_uri_that_differs_by_one_character_is_refused(pupil_client, w
         # Never sent anywhere: the toolkit's own error page, no redirect.
         assert response.status_code == 400, wrong
         assert not response.has_header("Location")
-    assert not Grant.objects.exists()
+    assert no_code_issued()
 
 
 def test_a_code_used_twice_is_refused(pupil_client, world):
@@ -79,15 +84,43 @@ def test_a_code_used_twice_is_refused(pupil_client, world):
     assert again.json()["error"] == "invalid_grant"
 
 
+def test_of_two_redemptions_of_one_code_at_the_same_moment_only_one_gets_tokens(
+        pupil_client, world, monkeypatch):
+    """The second request has passed every check when the first takes the code: it must
+    still get invalid_grant, and nothing of it may be saved."""
+    verifier, challenge = pkce_pair()
+    code = code_from(authorize(pupil_client, world.a, challenge=challenge))
+    validate = KlaspoortValidator.validate_code
+
+    def redeemed_elsewhere_meanwhile(self, client_id, code_, client, request, *args, **kwargs):
+        valid = validate(self, client_id, code_, client, request, *args, **kwargs)
+        assert redeem_code(code_)  # another server's request redeems it right now
+        return valid
+
+    monkeypatch.setattr(KlaspoortValidator, "validate_code", redeemed_elsewhere_meanwhile)
+    response = redeem(world.a, code, verifier)
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_grant"
+    assert not AccessToken.objects.exists()
+    assert not IDToken.objects.exists()
+
+
+def test_a_wrong_code_verifier_does_not_use_up_the_code(pupil_client, world):
+    verifier, challenge = pkce_pair()
+    code = code_from(authorize(pupil_client, world.a, challenge=challenge))
+    assert redeem(world.a, code, pkce_pair()[0]).status_code == 400
+    assert redeem(world.a, code, verifier).status_code == 200
+
+
 def test_a_code_lives_at_most_60_seconds(pupil_client, world):
     verifier, challenge = pkce_pair()
     before = timezone.now()
     code = code_from(authorize(pupil_client, world.a, challenge=challenge))
-    grant = Grant.objects.get(code=code)
-    assert grant.expires <= before + datetime.timedelta(seconds=61)
-    # 61 seconds later:
-    Grant.objects.filter(pk=grant.pk).update(expires=timezone.now() - datetime.timedelta(seconds=1))
-    response = redeem(world.a, code, verifier)
+    grant = code_grant(code)
+    assert grant is not None and grant.expires <= before + datetime.timedelta(seconds=61)
+    with mock.patch("django.utils.timezone.now",
+                    return_value=before + datetime.timedelta(seconds=61)):
+        response = redeem(world.a, code, verifier)
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_grant"
 
@@ -189,7 +222,7 @@ def test_a_client_without_publisher_is_refused_with_a_page(pupil_client, world):
         "scope": "openid", "code_challenge": challenge, "code_challenge_method": "S256"},
         REMOTE_ADDR="203.0.113.5")
     assert response.status_code == 403
-    assert not Grant.objects.exists()
+    assert no_code_issued()
 
 
 def test_the_consent_form_post_of_the_toolkit_is_closed(pupil_client, world):
@@ -199,7 +232,7 @@ def test_the_consent_form_post_of_the_toolkit_is_closed(pupil_client, world):
         "response_type": "code", "scope": "openid", "allow": "Authorize",
         "code_challenge": challenge, "code_challenge_method": "S256"}, REMOTE_ADDR="198.51.100.7")
     assert response.status_code == 405
-    assert not Grant.objects.exists()
+    assert no_code_issued()
 
 
 def test_application_management_pages_are_not_served(pupil_client):
