@@ -34,7 +34,7 @@ from bench.procstat import cpu_seconds, store_cpu_seconds, store_pids, tree
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 BIN = ROOT / ".venv" / "bin"
-DB_NAME = "klaspoort_flow_bench"
+DB_NAME = os.environ.get("BENCH_DB", "klaspoort_flow_bench")
 PORT = 8100
 
 

@@ -23,6 +23,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from klaspoort.kept import Kept
 from klaspoort.licences.access import Access, access_for_school
 from klaspoort.licences.models import Contract, GroupLicence, running_q
 from klaspoort.pseudonyms import PublisherIds
@@ -244,12 +245,20 @@ def _people(school: School, access: dict[int, Access], consenting: set[int],
 
 
 def visible_group_ids_of_person(publisher_id: int, school: School, group_ids: Iterable[int], *,
-                                day: datetime.date | None = None) -> set[int]:
+                                day: datetime.date | None = None,
+                                kept: Kept | None = None) -> set[int]:
     """Which of a person's groups the publisher sees (for the `groups` claim of single sign-on:
-    the groups the feed also names)."""
+    the groups the feed also names). With `kept` (a browser's request), the school's visible
+    groups as kept under the access epoch: every pupil of the school signing in at the
+    publisher asks the same question."""
     day = day or timezone.localdate()
-    return visible_group_ids(school, [publisher_id], day).get(publisher_id, set()) & set(
-        group_ids)
+
+    def read() -> set[int]:
+        return visible_group_ids(school, [publisher_id], day).get(publisher_id, set())
+
+    seen = read() if kept is None else kept.get(
+        f"visible-groups:{school.pk}:{publisher_id}:{day.isoformat()}", read)
+    return seen & set(group_ids)
 
 
 def members_of_groups(school: School, group_ids: Collection[int]) -> set[int]:

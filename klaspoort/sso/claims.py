@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from klaspoort.kept import Kept
 from klaspoort.licences.publisher_view import family_name_shown, visible_group_ids_of_person
 from klaspoort.pseudonyms import group_id_for, school_id_for, subject_for
 from klaspoort.sso.models import PublisherClient
@@ -41,15 +42,16 @@ def name_claims(person: PersonInfo, detail: str) -> dict[str, str]:
     }
 
 
-def claims_for(decision: Decision, user_id: int) -> dict[str, Any]:
+def claims_for(decision: Decision, user_id: int, kept: Kept | None = None) -> dict[str, Any]:
     """Every claim of an allowed decision (sub, name, role, school, groups, products). The ids
     and the groups are those of the publisher's roster feed (licences.publisher_view): the
-    groups the publisher sees, by the ids it knows them by."""
+    groups the publisher sees, by the ids it knows them by. With `kept` (/o/authorize), the
+    school's visible groups as kept under the request's access epoch."""
     client, person = decision.client, decision.person
     assert client is not None and person is not None
     publisher_id = client.publisher_id
     visible = visible_group_ids_of_person(publisher_id, person.school,
-                                          [g.pk for g in person.groups])
+                                          [g.pk for g in person.groups], kept=kept)
     claims: dict[str, Any] = {
         "sub": subject_for(publisher_id, user_id),
         **name_claims(person, client.name_detail),

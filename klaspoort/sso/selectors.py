@@ -230,7 +230,10 @@ def decide(client: PublisherClient | None, user: User | AnonymousUser,
     """
     if client is None:
         return Decision(None, None, None, UNKNOWN_CLIENT)
-    person = person_for_user(user)
+    # In the browser, the person as kept under the access epoch: a pupil opens several methods
+    # in a morning, and any change to the roster moves the epoch.
+    person = (person_for_user(user) if request is None or user.pk is None
+              else Kept.of(request).get(f"person:{user.pk}", lambda: person_for_user(user)))
     if person is None:
         return Decision(client, None, None, NOT_ON_ROSTER)
     if request is not None:

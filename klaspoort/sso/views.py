@@ -184,7 +184,8 @@ class AuthorizeView(AuthorizationView):
             raise Refused(decision.message, client, credentials)
         if epoch is not None and request.user.pk is not None:
             # The token and userinfo requests reuse this decision while nothing changed.
-            credentials[KEPT_CREDENTIAL] = (epoch, claims_for(decision, request.user.pk))
+            credentials[KEPT_CREDENTIAL] = (epoch, claims_for(decision, request.user.pk,
+                                                                  Kept.of(request)))
         return scopes, credentials
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:

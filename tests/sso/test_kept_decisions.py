@@ -8,9 +8,11 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from oauth2_provider.models import Application
 
-from klaspoort.roster.models import Pupil
+from klaspoort.licences.models import Contract, GroupLicence
+from klaspoort.roster.models import Group, Pupil
 from klaspoort.sso import services
 from klaspoort.sso.models import PublisherClient
+from tests.licences.factories import ChildLicenceFactory, ContractFactory
 from tests.sso.conftest import authorize, code_from, pkce_pair, redeem, sign_in_at, userinfo
 from tests.sso.test_secret_rotation import token_request
 
@@ -74,3 +76,40 @@ def test_a_client_changed_after_it_was_kept_counts_at_the_very_next_request(pupi
     response = authorize(pupil_client, world.a, challenge=pkce_pair()[1])
     assert response.status_code == 400  # the old redirect URI is no longer the client's
     assert "code=" not in response.get("Location", "")
+
+
+def test_the_next_sign_in_at_authorize_sees_a_group_renamed_since_the_first(pupil_client, world):
+    first = userinfo(sign_in_at(pupil_client, world.a)["access_token"]).json()
+    assert [g["name"] for g in first["groups"]] == [world.group.name]
+    Group.objects.filter(pk=world.group.pk).update(name="Groep 6b")
+    second = userinfo(sign_in_at(pupil_client, world.a)["access_token"]).json()
+    assert [g["name"] for g in second["groups"]] == ["Groep 6b"]
+
+
+def test_a_group_licence_removed_since_the_first_sign_in_refuses_the_next(pupil_client, world):
+    sign_in_at(pupil_client, world.a)
+    GroupLicence.objects.filter(group=world.group, contract__publisher=world.a.publisher).update(
+        removed_at=timezone.now())
+    _verifier, challenge = pkce_pair()
+    assert authorize(pupil_client, world.a, challenge=challenge).status_code == 403
+
+
+def test_a_group_the_publisher_no_longer_sees_leaves_the_claims_of_the_next_sign_in(
+        pupil_client, world):
+    # The pupil keeps the method by a licence of their own, so only the group's link goes.
+    ChildLicenceFactory(contract=ContractFactory(
+        product=world.a.product, school=world.school, contract_type=Contract.Type.CHILD,
+        seats=5), pupil=world.pupil)
+    first = userinfo(sign_in_at(pupil_client, world.a)["access_token"]).json()
+    assert len(first["groups"]) == 1
+    GroupLicence.objects.filter(group=world.group, contract__publisher=world.a.publisher).update(
+        removed_at=timezone.now())
+    second = userinfo(sign_in_at(pupil_client, world.a)["access_token"]).json()
+    assert second["groups"] == []
+
+
+def test_a_pupil_deactivated_since_the_first_sign_in_is_refused_at_the_next(pupil_client, world):
+    sign_in_at(pupil_client, world.a)
+    Pupil.objects.filter(pk=world.pupil.pk).update(active=False)
+    _verifier, challenge = pkce_pair()
+    assert authorize(pupil_client, world.a, challenge=challenge).status_code == 403
