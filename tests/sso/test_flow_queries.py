@@ -43,9 +43,9 @@ STEPS = ("1 pupil page", "2 group", "3 name", "4 pincode", "5 portal", "6 tile",
 # session, the pupil's own access (two statements); 6 the user, the session.
 # Steps 7-9 (decisions 0039, 0041): 7 the session, the user, the application (read again by
 # the toolkit's view; its validation finds it kept), the pupil and their clusters (the groups
-# the publisher sees are kept per school; the code itself goes to the cache); 8 the user, then the ID token and the
-# access token in one transaction (SAVEPOINT/RELEASE pairs here, inside the test's
-# transaction; the toolkit's empty one around the unsaved ID token sends nothing in
+# the publisher sees are kept per school; the code itself goes to the cache); 8 the user, then
+# the ID token and the access token in one transaction (SAVEPOINT/RELEASE pairs here, inside
+# the test's transaction; the toolkit's empty one around the unsaved ID token sends nothing in
 # production); 9 the access token (the decision kept from authorize answers).
 WARM_BUDGETS = {"1 pupil page": 0, "2 group": 0, "3 name": 1, "4 pincode": 5, "5 portal": 4,
                 "6 tile": 2, "7 authorize": 5, "8 token": 7, "9 userinfo": 1}
