@@ -43,6 +43,10 @@ class RedisCache(DjangoRedisCache):
         self._class = ReusingRedisCacheClient
         self._scripts: dict[str, Any] = {}
 
+    @property
+    def _backend(self) -> Any:
+        return self._cache  # type: ignore[attr-defined]  # Django's, not in its type stubs
+
     def run(self, script: str, keys: list[str], args: list[Any]) -> Any:
         """Run a Lua script on the server that takes the writes, in one round trip (EVALSHA; the
         script is loaded on first use). `keys` are cache keys and are made final here exactly as
@@ -50,17 +54,17 @@ class RedisCache(DjangoRedisCache):
         in `args` that the script stores must come from `encode`."""
         runner = self._scripts.get(script)
         if runner is None:
-            runner = self._cache.get_client(write=True).register_script(script)
+            runner = self._backend.get_client(write=True).register_script(script)
             self._scripts[script] = runner
         return runner(keys=[self.make_and_validate_key(k) for k in keys], args=args)
 
     def encode(self, value: Any) -> Any:
         """A value as this cache stores it (integers plain, so INCR works; the rest pickled)."""
-        return self._cache._serializer.dumps(value)
+        return self._backend._serializer.dumps(value)
 
     def decode(self, stored: Any) -> Any:
         """A value a script returned as stored, as `get` would return it."""
-        return self._cache._serializer.loads(stored)
+        return self._backend._serializer.loads(stored)
 
 
 def redis_cache_of(cache: Any) -> RedisCache | None:
