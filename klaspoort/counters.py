@@ -61,8 +61,10 @@ local function refund(key)
   end
 end
 """
-_HIT = LUA + "return hit(KEYS[1], KEYS[2], ARGV[1], ARGV[2])"
-_REFUND = LUA + "for _, key in ipairs(KEYS) do refund(key) end"
+# KEYS: the counter and its start; ARGV: the window and the start as the cache stores it.
+HIT = LUA + "return hit(KEYS[1], KEYS[2], ARGV[1], ARGV[2])"
+# KEYS: the counters to give one back to (one round trip for all of an attempt's).
+REFUND = LUA + "for _, key in ipairs(KEYS) do refund(key) end"
 
 
 def key(kind: str, *parts: object) -> str:
@@ -92,7 +94,7 @@ def hit(name: str, window: int) -> int:
     a window of `window` seconds; the counter disappears when it ends."""
     redis = redis_cache_of(cache)
     if redis is not None:
-        return int(redis.run(_HIT, [name, f"{name}:start"], [int(window),
+        return int(redis.run(HIT, [name, f"{name}:start"], [int(window),
                                                              redis.encode(time.time())]))
     if cache.add(name, 0, window):
         cache.add(f"{name}:start", time.time(), window)
@@ -115,7 +117,7 @@ def refund(*names: str) -> None:
     redis = redis_cache_of(cache)
     if redis is not None:
         if names:
-            redis.run(_REFUND, list(names), [])
+            redis.run(REFUND, list(names), [])
         return
     for name in names:
         with contextlib.suppress(ValueError):

@@ -139,6 +139,10 @@ def increment(key: str, timeout: int) -> int:
 
 
 def _decrement(key: str) -> None:
+    redis = redis_cache_of(cache)
+    if redis is not None:  # one round trip, and no gap between "is it there" and DECR
+        redis.run(counters.REFUND, [key], [])
+        return
     with contextlib.suppress(ValueError):  # the window ended meanwhile: nothing to give back
         cache.decr(key)
 
