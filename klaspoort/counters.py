@@ -1,8 +1,9 @@
 """Atomic counters in the shared cache, for throttling (staff sign-in, pupil sign-in, uploads).
 
 RULE: a limit is enforced by *reserving first, deciding after*. `hit` adds one and returns the
-new count in one atomic cache operation (`add` + `incr`: under a lock in local memory, a single
-INCRBY in Redis), so N simultaneous attempts see N different counts and exactly `limit` of them
+new count in one atomic cache operation (`add` + `incr` under a lock in local memory; in Redis
+one Lua script, `LUA`, that increments, starts the window and records its start in one round
+trip), so N simultaneous attempts see N different counts and exactly `limit` of them
 see a count <= limit. Checking first and counting after the attempt (check-then-act) let 32
 parallel guesses through about 8 checks where 5 were allowed. An attempt that turns out not to
 count (a refused or a successful one, depending on the rule) gives its reservation back with
@@ -34,8 +35,36 @@ from typing import Any
 
 from django.core.cache import cache as default_cache
 
+from klaspoort.redis_cache import redis_cache_of
+
 # Tests swap this for another backend (e.g. a Redis cache) to check atomicity there too.
 cache: Any = default_cache
+
+# The counter operations as Lua functions, for scripts that Redis runs whole (no other command
+# comes between two of their steps); klaspoort.signin.throttling builds its own on these.
+# `hit`: a counter without a lifetime is one that INCR has just created, so only the first hit
+# of a window sets its end and its start; later hits, and hits after a refund back to 0, leave
+# the window where it is. `refund`: a counter whose window has ended is not brought back (a DECR
+# of a missing key would create one at -1 that never expires).
+LUA = """
+local function hit(key, start_key, window, start)
+  local n = redis.call('INCR', key)
+  if redis.call('TTL', key) == -1 then
+    redis.call('EXPIRE', key, window)
+    redis.call('SET', start_key, start, 'EX', window)
+  end
+  return n
+end
+local function refund(key)
+  if redis.call('EXISTS', key) == 1 then
+    redis.call('DECR', key)
+  end
+end
+"""
+# KEYS: the counter and its start; ARGV: the window and the start as the cache stores it.
+HIT = LUA + "return hit(KEYS[1], KEYS[2], ARGV[1], ARGV[2])"
+# KEYS: the counters to give one back to (one round trip for all of an attempt's).
+REFUND = LUA + "for _, key in ipairs(KEYS) do refund(key) end"
 
 
 def key(kind: str, *parts: object) -> str:
@@ -63,6 +92,10 @@ def network_of(address: str) -> str:
 def hit(name: str, window: int) -> int:
     """Add one to the counter `name` and return the new count, atomically. The first hit starts
     a window of `window` seconds; the counter disappears when it ends."""
+    redis = redis_cache_of(cache)
+    if redis is not None:
+        return int(redis.run(HIT, [name, f"{name}:start"], [int(window),
+                                                             redis.encode(time.time())]))
     if cache.add(name, 0, window):
         cache.add(f"{name}:start", time.time(), window)
     for _ in range(3):
@@ -79,10 +112,16 @@ def hit(name: str, window: int) -> int:
     return int(cache.get(name, 0) or 0)
 
 
-def refund(name: str) -> None:
-    """Give back one reservation; a counter whose window has ended stays ended."""
-    with contextlib.suppress(ValueError):
-        cache.decr(name)
+def refund(*names: str) -> None:
+    """Give back one reservation in each counter; a counter whose window has ended stays ended."""
+    redis = redis_cache_of(cache)
+    if redis is not None:
+        if names:
+            redis.run(REFUND, list(names), [])
+        return
+    for name in names:
+        with contextlib.suppress(ValueError):
+            cache.decr(name)
 
 
 def count(name: str) -> int:

@@ -52,8 +52,7 @@ class Attempt:
 
     def refund(self) -> None:
         """Give back every reservation (the attempt did not count as a failure)."""
-        for name in self.keys:
-            counters.refund(name)
+        counters.refund(*self.keys)
 
 
 def _reserve(limits: list[tuple[str, int, int]]) -> Attempt:

@@ -4,6 +4,7 @@ code step's own count, and limits *Wachtwoord vergeten*."""
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from django.conf import settings
@@ -18,6 +19,7 @@ from klaspoort import counters
 from klaspoort.accounts import throttling
 from tests.concurrency import at_once
 from tests.factories import PASSWORD, CoordinatorFactory
+from tests.round_trips import round_trips_to_redis
 
 LOGIN = reverse("accounts:login")
 CODE = reverse("accounts:second_factor_code")
@@ -192,3 +194,78 @@ def test_reset_requests_are_limited_per_network(client, coordinator):
     assert refused.status_code == 429
     assert client.post(RESET, {"email": coordinator.email},
                        REMOTE_ADDR="198.51.100.1").status_code == 302
+
+
+# --- on Redis, each counter operation is one script (issue 17) ------------------------------------
+@pytest.fixture
+def redis_counters(monkeypatch):
+    """The counters on the Redis of KLASPOORT_CACHE_URL, and its raw client to move time on: a
+    window "nearly over" is one whose keys are given a short lifetime left."""
+    if not REDIS_URL.startswith("redis://"):
+        pytest.skip("KLASPOORT_CACHE_URL=redis://... not set")
+    from klaspoort.redis_cache import RedisCache
+
+    backend = RedisCache(REDIS_URL, {"KEY_PREFIX": "klaspoort-test-counters"})
+    backend.clear()
+    monkeypatch.setattr(counters, "cache", backend)
+    yield backend, backend._backend.get_client(write=True)
+    backend.clear()
+
+
+def _nearly_over(backend, client, name: str, milliseconds: int) -> None:
+    for key in (name, f"{name}:start"):
+        client.pexpire(backend.make_key(key), milliseconds)
+
+
+def test_on_redis_later_hits_and_refunds_do_not_extend_the_window(redis_counters):
+    backend, client = redis_counters
+    name = counters.key("test-window", "ict@regenboog.example")
+    counters.hit(name, 60)
+    _nearly_over(backend, client, name, 300)
+    # Later in the window: a failure, two reservations given back (down to 0) and a new hit.
+    assert counters.hit(name, 60) == 2
+    counters.refund(name)
+    counters.refund(name)
+    assert counters.hit(name, 60) == 1
+    assert 0 < client.pttl(backend.make_key(name)) <= 300
+    client.pexpire(backend.make_key(name), 1)  # the window ends
+    client.pexpire(backend.make_key(f"{name}:start"), 1)
+    while client.exists(backend.make_key(name)):
+        pass
+    # The next hit opens a fresh window, with its own start for the time left.
+    assert counters.hit(name, 60) == 1
+    assert counters.seconds_left(name, 60) == 60
+    assert client.ttl(backend.make_key(name)) > 55
+
+
+def test_on_redis_a_refund_after_the_window_ended_does_not_bring_the_counter_back(
+        redis_counters):
+    backend, client = redis_counters
+    name = counters.key("test-refund", "203.0.113.66")
+    counters.hit(name, 60)
+    client.delete(backend.make_key(name))  # the window ended while the attempt was checked
+    counters.refund(name)
+    assert not client.exists(backend.make_key(name))
+    assert counters.count(name) == 0
+    assert counters.hit(name, 60) == 1 and client.ttl(backend.make_key(name)) > 55
+
+
+def test_on_redis_values_are_stored_as_django_stores_them(redis_counters):
+    backend, _client = redis_counters
+    name = counters.key("test-format", "x")
+    counters.hit(name, 60)
+    counters.hit(name, 60)
+    # Read back through the ordinary cache API: an integer, and the window's start as a time.
+    assert backend.get(name) == 2
+    assert abs(backend.get(f"{name}:start") - time.time()) < 5
+    assert counters.minutes_left(name, 15 * 60) == 15
+
+
+def test_on_redis_a_staff_password_attempt_costs_four_round_trips(redis_counters,
+                                                                    monkeypatch):
+    with round_trips_to_redis(monkeypatch) as trips:
+        attempt = throttling.begin_password_attempt("ict@regenboog.example", "203.0.113.66")
+        throttling.password_succeeded(attempt)
+    # One per counter reserved (network, account, account's day), one for the three refunds.
+    assert trips.count <= 4
+    assert counters.count(counters.key("signin-network", "203.0.113.66")) == 0
