@@ -7,6 +7,7 @@ of a whole school must not cost more per child in a big school than in a small o
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import re
 from collections import defaultdict
@@ -92,6 +93,13 @@ def size_class(text: str) -> str:
     return "kid-tile--long" if len(text) > 14 or longest > 9 else ""
 
 
+@functools.lru_cache(maxsize=8192)
+def tile_face(text: str) -> tuple[str, SafeString]:
+    """A tile's size_class and words_html. Remembered per process: they follow from the text
+    alone, and the same names are shown to a whole class within minutes."""
+    return size_class(text), words_html(text)
+
+
 @dataclass(frozen=True)
 class GroupTile:
     id: int
@@ -104,11 +112,15 @@ class GroupTile:
 
     @property
     def words_html(self) -> SafeString:
-        return words_html(self.name)
+        return self.face[1]
 
     @property
     def size(self) -> str:
-        return size_class(self.name)
+        return self.face[0]
+
+    @property
+    def face(self) -> tuple[str, SafeString]:
+        return tile_face(self.name)
 
 
 def signin_groups(school: School, kept: Kept | None = None) -> list[GroupTile]:
@@ -143,11 +155,15 @@ class NameTile:
 
     @property
     def words_html(self) -> SafeString:
-        return words_html(self.label)
+        return self.face[1]
 
     @property
     def size(self) -> str:
-        return size_class(self.label)
+        return self.face[0]
+
+    @property
+    def face(self) -> tuple[str, SafeString]:
+        return tile_face(self.label)
 
 
 def tile_label(first_name: str, last_name: str) -> str:
