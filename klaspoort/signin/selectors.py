@@ -21,7 +21,12 @@ from django.utils.safestring import SafeString, mark_safe
 
 from klaspoort.kept import Kept, digest
 from klaspoort.licences import access as licence_rule
-from klaspoort.licences.access import ProductAccess, access_for_user, kept_access_for_user
+from klaspoort.licences.access import (
+    ProductAccess,
+    access_for_user,
+    kept_access_for_user,
+    kept_access_key,
+)
 from klaspoort.licences.models import GroupLicence, Product
 from klaspoort.reversing import reverse_ids
 from klaspoort.roster.guards import teacher_of
@@ -393,6 +398,9 @@ def portal_for(user: User | AnonymousUser, kept: Kept | None = None) -> Portal:
     (with the group's sign-in cards); *Beheer* for a coordinator. The access rule's answer is
     kept under the access epoch when `kept` is given (licences.access.kept_access_for_user),
     so a licence linked a moment ago still shows at once."""
+    if kept is not None and user.pk is not None:
+        # The notices the page shows too, in the same round trip to the cache.
+        kept.prefetch(kept_access_key(user.pk, timezone.localdate()), NOTICES)
     # Once per request: it is the expensive read.
     access = (kept_access_for_user(user, kept) if kept is not None
               else access_for_user(user))
