@@ -265,8 +265,7 @@ def _secret(request: HttpRequest, place: Place, group_id: Any, pupil_id: Any) ->
             picked="-".join(map(str, chosen)),
             slots=range(secrets.PICTURES_PER_SECRET - len(chosen)))
     else:
-        context.update(code=progress if isinstance(progress, str) else "",
-                       keys=["1", "2", "3", "4", "5", "6", "7", "8", "9"])
+        context.update(code=progress if isinstance(progress, str) else "")
     status = 429 if wait else 200
     # The name as the tile showed it; read only for a page, never on the sign-in itself.
     context["label"] = selectors.name_label(place.school, group, pupil, tiles)
