@@ -222,7 +222,9 @@ def _given(request: HttpRequest, method: str) -> tuple[str, list[int] | str, boo
 def _secret(request: HttpRequest, place: Place, group_id: Any, pupil_id: Any) -> HttpResponse:
     found = _group_names(request, place, group_id)
     group, tiles = found if found is not None else (None, [])
-    pupil = selectors.signin_pupil(place.school, group, parse_id(pupil_id)) if group else None
+    # Only a sign-in (a POST) uses the pupil's user; a page merely shows the keypad.
+    pupil = (selectors.signin_pupil(place.school, group, parse_id(pupil_id),
+                                    with_user=request.method == "POST") if group else None)
     if group is None or pupil is None:
         return _gone(request, place)
     if place.home and not devices.device_of(request).enrolled(pupil.pk):
