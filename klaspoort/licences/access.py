@@ -294,8 +294,13 @@ def kept_access_for_user(user: User | AnonymousUser | int, kept: Kept) -> Access
     if user_id is None:
         return None
     today = timezone.localdate()
-    return kept.get(f"access:{user_id}:{today.isoformat()}",
+    return kept.get(kept_access_key(user_id, today),
                     lambda: access_for_user(user_id, today=today), keep_none=True)
+
+
+def kept_access_key(user_id: int, today: datetime.date) -> str:
+    """The name kept_access_for_user keeps a user's access under (for Kept.prefetch)."""
+    return f"access:{user_id}:{today.isoformat()}"
 
 
 def _date(value: Any) -> datetime.date:

@@ -8,6 +8,7 @@ same kind page answers, naming no school (no way to learn which references exist
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -20,6 +21,8 @@ from django.core.signing import BadSignature
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -30,6 +33,7 @@ from klaspoort.admin_area import render_admin_page
 from klaspoort.converters import parse_id
 from klaspoort.kept import Kept
 from klaspoort.network import client_ip
+from klaspoort.reversing import reverse_ids
 from klaspoort.roster import secrets
 from klaspoort.roster import selectors as roster_selectors
 from klaspoort.roster.models import Group, Pupil
@@ -58,6 +62,12 @@ class Place:
         name = f"signin:{'home' if self.home else 'pupil'}_{step}"
         address = reverse(name, args=[self.key, *args])
         return f"{address}?{urlencode({'next': self.next_id})}" if self.next_id else address
+
+    def urls(self, step: str, args: Sequence[Any], ids: Iterable[int]) -> list[str]:
+        """`url(step, *args, pk)` for each id, reversed once for the page (reverse_ids)."""
+        name = f"signin:{'home' if self.home else 'pupil'}_{step}"
+        query = f"?{urlencode({'next': self.next_id})}" if self.next_id else ""
+        return [address + query for address in reverse_ids(name, [self.key, *args], ids)]
 
     @property
     def kind(self) -> str:
@@ -111,6 +121,20 @@ def _home_place(request: HttpRequest, public_id: str) -> Place | None:
     return Place(school, True, school.public_id, _next_id(request))
 
 
+def _tile_items(tiles: Sequence[selectors.GroupTile | selectors.NameTile], urls: list[str]
+                ) -> SafeString:
+    """The list items of the group or name tiles, byte for byte as the template's loop over
+    them wrote them: built here, because that loop was the largest part of the pupil pages'
+    own time for a school of 40 groups or a group of 30 (issue 17)."""
+    items = []
+    for tile, url in zip(tiles, urls, strict=True):
+        size, face = tile.face
+        items.append(f'\n      <li><a class="kid-tile kid-tile--name{" " + size if size else ""}"'
+                     f' href="{escape(url)}"><span class="kid-tile__text">{face}</span></a>'
+                     f"</li>\n    ")
+    return mark_safe("".join(items))  # noqa: S308 - the address escaped, the face built so
+
+
 def _page_context(place: Place, **extra: Any) -> dict[str, Any]:
     return {"place": place, "school": place.school, "next_id": place.next_id,
             "start_url": place.url("page"), **extra}
@@ -134,7 +158,7 @@ def _groups(request: HttpRequest, place: Place) -> HttpResponse:
                                            devices.device_of(request).pupils)
         if not groups:
             return _not_enrolled(request, place)
-    tiles = [(tile, place.url("names", tile.id)) for tile in groups]
+    tiles = _tile_items(groups, place.urls("names", [], [tile.id for tile in groups]))
     return _pupil_render(request, "signin/groups.html", _page_context(
         place, tiles=tiles, scan=not place.home))
 
@@ -159,7 +183,7 @@ def _names(request: HttpRequest, place: Place, group_id: Any) -> HttpResponse:
         names = [tile for tile in names if enrolled.enrolled(tile.id)]
         if not names:
             return _not_enrolled(request, place)
-    tiles = [(tile, place.url("secret", group.pk, tile.id)) for tile in names]
+    tiles = _tile_items(names, place.urls("secret", [group.pk], [tile.id for tile in names]))
     return _pupil_render(request, "signin/names.html", _page_context(
         place, group=group, tiles=tiles))
 
@@ -198,7 +222,9 @@ def _given(request: HttpRequest, method: str) -> tuple[str, list[int] | str, boo
 def _secret(request: HttpRequest, place: Place, group_id: Any, pupil_id: Any) -> HttpResponse:
     found = _group_names(request, place, group_id)
     group, tiles = found if found is not None else (None, [])
-    pupil = selectors.signin_pupil(place.school, group, parse_id(pupil_id)) if group else None
+    # Only a sign-in (a POST) uses the pupil's user; a page merely shows the keypad.
+    pupil = (selectors.signin_pupil(place.school, group, parse_id(pupil_id),
+                                    with_user=request.method == "POST") if group else None)
     if group is None or pupil is None:
         return _gone(request, place)
     if place.home and not devices.device_of(request).enrolled(pupil.pk):
@@ -241,8 +267,7 @@ def _secret(request: HttpRequest, place: Place, group_id: Any, pupil_id: Any) ->
             picked="-".join(map(str, chosen)),
             slots=range(secrets.PICTURES_PER_SECRET - len(chosen)))
     else:
-        context.update(code=progress if isinstance(progress, str) else "",
-                       keys=["1", "2", "3", "4", "5", "6", "7", "8", "9"])
+        context.update(code=progress if isinstance(progress, str) else "")
     status = 429 if wait else 200
     # The name as the tile showed it; read only for a page, never on the sign-in itself.
     context["label"] = selectors.name_label(place.school, group, pupil, tiles)
