@@ -139,8 +139,13 @@ def _facts_of(school: School | None) -> SchoolFacts | None:
 def school_facts(school_id: int, kept: Kept) -> SchoolFacts | None:
     """The school with this id and its networks, kept under the access epoch (klaspoort.kept:
     a network added or removed, or any change to the school, is read at the next request)."""
-    return kept.get(f"school:{school_id}",
+    return kept.get(school_facts_key(school_id),
                     lambda: _facts_of(School.objects.filter(pk=school_id).first()))
+
+
+def school_facts_key(school_id: int) -> str:
+    """The name school_facts keeps a school under (for Kept.prefetch)."""
+    return f"school:{school_id}"
 
 
 def school_facts_where(name: str, kept: Kept, **lookup: Any) -> SchoolFacts | None:

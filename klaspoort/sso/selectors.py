@@ -32,13 +32,14 @@ from klaspoort.licences.access import (
     ProductAccess,
     access_for_user,
     kept_access_for_user,
+    kept_access_key,
 )
 from klaspoort.licences.models import Product
 from klaspoort.pseudonyms import subject_for
 from klaspoort.roster.models import Group, Pupil, Teacher
 from klaspoort.schools.models import School
-from klaspoort.schools.selectors import has_publisher_consent
-from klaspoort.signin.session import AT_HOME, SIGNIN_KIND, ip_rule_holds
+from klaspoort.schools.selectors import has_publisher_consent, school_facts_key
+from klaspoort.signin.session import AT_HOME, SIGNIN_KIND, SIGNIN_SCHOOL, ip_rule_holds
 from klaspoort.sso.models import PublisherClient
 
 if TYPE_CHECKING:
@@ -125,7 +126,42 @@ def client_for(client_id: str, kept: Kept | None = None) -> PublisherClient | No
 
     if kept is None:
         return read()
-    return kept.get(f"client:{kept_digest(client_id)}", read)
+    return kept.get(client_key(client_id), read)
+
+
+def client_key(client_id: str) -> str:
+    """The name client_for keeps a client under (for Kept.prefetch)."""
+    return f"client:{kept_digest(client_id)}"
+
+
+def application_key(client_id: str) -> str:
+    """The name the toolkit's Application of a client id is kept under (sso.validators)."""
+    return f"application:{kept_digest(client_id)}"
+
+
+def person_key(user_id: int) -> str:
+    """The name decide keeps a user's person under."""
+    return f"person:{user_id}"
+
+
+def prefetch_sign_in_facts(request: HttpRequest, *, client_id: str | None = None,
+                           product_id: int | None = None) -> None:
+    """Ask the cache in one round trip for the kept facts a tile's launch (`product_id`) or an
+    authorization (`client_id`) reads first: the product, or the client's application,
+    publisher client and the user's person; the user's access today; the school of a pupil's
+    session. Each is still read, or read from the database, where it is used."""
+    user_id = getattr(request.user, "pk", None)
+    if user_id is None:
+        return
+    names = [kept_access_key(user_id, timezone.localdate())]
+    school_id = request.session.get(SIGNIN_SCHOOL)
+    if isinstance(school_id, int):
+        names.append(school_facts_key(school_id))
+    if client_id:
+        names += [application_key(client_id), client_key(client_id), person_key(user_id)]
+    if product_id is not None:
+        names.append(product_key(product_id))
+    Kept.of(request).prefetch(*names)
 
 
 def client_of_application(application: Any) -> PublisherClient | None:
@@ -167,8 +203,12 @@ def launch_product(product_id: int, kept: Kept) -> Product | None:
     """The product a tile opens, with its publisher, kept under the access epoch
     (klaspoort.kept: a product or publisher changed is read at the next launch); None for an
     unknown id (not kept)."""
-    return kept.get(f"product:{product_id}", lambda: Product.objects.select_related(
+    return kept.get(product_key(product_id), lambda: Product.objects.select_related(
         "publisher").filter(pk=product_id).first())
+
+
+def product_key(product_id: int) -> str:
+    return f"product:{product_id}"
 
 
 def launch_of(publisher_id: int, launch_url: str, kept: Kept | None = None) -> Launch:
@@ -233,7 +273,7 @@ def decide(client: PublisherClient | None, user: User | AnonymousUser,
     # In the browser, the person as kept under the access epoch: a pupil opens several methods
     # in a morning, and any change to the roster moves the epoch.
     person = (person_for_user(user) if request is None or user.pk is None
-              else Kept.of(request).get(f"person:{user.pk}", lambda: person_for_user(user)))
+              else Kept.of(request).get(person_key(user.pk), lambda: person_for_user(user)))
     if person is None:
         return Decision(client, None, None, NOT_ON_ROSTER)
     if request is not None:

@@ -38,13 +38,13 @@ from oauthlib.oauth2.rfc6749.errors import (
 from oauthlib.openid import Server
 
 from klaspoort.kept import Kept
-from klaspoort.kept import digest as kept_digest
 from klaspoort.sso import services
 from klaspoort.sso.claims import CLAIM_SCOPES, claims_for
 from klaspoort.sso.selectors import (
     ACR_UNKNOWN,
     CodeGrant,
     Decision,
+    application_key,
     client_of_application,
     code_grant,
     decide,
@@ -375,7 +375,7 @@ class KlaspoortValidator(OAuth2Validator):
         so the next request reads it again. The toolkit's own checks (is_usable) still run."""
         if not getattr(request, "client", None) and client_id:
             request.client = _kept(request).get(
-                f"application:{kept_digest(str(client_id))}",
+                application_key(str(client_id)),
                 lambda: get_application_model().objects.filter(client_id=client_id).first())
         return super()._load_application(client_id, request)
 

@@ -165,6 +165,7 @@ class AuthorizeView(AuthorizationView):
         # read from the database or as kept under that epoch (klaspoort.epochs: the order
         # matters, and kept facts and the kept decision must share it).
         epoch = Kept.of(request).epoch
+        selectors.prefetch_sign_in_facts(request, client_id=request.GET.get("client_id"))
         with Kept.of(request).serving():  # the toolkit's validator reads the client kept
             scopes, credentials = super().validate_authorization_request(request)
         client = selectors.client_for(credentials["client_id"], Kept.of(request))
@@ -346,6 +347,7 @@ def launch(request: HttpRequest, product_id: int) -> HttpResponse:
     # clients as kept under the access epoch (klaspoort.kept): any change to them counts at
     # the next launch all the same.
     kept = Kept.of(request)
+    selectors.prefetch_sign_in_facts(request, product_id=product_id)
     product = selectors.launch_product(product_id, kept)
     if product is None:
         raise Http404
