@@ -10,7 +10,9 @@ Prints the CPU time per step (process time, so waiting on PostgreSQL is excluded
 functions with the most cumulative time. BENCH_PROFILE=0: step times without the profiler;
 BENCH_SORT=tottime and BENCH_LINES=N: another view of the profile; BENCH_SQL=1: the last of
 FLOWS flows with every SQL statement of each step (FLOWS 1: a cold start); BENCH_STEPS=7,8: the
-profile of those steps only.
+profile of those steps only. BENCH_REDIS=1: like BENCH_SQL, the round trips to Redis of each step
+of the last flow (one per command, pipeline or script; a script's own commands are not counted,
+which `redis-cli info stats` does count).
 """
 
 from __future__ import annotations
@@ -54,9 +56,35 @@ def _query(location: str) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
 
 
+class RedisRoundTrips:
+    """Counts what this process sends Redis to answer, while `on`."""
+
+    on = False
+    sent: list[str] = []
+
+    @classmethod
+    def install(cls) -> None:
+        from redis.connection import Connection
+
+        send = Connection.send_packed_command
+
+        def counted(self: Connection, command: object, check_health: bool = True) -> None:
+            if cls.on:
+                first = command[0] if isinstance(command, list) else command
+                cls.sent.append(bytes(first).split(b"\r\n")[2].decode(errors="replace"))
+            send(self, command, check_health)  # type: ignore[arg-type]
+
+        Connection.send_packed_command = counted  # type: ignore[method-assign]
+
+
 def timed(name: str, call: object, *args: object, **kwargs: object) -> object:
     started = time.process_time()
-    if os.environ.get("BENCH_SQL"):
+    if os.environ.get("BENCH_REDIS") and RedisRoundTrips.on:
+        RedisRoundTrips.sent = []
+        response = call(*args, **kwargs)  # type: ignore[operator]
+        print(f"--- {name}: {len(RedisRoundTrips.sent)} round trips to Redis "
+              f"({' '.join(RedisRoundTrips.sent)})")
+    elif os.environ.get("BENCH_SQL"):
         with CaptureQueriesContext(connection) as queries:
             response = call(*args, **kwargs)  # type: ignore[operator]
         print(f"--- {name}: {len(queries)} queries")
@@ -111,6 +139,13 @@ def flow(rng: random.Random) -> None:
 def main() -> None:
     flows = int(sys.argv[1]) if len(sys.argv) > 1 else 50
     rng = random.Random(1)
+    if os.environ.get("BENCH_REDIS"):
+        RedisRoundTrips.install()
+        for _ in range(flows - 1):
+            flow(rng)
+        RedisRoundTrips.on = True
+        flow(rng)
+        return
     if os.environ.get("BENCH_SQL"):
         # FLOWS - 1 flows first, unprinted, so the last shows a warm server's statements (with
         # FLOWS 1: the first pupil of the morning, every kept fact read from the database).
