@@ -61,3 +61,22 @@ class PublisherClient(models.Model):
         return bool(self.previous_secret and self.previous_secret_expires_at is not None
                     and self.previous_secret_expires_at > now)
 
+
+class IssuedCode(models.Model):
+    """No longer written (decision 0041: codes, how the user signed in and what a code gave
+    live in the shared cache). The model stays for one release so that the release before,
+    still serving while a deploy rolls out, finds its table; the next release drops it (and
+    the rows the release before left, an hour's worth at most)."""
+
+    code_hash = models.CharField(max_length=64, unique=True)
+    amr = models.JSONField(default=list)
+    acr = models.CharField(max_length=64, blank=True)
+    auth_time = models.DateTimeField(null=True)
+    # The toolkit's token rows by id, not by foreign key: its token models are swappable, and a
+    # foreign key would tie this app's migrations to the toolkit's settings.
+    access_token_id = models.BigIntegerField(null=True)
+    id_token_id = models.BigIntegerField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.code_hash[:12]}… ({self.acr})"
