@@ -436,9 +436,9 @@ def tokens_of_redeemed_code(code: str) -> tuple[int | None, int | None] | None:
     return issued if isinstance(issued, tuple) and len(issued) == 2 else None
 
 
-# --- a decision kept with its code and its access token (decision 0039) ----------------------
+# --- a decision kept with its access token (decision 0039; with a code: CodeGrant) ----------
 
-KEPT_CLAIMS_KEY = "sso:claims:{kind}:{digest}"
+KEPT_CLAIMS_KEY = "sso:claims:token:{digest}"
 
 
 def secret_digest(secret: str) -> str:
@@ -447,22 +447,22 @@ def secret_digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def kept_claims_key(kind: str, digest: str) -> str:
-    """The cache key of the claims kept for a code or an access token (by secret_digest)."""
-    return KEPT_CLAIMS_KEY.format(kind=kind, digest=digest)
+def kept_claims_key(digest: str) -> str:
+    """The cache key of the claims kept for an access token (by secret_digest)."""
+    return KEPT_CLAIMS_KEY.format(digest=digest)
 
 
-def kept_claims(kind: str, digest: str, epoch: str | None) -> dict[str, Any] | None:
-    """RULE: the claims of an allowed decision taken for the code (kind "code") or access
-    token (kind "token") of this secret_digest, while nothing a decision reads has changed
-    since it was taken: the epoch it was kept with is `epoch`, the request's epoch read before
-    anything else (klaspoort.kept.Kept.epoch); otherwise None and the rules are asked again,
-    so a consent withdrawn or a licence ended refuses at once."""
+def kept_claims(digest: str, epoch: str | None) -> dict[str, Any] | None:
+    """RULE: the claims of an allowed decision taken for the access token of this
+    secret_digest, while nothing a decision reads has changed since it was taken: the epoch it
+    was kept with is `epoch`, the request's epoch read before anything else
+    (klaspoort.kept.Kept.epoch); otherwise None and the rules are asked again, so a consent
+    withdrawn or a licence ended refuses at once."""
     if epoch is None or not digest:
         return None
     from django.core.cache import cache
 
-    kept = cache.get(kept_claims_key(kind, digest))
+    kept = cache.get(kept_claims_key(digest))
     if not isinstance(kept, dict) or kept.get("epoch") != epoch:
         return None
     claims = kept.get("claims")

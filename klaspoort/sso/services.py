@@ -345,16 +345,17 @@ def revoke_replayed(code: str) -> bool:
     return bool(access_tokens or id_tokens)
 
 
-def keep_claims(kind: str, secret: str, epoch: str | None, claims: dict[str, Any],
+def keep_claims(access_token: str, epoch: str | None, claims: dict[str, Any],
                 seconds: int) -> None:
-    """Keep an allowed decision's claims with the code or access token it was taken for, and
-    the access epoch read before it was taken (selectors.kept_claims trusts them only while
-    that epoch holds), for as long as the code or token lives."""
-    if epoch is None or not secret:
+    """Keep an allowed decision's claims with the access token it was taken for, and the
+    access epoch read before it was taken (selectors.kept_claims trusts them only while that
+    epoch holds), for as long as the token lives. (A code carries its decision in its
+    CodeGrant.)"""
+    if epoch is None or not access_token:
         return
     from django.core.cache import cache
 
-    cache.set(kept_claims_key(kind, secret_digest(secret)), {"epoch": epoch, "claims": claims},
+    cache.set(kept_claims_key(secret_digest(access_token)), {"epoch": epoch, "claims": claims},
               seconds)
 
 

@@ -306,8 +306,8 @@ class KlaspoortValidator(OAuth2Validator):
             services.record_redeemed(code, getattr(request, ACCESS_TOKEN_ATTR, None), id_token)
         claims = getattr(request, CLAIMS_ATTR, None)
         if claims is not None and token.get("access_token"):
-            services.keep_claims("token", token["access_token"], getattr(request, EPOCH_ATTR, None),
-                                 claims, oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS)
+            services.keep_claims(token["access_token"], getattr(request, EPOCH_ATTR, None), claims,
+                                 oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS)
         return result
 
     def invalidate_authorization_code(self, client_id: str, code: str, request: Any,
@@ -457,7 +457,7 @@ class KlaspoortValidator(OAuth2Validator):
             epoch = _kept(request).epoch
             setattr(request, EPOCH_ATTR, epoch)
             # The toolkit keeps only the token's checksum, which is its secret_digest.
-            claims = kept_claims("token", str(getattr(access_token, "token_checksum", "") or ""),
+            claims = kept_claims(str(getattr(access_token, "token_checksum", "") or ""),
                                  epoch)
             if claims is not None:
                 setattr(request, CLAIMS_ATTR, claims)
